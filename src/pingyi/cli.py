@@ -1,0 +1,186 @@
+"""The `pingyi` command line. It maps errors to exit codes and one-line messages and holds no
+domain logic: every command calls one function of the library.
+
+Exit codes: 0 success, 2 user error (bad project, bad data, bad arguments), 1 internal error.
+No traceback is shown unless --debug is given.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pingyi import __version__
+from pingyi.errors import IssueList, Level, PingyiError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_enable=False,
+                  help="pingyi (评议): performance scorecards for medical-insurance designated providers.")
+out = Console(soft_wrap=True, highlight=False)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+_state = {"debug": False}
+
+ProjectOpt = typer.Option(None, "--project", "-p", help="Project directory (default: the project shipped with pingyi).")
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"pingyi {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(debug: bool = typer.Option(False, "--debug", help="Show Python tracebacks for errors."),
+          version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print the version and exit.")) -> None:
+    _state["debug"] = debug
+
+
+def _load(project: Optional[Path], year: Optional[int] = None):
+    """Load and validate a project; print every issue; exit 2 if any error."""
+    from pingyi.spec.project import load_project
+    from pingyi.weights import compute_weights
+
+    result = load_project(project, year=year)
+    tree = None
+    if result.project is not None:
+        tree = compute_weights(result.project, result.issues)
+    return result, tree
+
+
+def _print_issues(issues: IssueList) -> None:
+    for issue in issues.sorted():
+        style = "red" if issue.level is Level.ERROR else "yellow"
+        err.print(issue.render(), style=style, markup=False)
+
+
+@app.command()
+def validate(project: Optional[Path] = ProjectOpt,
+             year: Optional[int] = typer.Option(None, help="Evaluation year whose baselines to check (default: latest)."),
+             as_json: bool = typer.Option(False, "--json", help="Print issues as JSON.")) -> None:
+    """Check a project (indicators, AHP judgments, baselines, regions, policy); report every problem at once."""
+    result, tree = _load(project, year)
+    issues = result.issues
+    if as_json:
+        out.print_json(json.dumps([i.as_dict() for i in issues.sorted()], ensure_ascii=False))
+    else:
+        _print_issues(issues)
+    n_err, n_warn = len(issues.errors), len(issues.warnings)
+    if n_err:
+        err.print(f"{n_err} error(s), {n_warn} warning(s): the project is not valid.", markup=False)
+        raise typer.Exit(2)
+    p = result.project
+    summary = (f"OK: {len(p.dimensions)} primary and {len(p.indicators)} secondary indicators, "
+               f"baselines {p.year} ({p.baselines.region_scheme}), {n_warn} warning(s)")
+    if tree is not None:
+        summary += f", qualitative weight {tree.qualitative_share():.1%}"
+    (err if as_json else out).print(summary, markup=False)
+
+
+@app.command()
+def weights(project: Optional[Path] = ProjectOpt,
+            as_json: bool = typer.Option(False, "--json", help="Print the weight tree as JSON.")) -> None:
+    """Print the indicator hierarchy with local and global weights and each matrix's consistency ratio."""
+    result, tree = _load(project)
+    if result.issues.errors or tree is None:
+        _print_issues(result.issues)
+        raise PingyiError("the project has errors; run `pingyi validate` for the full list")
+    if as_json:
+        out.print_json(json.dumps(tree.as_json(), ensure_ascii=False))
+        return
+    root = tree.root
+    cr = f"CR {root.cr:.3f}" if root.cr is not None else "direct"
+    out.print(f"{result.project.hierarchy.name} {result.project.hierarchy.version}: primary matrix {cr}; "
+              f"{root.provenance()}", markup=False)
+    table = Table(show_lines=False, header_style="bold")
+    for col, justify in (("code", "left"), ("indicator", "left"), ("local", "right"), ("global", "right"),
+                         ("CR", "right"), ("note", "left")):
+        table.add_column(col, justify=justify)
+    for p in tree.primary:
+        pcr = f"{p.matrix.cr:.3f}" if p.matrix.cr is not None else "direct"
+        table.add_row(p.code, f"{p.name_zh} {p.name_en}", f"{p.weight:.4f}", f"{p.weight:.4f}", pcr, "", style="bold")
+        for s in p.secondary:
+            table.add_row(f"  {s.code}", f"  {s.name_zh}", f"{s.local_weight:.4f}", f"{s.global_weight:.4f}", "",
+                          "qualitative" if s.qualitative else "")
+    out.print(table)
+    total = sum(tree.global_weights().values())
+    out.print(f"global weights sum to {total:.12f}; qualitative (expert-scored) share {tree.qualitative_share():.1%}",
+              markup=False)
+
+
+@app.command()
+def explain(code: str = typer.Argument(..., help="Indicator code, e.g. D1.01."),
+            project: Optional[Path] = ProjectOpt) -> None:
+    """Print one indicator's explanation-manual entry (指标解释手册): meaning, formula, data, baselines, weight."""
+    from pingyi.explain import explain_indicator
+
+    result, tree = _load(project)
+    if result.project is None:
+        _print_issues(result.issues)
+        raise PingyiError("the project cannot be loaded; run `pingyi validate` for the full list")
+    out.print(explain_indicator(result.project, tree, code), markup=False)
+
+
+@app.command()
+def init(directory: Path = typer.Argument(..., help="New project directory to create."),
+         force: bool = typer.Option(False, help="Write into an existing non-empty directory.")) -> None:
+    """Copy the shipped project (indicators, baselines, measures, policy) into DIRECTORY for a committee to edit."""
+    from pingyi.spec.project import default_project_dir
+
+    src = default_project_dir()
+    if directory.exists() and any(directory.iterdir()) and not force:
+        raise PingyiError(f"{directory}: directory is not empty; expected a new or empty directory "
+                          f"(use --force to write into it)")
+    directory.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for name in ("indicators", "baselines", "measures", "policy.yaml"):
+        source = src / name
+        if source.is_dir():
+            shutil.copytree(source, directory / name, dirs_exist_ok=True)
+            copied.append(f"{name}/")
+        elif source.is_file():
+            shutil.copy2(source, directory / name)
+            copied.append(name)
+    out.print(f"created project {directory} ({', '.join(copied)}); check it with `pingyi validate --project {directory}`",
+              markup=False)
+
+
+def main() -> None:
+    """Console-script entry point: user errors exit 2 without a traceback (unless --debug)."""
+    debug = "--debug" in sys.argv[1:]
+    try:
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
+    except PingyiError as exc:
+        if debug:
+            raise
+        err.print(f"error: {exc.message}", markup=False)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err.print("aborted", markup=False)
+        sys.exit(1)
+    except Exception as exc:  # click usage errors and genuine bugs
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            if debug:
+                raise
+            exc.show()
+            sys.exit(exc.exit_code)
+        if debug:
+            raise
+        err.print(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", markup=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

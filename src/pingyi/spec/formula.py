@@ -1,0 +1,162 @@
+"""The indicator formula language: small, safe, and evaluated without `eval`.
+
+Grammar (a subset of arithmetic parsed with Python's `ast`, then checked node by node):
+
+    expr   := number | measure | expr (+ - * /) expr | -expr | ( expr ) | func(args)
+    func   := prior(measure)        the same measure for the provider's prior year
+            | min(e, e, ...) | max(e, e, ...) | abs(e)
+    measure:= lower_snake_case name of a measure defined in measures/*.yaml
+
+Anything else (attributes, subscripts, strings, comparisons, other calls, lambdas) is rejected
+with the offending text named. Evaluation walks the checked tree; a missing measure or a
+division by zero yields None ("insufficient data"), never 0 or infinity.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+FUNCTIONS = {"prior": 1, "min": None, "max": None, "abs": 1}
+
+
+class FormulaError(ValueError):
+    """A formula that is not in the language; `fragment` is the offending text."""
+
+    def __init__(self, message: str, fragment: str | None = None):
+        super().__init__(message)
+        self.fragment = fragment
+
+
+@dataclass(frozen=True)
+class Formula:
+    text: str
+    tree: ast.expr
+    measures: frozenset[str]  # current-year measures used
+    prior_measures: frozenset[str]  # measures used through prior()
+
+    def evaluate(self, current: Mapping[str, float | None],
+                 prior: Mapping[str, float | None] | None = None) -> float | None:
+        return _Evaluator(current, prior or {}).visit(self.tree)
+
+
+def parse(text: str) -> Formula:
+    if not isinstance(text, str) or not text.strip():
+        raise FormulaError("formula is empty", "")
+    try:
+        module = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise FormulaError(f"formula is not a valid expression ({exc.msg})", text) from None
+    checker = _Checker(text)
+    checker.visit(module.body)
+    return Formula(text=text.strip(), tree=module.body, measures=frozenset(checker.measures),
+                   prior_measures=frozenset(checker.prior))
+
+
+class _Checker:
+    def __init__(self, text: str):
+        self.text = text
+        self.measures: set[str] = set()
+        self.prior: set[str] = set()
+
+    def fragment(self, node: ast.AST) -> str:
+        return ast.get_source_segment(self.text.strip(), node) or type(node).__name__
+
+    def visit(self, node: ast.AST, in_prior: bool = False) -> None:
+        if isinstance(node, ast.BinOp):
+            if not isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
+                raise FormulaError("only + - * / are allowed", self.fragment(node))
+            self.visit(node.left, in_prior)
+            self.visit(node.right, in_prior)
+        elif isinstance(node, ast.UnaryOp):
+            if not isinstance(node.op, (ast.USub, ast.UAdd)):
+                raise FormulaError("only unary minus is allowed", self.fragment(node))
+            self.visit(node.operand, in_prior)
+        elif isinstance(node, ast.Constant):
+            if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+                raise FormulaError("only numeric constants are allowed", self.fragment(node))
+        elif isinstance(node, ast.Name):
+            if node.id in FUNCTIONS:
+                raise FormulaError(f"'{node.id}' is a function; call it with parentheses", node.id)
+            if not node.id.islower() or not node.id.replace("_", "a").isalnum() or not node.id.isascii():
+                raise FormulaError("measure names are lower_snake_case ASCII", node.id)
+            (self.prior if in_prior else self.measures).add(node.id)
+        elif isinstance(node, ast.Call):
+            name = node.func.id if isinstance(node.func, ast.Name) else None
+            if name not in FUNCTIONS:
+                raise FormulaError(f"unknown function; allowed: {', '.join(sorted(FUNCTIONS))}",
+                                   self.fragment(node.func))
+            if node.keywords:
+                raise FormulaError("keyword arguments are not allowed", self.fragment(node))
+            arity = FUNCTIONS[name]
+            if arity is not None and len(node.args) != arity:
+                raise FormulaError(f"{name}() takes {arity} argument(s), got {len(node.args)}", self.fragment(node))
+            if arity is None and len(node.args) < 2:
+                raise FormulaError(f"{name}() needs at least 2 arguments", self.fragment(node))
+            if name == "prior":
+                if in_prior:
+                    raise FormulaError("prior() cannot be nested", self.fragment(node))
+                if not isinstance(node.args[0], ast.Name):
+                    raise FormulaError("prior() takes a measure name", self.fragment(node))
+                self.visit(node.args[0], in_prior=True)
+            else:
+                for arg in node.args:
+                    self.visit(arg, in_prior)
+        else:
+            raise FormulaError(f"'{type(node).__name__}' is not allowed in a formula", self.fragment(node))
+
+
+class _Evaluator:
+    def __init__(self, current: Mapping[str, float | None], prior: Mapping[str, float | None]):
+        self.current = current
+        self.prior = prior
+
+    def visit(self, node: ast.AST) -> float | None:
+        method: Callable[[ast.AST], float | None] = getattr(self, "visit_" + type(node).__name__)
+        return method(node)
+
+    def visit_Constant(self, node: ast.Constant) -> float:
+        return float(node.value)
+
+    def visit_Name(self, node: ast.Name) -> float | None:
+        return _number(self.current.get(node.id))
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> float | None:
+        value = self.visit(node.operand)
+        if value is None:
+            return None
+        return -value if isinstance(node.op, ast.USub) else value
+
+    def visit_BinOp(self, node: ast.BinOp) -> float | None:
+        left, right = self.visit(node.left), self.visit(node.right)
+        if left is None or right is None:
+            return None
+        if isinstance(node.op, ast.Add):
+            return left + right
+        if isinstance(node.op, ast.Sub):
+            return left - right
+        if isinstance(node.op, ast.Mult):
+            return left * right
+        if right == 0:
+            return None  # no denominator: insufficient data, never infinity
+        return left / right
+
+    def visit_Call(self, node: ast.Call) -> float | None:
+        name = node.func.id  # type: ignore[attr-defined]
+        if name == "prior":
+            return _number(self.prior.get(node.args[0].id))  # type: ignore[attr-defined]
+        values = [self.visit(arg) for arg in node.args]
+        if any(v is None for v in values):
+            return None
+        if name == "abs":
+            return abs(values[0])  # type: ignore[arg-type]
+        return min(values) if name == "min" else max(values)  # type: ignore[type-var]
+
+
+def _number(value: object) -> float | None:
+    if value is None:
+        return None
+    number = float(value)  # type: ignore[arg-type]
+    return None if math.isnan(number) else number

@@ -1,0 +1,308 @@
+"""Pydantic models of a pingyi project: the indicator catalogue, AHP judgments, baselines,
+regions and policy. Small, frozen, `extra="forbid"` so a typo in a field name is an error
+rather than a silently ignored setting.
+
+This module (like the whole spec layer) imports no DuckDB, weasyprint or openpyxl, so
+`pingyi validate` stays instant.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+CODE_PATTERN = r"^[A-Z][A-Z0-9]*\.[0-9]{2}$"  # secondary: D1.01
+PRIMARY_PATTERN = r"^[A-Z][A-Z0-9]*$"  # primary: D1
+IDENT_PATTERN = r"^[a-z][a-z0-9_]*$"  # measure names in formulas
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Origin(Frozen):
+    """Where a spec object was defined; every message and report points back here."""
+
+    file: str
+    line: int | None = None
+
+
+# --------------------------------------------------------------------------- enums
+
+
+class Direction(str, Enum):
+    """The four directions of the national appraisal (逐步提高/逐步降低/监测比较), plus a target band."""
+
+    UP = "up"  # 逐步提高, higher is better
+    DOWN = "down"  # 逐步降低, lower is better
+    TARGET = "target"  # inside a band is best
+    MONITOR = "monitor"  # 监测比较: shown, never rewarded or penalised
+
+
+class Unit(str, Enum):
+    PERCENT = "percent"  # stored as a fraction (0.05), shown as 5.0 %
+    RATIO = "ratio"
+    INDEX = "index"
+    YUAN = "yuan"
+    DAYS = "days"
+    MINUTES = "minutes"
+    COUNT = "count"
+    PER_10K = "per_10k"
+    SCORE = "score"  # 0-100 points
+
+
+class DataSource(str, Enum):
+    SETTLEMENT = "settlement"  # platform records: settlements, settlement lists, fee items, audit flags
+    REPORT = "report"  # provider self-report
+    SURVEY = "survey"  # insured-person survey
+    EXPERT = "expert"  # expert score (qualitative)
+
+
+class Level(str, Enum):
+    """Provider levels used for baselines."""
+
+    TERTIARY = "三级"
+    SECONDARY = "二级"
+    PRIMARY = "一级及基层"
+
+
+LEVELS: tuple[str, ...] = tuple(level.value for level in Level)
+
+
+# --------------------------------------------------------------------------- indicators
+
+
+class Manual(Frozen):
+    """The 指标解释手册 entry: what hospitals and the insurer must read the same way."""
+
+    meaning: str = Field(min_length=1, description="内涵: what the indicator measures and why")
+    meaning_en: str = Field(min_length=1)
+    formula_text: str = Field(min_length=1, description="计算方法 in words")
+    formula_text_en: str = Field(min_length=1)
+    inclusions: str = Field(min_length=1, description="纳入范围")
+    exclusions: str = Field(min_length=1, description="排除范围")
+    data_source: str = Field(min_length=1, description="数据来源, naming tables and fields")
+    interpretation: str | None = Field(default=None, description="how to read a change; what to fix")
+    references: list[str] = Field(default_factory=list, description="national definitions this follows")
+
+
+class Lights(Frozen):
+    """Traffic-light thresholds relative to the baseline.
+
+    `relative` mode: worse-than-baseline share = (value - baseline) / |baseline| in the bad
+    direction. Green up to `yellow`, yellow up to `red`, red beyond; the default red bound of
+    20 % is the source documents' warning rule [001 §5.3]. `absolute` mode compares the
+    difference in the indicator's own unit (use it for baselines near zero).
+    """
+
+    mode: Literal["relative", "absolute"] = "relative"
+    yellow: float = Field(default=0.0, ge=0)
+    red: float = Field(default=0.20, gt=0)
+    statistical: Literal["none", "funnel"] = "none"
+
+
+class ThresholdRule(Frozen):
+    """Meets the baseline -> 100; linear deduction to 0 at `zero_at` (default: the red bound)."""
+
+    rule: Literal["threshold"]
+    zero_at: float | None = Field(default=None, gt=0, description="worse-than-baseline share (or absolute gap) scoring 0")
+
+
+class VbpRule(Frozen):
+    """Value-based-purchasing style (CMS HVBP): achievement points between the baseline and a
+    benchmark, improvement points against the provider's own prior year; the higher counts."""
+
+    rule: Literal["vbp"]
+    improvement: bool = True
+
+
+class TargetRangeRule(Frozen):
+    """Inside [low, high] -> 100; linear to 0 at `zero_at` outside the band."""
+
+    rule: Literal["target_range"]
+    low: float
+    high: float
+    zero_at: float = Field(gt=0, description="distance outside the band (indicator units) scoring 0")
+
+
+class NoRule(Frozen):
+    """Monitor-only: shown with a neutral mark, carries no weight in the total."""
+
+    rule: Literal["none"]
+
+
+ScoringRule = Annotated[Union[ThresholdRule, VbpRule, TargetRangeRule, NoRule], Field(discriminator="rule")]
+
+
+class Volume(Frozen):
+    """Minimum-volume rule: below `minimum` of `measure`, the indicator is 'insufficient' (grey)."""
+
+    measure: str = Field(pattern=IDENT_PATTERN)
+    minimum: float = Field(gt=0)
+
+
+class IndicatorSpec(Frozen):
+    code: str = Field(pattern=CODE_PATTERN)
+    name_zh: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+    manual: Manual
+    formula: str | None = Field(default=None, description="expression over measures; see pingyi.spec.formula")
+    direction: Direction
+    unit: Unit
+    source: DataSource
+    qualitative: bool = False
+    scoring: ScoringRule
+    lights: Lights = Lights()
+    volume: Volume | None = None
+    casemix: Literal["raw", "adjusted"] = "raw"
+    origin: Origin | None = None
+
+
+class ExpertJudgment(Frozen):
+    """One expert's pairwise comparison matrix on Saaty's 1-9 scale (rows/cols = `items`)."""
+
+    expert: str = Field(min_length=1)
+    date: dt.date
+    matrix: list[list[float | str | None]]
+
+
+class Judgments(Frozen):
+    """Either pairwise matrices from experts (AHP) or direct weights from a published scheme."""
+
+    items: list[str] = Field(min_length=1)
+    experts: list[ExpertJudgment] = Field(default_factory=list)
+    weights: dict[str, float] | None = None
+    source: str | None = Field(default=None, description="required with direct weights")
+
+
+class PrimarySpec(Frozen):
+    code: str = Field(pattern=PRIMARY_PATTERN)
+    name_zh: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+
+
+class DimensionFile(Frozen):
+    """One YAML file per primary dimension."""
+
+    primary: PrimarySpec
+    judgments: Judgments
+    indicators: list[IndicatorSpec] = Field(min_length=1)
+
+
+class Expert(Frozen):
+    id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    affiliation: str | None = None
+
+
+class AhpSettings(Frozen):
+    ri_table: Literal["saaty"] = "saaty"
+    cr_threshold: float = Field(default=0.10, gt=0, lt=1)
+    aggregation: Literal["aij"] = "aij"
+
+
+class HierarchyFile(Frozen):
+    """`indicators/hierarchy.yaml`: the system's name, AHP settings, experts, primary matrix."""
+
+    name: str
+    version: str
+    ahp: AhpSettings = AhpSettings()
+    qualitative_cap: float = Field(default=0.20, gt=0, le=1, description="max total weight of expert-scored indicators [001 §3.2]")
+    experts: list[Expert] = Field(default_factory=list)
+    judgments: Judgments
+
+
+# --------------------------------------------------------------------------- regions and baselines
+
+
+class RegionScheme(Frozen):
+    name_zh: str
+    name_en: str
+    source: str
+    regions: dict[str, str] = Field(description="region code -> Chinese label")
+
+
+class Province(Frozen):
+    code: str = Field(pattern=r"^[0-9]{2}$")
+    name: str
+    regions: dict[str, str] = Field(description="scheme -> region code")
+
+
+class RegionsFile(Frozen):
+    default_scheme: str
+    schemes: dict[str, RegionScheme]
+    provinces: list[Province]
+
+
+BaselineValues = Union[float, dict[str, Union[float, dict[str, float]]]]
+
+
+class BaselineEntry(Frozen):
+    """Baseline of one indicator: a number, per region, or per region x level."""
+
+    values: BaselineValues
+    benchmark: BaselineValues | None = None
+    source: str = Field(min_length=1)
+    assumed: bool = False
+
+
+class BaselinesFile(Frozen):
+    year: int = Field(ge=2000, le=2100)
+    region_scheme: str
+    description: str | None = None
+    baselines: dict[str, BaselineEntry]
+
+
+# --------------------------------------------------------------------------- policy
+
+
+class GradeBand(Frozen):
+    name: str
+    name_en: str
+    min_score: float = Field(ge=0, le=100)
+
+
+class PolicyFile(Frozen):
+    """`policy.yaml`: grade bands now; veto and prepayment rules are added by the scoring stage."""
+
+    version: int = 1
+    grades: list[GradeBand] = Field(default_factory=lambda: [
+        GradeBand(name="优秀", name_en="Excellent", min_score=90),
+        GradeBand(name="良好", name_en="Good", min_score=80),
+        GradeBand(name="合格", name_en="Pass", min_score=60),
+        GradeBand(name="不合格", name_en="Fail", min_score=0),
+    ])
+
+    @field_validator("grades")
+    @classmethod
+    def _bands_descending(cls, grades: list[GradeBand]) -> list[GradeBand]:
+        scores = [g.min_score for g in grades]
+        if scores != sorted(scores, reverse=True) or len(set(scores)) != len(scores):
+            raise ValueError(f"grade bands must have strictly descending min_score, found {scores}")
+        if scores and scores[-1] != 0:
+            raise ValueError(f"the lowest grade band must start at 0 so every score gets a grade, found {scores[-1]}")
+        return grades
+
+
+# --------------------------------------------------------------------------- data settings
+
+
+class DataSettings(Frozen):
+    """`data.yaml`: the code sets and tolerances that turn platform records into measures.
+
+    Explicit and configurable because provinces add local `med_type` codes (e.g. 28 日间手术)
+    and differ in how refunds are flagged [china.md §4.4].
+    """
+
+    inpatient_med_types: list[str] = Field(default_factory=lambda: ["21", "22", "23", "24", "52", "92"])
+    outpatient_med_types: list[str] = Field(default_factory=lambda: ["11", "12", "13", "14", "51", "91"])
+    chronic_med_types: list[str] = Field(default_factory=lambda: ["14"])
+    refund_flag_values: list[str] = Field(default_factory=lambda: ["1"])
+    e_credential_cert_types: list[str] = Field(default_factory=lambda: ["01"])
+    upload_deadline_days: int = Field(default=30, gt=0, description="settlement list (4101) upload limit after settlement")
+    money_tolerance: float = Field(default=0.01, ge=0, description="payments must add up within this many yuan")
+    max_stay_days: int = Field(default=60, gt=0, description="stays longer than this are excluded from DRG indices")

@@ -1,0 +1,137 @@
+"""YAML loading that remembers where every value came from.
+
+Parsing is `yaml.SafeLoader`-level only (no Python tags, no arbitrary objects). We compose the
+node tree ourselves so each mapping key and sequence item keeps its line number; validation
+messages then point at `file:line (yaml.path)` like dbt's semantic-interface loader does.
+Duplicate keys, which PyYAML silently overwrites, are reported instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pingyi.errors import Issue, Level
+
+PathKey = tuple[Any, ...]
+
+
+def path_str(path: PathKey) -> str:
+    """('indicators', 3, 'code') -> 'indicators[3].code'."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+@dataclass
+class LocatedDoc:
+    """Plain Python data plus a map from YAML path to 1-based line number."""
+
+    file: str
+    data: Any
+    lines: dict[PathKey, int] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+
+    def line(self, path: PathKey) -> int | None:
+        """Line of `path`, or of its nearest ancestor that has one."""
+        path = tuple(path)
+        while True:
+            if path in self.lines:
+                return self.lines[path]
+            if not path:
+                return None
+            path = path[:-1]
+
+    def issue(self, code: str, path: PathKey, message: str, *, level: Level = Level.ERROR,
+              found: str | None = None, expected: str | None = None, hint: str | None = None) -> Issue:
+        return Issue(file=self.file, line=self.line(path), code=code, level=level,
+                     path=path_str(path), message=message, found=found, expected=expected, hint=hint)
+
+
+class _Builder:
+    def __init__(self, doc: LocatedDoc):
+        self.doc = doc
+        self.constructor = yaml.SafeLoader("")  # only used for its scalar constructors
+
+    def build(self, node: yaml.Node, path: PathKey) -> Any:
+        self.doc.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            result: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key = self.build_scalar(key_node)
+                key_path = path + (key,)
+                if key in result:
+                    self.doc.issues.append(Issue(
+                        file=self.doc.file, line=key_node.start_mark.line + 1, code="PY103",
+                        level=Level.ERROR, path=path_str(key_path),
+                        message="duplicate key; YAML would silently keep only the last one",
+                        found=f"'{key}' a second time", expected="each key once per mapping",
+                        hint="delete or rename one of the two entries"))
+                self.doc.lines[key_path] = key_node.start_mark.line + 1
+                result[key] = self.build(value_node, key_path)
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            items = []
+            for i, item in enumerate(node.value):
+                self.doc.lines[path + (i,)] = item.start_mark.line + 1
+                items.append(self.build(item, path + (i,)))
+            return items
+        return self.build_scalar(node)
+
+    def build_scalar(self, node: yaml.Node) -> Any:
+        if not isinstance(node, yaml.ScalarNode):
+            # complex keys are legal YAML but never meaningful in a pingyi file
+            return str(self.constructor.construct_object(node, deep=True))
+        return self.constructor.construct_object(node)
+
+
+def load_yaml(path: Path, display: str | None = None) -> LocatedDoc:
+    """Load one YAML file. Syntax errors become issues (code PY101), never exceptions."""
+    display = display or str(path)
+    doc = LocatedDoc(file=display, data=None)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        doc.issues.append(Issue(file=display, line=None, code="PY102", level=Level.ERROR, path="",
+                                message="file is not UTF-8 text", found=str(exc.reason),
+                                expected="UTF-8 encoded YAML", hint="re-save the file as UTF-8"))
+        return doc
+    except OSError as exc:
+        doc.issues.append(Issue(file=display, line=None, code="PY102", level=Level.ERROR, path="",
+                                message="file cannot be read", found=exc.strerror or str(exc),
+                                expected="a readable YAML file"))
+        return doc
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        doc.data = None if node is None else _Builder(doc).build(node, ())
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = (exc.problem or "invalid YAML").strip()
+        context = f" {exc.context}" if exc.context else ""
+        doc.issues.append(Issue(file=display, line=line, code="PY101", level=Level.ERROR, path="",
+                                message=f"YAML syntax error: {problem}{context}",
+                                found=_excerpt(text, line), expected="valid YAML",
+                                hint="check indentation, colons and quotes on this line"))
+        doc.data = None
+    except yaml.YAMLError as exc:  # pragma: no cover - defensive, unmarked errors are rare
+        doc.issues.append(Issue(file=display, line=None, code="PY101", level=Level.ERROR, path="",
+                                message=f"YAML syntax error: {exc}", expected="valid YAML"))
+    return doc
+
+
+def _excerpt(text: str, line: int | None) -> str | None:
+    if line is None:
+        return None
+    lines = text.splitlines()
+    if 1 <= line <= len(lines):
+        snippet = lines[line - 1].strip()
+        return repr(snippet[:80])
+    return None
