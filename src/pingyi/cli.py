@@ -152,30 +152,19 @@ def init(directory: Path = typer.Argument(..., help="New project directory to cr
 
 
 def main() -> None:
-    """Console-script entry point: user errors exit 2 without a traceback (unless --debug)."""
+    """Console-script entry point: user errors exit 2 without a traceback (unless --debug).
+
+    typer's standalone mode already turns usage errors into exit 2 and typer.Exit into its code;
+    we add PingyiError (exit 2) and a one-line message for genuine bugs (exit 1)."""
     debug = "--debug" in sys.argv[1:]
     try:
-        code = app(standalone_mode=False)
-        if isinstance(code, int) and code:
-            sys.exit(code)
+        app()
     except PingyiError as exc:
         if debug:
             raise
         err.print(f"error: {exc.message}", markup=False)
         sys.exit(2)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        err.print("aborted", markup=False)
-        sys.exit(1)
-    except Exception as exc:  # click usage errors and genuine bugs
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            if debug:
-                raise
-            exc.show()
-            sys.exit(exc.exit_code)
+    except Exception as exc:  # a bug, not a user mistake
         if debug:
             raise
         err.print(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", markup=False)

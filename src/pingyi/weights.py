@@ -194,9 +194,9 @@ def _matrix_issues(j: Judgments, doc: LocatedDoc, base: tuple, group: str, setti
                 bad = True
             parsed[i][i] = 1.0
         for i, c, a, b in ahp.reciprocity_errors(parsed):
-            issues.add(doc.issue("PY305", epath + ("matrix", i), "matrix is not reciprocal",
+            issues.add(doc.issue("PY305", epath + ("matrix", max(i, c)), "matrix is not reciprocal",
                                  found=f"{items[i]} vs {items[c]} = {_fmt(a)} but {items[c]} vs {items[i]} = {_fmt(b)}",
-                                 expected=f"{items[c]} vs {items[i]} = 1/{_fmt(a)} = {_fmt(1 / a)}",
+                                 expected=f"{items[c]} vs {items[i]} = {_fmt(1 / a)}",
                                  hint="give the upper triangle and make the lower triangle its reciprocal"))
             bad = True
         if bad:
@@ -261,7 +261,7 @@ def compute_weights(project: Project, issues: IssueList | None = None) -> Weight
     for dim in project.dimensions:
         display = project.dimension_files[dim.primary.code]
         doc = project.docs[display]
-        codes = [ind.code for ind in dim.indicators]
+        codes = list(dim.declared_codes or [ind.code for ind in dim.indicators])
         j = dim.judgments
         if sorted(j.items) != sorted(codes) or len(set(j.items)) != len(j.items):
             issues.add(doc.issue("PY301", ("judgments", "items"), "judgment items must be this dimension's indicators",
@@ -269,7 +269,7 @@ def compute_weights(project: Project, issues: IssueList | None = None) -> Weight
             tree_ok = False
             continue
         m = _matrix_issues(j, doc, ("judgments",), dim.primary.code, hierarchy.ahp, expert_ids, issues)
-        if m is None or root is None:
+        if m is None or root is None or len(dim.indicators) != len(codes):
             tree_ok = False
             continue
         pw = root.weights.get(dim.primary.code)

@@ -191,6 +191,8 @@ class DimensionFile(Frozen):
     primary: PrimarySpec
     judgments: Judgments
     indicators: list[IndicatorSpec] = Field(min_length=1)
+    declared_codes: tuple[str, ...] = Field(default=(), exclude=True,
+                                            description="codes as written, including indicators that failed validation")
 
 
 class Expert(Frozen):
@@ -306,3 +308,22 @@ class DataSettings(Frozen):
     upload_deadline_days: int = Field(default=30, gt=0, description="settlement list (4101) upload limit after settlement")
     money_tolerance: float = Field(default=0.01, ge=0, description="payments must add up within this many yuan")
     max_stay_days: int = Field(default=60, gt=0, description="stays longer than this are excluded from DRG indices")
+
+
+# --------------------------------------------------------------------------- measures
+
+
+class MeasureSpec(Frozen):
+    """A named SQL aggregate over one table, per provider and year (see pingyi.measures)."""
+
+    name: str = Field(pattern=IDENT_PATTERN)
+    table: str = Field(pattern=IDENT_PATTERN)
+    description: str = Field(min_length=1)
+    aggregate: str = Field(min_length=1)
+    filter: str | None = None
+    unit: str | None = None
+    origin: Origin | None = None
+
+
+class MeasuresFile(Frozen):
+    measures: list[MeasureSpec] = Field(min_length=1)

@@ -16,11 +16,16 @@ from pingyi.spec.loader import load_model, validate_model
 from pingyi.spec.models import (
     LEVELS,
     BaselinesFile,
+    DataSettings,
     DataSource,
     DimensionFile,
     Direction,
+    Judgments,
+    PrimarySpec,
     HierarchyFile,
     IndicatorSpec,
+    MeasureSpec,
+    MeasuresFile,
     Origin,
     PolicyFile,
     RegionsFile,
@@ -30,6 +35,7 @@ from pingyi.spec.yamlsrc import LocatedDoc, load_yaml
 HIERARCHY = "indicators/hierarchy.yaml"
 REGIONS = "baselines/regions.yaml"
 POLICY = "policy.yaml"
+DATA = "data.yaml"
 
 
 def default_project_dir() -> Path:
@@ -53,6 +59,8 @@ class Project:
     regions: RegionsFile
     baselines: BaselinesFile
     policy: PolicyFile
+    data: DataSettings = field(default_factory=DataSettings)
+    measures: dict[str, MeasureSpec] = field(default_factory=dict)
     docs: dict[str, LocatedDoc] = field(default_factory=dict)
     dimension_files: dict[str, str] = field(default_factory=dict)  # primary code -> display path
 
@@ -121,11 +129,9 @@ def load_project(root: Path | None = None, year: int | None = None) -> LoadResul
 
     hierarchy = load(HIERARCHY, HierarchyFile)
     regions = load(REGIONS, RegionsFile)
-    policy = load(POLICY, PolicyFile) if (root / POLICY).is_file() else PolicyFile()
-    if not (root / POLICY).is_file():
-        issues.add(Issue(file=POLICY, line=None, code="PY201", level=Level.WARNING, path="",
-                         message="policy.yaml is missing; the default grade bands are used",
-                         found="no such file", expected="policy.yaml"))
+    policy = _optional(root, POLICY, PolicyFile, issues, docs, load)
+    data = _optional(root, DATA, DataSettings, issues, docs, load)
+    measures = _load_measures(root, issues, docs)
 
     # dimension files: everything in indicators/ except hierarchy.yaml
     dimensions: list[DimensionFile] = []
@@ -138,7 +144,7 @@ def load_project(root: Path | None = None, year: int | None = None) -> LoadResul
                          expected="one YAML file per primary dimension in indicators/"))
     for path in files:
         display = f"indicators/{path.name}"
-        obj, doc, found = load_model(path, DimensionFile, display)
+        obj, doc, found = _load_dimension(path, display)
         docs[display] = doc
         issues.extend(found)
         if obj is None:
@@ -149,7 +155,7 @@ def load_project(root: Path | None = None, year: int | None = None) -> LoadResul
                                  expected="each primary dimension in one file"))
             continue
         dimension_files[obj.primary.code] = display
-        dimensions.append(_with_origins(obj, doc))
+        dimensions.append(obj)
 
     baselines = _load_baselines(root, year, issues, docs)
 
@@ -159,20 +165,119 @@ def load_project(root: Path | None = None, year: int | None = None) -> LoadResul
     if baselines is not None and regions is not None and indicators:
         _check_baselines(baselines, regions, indicators, docs, issues)
 
-    if hierarchy is None or regions is None or baselines is None or not dimensions:
-        return LoadResult(None, issues)
     order = {code: i for i, code in enumerate(hierarchy.judgments.items)}
     dimensions.sort(key=lambda d: order.get(d.primary.code, len(order)))
+    _check_formulas(indicators, measures, docs, issues)
+    if hierarchy is None or regions is None or baselines is None or not dimensions:
+        return LoadResult(None, issues)
     project = Project(root=root, hierarchy=hierarchy, dimensions=dimensions, indicators=indicators,
-                      primary_of=primary_of, regions=regions, baselines=baselines, policy=policy,
-                      docs=docs, dimension_files=dimension_files)
+                      primary_of=primary_of, regions=regions, baselines=baselines, policy=policy or PolicyFile(),
+                      data=data or DataSettings(), measures=measures, docs=docs, dimension_files=dimension_files)
     return LoadResult(project, issues)
 
 
-def _with_origins(dim: DimensionFile, doc: LocatedDoc) -> DimensionFile:
-    indicators = [ind.model_copy(update={"origin": Origin(file=doc.file, line=doc.line(("indicators", i)))})
-                  for i, ind in enumerate(dim.indicators)]
-    return dim.model_copy(update={"indicators": indicators})
+def _optional(root: Path, display: str, model, issues: IssueList, docs, load):
+    """policy.yaml and data.yaml may be absent: the documented defaults apply, with a warning."""
+    if (root / display).is_file():
+        return load(display, model)
+    issues.add(Issue(file=display, line=None, code="PY201", level=Level.WARNING, path="",
+                     message=f"{display} is missing; the defaults are used", found="no such file",
+                     expected=display, hint="`pingyi init` writes one to edit"))
+    return model()
+
+
+def _load_measures(root: Path, issues: IssueList, docs) -> dict[str, MeasureSpec]:
+    measures: dict[str, MeasureSpec] = {}
+    mdir = root / "measures"
+    for path in sorted(mdir.glob("*.yaml")) if mdir.is_dir() else []:
+        display = f"measures/{path.name}"
+        obj, doc, found = load_model(path, MeasuresFile, display)
+        docs[display] = doc
+        issues.extend(found)
+        if obj is None:
+            continue
+        for i, m in enumerate(obj.measures):
+            if m.name in measures:
+                issues.add(doc.issue("PY601", ("measures", i, "name"), "measure defined twice",
+                                     found=f"{m.name} (first in {measures[m.name].origin.file})", expected="unique names"))
+                continue
+            measures[m.name] = m.model_copy(update={"origin": Origin(file=display, line=doc.line(("measures", i)))})
+    return measures
+
+
+def _check_formulas(indicators: dict[str, IndicatorSpec], measures: dict[str, MeasureSpec], docs,
+                    issues: IssueList) -> None:
+    """Every measure a formula or volume rule names must be defined (once measures exist)."""
+    if not measures:
+        return
+    for code, ind in indicators.items():
+        doc = docs[ind.origin.file]
+        base = _indicator_path(doc, code)
+        names: set[str] = set()
+        if ind.formula:
+            try:
+                parsed = formula_lang.parse(ind.formula)
+                names = set(parsed.measures | parsed.prior_measures)
+            except formula_lang.FormulaError:
+                pass  # reported as PY204
+        for name in sorted(names - set(measures)):
+            issues.add(doc.issue("PY602", base + ("formula",), "formula uses an undefined measure",
+                                 found=name, expected="a measure defined in measures/*.yaml",
+                                 hint="define it or fix the spelling"))
+        if ind.volume and ind.volume.measure not in measures:
+            issues.add(doc.issue("PY602", base + ("volume", "measure"), "minimum-volume rule uses an undefined measure",
+                                 found=ind.volume.measure, expected="a measure defined in measures/*.yaml"))
+
+
+def _indicator_path(doc: LocatedDoc, code: str) -> tuple:
+    for i, item in enumerate(doc.data.get("indicators", []) if isinstance(doc.data, dict) else []):
+        if isinstance(item, dict) and item.get("code") == code:
+            return ("indicators", i)
+    return ("indicators",)
+
+
+def _load_dimension(path: Path, display: str) -> tuple[DimensionFile | None, LocatedDoc, list[Issue]]:
+    """Validate a dimension file part by part, so one bad indicator does not hide the problems
+    in the others or in the judgments."""
+    doc = load_yaml(path, display)
+    found = list(doc.issues)
+    data = doc.data
+    if data is None or not isinstance(data, dict):
+        if not found:
+            found.append(doc.issue("PY106", (), "a dimension file must be a mapping with primary, judgments, indicators",
+                                   found=type(data).__name__, expected="primary:, judgments:, indicators:"))
+        return None, doc, found
+    for key in data:
+        if key not in DimensionFile.model_fields:
+            found.append(doc.issue("PY104", (key,), f"unknown field '{key}'", found=repr(key),
+                                   expected="one of: indicators, judgments, primary"))
+    for key in ("primary", "judgments", "indicators"):
+        if key not in data:
+            found.append(doc.issue("PY105", (), f"required field is missing: '{key}'", found="nothing",
+                                   expected=f"a value for '{key}'"))
+    if any(key not in data for key in ("primary", "judgments", "indicators")):
+        return None, doc, found
+    primary, more = validate_model(doc, PrimarySpec, ("primary",))
+    found += more
+    judgments, more = validate_model(doc, Judgments, ("judgments",))
+    found += more
+    raw = data["indicators"]
+    indicators = []
+    if not isinstance(raw, list) or not raw:
+        found.append(doc.issue("PY106", ("indicators",), "indicators must be a non-empty list",
+                               found=type(raw).__name__, expected="a list of indicator mappings"))
+        raw = []
+    for i in range(len(raw)):
+        ind, more = validate_model(doc, IndicatorSpec, ("indicators", i))
+        found += more
+        if ind is not None:
+            indicators.append(ind.model_copy(update={"origin": Origin(file=display, line=doc.line(("indicators", i)))}))
+    if primary is None or judgments is None or not indicators:
+        return None, doc, found
+    declared = tuple(str(item.get("code")) for item in raw if isinstance(item, dict))
+    dim = DimensionFile.model_construct(primary=primary, judgments=judgments, indicators=indicators,
+                                        declared_codes=declared)
+    return dim, doc, found
 
 
 def _load_baselines(root: Path, year: int | None, issues: IssueList, docs) -> BaselinesFile | None:
@@ -344,9 +449,11 @@ def _check_baselines(baselines: BaselinesFile, regions: RegionsFile, indicators,
                             if level not in LEVELS:
                                 issues.add(doc.issue("PY403", ("baselines", code, kind, region, level), "unknown level",
                                                      found=level, expected=f"one of {list(LEVELS)}"))
-            missing = [f"{r}/{lv}" for r in region_codes for lv in LEVELS
-                       if resolve_baseline(values, r, lv) is None]
-            if missing:
-                issues.add(doc.issue("PY401", ("baselines", code, kind), f"{kind} missing for some region x level",
-                                     found=f"no value for {', '.join(missing)}",
+            for region in region_codes:
+                missing = [lv for lv in LEVELS if resolve_baseline(values, region, lv) is None]
+                if not missing:
+                    continue
+                at = ("baselines", code, kind) + ((region,) if isinstance(values, dict) and region in values else ())
+                issues.add(doc.issue("PY401", at, f"{kind} missing for some region x level",
+                                     found=f"no value for {region} / {', '.join(missing)}",
                                      expected=f"a value for every region {region_codes} and level {list(LEVELS)}"))

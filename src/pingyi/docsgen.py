@@ -1,0 +1,111 @@
+"""Generate the docs that must never go stale: the indicator explanation manual (from the YAML)
+and the CLI reference (from `--help`). Tests regenerate both and fail when docs/ differs.
+
+    python -m pingyi.docsgen          # rewrite docs/indicator-manual.md and docs/cli.md
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from pingyi.explain import DIRECTION_TEXT, SOURCE_TEXT, format_value, scoring_text
+from pingyi.spec.models import LEVELS
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def indicator_manual(project_dir: Path | None = None) -> str:
+    from pingyi.spec.project import load_project
+    from pingyi.weights import compute_weights
+
+    result = load_project(project_dir)
+    project = result.project
+    if project is None:
+        raise SystemExit("the project does not load; run `pingyi validate`")
+    tree = compute_weights(project, result.issues)
+    weights = {s.code: (s.local_weight, s.global_weight) for p in tree.primary for s in p.secondary} if tree else {}
+    pweights = {p.code: p.weight for p in tree.primary} if tree else {}
+    regions = project.regions.schemes[project.baselines.region_scheme].regions
+    out = [f"# 指标解释手册 Indicator explanation manual — {project.hierarchy.name} {project.hierarchy.version}", "",
+           "Generated from `indicators/*.yaml` and `baselines/` by `python -m pingyi.docsgen`; do not edit by hand.",
+           "`pingyi explain CODE` prints the same entry.", ""]
+    for dim in project.dimensions:
+        p = dim.primary
+        out += [f"## {p.code} {p.name_zh} ({p.name_en}) — weight {pweights.get(p.code, 0):.4f}", "", p.description, ""]
+        for ind in dim.indicators:
+            m = ind.manual
+            local, glob = weights.get(ind.code, (0.0, 0.0))
+            out += [f"### {ind.code} {ind.name_zh} ({ind.name_en})", "",
+                    "| item | content |", "|---|---|",
+                    f"| 指标内涵 meaning | {m.meaning}<br>{m.meaning_en} |",
+                    f"| 计算方法 formula | {m.formula_text}<br>{m.formula_text_en} |",
+                    f"| formula over measures | `{ind.formula}` |" if ind.formula else
+                    f"| formula over measures | value from the {ind.source.value} table |",
+                    f"| 纳入范围 inclusions | {m.inclusions} |",
+                    f"| 排除范围 exclusions | {m.exclusions} |",
+                    f"| 数据来源 data source | {m.data_source} ({SOURCE_TEXT[ind.source.value]}) |",
+                    f"| 单位 unit / 导向 direction | {ind.unit.value} / {DIRECTION_TEXT[ind.direction.value]} |",
+                    f"| 定性 qualitative | {'yes' if ind.qualitative else 'no'} |",
+                    f"| 评分 scoring | {scoring_text(ind)} |",
+                    f"| 最小样本量 minimum volume | {ind.volume.measure} ≥ {ind.volume.minimum:g} |" if ind.volume else
+                    "| 最小样本量 minimum volume | none |",
+                    f"| case mix | {ind.casemix} |",
+                    f"| 权重 weight | local {local:.4f}, global {glob:.4f} |"]
+            if m.interpretation:
+                out.append(f"| 解读 interpretation | {m.interpretation} |")
+            if m.references:
+                out.append(f"| 参照 references | {'; '.join(m.references)} |")
+            entry = project.baselines.baselines.get(ind.code)
+            out.append("")
+            if entry is not None:
+                out += [f"Baselines {project.year} ({'assumed' if entry.assumed else 'documented'}): {entry.source}", "",
+                        "| region | " + " | ".join(LEVELS) + " |", "|---|" + "---|" * len(LEVELS)]
+                for region, label in regions.items():
+                    cells = [format_value(project.baseline(ind.code, region, lv), ind.unit) for lv in LEVELS]
+                    out.append(f"| {region} {label} | " + " | ".join(cells) + " |")
+                out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def cli_reference() -> str:
+    from typer.main import get_command
+    from typer.testing import CliRunner
+
+    from pingyi.cli import app
+
+    os.environ["COLUMNS"] = "100"
+    runner = CliRunner()
+    command = get_command(app)
+    out = ["# CLI reference", "", "Generated from `pingyi --help` by `python -m pingyi.docsgen`; do not edit by hand.", ""]
+
+    def section(title: str, args: list[str]) -> None:
+        result = runner.invoke(app, args, prog_name="pingyi", env={"COLUMNS": "100", "NO_COLOR": "1"}, terminal_width=100)
+        out.extend([f"## {title}", "", "```text", result.output.rstrip(), "```", ""])
+
+    section("pingyi", ["--help"])
+    for name in command.list_commands(None):  # type: ignore[arg-type]
+        sub = command.get_command(None, name)  # type: ignore[arg-type]
+        if hasattr(sub, "list_commands"):
+            section(f"pingyi {name}", [name, "--help"])
+            for inner in sub.list_commands(None):
+                section(f"pingyi {name} {inner}", [name, inner, "--help"])
+        else:
+            section(f"pingyi {name}", [name, "--help"])
+    return "\n".join(out).rstrip() + "\n"
+
+
+def write_all(docs: Path = DOCS) -> list[Path]:
+    docs.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in (("indicator-manual.md", indicator_manual()), ("cli.md", cli_reference())):
+        path = docs / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for path in write_all():
+        print(f"wrote {path}", file=sys.stderr)

@@ -1,0 +1,190 @@
+"""Measures: named SQL aggregates over one table, per provider and year, run in DuckDB.
+
+A measure definition (measures/*.yaml) is untrusted text from a committee's project, so its SQL is
+*parsed* with sqlglot and only a small language is allowed: aggregate functions, arithmetic,
+CASE, comparisons, IN lists, a few scalar functions, over the declared columns of its table.
+A definition cannot read files, write, call other functions or run another statement.
+
+All measures of a table are compiled into ONE query straight over the table's cleaned view
+(aggregate FILTER clauses carry each measure's own filter), the way MetricFlow renders a plan:
+readable, commented SQL that `pingyi explain` shows and golden files pin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import sqlglot
+from sqlglot import exp
+
+from pingyi.errors import PingyiError
+from pingyi.spec.models import DataSettings
+
+# Aggregates a measure may use; each is given its measure's FILTER clause.
+AGGREGATES: tuple[type[exp.Expression], ...] = (exp.Count, exp.Sum, exp.Avg, exp.Min, exp.Max)
+# Scalar expression nodes allowed anywhere in a measure.
+SCALARS: tuple[type[exp.Expression], ...] = (
+    exp.Column, exp.Identifier, exp.Literal, exp.Null, exp.Boolean, exp.Paren, exp.Neg, exp.Star,
+    exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod,
+    exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Is, exp.In, exp.Between, exp.Not, exp.And, exp.Or,
+    exp.Case, exp.If, exp.Coalesce, exp.Nullif, exp.Abs, exp.Round, exp.Greatest, exp.Least,
+    exp.Distinct, exp.Placeholder, exp.DateDiff, exp.Var, exp.Cast, exp.DataType, exp.Floor, exp.Ceil,
+)
+CAST_TYPES = {"DOUBLE", "DECIMAL", "INT", "BIGINT", "VARCHAR", "DATE", "TIMESTAMP"}
+
+
+class MeasureSqlError(ValueError):
+    """A measure's SQL is outside the allowed language; `fragment` names the offending text."""
+
+    def __init__(self, message: str, fragment: str = ""):
+        super().__init__(message)
+        self.fragment = fragment
+
+
+@dataclass(frozen=True)
+class CompiledMeasure:
+    name: str
+    table: str
+    aggregate: exp.Expression  # with FILTER applied, code sets substituted
+    description: str
+
+
+def _codeset_literal(name: str, settings: DataSettings) -> list[exp.Expression]:
+    value = getattr(settings, name, None)
+    if value is None or name not in DataSettings.model_fields:
+        raise MeasureSqlError(f"unknown code set :{name}; known: {', '.join(sorted(DataSettings.model_fields))}",
+                              f":{name}")
+    if isinstance(value, (list, tuple)):
+        return [exp.Literal.string(str(v)) for v in value]
+    return [exp.Literal.number(value)]
+
+
+def parse_restricted(sql: str, columns: Iterable[str], settings: DataSettings, *, aggregate: bool) -> exp.Expression:
+    """Parse one SQL expression and check it against the allowed language.
+
+    `aggregate=True`: it must contain an aggregate and no column outside an aggregate.
+    `aggregate=False` (filters): it must contain no aggregate.
+    Placeholders `:name` are replaced by the project's data.yaml code sets (lists or numbers).
+    """
+    if not isinstance(sql, str) or not sql.strip():
+        raise MeasureSqlError("empty SQL expression", "")
+    if ";" in sql:
+        raise MeasureSqlError("a measure is one expression; ';' is not allowed", ";")
+    try:
+        tree = sqlglot.parse_one(f"SELECT {sql}", dialect="duckdb")
+    except sqlglot.errors.ParseError as exc:
+        raise MeasureSqlError(f"not a valid SQL expression: {str(exc).splitlines()[0]}", sql) from None
+    if not isinstance(tree, exp.Select) or len(tree.expressions) != 1 or any(
+            tree.args.get(k) for k in ("from", "where", "group", "having", "joins", "order", "limit", "with")):
+        raise MeasureSqlError("a measure is one expression, not a query", sql)
+    expr = tree.expressions[0]
+    if isinstance(expr, exp.Alias):
+        raise MeasureSqlError("aliases are not allowed; the measure's name is its alias", expr.sql())
+    allowed_columns = set(columns)
+    for node in list(expr.walk()):
+        if isinstance(node, AGGREGATES):
+            if not aggregate:
+                raise MeasureSqlError("a filter cannot contain an aggregate", node.sql(dialect="duckdb"))
+            if any(isinstance(inner, AGGREGATES) for inner in node.find_all(*AGGREGATES) if inner is not node):
+                raise MeasureSqlError("nested aggregates are not allowed", node.sql(dialect="duckdb"))
+            continue
+        if not isinstance(node, SCALARS):
+            raise MeasureSqlError(f"'{type(node).__name__}' is not allowed in a measure (only aggregates, "
+                                  "arithmetic, CASE, comparisons over declared columns)", node.sql(dialect="duckdb"))
+        if isinstance(node, exp.Column):
+            if node.table or node.name not in allowed_columns:
+                raise MeasureSqlError(f"unknown column; declared columns: {', '.join(sorted(allowed_columns))}",
+                                      node.sql(dialect="duckdb"))
+        if isinstance(node, exp.DataType) and node.this.name not in CAST_TYPES:
+            raise MeasureSqlError(f"cast type not allowed; allowed: {', '.join(sorted(CAST_TYPES))}", node.sql())
+        if isinstance(node, exp.Star) and not isinstance(node.parent, exp.Count):
+            raise MeasureSqlError("'*' is only allowed in count(*)", node.parent.sql() if node.parent else "*")
+    if aggregate:
+        if not any(isinstance(n, AGGREGATES) for n in expr.walk()):
+            raise MeasureSqlError("a measure must aggregate (count, sum, avg, min, max)", expr.sql(dialect="duckdb"))
+        for col in expr.find_all(exp.Column):
+            if col.find_ancestor(*AGGREGATES) is None:
+                raise MeasureSqlError("column outside an aggregate", col.sql(dialect="duckdb"))
+    # substitute code sets
+    for ph in list(expr.find_all(exp.Placeholder)):
+        values = _codeset_literal(ph.name, settings)
+        parent = ph.parent
+        if isinstance(parent, exp.In) and len(values) >= 1 and len(parent.expressions) == 1:
+            parent.set("expressions", values)
+        elif len(values) == 1:
+            ph.replace(values[0])
+        else:
+            raise MeasureSqlError(f"code set :{ph.name} is a list; use it as `IN (:{ph.name})`", f":{ph.name}")
+    return expr
+
+
+def with_filter(aggregate: exp.Expression, condition: exp.Expression | None) -> exp.Expression:
+    """Attach `FILTER (WHERE condition)` to every aggregate inside the measure expression."""
+    if condition is None:
+        return aggregate
+    copy = aggregate.copy()
+    for node in list(copy.find_all(*AGGREGATES)):
+        node.replace(exp.Filter(this=node.copy(), expression=exp.Where(this=condition.copy())))
+    return copy
+
+
+def compile_measure(spec, columns: Iterable[str], settings: DataSettings) -> CompiledMeasure:
+    columns = list(columns)
+    agg = parse_restricted(spec.aggregate, columns, settings, aggregate=True)
+    cond = parse_restricted(spec.filter, columns, settings, aggregate=False) if spec.filter else None
+    return CompiledMeasure(name=spec.name, table=spec.table, aggregate=with_filter(agg, cond),
+                           description=spec.description)
+
+
+def table_sql(view: str, measures: list[CompiledMeasure]) -> str:
+    """One query computing every measure of a table per provider and year."""
+    lines = [f"-- measures over {view}: one row per provider and year",
+             "SELECT", "  fixmedins_code,", "  year,"]
+    for i, m in enumerate(measures):
+        comma = "," if i < len(measures) - 1 else ""
+        lines.append(f"  {m.aggregate.sql(dialect='duckdb')} AS {m.name}{comma}  -- {m.description}")
+    lines += [f"FROM {view}", "GROUP BY fixmedins_code, year", "ORDER BY fixmedins_code, year"]
+    return "\n".join(lines)
+
+
+@dataclass
+class MeasureTable:
+    """provider x year x measure values (None where the provider has no rows)."""
+
+    values: dict[tuple[str, int], dict[str, float | None]]
+    sql: dict[str, str]  # table -> SQL text that produced it
+
+    def get(self, provider: str, year: int) -> Mapping[str, float | None]:
+        return self.values.get((provider, year), {})
+
+    def rows(self, names: list[str]) -> list[tuple]:
+        return [(p, y, *(vals.get(n) for n in names)) for (p, y), vals in sorted(self.values.items())]
+
+
+def run_measures(con, compiled: dict[str, list[CompiledMeasure]], views: Mapping[str, str]) -> MeasureTable:
+    """Run one query per table. `views` maps table name -> the DuckDB view holding its used rows."""
+    values: dict[tuple[str, int], dict[str, float | None]] = {}
+    sql_by_table: dict[str, str] = {}
+    all_names = [m.name for ms in compiled.values() for m in ms]
+    for table, measures in sorted(compiled.items()):
+        if not measures:
+            continue
+        view = views.get(table)
+        sql = table_sql(view or table, measures)
+        sql_by_table[table] = sql
+        if view is None:
+            continue  # table not in the bundle: its measures stay missing (insufficient data)
+        try:
+            result = con.execute(sql).fetchall()
+        except Exception as exc:  # duckdb raises its own error types
+            raise PingyiError(f"measures over {table} failed in DuckDB: {exc}") from exc
+        for row in result:
+            key = (row[0], int(row[1]))
+            slot = values.setdefault(key, {name: None for name in all_names})
+            for m, value in zip(measures, row[2:]):
+                slot[m.name] = None if value is None else float(value)
+    for slot in values.values():
+        for name in all_names:
+            slot.setdefault(name, None)
+    return MeasureTable(values=values, sql=sql_by_table)

@@ -1,0 +1,183 @@
+"""Every validation code has a broken fixture that triggers it, with the right file and line.
+
+The fixture project in tests/fixtures/mini is small and valid; each case copies it and breaks one
+thing by a text edit, the way a committee member would by hand.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pingyi.errors import Level
+from pingyi.spec.project import load_project
+from pingyi.weights import compute_weights
+
+MINI = Path(__file__).parent / "fixtures" / "mini"
+D1 = "indicators/D1_cost.yaml"
+D2 = "indicators/D2_service.yaml"
+H = "indicators/hierarchy.yaml"
+B = "baselines/2025.yaml"
+R = "baselines/regions.yaml"
+
+
+def run(root: Path):
+    result = load_project(root)
+    if result.project is not None:
+        compute_weights(result.project, result.issues)
+    return result.issues
+
+
+def copy_mini(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    shutil.copytree(MINI, root)
+    return root
+
+
+def edit(root: Path, name: str, old: str, new: str, count: int = 1) -> None:
+    path = root / name
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"fixture text not found in {name}: {old!r}"
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+
+def line_of(root: Path, name: str, needle: str) -> int:
+    """1-based line where `needle` (possibly spanning lines) starts."""
+    text = (root / name).read_text(encoding="utf-8")
+    at = text.find(needle)
+    assert at >= 0, f"{needle!r} not in {name}"
+    return text.count("\n", 0, at) + 1
+
+
+def test_mini_project_is_valid():
+    issues = run(MINI)
+    assert not issues.errors, [i.render() for i in issues.errors]
+    assert [i.code for i in issues.warnings] == ["PY206"]  # 2 x 5 is not the national 8 x 35
+
+
+# (code, file edited, old text, new text, file expected in the issue, line needle or None, level)
+CASES = [
+    ("PY101", D2, "primary: {code: D2,", "primary: {code: D2, [", D2, "primary: {code: D2, [", Level.ERROR),
+    ("PY103", D1, "    direction: down\n    unit: percent\n    source: settlement\n    scoring: {rule: threshold}\n",
+     "    direction: down\n    direction: up\n    unit: percent\n    source: settlement\n    scoring: {rule: threshold}\n",
+     D1, "direction: up", Level.ERROR),
+    ("PY104", D1, "    scoring: {rule: vbp}", "    scoring: {rule: vbp}\n    colour: red", D1, "colour: red", Level.ERROR),
+    ("PY104", D1, "scoring: {rule: threshold, zero_at: 0.5}", "scoring: {rule: threshold, zero_att: 0.5}", D1,
+     "zero_att", Level.ERROR),
+    ("PY105", D1, "    direction: up\n", "", D1, "code: D1.03", Level.ERROR),
+    ("PY106", D1, "    direction: up\n", "    direction: sideways\n", D1, "sideways", Level.ERROR),
+    ("PY202", D1, "code: D1.02", "code: D1.01", D1, "code: D1.01\n    name_zh: 药品", Level.ERROR),
+    ("PY203", D2, "code: D2,", "code: D9,", D2, "code: D9,", Level.ERROR),
+    ("PY204", D1, '"drug_cost / total_item_cost"', '"__import__(\'os\').system(\'ls\')"', D1, "__import__",
+     Level.ERROR),
+    ("PY204", D1, '"drug_cost / total_item_cost"', '"drug_cost.real / 2"', D1, "drug_cost.real", Level.ERROR),
+    ("PY205", D1, '    formula: "drug_cost / total_item_cost"\n', "", D1, "code: D1.02", Level.ERROR),
+    ("PY207", D1, "scoring: {rule: threshold, zero_at: 0.5}", "scoring: {rule: none}", D1, "rule: none",
+     Level.ERROR),
+    ("PY208", D2, "    qualitative: true\n", "", D2, "code: D2.02", Level.WARNING),
+    ("PY209", D1, "code: D1.03", "code: D2.03", D1, "code: D2.03", Level.ERROR),
+    ("PY301", D1, "items: [D1.01, D1.02, D1.03]", "items: [D1.01, D1.02, D1.09]", D1, "items:", Level.ERROR),
+    ("PY302", D1, '        - ["1/4", "1/2", 1]\n', "", D1, "matrix:", Level.ERROR),
+    ("PY303", D1, "        - [1, 2, 4]", "        - [1, 2, 12]", D1, "[1, 2, 12]", Level.ERROR),
+    ("PY303", D1, "        - [1, 2, 4]", "        - [1, 2, abc]", D1, "[1, 2, abc]", Level.ERROR),
+    ("PY304", D1, "        - [1, 2, 4]", "        - [2, 2, 4]", D1, "[2, 2, 4]", Level.ERROR),
+    ("PY305", D1, '        - ["1/2", 1, 2]', '        - ["1/3", 1, 2]', D1, '["1/3", 1, 2]', Level.ERROR),
+    ("PY306", D1, '        - [1, 2, 4]\n        - ["1/2", 1, 2]\n        - ["1/4", "1/2", 1]',
+     '        - [1, 2, "1/4"]\n        - ["1/2", 1, 2]\n        - [4, "1/2", 1]', D1, "judgments:", Level.ERROR),
+    ("PY308", D1, "    - expert: E1", "    - expert: E7", D1, "expert: E7", Level.ERROR),
+    ("PY309", D1, "  experts:\n    - expert: E1\n      date: 2025-01-10\n      matrix:\n        - [1, 2, 4]\n"
+     '        - ["1/2", 1, 2]\n        - ["1/4", "1/2", 1]',
+     "  weights: {D1.01: 0.5, D1.02: 0.3, D1.03: 0.3}\n  source: published scheme", D1, "weights:", Level.ERROR),
+    ("PY310", D1, '        - [1, 2, 4]\n        - ["1/2", 1, 2]\n        - ["1/4", "1/2", 1]',
+     '        - [1, 2, null]\n        - ["1/2", 1, null]\n        - [null, null, 1]', D1, "matrix:", Level.ERROR),
+    ("PY311", D1, "  experts:\n    - expert: E1\n      date: 2025-01-10\n      matrix:\n        - [1, 2, 4]\n"
+     '        - ["1/2", 1, 2]\n        - ["1/4", "1/2", 1]', "", D1, "judgments:", Level.ERROR),
+    ("PY312", H, "qualitative_cap: 0.20", "qualitative_cap: 0.05", H, "qualitative_cap", Level.ERROR),
+    ("PY401", B, "  D2.01: {values: 85, source: assumed, assumed: true}\n", "", B, "baselines:", Level.ERROR),
+    ("PY401", B, "      west: {三级: 0.33, 二级: 0.38, 一级及基层: 0.48}", "      west: {三级: 0.33, 二级: 0.38}", B,
+     "west: {三级: 0.33", Level.ERROR),
+    ("PY402", B, "baselines:\n", "baselines:\n  D9.99: {values: 1, source: x}\n", B, "D9.99", Level.WARNING),
+    ("PY403", B, "values: {east: 0.05, central: 0.07, west: 0.07}", "values: {east: 0.05, central: 0.07, wst: 0.07}",
+     B, "wst", Level.ERROR),
+    ("PY404", B, "region_scheme: three_way", "region_scheme: five_way", B, "five_way", Level.ERROR),
+    ("PY405", R, '  - {code: "65", name: 新疆, regions: {three_way: west, four_way: west}}\n', "", R, "provinces:",
+     Level.ERROR),
+    ("PY405", R, '{code: "51", name: 四川, regions: {three_way: west,', '{code: "51", name: 四川, regions: {three_way: far_west,',
+     R, "far_west", Level.ERROR),
+    ("PY406", B, "    benchmark: 0.90\n", "", B, "D1.03:", Level.ERROR),
+]
+
+
+@pytest.mark.parametrize("code,name,old,new,file,needle,level", CASES,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_each_code_has_a_fixture(tmp_path, code, name, old, new, file, needle, level):
+    root = copy_mini(tmp_path)
+    edit(root, name, old, new)
+    issues = run(root)
+    hits = [i for i in issues.items if i.code == code]
+    assert hits, f"{code} not reported; got {[i.render() for i in issues.items]}"
+    hit = next((i for i in hits if i.file == file), hits[0])
+    assert hit.level is level
+    assert hit.file == file
+    if needle is not None:
+        assert hit.line == line_of(root, file, needle), hit.render()
+    assert hit.found is not None and hit.expected is not None, hit.render()
+
+
+def test_non_utf8_file(tmp_path):
+    root = copy_mini(tmp_path)
+    (root / D2).write_bytes((root / D2).read_text(encoding="utf-8").encode("gbk"))
+    codes = {i.code for i in run(root).errors}
+    assert "PY102" in codes
+
+
+def test_missing_hierarchy(tmp_path):
+    root = copy_mini(tmp_path)
+    (root / H).unlink()
+    hits = [i for i in run(root).errors if i.code == "PY201"]
+    assert hits and hits[0].file == H
+
+
+def test_expert_cr_warning_names_worst_judgment(tmp_path):
+    root = copy_mini(tmp_path)
+    # a second expert whose D1.01 vs D1.03 judgment contradicts the chain D1.01 > D1.02 > D1.03
+    edit(root, D1, '        - ["1/4", "1/2", 1]\nindicators:',
+         '        - ["1/4", "1/2", 1]\n    - expert: E2\n      date: 2025-01-11\n      matrix:\n'
+         '        - [1, 3, "1/5"]\n        - ["1/3", 1, 3]\n        - [5, "1/3", 1]\nindicators:')
+    issues = run(root)
+    warn = [i for i in issues.items if i.code == "PY307"]
+    assert warn and "from E2" in warn[0].found
+    assert "D1.01 vs D1.03" in warn[0].hint
+
+
+def test_harker_completion_is_accepted(tmp_path):
+    root = copy_mini(tmp_path)
+    edit(root, D1, '        - [1, 2, 4]\n        - ["1/2", 1, 2]\n        - ["1/4", "1/2", 1]',
+         '        - [1, 2, null]\n        - ["1/2", 1, 2]\n        - [null, "1/2", 1]')
+    result = load_project(root)
+    tree = compute_weights(result.project, result.issues)
+    assert not result.issues.errors
+    d1 = next(p for p in tree.primary if p.code == "D1")
+    assert d1.matrix.missing == 1
+    # the completed matrix is consistent: 4/7, 2/7, 1/7
+    assert [round(s.local_weight, 9) for s in d1.secondary] == [round(4 / 7, 9), round(2 / 7, 9), round(1 / 7, 9)]
+
+
+def test_done_when_all_problems_in_one_run(tmp_path):
+    """Issue 2 'Done when': syntax error, unknown field, non-reciprocal matrix, CR above the
+    threshold and a missing baseline are all reported in one run, each with file:line."""
+    root = copy_mini(tmp_path)
+    edit(root, D2, "primary: {code: D2,", "primary: {code: D2, [")
+    edit(root, D1, "    scoring: {rule: vbp}", "    scoring: {rule: vbp}\n    colour: red")
+    edit(root, H, '        - ["1/2", 1]', '        - ["1/3", 1]')
+    edit(root, D1, '        - [1, 2, 4]\n        - ["1/2", 1, 2]\n        - ["1/4", "1/2", 1]',
+         '        - [1, 2, "1/4"]\n        - ["1/2", 1, 2]\n        - [4, "1/2", 1]')
+    edit(root, B, '  D1.01:\n    values: {east: 0.05, central: 0.07, west: 0.07}\n    source: "001 §5.1"\n', "")
+    issues = run(root)
+    codes = {i.code for i in issues.errors}
+    assert {"PY101", "PY104", "PY305", "PY306", "PY401"} <= codes, codes
+    for issue in issues.errors:
+        if issue.code in {"PY101", "PY104", "PY305", "PY306", "PY401"}:
+            assert issue.line is not None and issue.render().startswith(f"{issue.file}:{issue.line}")
