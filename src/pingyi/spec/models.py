@@ -268,8 +268,47 @@ class GradeBand(Frozen):
     min_score: float = Field(ge=0, le=100)
 
 
+class DimensionLights(Frozen):
+    """Lights for the 8 dimensions: green at or above `green_min`, yellow at or above `yellow_min`."""
+
+    green_min: float = Field(default=80, ge=0, le=100)
+    yellow_min: float = Field(default=60, ge=0, le=100)
+
+
+class VetoRule(Frozen):
+    """一票否决: when `measure` (current year) reaches `minimum`, the grade is the veto grade whatever the score."""
+
+    name: str
+    name_en: str
+    measure: str = Field(pattern=IDENT_PATTERN)
+    minimum: float = Field(default=1, gt=0)
+
+
+class PerPointRule(Frozen):
+    """Fujian style [china.md §3.3]: `withhold` of the prepayment is at stake; each point below
+    `below` deducts `per_point` of it; below `forfeit_below` all of it is deducted."""
+
+    withhold: float = Field(default=0.05, gt=0, le=1)
+    per_point: float = Field(default=0.03, gt=0, le=1)
+    below: float = Field(default=80, ge=0, le=100)
+    forfeit_below: float = Field(default=60, ge=0, le=100)
+
+
+class AdjustmentPolicy(Frozen):
+    """How grades move prepayments (预付金). Defaults from the source documents [001 §3.2, §6.3]:
+    不合格 -10 % ("no less than 10 %"), 优秀 +5 %, two consecutive 不合格 -> designation revoked."""
+
+    mode: Literal["step", "per_point", "budget_neutral"] = "step"
+    step_rates: dict[str, float] = Field(default_factory=lambda: {"优秀": 0.05, "不合格": -0.10})
+    per_point: PerPointRule = PerPointRule()
+    max_scale: float = Field(default=3.0, gt=0, description="budget-neutral: cap on the reward scaling factor")
+    base_measure: str = Field(default="fund_paid", pattern=IDENT_PATTERN,
+                              description="prior-year total of this measure / 12 sizes a missing prepayment")
+    revoke_after: int = Field(default=2, ge=1, description="consecutive failing years that revoke designation")
+
+
 class PolicyFile(Frozen):
-    """`policy.yaml`: grade bands now; veto and prepayment rules are added by the scoring stage."""
+    """`policy.yaml`: grade bands, lights, veto rules and prepayment adjustments."""
 
     version: int = 1
     grades: list[GradeBand] = Field(default_factory=lambda: [
@@ -278,6 +317,14 @@ class PolicyFile(Frozen):
         GradeBand(name="合格", name_en="Pass", min_score=60),
         GradeBand(name="不合格", name_en="Fail", min_score=0),
     ])
+    fail_grade: str = "不合格"
+    veto_grade: str = "不合格"
+    insufficient_grade: str = "不予评级"
+    grade_lights: dict[str, Literal["green", "yellow", "red", "grey"]] = Field(default_factory=lambda: {
+        "优秀": "green", "良好": "green", "合格": "yellow", "不合格": "red"})
+    lights: DimensionLights = DimensionLights()
+    veto: list[VetoRule] = Field(default_factory=list)
+    adjustment: AdjustmentPolicy = AdjustmentPolicy()
 
     @field_validator("grades")
     @classmethod

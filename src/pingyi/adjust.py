@@ -1,0 +1,103 @@
+"""Prepayment (预付金) rewards and penalties, and designation status.
+
+Money is computed in Decimal and rounded half-up to the fen, so every run and every assessor gets
+the same yuan. The committee sees the budget: total penalties, total rewards, net effect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from pingyi.spec.models import PolicyFile
+
+FEN = Decimal("0.01")
+
+
+def money(x: float | Decimal) -> Decimal:
+    return Decimal(str(x)).quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    fixmedins_code: str
+    prepayment: Decimal | None
+    prepayment_source: str  # providers table | prior-year fund payments / 12 | none
+    rate: Decimal
+    amount: Decimal
+    new_prepayment: Decimal | None
+    rule: str
+    designation: str  # kept | warning | revoked
+
+
+@dataclass(frozen=True)
+class Budget:
+    penalties: Decimal  # total cut (positive number)
+    rewards: Decimal  # total added
+    net: Decimal  # rewards - penalties: the effect on the providers (negative = fund saves)
+    scale: Decimal | None  # budget-neutral scaling factor applied to rewards
+
+
+def designation_status(grade: str, history: list[str], policy: PolicyFile) -> str:
+    """`history` holds earlier years' grades, most recent last."""
+    if grade != policy.fail_grade:
+        return "kept"
+    run = 1
+    for g in reversed(history):
+        if g == policy.fail_grade:
+            run += 1
+        else:
+            break
+    return "revoked" if run >= policy.adjustment.revoke_after else "warning"
+
+
+def _rate_str(rate: Decimal) -> str:
+    return f"{(rate * 100).normalize():f}%"
+
+
+def compute_adjustments(rows: list[dict], policy: PolicyFile) -> tuple[list[Adjustment], Budget]:
+    """rows: dicts with fixmedins_code, grade, total, prepayment (Decimal|None), prepayment_source, history."""
+    cfg = policy.adjustment
+    raw: list[tuple[dict, Decimal, str]] = []
+    for r in rows:
+        grade, total = r["grade"], r["total"]
+        if cfg.mode == "per_point":
+            pp = cfg.per_point
+            if total is None:
+                rate, rule = Decimal(0), "per_point: not graded, no adjustment"
+            elif total < pp.forfeit_below:
+                rate = -Decimal(str(pp.withhold))
+                rule = f"per_point: score {total:.2f} < {pp.forfeit_below:g}, all withheld {_rate_str(-rate)} deducted"
+            elif total < pp.below:
+                points = Decimal(str(pp.below)) - Decimal(str(round(total, 6)))
+                rate = -(Decimal(str(pp.withhold)) * Decimal(str(pp.per_point)) * points)
+                rule = (f"per_point: {points.normalize():f} points below {pp.below:g} x {pp.per_point:.0%} "
+                        f"of the withheld {pp.withhold:.0%}")
+            else:
+                rate, rule = Decimal(0), f"per_point: score {total:.2f} >= {pp.below:g}, withheld amount returned"
+        else:
+            rate = Decimal(str(cfg.step_rates.get(grade, 0.0)))
+            rule = f"step: {grade} {_rate_str(rate)}" if rate else f"step: {grade} no change"
+        raw.append((r, rate, rule))
+    scale = None
+    if cfg.mode == "budget_neutral":
+        penalties = sum((-(r["prepayment"] or 0) * rate for r, rate, _ in raw if rate < 0), Decimal(0))
+        rewards = sum(((r["prepayment"] or 0) * rate for r, rate, _ in raw if rate > 0), Decimal(0))
+        scale = Decimal(0) if rewards == 0 else min(Decimal(str(cfg.max_scale)), penalties / rewards)
+        scale = scale.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+        raw = [(r, rate * scale if rate > 0 else rate,
+                rule + (f" x budget-neutral scale {scale.normalize():f}" if rate > 0 else "")) for r, rate, rule in raw]
+    out = []
+    for r, rate, rule in raw:
+        base = r["prepayment"]
+        status = designation_status(r["grade"], r.get("history", []), policy)
+        if base is None:
+            out.append(Adjustment(r["fixmedins_code"], None, "none", rate, Decimal("0.00"), None,
+                                  rule + "; no prepayment base", status))
+            continue
+        amount = money(base * rate)
+        out.append(Adjustment(r["fixmedins_code"], money(base), r["prepayment_source"], rate, amount,
+                              money(base) + amount, rule, status))
+    penalties = -sum((a.amount for a in out if a.amount < 0), Decimal(0))
+    rewards = sum((a.amount for a in out if a.amount > 0), Decimal(0))
+    return out, Budget(penalties=penalties, rewards=rewards, net=rewards - penalties, scale=scale)
