@@ -116,15 +116,23 @@ def weights(project: Optional[Path] = ProjectOpt,
 
 @app.command()
 def explain(code: str = typer.Argument(..., help="Indicator code, e.g. D1.01."),
-            project: Optional[Path] = ProjectOpt) -> None:
-    """Print one indicator's explanation-manual entry (指标解释手册): meaning, formula, data, baselines, weight."""
-    from pingyi.explain import explain_indicator
+            project: Optional[Path] = ProjectOpt,
+            provider: Optional[str] = typer.Option(None, "--provider", help="fixmedins_code: walk this provider's number end to end."),
+            results: Optional[Path] = typer.Option(None, "--results", help="Results directory of `pingyi score` (with --provider).")) -> None:
+    """Print one indicator's explanation-manual entry (指标解释手册) and the SQL of its measures; with
+    --provider and --results, walk that provider's number from measures to its contribution to the total."""
+    from pingyi.explain import explain_indicator, explain_measures, explain_provider
 
     result, tree = _load(project)
     if result.project is None:
         _print_issues(result.issues)
         raise PingyiError("the project cannot be loaded; run `pingyi validate` for the full list")
     out.print(explain_indicator(result.project, tree, code), markup=False)
+    out.print(explain_measures(result.project, code), markup=False)
+    if provider is not None or results is not None:
+        if provider is None or results is None:
+            raise PingyiError("--provider and --results go together: give both to explain one provider's number")
+        out.print(explain_provider(result.project, code, provider, results), markup=False)
 
 
 @app.command()
@@ -149,6 +157,43 @@ def init(directory: Path = typer.Argument(..., help="New project directory to cr
             copied.append(name)
     out.print(f"created project {directory} ({', '.join(copied)}); check it with `pingyi validate --project {directory}`",
               markup=False)
+
+
+@app.command()
+def score(data: Path = typer.Option(..., "--data", "-d", help="Bundle directory: one file per table."),
+          out_dir: Path = typer.Option(..., "--out", "-o", help="Directory for the result files."),
+          project: Optional[Path] = ProjectOpt,
+          year: Optional[int] = typer.Option(None, help="Evaluation year (default: the project's baselines year)."),
+          history: Optional[Path] = typer.Option(None, help="Last year's results directory (for the two-year rule).")) -> None:
+    """Evaluate every provider: scores, traffic lights, grades, prepayment adjustments, manifest."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from pingyi.evaluate import evaluate_to
+    from pingyi.summary import print_summary
+
+    with Progress(TextColumn("scoring providers"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task("score", total=None)
+        run = evaluate_to(data, project, year, history, out_dir, progress=lambda: bar.advance(task))
+    print_summary(out, run, out_dir)
+
+
+@app.command()
+def verify(results: Path = typer.Argument(..., help="Results directory written by `pingyi score`."),
+           data: Optional[Path] = typer.Option(None, "--data", help="Bundle directory (default: as recorded in the manifest)."),
+           project: Optional[Path] = ProjectOpt) -> None:
+    """Re-run an evaluation from the inputs its manifest names and check every output byte for byte (exit 0 all match, 1 otherwise)."""
+    from pingyi.manifest import verify as verify_results
+
+    report = verify_results(results, data, project)
+    for line in report.lines:
+        style = None if line.startswith(("ok", "note")) else "red"
+        out.print(line, style=style, markup=False)
+    if report.ok:
+        out.print("verified: every output matches a fresh re-run and the manifest", markup=False)
+    else:
+        out.print("NOT verified: see the lines above", style="red", markup=False)
+        raise typer.Exit(1)
 
 
 def main() -> None:

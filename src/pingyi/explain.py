@@ -118,3 +118,70 @@ def explain_indicator(project: Project, tree, code: str) -> str:
                                 for lv in LEVELS)
                 lines.append(f"  {'  benchmark':<12}{bench}")
     return "\n".join(line for line in lines if line is not None)
+
+
+def explain_measures(project: Project, code: str) -> str:
+    """The generated SQL of the measures an indicator uses (what `pingyi score` runs)."""
+    from pingyi.measures import table_sql
+    from pingyi.pipeline import compile_project_measures
+    from pingyi.spec import formula as formula_lang
+
+    ind = project.indicators.get(code) or project.indicators.get(code.upper())
+    if ind is None or not project.measures:
+        return ""
+    names: set[str] = set()
+    if ind.formula:
+        parsed = formula_lang.parse(ind.formula)
+        names = set(parsed.measures | parsed.prior_measures)
+    if ind.volume:
+        names.add(ind.volume.measure)
+    if not names:
+        return "measures: none (the value comes from the reported or expert-score table)"
+    compiled = compile_project_measures(project)
+    views = {"setl_lists": "stays"}
+    lines = ["", "生成的SQL generated SQL of its measures (per provider and year, over rows that passed data quality):"]
+    for table, measures in sorted(compiled.items()):
+        used = [m for m in measures if m.name in names]
+        if used:
+            lines.append(table_sql(views.get(table, f"clean_{table}"), used))
+    return "\n".join(lines)
+
+
+def explain_provider(project: Project, code: str, provider: str, results_dir) -> str:
+    """Walk one provider's number: measures, formula, value, baseline, rule, score, light, weight, contribution."""
+    import json
+    from pathlib import Path
+
+    path = Path(results_dir) / "results.json"
+    if not path.is_file():
+        raise PingyiError(f"{results_dir}: no results.json; expected the --out directory of `pingyi score`")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    prov = next((p for p in data["providers"] if p["fixmedins_code"] == provider), None)
+    if prov is None:
+        raise PingyiError(f"provider {provider} is not in {path}; expected a fixmedins_code such as "
+                          f"{data['providers'][0]['fixmedins_code'] if data['providers'] else 'H33010600001'}")
+    ind = project.indicators[code]
+    item = next(i for i in prov["indicators"] if i["code"] == code)
+    unit = ind.unit
+    entry = project.baselines.baselines.get(code)
+    lines = ["", f"== {provider} {prov['fixmedins_name']} ({prov['region']}, {prov['level']}), {data['year']} =="]
+    inputs = item.get("inputs") or {}
+    for when, label in (("current", f"measures {data['year']}"), ("prior", f"measures {data['year'] - 1}")):
+        if inputs.get(when):
+            lines.append(f"{label}: " + ", ".join(f"{k} = {v}" for k, v in inputs[when].items()))
+    lines += [
+        f"formula: {ind.formula or 'value from the ' + ind.source.value + ' table'}",
+        f"value: {format_value(item['value'], unit)} (last year {format_value(item['prior_value'], unit)})",
+        f"baseline ({prov['region']} / {prov['level']}): {format_value(item['baseline'], unit)}"
+        + (f"; benchmark {format_value(item['benchmark'], unit)}" if item.get("benchmark") is not None else "")
+        + (f"; source: {entry.source}{' (assumed)' if entry.assumed else ''}" if entry else ""),
+        f"rule: {scoring_text(ind)}",
+        f"score: {'—' if item['score'] is None else format(item['score'], '.2f')}; light: {item['light']}",
+        f"why: {item['reason']}",
+        f"     {item['reason_zh']}",
+        f"weight in the total: {item['weight']:.4f} (nominal {next(i['nominal_weight'] for i in data['indicators'] if i['code'] == code):.4f}); "
+        f"contribution: {item['contribution']:.4f} of the total {prov['total_score']} ({prov['grade']})",
+    ]
+    if item.get("detail"):
+        lines.append(f"detail: {item['detail']}")
+    return "\n".join(lines)

@@ -1,0 +1,27 @@
+"""One evaluation to files: run the pipeline, write every result file and the manifest.
+
+Shared by `pingyi score`, `pingyi verify` (which re-runs into a scratch directory) and tests.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pingyi.manifest import build_manifest, write_manifest
+from pingyi.outputs import write_results
+from pingyi.pipeline import RunResult, run
+from pingyi.spec.project import default_project_dir
+
+
+def evaluate_to(data_dir: Path, project_dir: Path | None, year: int | None, history_dir: Path | None,
+                out: Path, progress=None) -> RunResult:
+    project_dir = Path(project_dir) if project_dir is not None else default_project_dir()
+    result = run(data_dir, project_dir, year=year, history_dir=history_dir, progress=progress)
+    try:
+        outputs = write_results(result, Path(out))
+        manifest = build_manifest(data_dir=data_dir, project_dir=project_dir, history_dir=history_dir,
+                                  parameters=result.parameters, outputs=outputs)
+        write_manifest(Path(out), manifest)
+    finally:
+        result.bundle.close()
+    return result

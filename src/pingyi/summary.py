@@ -1,0 +1,54 @@
+"""The short summary `pingyi score` prints: grades by region, red lights per dimension, budget."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from rich.table import Table
+
+from pingyi.scoring import Light
+
+
+def print_summary(console, run, out_dir: Path) -> None:
+    project = run.project
+    info = {p.code: p for p in run.providers}
+    grades = [g.name for g in project.policy.grades] + [project.policy.insufficient_grade]
+    regions = list(project.regions.schemes[project.baselines.region_scheme].regions.items())
+    counts = Counter((info[r.fixmedins_code].region, r.grade) for r in run.results)
+
+    t = Table(title=f"{project.hierarchy.name} {run.year}: providers per grade and region", header_style="bold")
+    t.add_column("region")
+    for g in grades:
+        t.add_column(g, justify="right")
+    t.add_column("total", justify="right")
+    for code, label in regions:
+        row = [counts.get((code, g), 0) for g in grades]
+        t.add_row(f"{label} {code}", *map(str, row), str(sum(row)))
+    t.add_row("all", *(str(sum(counts.get((c, g), 0) for c, _ in regions)) for g in grades), str(len(run.results)))
+    console.print(t)
+
+    reds = Table(title="red lights per dimension", header_style="bold")
+    reds.add_column("dimension")
+    reds.add_column("red indicators", justify="right")
+    reds.add_column("grey (insufficient)", justify="right")
+    for p in run.tree.primary:
+        codes = [s.code for s in p.secondary]
+        n_red = sum(1 for r in run.results for c in codes if r.indicators[c].light is Light.RED)
+        n_grey = sum(1 for r in run.results for c in codes if r.indicators[c].light is Light.GREY)
+        reds.add_row(f"{p.code} {p.name_zh}", str(n_red), str(n_grey))
+    console.print(reds)
+
+    b = run.budget
+    designation = Counter(a.designation for a in run.adjustments)
+    scale = f", reward scale {b.scale}" if b.scale is not None else ""
+    console.print(f"prepayment adjustments ({project.policy.adjustment.mode}{scale}): penalties {b.penalties:,} 元, "
+                  f"rewards {b.rewards:,} 元, net effect on providers {b.net:,} 元; designation: "
+                  f"{designation.get('revoked', 0)} revoked, {designation.get('warning', 0)} at risk", markup=False)
+    q = run.quality
+    rejected = sum(getattr(q, "counts", {}).get(t, {}).get("rejected", 0) for t in getattr(q, "counts", {})) \
+        if isinstance(getattr(q, "counts", None), dict) else None
+    if rejected is not None:
+        console.print(f"data quality: {rejected} row(s) rejected (see rejected.csv)", markup=False)
+    console.print(f"results written to {out_dir}/ (scores.csv, indicators.csv, adjustments.csv, quality.csv, "
+                  "rejected.csv, results.json, manifest.json)", markup=False)

@@ -1,0 +1,75 @@
+"""Derived views the measures read: fixed, reviewed SQL (not committee input).
+
+`setl_lists` measures read the enriched view `stays`: each inpatient stay with its DRG reference
+values, its cost from the settlements, whether an unplanned readmission followed within 31 days,
+and whether its DRG is a low-risk group. Risk groups follow the BJ-DRG method [china.md §2.1]:
+per DRG, in-hospital mortality m_i across the whole bundle (the region); z = standardised ln(m_i)
+over DRGs with deaths; z < -1 is low risk; a DRG with no death is low risk.
+"""
+
+from __future__ import annotations
+
+# columns the `stays` view adds to clean_setl_lists (declared for measure validation)
+STAY_COLUMNS: dict[str, str] = {
+    "drg_weight": "DRG relative weight RW (drg_groups.weight); NULL when not grouped",
+    "drg_mean_cost": "regional mean cost of the stay's DRG (drg_groups.mean_cost)",
+    "drg_mean_los": "regional mean stay of the stay's DRG (drg_groups.mean_los)",
+    "stay_cost": "Σ medfee_sumamt of the stay's settlements (refunds netted)",
+    "dead": "1 when dscg_way = '5' (death)",
+    "unplanned_readmit_31": "1 when the same person is admitted again to the same provider within 31 days "
+                            "of discharge and this stay did not plan it (days_rinp_flag_31 <> '2')",
+    "drg_risk_z": "standardised log mortality of the stay's DRG across the region",
+    "low_risk_drg": "1 when the stay's DRG is a low-risk group (z < -1, or no deaths in the region)",
+}
+
+STAYS_SQL = """
+CREATE OR REPLACE TEMP VIEW drg_mortality AS
+WITH per_drg AS (
+    SELECT drg_code, count(*) AS cases, sum(CASE WHEN dscg_way = '5' THEN 1 ELSE 0 END) AS deaths
+    FROM clean_setl_lists WHERE drg_code IS NOT NULL GROUP BY drg_code
+), logged AS (
+    SELECT drg_code, cases, deaths, CASE WHEN deaths > 0 THEN ln(deaths / cases) END AS log_m FROM per_drg
+), stats AS (
+    SELECT avg(log_m) AS mu, stddev_samp(log_m) AS sd FROM logged WHERE log_m IS NOT NULL
+)
+SELECT drg_code, cases, deaths, log_m,
+       CASE WHEN log_m IS NULL THEN NULL WHEN sd IS NULL OR sd = 0 THEN 0 ELSE (log_m - mu) / sd END AS z
+FROM logged, stats;
+
+CREATE OR REPLACE TEMP VIEW stays AS
+WITH cost AS (
+    SELECT mdtrt_id, sum(medfee_sumamt) AS stay_cost FROM clean_settlements GROUP BY mdtrt_id
+), ordered AS (
+    SELECT l.*,
+           lead(adm_time) OVER (PARTITION BY fixmedins_code, psn_no ORDER BY adm_time, mdtrt_id) AS next_adm_time
+    FROM clean_setl_lists l
+)
+SELECT o.* EXCLUDE (next_adm_time),
+       g.weight AS drg_weight, g.mean_cost AS drg_mean_cost, g.mean_los AS drg_mean_los,
+       c.stay_cost,
+       CASE WHEN o.dscg_way = '5' THEN 1 ELSE 0 END AS dead,
+       CASE WHEN o.next_adm_time IS NOT NULL AND o.next_adm_time <= o.dscg_time + INTERVAL 31 DAY
+                 AND coalesce(o.days_rinp_flag_31, '1') <> '2' THEN 1 ELSE 0 END AS unplanned_readmit_31,
+       m.z AS drg_risk_z,
+       CASE WHEN o.drg_code IS NULL THEN NULL WHEN m.log_m IS NULL OR m.z < -1 THEN 1 ELSE 0 END AS low_risk_drg
+FROM ordered o
+LEFT JOIN {drg_view} g ON g.drg_code = o.drg_code
+LEFT JOIN cost c ON c.mdtrt_id = o.mdtrt_id
+LEFT JOIN drg_mortality m ON m.drg_code = o.drg_code
+"""
+
+EMPTY_DRG_SQL = """
+CREATE OR REPLACE TEMP VIEW empty_drg_groups AS
+SELECT CAST(NULL AS VARCHAR) AS drg_code, CAST(NULL AS DOUBLE) AS weight, CAST(NULL AS DOUBLE) AS mean_cost,
+       CAST(NULL AS DOUBLE) AS mean_los WHERE false
+"""
+
+
+def create_stays(con, have_drg_groups: bool) -> None:
+    """Create `stays` over clean_setl_lists (and clean_drg_groups when the bundle has it)."""
+    drg_view = "clean_drg_groups" if have_drg_groups else "empty_drg_groups"
+    if not have_drg_groups:
+        con.execute(EMPTY_DRG_SQL)
+    for statement in STAYS_SQL.format(drg_view=drg_view).split(";"):
+        if statement.strip():
+            con.execute(statement)
