@@ -50,7 +50,10 @@ def _load(project: Optional[Path], year: Optional[int] = None):
     result = load_project(project, year=year)
     tree = None
     if result.project is not None:
+        from pingyi.pipeline import check_measures
+
         tree = compute_weights(result.project, result.issues)
+        result.issues.extend(check_measures(result.project))
     return result, tree
 
 
@@ -147,7 +150,7 @@ def init(directory: Path = typer.Argument(..., help="New project directory to cr
                           f"(use --force to write into it)")
     directory.mkdir(parents=True, exist_ok=True)
     copied = []
-    for name in ("indicators", "baselines", "measures", "policy.yaml"):
+    for name in ("indicators", "baselines", "measures", "policy.yaml", "data.yaml"):
         source = src / name
         if source.is_dir():
             shutil.copytree(source, directory / name, dirs_exist_ok=True)
@@ -176,6 +179,51 @@ def score(data: Path = typer.Option(..., "--data", "-d", help="Bundle directory:
         task = bar.add_task("score", total=None)
         run = evaluate_to(data, project, year, history, out_dir, progress=lambda: bar.advance(task))
     print_summary(out, run, out_dir)
+
+
+@app.command()
+def quality(data: Path = typer.Option(..., "--data", "-d", help="Bundle directory: one file per table."),
+            project: Optional[Path] = ProjectOpt,
+            year: Optional[int] = typer.Option(None, help="Evaluation year (default: the project's baselines year)."),
+            out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Write quality.csv and rejected.csv here.")) -> None:
+    """Check a data bundle: rows read, used and rejected per table, the top failing checks (exit 0 even with rejects)."""
+    from pingyi.extract import open_bundle
+    from pingyi.quality import run_quality
+    from pingyi.spec.project import baselines_year, load_data_settings
+
+    settings = load_data_settings(project)
+    if year is None:
+        year = baselines_year(project)
+        if year is None:
+            raise PingyiError("cannot tell the evaluation year: the project has no baselines/*.yaml with a year; "
+                              "pass --year YYYY")
+    with open_bundle(data, settings, year) as bundle:
+        for warning in bundle.warnings:
+            err.print(f"warning: {warning}", style="yellow", markup=False)
+        result = run_quality(bundle, settings, year)
+        table = Table(title=f"data quality, evaluation year {year} (window {year - 1}-01-01 to {year}-12-31)",
+                      header_style="bold")
+        for col, justify in (("table", "left"), ("file", "left"), ("read", "right"), ("used", "right"),
+                             ("rejected", "right"), ("flagged", "right")):
+            table.add_column(col, justify=justify)
+        for c in result.counts.values():
+            if c.file:
+                table.add_row(c.table, c.file, f"{c.read:,}", f"{c.used:,}", f"{c.rejected:,}", f"{c.flagged:,}")
+        out.print(table)
+        top = result.top_failures(10)
+        if top:
+            t2 = Table(title="top failing checks", header_style="bold")
+            for col, justify in (("table", "left"), ("check", "left"), ("reason", "left"), ("severity", "left"),
+                                 ("failed", "right"), ("rate", "right")):
+                t2.add_column(col, justify=justify)
+            for f in top:
+                t2.add_row(f["table"], f["check"], f["reason_code"], f["severity"], f"{f['failed']:,}", f"{f['rate']:.2%}")
+            out.print(t2)
+        else:
+            out.print("no check failed", markup=False)
+        if out_dir is not None:
+            written = result.write(out_dir)
+            out.print(f"wrote {', '.join(str(p) for p in written)}", markup=False)
 
 
 @app.command()

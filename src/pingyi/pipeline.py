@@ -18,7 +18,7 @@ from pingyi.measures import MeasureSqlError, MeasureTable, compile_measure, run_
 from pingyi.scoring import score_indicator
 from pingyi.spec.models import LEVELS
 from pingyi.spec.project import Project, load_project
-from pingyi.views import STAY_COLUMNS, create_stays
+from pingyi.views import SETTLEMENT_COLUMNS, STAY_COLUMNS, create_settlement_rows, create_stays
 from pingyi.weights import WeightTree, compute_weights
 
 LEVEL_ALIASES = {"一级": "一级及基层", "基层": "一级及基层"}
@@ -69,8 +69,44 @@ def table_columns(table: str) -> list[str]:
 
     if table not in TABLES:
         raise MeasureSqlError(f"unknown table '{table}'; measures read one of {', '.join(sorted(TABLES))}", table)
-    extra = list(STAY_COLUMNS) if table == "setl_lists" else []
+    extra = {"setl_lists": list(STAY_COLUMNS), "settlements": list(SETTLEMENT_COLUMNS)}.get(table, [])
     return [*TABLES[table].names, *extra, "year"]
+
+
+def check_measures(project: Project) -> list:
+    """Validation issues for measure SQL (PY603) and policy references to measures (PY604)."""
+    from pingyi.errors import Issue, Level
+
+    issues = []
+    for name, spec in sorted(project.measures.items()):
+        doc = project.docs.get(spec.origin.file) if spec.origin else None
+        try:
+            compile_measure(spec, table_columns(spec.table), project.data)
+        except MeasureSqlError as exc:
+            key = "filter" if spec.filter and exc.fragment and exc.fragment.lower() in spec.filter.lower() \
+                and exc.fragment.lower() not in spec.aggregate.lower() else "aggregate"
+            path = _measure_path(doc, name)[:-1] + (key,)
+            issues.append(doc.issue("PY603", path, f"measure SQL is outside the allowed language: {exc}",
+                                    found=repr(exc.fragment), expected="aggregates, arithmetic, CASE and comparisons "
+                                    "over the table's declared columns (docs/data-bundle.md)")
+                          if doc else Issue(file="measures/", line=None, code="PY603", level=Level.ERROR, path=name,
+                                            message=str(exc), found=exc.fragment, expected="allowed SQL"))
+    if project.measures:
+        pdoc = project.docs.get("policy.yaml")
+        refs = [(("veto", i, "measure"), v.measure) for i, v in enumerate(project.policy.veto)]
+        refs.append((("adjustment", "base_measure"), project.policy.adjustment.base_measure))
+        for path, measure in refs:
+            if measure not in project.measures and pdoc is not None:
+                issues.append(pdoc.issue("PY604", path, "policy names an undefined measure", found=measure,
+                                         expected="a measure defined in measures/*.yaml"))
+    return issues
+
+
+def _measure_path(doc, name: str) -> tuple:
+    for i, item in enumerate(doc.data.get("measures", []) if doc is not None and isinstance(doc.data, dict) else []):
+        if isinstance(item, dict) and item.get("name") == name:
+            return ("measures", i, "aggregate")
+    return ("measures",)
 
 
 def compile_project_measures(project: Project):
@@ -144,7 +180,9 @@ def run(data_dir: Path, project_dir: Path | None = None, year: int | None = None
     quality = run_quality(bundle, project.data, year)
     con = bundle.con
     present = {t for t, info in bundle.tables.items() if info.present}
-    views = {t: f"clean_{t}" for t in present if t not in ("setl_lists",)}
+    views = {t: f"clean_{t}" for t in present if t not in ("setl_lists", "settlements")}
+    create_settlement_rows(con)
+    views["settlements"] = "settlement_rows"
     if "setl_lists" in present:
         create_stays(con, "drg_groups" in present)
         views["setl_lists"] = "stays"

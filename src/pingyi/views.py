@@ -9,6 +9,30 @@ over DRGs with deaths; z < -1 is low risk; a DRG with no death is low risk.
 
 from __future__ import annotations
 
+# columns the `settlement_rows` view adds to clean_settlements
+SETTLEMENT_COLUMNS: dict[str, str] = {
+    "offsite_flag": "'1' when the insured area differs from the provider's pooling area (异地就医): prefecture-level "
+                    "pooling by default (first 4 digits); a province-level pooling code XX99xx matches its province; "
+                    "the four municipalities (11, 12, 31, 50) pool province-wide",
+}
+
+SETTLEMENTS_SQL = """
+CREATE OR REPLACE TEMP VIEW settlement_rows AS
+SELECT s.* REPLACE (coalesce(s.direct_setl_flag, '1') AS direct_setl_flag),
+       CASE WHEN s.insuplc_admdvs IS NULL THEN NULL
+            WHEN substr(s.insuplc_admdvs, 1, 2) <> substr(s.fixmedins_code, 2, 2) THEN '1'
+            WHEN substr(s.insuplc_admdvs, 1, 2) IN ('11', '12', '31', '50') THEN '0'
+            WHEN substr(s.insuplc_admdvs, 3, 2) = '99' THEN '0'
+            WHEN substr(s.insuplc_admdvs, 1, 4) = substr(s.fixmedins_code, 2, 4) THEN '0'
+            ELSE '1' END AS offsite_flag
+FROM clean_settlements s
+"""
+
+
+def create_settlement_rows(con) -> None:
+    con.execute(SETTLEMENTS_SQL)
+
+
 # columns the `stays` view adds to clean_setl_lists (declared for measure validation)
 STAY_COLUMNS: dict[str, str] = {
     "drg_weight": "DRG relative weight RW (drg_groups.weight); NULL when not grouped",

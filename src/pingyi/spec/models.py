@@ -355,6 +355,7 @@ class DataSettings(Frozen):
     upload_deadline_days: int = Field(default=30, gt=0, description="settlement list (4101) upload limit after settlement")
     money_tolerance: float = Field(default=0.01, ge=0, description="payments must add up within this many yuan")
     max_stay_days: int = Field(default=60, gt=0, description="stays longer than this are excluded from DRG indices")
+    audit_response_days: int = Field(default=15, gt=0, description="smart-audit flags answered within N days are timely")
 
 
 # --------------------------------------------------------------------------- measures
