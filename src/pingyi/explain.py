@@ -138,7 +138,7 @@ def explain_measures(project: Project, code: str) -> str:
     if not names:
         return "measures: none (the value comes from the reported or expert-score table)"
     compiled = compile_project_measures(project)
-    views = {"setl_lists": "stays"}
+    views = {"setl_lists": "stays", "settlements": "settlement_rows"}
     lines = ["", "生成的SQL generated SQL of its measures (per provider and year, over rows that passed data quality):"]
     for table, measures in sorted(compiled.items()):
         used = [m for m in measures if m.name in names]

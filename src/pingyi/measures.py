@@ -123,9 +123,14 @@ def with_filter(aggregate: exp.Expression, condition: exp.Expression | None) -> 
     """Attach `FILTER (WHERE condition)` to every aggregate inside the measure expression."""
     if condition is None:
         return aggregate
+    def wrap(node: exp.Expression) -> exp.Expression:
+        return exp.Filter(this=node.copy(), expression=exp.Where(this=condition.copy()))
+
+    if isinstance(aggregate, AGGREGATES):  # the whole measure is one aggregate: replace() cannot swap a root
+        return wrap(aggregate)
     copy = aggregate.copy()
     for node in list(copy.find_all(*AGGREGATES)):
-        node.replace(exp.Filter(this=node.copy(), expression=exp.Where(this=condition.copy())))
+        node.replace(wrap(node))
     return copy
 
 

@@ -1,0 +1,93 @@
+"""Measures: the restricted SQL language, the generated query (golden files), hand-computed values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pingyi.measures import CompiledMeasure, MeasureSqlError, compile_measure, run_measures, table_sql
+from pingyi.pipeline import compile_project_measures
+from pingyi.spec.models import DataSettings, MeasureSpec
+from pingyi.spec.project import load_project
+
+GOLDEN = Path(__file__).parent / "golden"
+COLS = ["fixmedins_code", "year", "mdtrt_id", "setl_id", "med_type", "refd_setl_flag", "medfee_sumamt", "amt"]
+
+
+def m(aggregate, filter=None, name="x"):
+    return MeasureSpec(name=name, table="settlements", description="d", aggregate=aggregate, filter=filter)
+
+
+@pytest.mark.parametrize("aggregate,filter,fragment", [
+    ("sum(read_csv('/etc/passwd'))", None, "READ_CSV"),
+    ("count(*)", "fixmedins_code IN (SELECT 1)", "SELECT 1"),
+    ("sum(secret_column)", None, "secret_column"),
+    ("medfee_sumamt", None, "medfee_sumamt"),
+    ("sum(amt); DROP TABLE t", None, ";"),
+    ("sum(t.amt)", None, "t.amt"),
+    ("count(*)", "sum(amt) > 0", "SUM(amt)"),
+    ("sum(sum(amt))", None, "SUM(SUM(amt))"),
+    ("current_setting('threads')", None, "CURRENT_SETTING"),
+    ("sum(amt) AS y", None, "AS"),
+    ("count(*)", "med_type IN (:no_such_set)", ":no_such_set"),
+])
+def test_rejected_sql(aggregate, filter, fragment):
+    with pytest.raises(MeasureSqlError) as err:
+        compile_measure(m(aggregate, filter), COLS, DataSettings())
+    assert fragment.lower() in err.value.fragment.lower()
+
+
+def test_filter_applies_to_every_aggregate_including_a_lone_one():
+    single = compile_measure(m("count(*)", "med_type = '21'"), COLS, DataSettings())
+    assert single.aggregate.sql(dialect="duckdb") == "COUNT(*) FILTER(WHERE med_type = '21')"
+    ratio = compile_measure(m("sum(medfee_sumamt) / count(DISTINCT mdtrt_id)", "med_type IN (:inpatient_med_types)"),
+                            COLS, DataSettings(inpatient_med_types=["21", "28"]))
+    assert ratio.aggregate.sql(dialect="duckdb") == (
+        "SUM(medfee_sumamt) FILTER(WHERE med_type IN ('21', '28')) / "
+        "COUNT(DISTINCT mdtrt_id) FILTER(WHERE med_type IN ('21', '28'))")
+
+
+def test_hand_computed_values():
+    con = duckdb.connect()
+    con.execute("""CREATE TABLE clean_settlements AS SELECT * FROM (VALUES
+        ('H1', 2025, 'M1', 'S1', '21', '0', 100.00),
+        ('H1', 2025, 'M1', 'S2', '21', '0', 50.00),   -- mid-stay settlement of the same stay
+        ('H1', 2025, 'M2', 'S3', '21', '0', 200.00),
+        ('H1', 2025, 'M2', 'S4', '21', '1', -20.00),  -- refund nets the cost, not the count
+        ('H1', 2025, 'M3', 'S5', '11', '0', 30.00),
+        ('H1', 2024, 'M9', 'S9', '21', '0', 300.00),
+        ('H2', 2025, 'M4', 'S6', '11', '0', 10.00)
+        ) t(fixmedins_code, year, mdtrt_id, setl_id, med_type, refd_setl_flag, medfee_sumamt)""")
+    settings = DataSettings()
+    specs = [m("count(DISTINCT mdtrt_id)", "med_type IN (:inpatient_med_types) AND refd_setl_flag NOT IN "
+               "(:refund_flag_values)", "stays"),
+             m("sum(medfee_sumamt)", "med_type IN (:inpatient_med_types)", "cost")]
+    compiled = {"settlements": [compile_measure(s, COLS, settings) for s in specs]}
+    table = run_measures(con, compiled, {"settlements": "clean_settlements"})
+    assert table.get("H1", 2025) == {"stays": 2.0, "cost": 330.0}
+    assert table.get("H1", 2024) == {"stays": 1.0, "cost": 300.0}
+    assert table.get("H2", 2025) == {"stays": 0.0, "cost": None}  # no inpatient rows: SUM over nothing is NULL
+
+
+def test_golden_sql_of_the_shipped_measures():
+    """The SQL pingyi runs is pinned; regenerate with PINGYI_UPDATE_GOLDEN=1 after a deliberate change."""
+    import os
+
+    project = load_project().project
+    compiled = compile_project_measures(project)
+    views = {"setl_lists": "stays", "settlements": "settlement_rows"}
+    for table, measures in sorted(compiled.items()):
+        sql = table_sql(views.get(table, f"clean_{table}"), measures) + "\n"
+        path = GOLDEN / f"measures_{table}.sql"
+        if os.environ.get("PINGYI_UPDATE_GOLDEN"):
+            path.write_text(sql, encoding="utf-8")
+        assert path.read_text(encoding="utf-8") == sql, f"{path.name} changed; review and regenerate"
+
+
+def test_explain_shows_generated_sql():
+    from pingyi.explain import explain_measures
+
+    text = explain_measures(load_project().project, "D1.01")
+    assert "FROM settlement_rows" in text and "AS inpatient_stays" in text and "FILTER(WHERE" in text
