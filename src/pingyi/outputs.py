@@ -98,7 +98,7 @@ def results_json(run: RunResult) -> dict:
     info = {p.code: p for p in run.providers}
     adj = {a.fixmedins_code: a for a in run.adjustments}
     dims = {d.primary.code: d for d in project.dimensions}
-    quality_by_provider = run.quality.by_provider() if hasattr(run.quality, "by_provider") else {}
+    quality_by_provider = _quality_by_provider(run)
     providers = []
     for r in sorted(run.results, key=lambda r: r.fixmedins_code):
         p = info[r.fixmedins_code]
@@ -146,6 +146,24 @@ def results_json(run: RunResult) -> dict:
         "budget": {"mode": run.project.policy.adjustment.mode, "penalties": str(run.budget.penalties),
                    "rewards": str(run.budget.rewards), "net": str(run.budget.net),
                    "scale": None if run.budget.scale is None else str(run.budget.scale)},
-        "quality": run.quality.summary() if hasattr(run.quality, "summary") else {},
+        "quality": {"tables": {t: {"file": c.file, "format": c.format, "read": c.read, "used": c.used,
+                                   "rejected": c.rejected, "flagged": c.flagged}
+                               for t, c in sorted(run.quality.counts.items())},
+                    "top_failures": run.quality.top_failures(10)},
         "providers": providers,
     }
+
+
+def _quality_by_provider(run: RunResult) -> dict[str, dict]:
+    """Per provider: rows rejected or flagged per check (the card's data-quality notes)."""
+    rows = run.quality.con.execute("""
+        SELECT fixmedins_code, "table", "check", reason_code, dimension, severity, failed, checked
+        FROM quality WHERE fixmedins_code IS NOT NULL AND failed > 0
+        ORDER BY fixmedins_code, "table", "check", reason_code""").fetchall()
+    out: dict[str, dict] = {}
+    for code, table, check, reason, dimension, severity, failed, checked in rows:
+        entry = out.setdefault(code, {"rejected": 0, "flagged": 0, "checks": []})
+        entry["rejected" if severity == "reject" else "flagged"] += int(failed)
+        entry["checks"].append({"table": table, "check": check, "reason_code": reason, "dimension": dimension,
+                                "severity": severity, "failed": int(failed), "checked": int(checked)})
+    return out

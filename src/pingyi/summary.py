@@ -45,10 +45,10 @@ def print_summary(console, run, out_dir: Path) -> None:
     console.print(f"prepayment adjustments ({project.policy.adjustment.mode}{scale}): penalties {b.penalties:,} 元, "
                   f"rewards {b.rewards:,} 元, net effect on providers {b.net:,} 元; designation: "
                   f"{designation.get('revoked', 0)} revoked, {designation.get('warning', 0)} at risk", markup=False)
-    q = run.quality
-    rejected = sum(getattr(q, "counts", {}).get(t, {}).get("rejected", 0) for t in getattr(q, "counts", {})) \
-        if isinstance(getattr(q, "counts", None), dict) else None
-    if rejected is not None:
-        console.print(f"data quality: {rejected} row(s) rejected (see rejected.csv)", markup=False)
+    counts = run.quality.counts
+    read = sum(c.read for c in counts.values())
+    rejected = sum(c.rejected for c in counts.values())
+    console.print(f"data quality: {read:,} rows read, {rejected:,} rejected (see rejected.csv and quality.csv)",
+                  markup=False)
     console.print(f"results written to {out_dir}/ (scores.csv, indicators.csv, adjustments.csv, quality.csv, "
                   "rejected.csv, results.json, manifest.json)", markup=False)

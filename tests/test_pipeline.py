@@ -1,0 +1,160 @@
+"""The whole evaluation on the shipped example: contract of the result files, byte-identical
+re-runs, independence from row order, verify, explain."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pingyi.evaluate import evaluate_to
+from pingyi.manifest import verify
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "province"
+OUTPUTS = ("scores.csv", "indicators.csv", "adjustments.csv", "quality.csv", "rejected.csv", "results.json",
+           "manifest.json")
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("results")
+    evaluate_to(EXAMPLE, None, None, None, out)
+    return out
+
+
+def rows(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_result_files_and_contract(results):
+    for name in OUTPUTS:
+        assert (results / name).is_file(), name
+    scores = rows(results / "scores.csv")
+    assert list(scores[0])[:7] == ["fixmedins_code", "fixmedins_name", "region", "level", "total_score", "grade", "rank"]
+    assert list(scores[0])[7:] == [f"D{i}" for i in range(1, 9)]
+    indicators = rows(results / "indicators.csv")
+    assert list(indicators[0])[:8] == ["fixmedins_code", "indicator", "value", "baseline", "score", "light", "weight",
+                                       "contribution"]
+    assert len(indicators) == 35 * len(scores)
+    assert {r["light"] for r in indicators} <= {"green", "yellow", "red", "grey", "none"}
+    adjustments = rows(results / "adjustments.csv")
+    assert list(adjustments[0])[:7] == ["fixmedins_code", "prepayment", "rate", "amount", "new_prepayment", "rule",
+                                        "designation"]
+    # the total is the sum of contributions, and each contribution is weight x score
+    by_provider: dict[str, float] = {}
+    for r in indicators:
+        by_provider[r["fixmedins_code"]] = by_provider.get(r["fixmedins_code"], 0.0) + float(r["contribution"])
+        if r["score"]:
+            assert float(r["contribution"]) == pytest.approx(float(r["weight"]) * float(r["score"]), abs=1e-4)
+    for s in scores:
+        if s["total_score"]:
+            assert by_provider[s["fixmedins_code"]] == pytest.approx(float(s["total_score"]), abs=1e-3)
+            assert 0 <= float(s["total_score"]) <= 100
+
+
+def test_grades_spread_and_special_providers(results):
+    data = json.loads((results / "results.json").read_text(encoding="utf-8"))
+    grades = {p["grade"] for p in data["providers"]}
+    assert {"优秀", "良好", "不合格"} <= grades
+    vetoed = [p for p in data["providers"] if p["veto"]]
+    assert vetoed and all(p["grade"] == "不合格" for p in vetoed)
+
+
+def test_no_patient_identifiers_in_any_output(results):
+    con = duckdb.connect()
+    psn = {r[0] for r in con.execute(f"SELECT DISTINCT psn_no FROM read_parquet('{EXAMPLE / 'settlements.parquet'}') "
+                                     "WHERE psn_no IS NOT NULL").fetchall()}
+    sample = sorted(psn)[:2000]
+    for name in OUTPUTS:
+        text = (results / name).read_text(encoding="utf-8")
+        assert not any(p in text for p in sample if len(p) >= 6), name
+
+
+def test_rerun_is_byte_identical(results, tmp_path):
+    evaluate_to(EXAMPLE, None, None, None, tmp_path)
+    for name in OUTPUTS:
+        assert (tmp_path / name).read_bytes() == (results / name).read_bytes(), name
+
+
+def test_row_order_and_format_do_not_matter(results, tmp_path):
+    """Shuffle every table's rows and save them in another format: every result is the same. Only
+    rejected.csv row numbers move with the rows (they point into the new files) and the manifest's
+    input hashes change."""
+    shuffled = tmp_path / "bundle"
+    shuffled.mkdir()
+    con = duckdb.connect()
+    for src in sorted(EXAMPLE.iterdir()):
+        if src.name.startswith("_"):
+            continue
+        table = src.stem
+        if src.suffix == ".xlsx":
+            shutil.copy(src, shuffled / src.name)
+            continue
+        reader = f"read_parquet('{src}')" if src.suffix == ".parquet" else f"read_csv('{src}', all_varchar=true)"
+        target = shuffled / (table + (".csv" if src.suffix == ".parquet" else ".parquet"))
+        fmt = "FORMAT csv, HEADER" if target.suffix == ".csv" else "FORMAT parquet"
+        con.execute("SELECT setseed(0.42)")
+        con.execute(f"COPY (SELECT * FROM {reader} ORDER BY random()) TO '{target}' ({fmt})")
+    out = tmp_path / "out"
+    evaluate_to(shuffled, None, None, None, out)
+    for name in ("scores.csv", "indicators.csv", "adjustments.csv", "quality.csv"):
+        assert (out / name).read_bytes() == (results / name).read_bytes(), name
+    # results.json names each input file and its format; everything else is identical
+    def without_files(path: Path) -> dict:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for entry in data["quality"]["tables"].values():
+            entry.pop("file"), entry.pop("format")
+        return data
+    assert without_files(out / "results.json") == without_files(results / "results.json")
+    strip = lambda p: sorted((r["table"], r["column"], r["reason_code"]) for r in rows(p))  # noqa: E731
+    assert strip(out / "rejected.csv") == strip(results / "rejected.csv")
+
+
+def test_verify_passes_then_detects_an_edit(results, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(results, copy)
+    report = verify(copy)
+    assert report.ok, report.lines
+    text = (copy / "scores.csv").read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    target = lines[3]
+    i = next(k for k, ch in enumerate(target) if ch.isdigit() and k > target.index(",", 20))
+    lines[3] = target[:i] + ("1" if target[i] != "1" else "2") + target[i + 1:]
+    (copy / "scores.csv").write_text("".join(lines), encoding="utf-8")
+    report = verify(copy)
+    assert not report.ok
+    message = "\n".join(report.lines)
+    assert "EDITED scores.csv" in message and "provider H" in message
+    r = subprocess.run([sys.executable, "-m", "pingyi.cli", "verify", str(copy)], capture_output=True, text=True)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+
+
+def test_explain_walks_one_number(results):
+    data = json.loads((results / "results.json").read_text(encoding="utf-8"))
+    code = data["providers"][0]["fixmedins_code"]
+    r = subprocess.run([sys.executable, "-m", "pingyi.cli", "explain", "D1.01", "--provider", code, "--results",
+                        str(results)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    for needle in ("inpatient_cost", "FILTER(WHERE", "baseline", "score:", "light:", "contribution"):
+        assert needle in r.stdout, needle
+
+
+def test_score_cli_summary(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "pingyi.cli", "score", "--data", str(EXAMPLE), "--out",
+                        str(tmp_path / "o")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "providers per grade and region" in r.stdout and "penalties" in r.stdout
+
+
+def test_score_bad_data_dir_is_exit_2(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "pingyi.cli", "score", "--data", str(tmp_path / "nope"), "--out",
+                        str(tmp_path / "o")], capture_output=True, text=True)
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "nope" in r.stderr
