@@ -14,6 +14,7 @@ from pingyi.errors import Issue, IssueList, Level
 from pingyi.spec import formula as formula_lang
 from pingyi.spec.loader import load_model, validate_model
 from pingyi.spec.models import (
+    CASEMIX_MEASURES,
     LEVELS,
     BaselinesFile,
     DataSettings,
@@ -47,6 +48,41 @@ def default_project_dir() -> Path:
     if (repo / "indicators").is_dir():
         return repo
     raise FileNotFoundError("the default project is missing from this installation")
+
+
+def load_data_settings(root: Path | None = None) -> "DataSettings":
+    """The project's `data.yaml` (code sets, money tolerance, upload deadline).
+
+    A project without data.yaml gets the defaults of `DataSettings`; an invalid one is a user
+    error listing every issue."""
+    from pingyi.errors import PingyiError
+    from pingyi.spec.models import DataSettings
+
+    root = Path(root) if root is not None else default_project_dir()
+    if not root.is_dir():
+        raise PingyiError(f"{root}: project directory not found; expected a directory with data.yaml, indicators/ "
+                          f"and baselines/ (create one with `pingyi init DIR`)")
+    path = root / DATA
+    if not path.is_file():
+        return DataSettings()
+    obj, _doc, found = load_model(path, DataSettings, DATA)
+    if obj is None or any(i.level is Level.ERROR for i in found):
+        issues = sorted(found, key=lambda i: (i.line or 0, i.code))
+        raise PingyiError(f"{path}: invalid data settings: " + " | ".join(i.render() for i in issues), issues)
+    return obj
+
+
+def baselines_year(root: Path | None = None) -> int | None:
+    """The latest `year:` among the project's baselines/*.yaml (the default evaluation year)."""
+    root = Path(root) if root is not None else default_project_dir()
+    years = []
+    for path in sorted((root / "baselines").glob("*.yaml")) if (root / "baselines").is_dir() else []:
+        if path.name == "regions.yaml":
+            continue
+        data = load_yaml(path, f"baselines/{path.name}").data
+        if isinstance(data, dict) and isinstance(data.get("year"), int):
+            years.append(data["year"])
+    return max(years) if years else None
 
 
 @dataclass
@@ -165,11 +201,11 @@ def load_project(root: Path | None = None, year: int | None = None) -> LoadResul
     if baselines is not None and regions is not None and indicators:
         _check_baselines(baselines, regions, indicators, docs, issues)
 
-    order = {code: i for i, code in enumerate(hierarchy.judgments.items)}
-    dimensions.sort(key=lambda d: order.get(d.primary.code, len(order)))
     _check_formulas(indicators, measures, docs, issues)
     if hierarchy is None or regions is None or baselines is None or not dimensions:
         return LoadResult(None, issues)
+    order = {code: i for i, code in enumerate(hierarchy.judgments.items)}
+    dimensions.sort(key=lambda d: order.get(d.primary.code, len(order)))
     project = Project(root=root, hierarchy=hierarchy, dimensions=dimensions, indicators=indicators,
                       primary_of=primary_of, regions=regions, baselines=baselines, policy=policy or PolicyFile(),
                       data=data or DataSettings(), measures=measures, docs=docs, dimension_files=dimension_files)
@@ -207,23 +243,28 @@ def _load_measures(root: Path, issues: IssueList, docs) -> dict[str, MeasureSpec
 
 def _check_formulas(indicators: dict[str, IndicatorSpec], measures: dict[str, MeasureSpec], docs,
                     issues: IssueList) -> None:
-    """Every measure a formula or volume rule names must be defined (once measures exist)."""
+    """Every measure a formula or volume rule names must be defined (once measures exist).
+    Adjusted formulas may also use the case-mix measures (CASEMIX_MEASURES)."""
     if not measures:
         return
     for code, ind in indicators.items():
         doc = docs[ind.origin.file]
         base = _indicator_path(doc, code)
-        names: set[str] = set()
-        if ind.formula:
-            try:
-                parsed = formula_lang.parse(ind.formula)
-                names = set(parsed.measures | parsed.prior_measures)
-            except formula_lang.FormulaError:
-                pass  # reported as PY204
-        for name in sorted(names - set(measures)):
-            issues.add(doc.issue("PY602", base + ("formula",), "formula uses an undefined measure",
-                                 found=name, expected="a measure defined in measures/*.yaml",
-                                 hint="define it or fix the spelling"))
+        for key, text in (("formula", ind.formula), ("adjusted_formula", ind.adjusted_formula)):
+            names: set[str] = set()
+            if text:
+                try:
+                    parsed = formula_lang.parse(text)
+                    names = set(parsed.measures | parsed.prior_measures)
+                except formula_lang.FormulaError:
+                    pass  # reported as PY204
+            known = set(measures) | (set(CASEMIX_MEASURES) if key == "adjusted_formula" else set())
+            for name in sorted(names - known):
+                issues.add(doc.issue("PY602", base + (key,), f"{key.replace('_', ' ')} uses an undefined measure",
+                                     found=name, expected="a measure defined in measures/*.yaml"
+                                     + (" or a case-mix measure (" + ", ".join(CASEMIX_MEASURES) + ")"
+                                        if key == "adjusted_formula" else ""),
+                                     hint="define it or fix the spelling"))
         if ind.volume and ind.volume.measure not in measures:
             issues.add(doc.issue("PY602", base + ("volume", "measure"), "minimum-volume rule uses an undefined measure",
                                  found=ind.volume.measure, expected="a measure defined in measures/*.yaml"))
@@ -365,6 +406,36 @@ def _check_indicator(ind: IndicatorSpec, doc: LocatedDoc, path, issues: IssueLis
     elif ind.source is DataSource.SETTLEMENT:
         issues.add(doc.issue("PY205", path + ("formula",), "settlement-sourced indicator needs a formula",
                              found="no formula", expected="an expression over measures"))
+    if ind.adjusted_formula is not None:
+        try:
+            formula_lang.parse(ind.adjusted_formula)
+        except formula_lang.FormulaError as exc:
+            issues.add(doc.issue("PY204", path + ("adjusted_formula",), f"adjusted formula is not in the formula "
+                                 f"language: {exc}", found=repr(exc.fragment),
+                                 expected="measures, numbers, + - * /, prior(), min(), max(), abs()"))
+        if ind.formula is None:
+            issues.add(doc.issue("PY210", path + ("adjusted_formula",), "an adjusted formula needs the raw formula "
+                                 "it adjusts", found="adjusted_formula without formula",
+                                 expected="formula: (the raw definition) next to adjusted_formula"))
+    if ind.casemix == "adjusted" and ind.adjusted_formula is None:
+        issues.add(doc.issue("PY210", path + ("casemix",), "a case-mix-adjusted indicator needs an adjusted formula",
+                             found="casemix: adjusted without adjusted_formula",
+                             expected="adjusted_formula: an expression over measures and case-mix measures "
+                                      "(" + ", ".join(CASEMIX_MEASURES) + ")",
+                             hint="or declare casemix: raw"))
+    if ind.lights.statistical == "funnel":
+        problems = []
+        if ind.direction not in (Direction.UP, Direction.DOWN):
+            problems.append(f"direction {ind.direction.value}")
+        if ind.unit.value not in ("percent", "per_10k"):
+            problems.append(f"unit {ind.unit.value}")
+        if ind.volume is None:
+            problems.append("no volume rule")
+        if problems:
+            issues.add(doc.issue("PY211", path + ("lights", "statistical"), "funnel lights need a rate: a share "
+                                 "(percent) or a rate per 10,000 of the volume measure, direction up or down",
+                                 found=", ".join(problems),
+                                 expected="direction up|down, unit percent|per_10k, volume: {measure: the denominator}"))
     if ind.direction is Direction.MONITOR and rule != "none":
         issues.add(doc.issue("PY207", path + ("scoring", "rule"), "monitor-only indicators are never scored",
                              found=rule, expected="none"))
@@ -457,3 +528,19 @@ def _check_baselines(baselines: BaselinesFile, regions: RegionsFile, indicators,
                 issues.add(doc.issue("PY401", at, f"{kind} missing for some region x level",
                                      found=f"no value for {region} / {', '.join(missing)}",
                                      expected=f"a value for every region {region_codes} and level {list(LEVELS)}"))
+    for code, entry in baselines.baselines.items():
+        for region, by_level in (entry.provenance or {}).items():
+            if region not in region_codes:
+                issues.add(doc.issue("PY403", ("baselines", code, "provenance", region), "unknown region",
+                                     found=region, expected=f"one of {region_codes}"))
+                continue
+            for level, prov in by_level.items():
+                if level not in LEVELS:
+                    issues.add(doc.issue("PY403", ("baselines", code, "provenance", region, level), "unknown level",
+                                         found=level, expected=f"one of {list(LEVELS)}"))
+                elif resolve_baseline(entry.values, region, level) != prov.value:
+                    issues.add(doc.issue("PY407", ("baselines", code, "provenance", region, level),
+                                         "provenance disagrees with the baseline value",
+                                         found=f"provenance value {prov.value:g}, baseline "
+                                               f"{resolve_baseline(entry.values, region, level)}",
+                                         expected="the same number in values and provenance"))
