@@ -1,0 +1,147 @@
+"""Vector charts as inline SVG text (pure functions of the context's chart data).
+
+The SVG root carries the CJK font family itself: weasyprint resolves SVG text fonts separately from
+the HTML, and without it embeds fallback fonts. Every label is XML-escaped.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Iterable, Mapping
+
+from markupsafe import Markup, escape
+
+FONT = "Noto Sans CJK SC, sans-serif"  # attribute form (weasyprint strips quotes per family)
+FONT_CSS = "'Noto Sans CJK SC', sans-serif"
+SERIES = "#1f5fa8"
+PEER = "#e07b00"
+
+
+def _f(x: float) -> str:
+    return f"{x:.1f}"
+
+
+def _wrap(label: str, width: int) -> list[str]:
+    """Split a label into lines of about `width` characters: at spaces for Latin text (at most three
+    lines), in two halves for CJK."""
+    if len(label) <= width:
+        return [label]
+    if " " in label:
+        lines, cur = [], ""
+        for word in label.split():
+            if cur and len(cur) + 1 + len(word) > width:
+                lines.append(cur)
+                cur = word
+            else:
+                cur = f"{cur} {word}".strip()
+        lines.append(cur)
+        if len(lines) > 3:
+            lines = [*lines[:2], " ".join(lines[2:])]
+        return lines
+    half = math.ceil(len(label) / 2)
+    return [label[:half], label[half:]]
+
+
+def _text_width(text: str, size: float) -> float:
+    """Rough advance width of a label: CJK one em, Latin about 0.56 em."""
+    return sum(size if ord(ch) > 0x2E7F else size * 0.56 for ch in text)
+
+
+def radar_svg(axes: list[Mapping], series_label: str, peer_label: str, *, size: float = 300.0,
+              width_chars: int = 6) -> Markup:
+    """Radar chart: one axis per dimension (0-100), the provider's polygon and its peer average.
+    A missing score (insufficient dimension) is drawn at 0 with an open marker. The canvas grows to fit
+    the labels (Chinese names are short, English ones long), so nothing is clipped."""
+    n = len(axes)
+    fs, step = 11.0, 12.5
+    r = size * 0.34
+    angles = [-math.pi / 2 + 2 * math.pi * i / n for i in range(n)]
+    labels = [_wrap(str(ax.get("label", "")), width_chars) for ax in axes]
+    side = [max(_text_width(line, fs) for line in lines) for lines, a in zip(labels, angles)
+            if abs(math.cos(a)) >= 0.3] or [0.0]
+    ends = [len(lines) + 1 for lines, a in zip(labels, angles) if abs(math.sin(a)) > 0.3] or [1]
+    margin_x = max(side) + 16
+    margin_y = max(ends) * step + 12
+    w = 2 * (r + margin_x)
+    legend_h = 18
+    h = 2 * (r + margin_y) + legend_h
+    cx, cy = w / 2, r + margin_y
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_f(w)} {_f(h)}" width="100%" '
+           f'style="font-family: {FONT_CSS}" font-family="{FONT}" class="radar" role="img">']
+
+    def point(i: int, v: float) -> tuple[float, float]:
+        return cx + r * v / 100 * math.cos(angles[i]), cy + r * v / 100 * math.sin(angles[i])
+
+    for ring in (20, 40, 60, 80, 100):
+        pts = " ".join(f"{_f(x)},{_f(y)}" for x, y in (point(i, ring) for i in range(n)))
+        out.append(f'<polygon points="{pts}" fill="none" stroke="#c9ced6" stroke-width="{0.8 if ring == 100 else 0.5}"/>')
+        x, y = point(0, ring)
+        out.append(f'<text x="{_f(x + 2)}" y="{_f(y + 3)}" font-size="8" fill="#8a929c">{ring}</text>')
+    for i in range(n):
+        x, y = point(i, 100)
+        out.append(f'<line x1="{_f(cx)}" y1="{_f(cy)}" x2="{_f(x)}" y2="{_f(y)}" stroke="#c9ced6" stroke-width="0.5"/>')
+    peer = [a.get("peer") for a in axes]
+    if any(v is not None for v in peer):
+        pts = " ".join(f"{_f(x)},{_f(y)}" for x, y in (point(i, v or 0) for i, v in enumerate(peer)))
+        out.append(f'<polygon points="{pts}" fill="none" stroke="{PEER}" stroke-width="1.4" stroke-dasharray="4,2"/>')
+    vals = [a.get("value") for a in axes]
+    pts = " ".join(f"{_f(x)},{_f(y)}" for x, y in (point(i, v or 0) for i, v in enumerate(vals)))
+    out.append(f'<polygon points="{pts}" fill="{SERIES}" fill-opacity="0.18" stroke="{SERIES}" stroke-width="1.6"/>')
+    for i, v in enumerate(vals):
+        x, y = point(i, v or 0)
+        fill = SERIES if v is not None else "#ffffff"
+        out.append(f'<circle cx="{_f(x)}" cy="{_f(y)}" r="2.2" fill="{fill}" stroke="{SERIES}" stroke-width="0.8"/>')
+    for i, ax in enumerate(axes):
+        a = angles[i]
+        lx, ly = cx + (r + 10) * math.cos(a), cy + (r + 10) * math.sin(a)
+        c = math.cos(a)
+        anchor = "middle" if abs(c) < 0.3 else ("start" if c > 0 else "end")
+        lines = labels[i]
+        score = "—" if ax.get("value") is None else f"{ax['value']:.1f}"
+        block = len(lines) + 1
+        if math.sin(a) < -0.3:  # above the chart: grow upwards
+            top = ly - (block - 1) * step
+        elif math.sin(a) > 0.3:  # below: grow downwards
+            top = ly + fs
+        else:  # sides: centre the block on the axis
+            top = ly - (block - 2) * step / 2
+        for k, line in enumerate(lines):
+            out.append(f'<text x="{_f(lx)}" y="{_f(top + k * step)}" font-size="{fs:g}" fill="#222" '
+                       f'text-anchor="{anchor}">{escape(line)}</text>')
+        out.append(f'<text x="{_f(lx)}" y="{_f(top + len(lines) * step)}" font-size="{fs:g}" font-weight="bold" '
+                   f'fill="{SERIES}" text-anchor="{anchor}">{escape(score)}</text>')
+    # legend
+    ly = h - 5
+    out.append(f'<line x1="{_f(4)}" y1="{_f(ly - 3.5)}" x2="{_f(20)}" y2="{_f(ly - 3.5)}" stroke="{SERIES}" stroke-width="2"/>')
+    out.append(f'<text x="24" y="{_f(ly)}" font-size="10" fill="#222">{escape(series_label)}</text>')
+    lx2 = 24 + _text_width(series_label, 10) + 14
+    out.append(f'<line x1="{_f(lx2)}" y1="{_f(ly - 3.5)}" x2="{_f(lx2 + 16)}" y2="{_f(ly - 3.5)}" stroke="{PEER}" '
+               f'stroke-width="1.6" stroke-dasharray="4,2"/>')
+    out.append(f'<text x="{_f(lx2 + 20)}" y="{_f(ly)}" font-size="10" fill="#222">{escape(peer_label)}</text>')
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+def hbar_svg(rows: Iterable[Mapping], *, width: float = 360.0, bar_h: float = 14.0, label_w: float = 70.0,
+             value_key: str = "count", label_key: str = "grade", text_key: str | None = None,
+             colour_key: str | None = "colour", colour: str = SERIES, max_value: float | None = None) -> Markup:
+    """Horizontal bars with the label on the left and the value text after the bar."""
+    rows = list(rows)
+    top = max([float(r.get(value_key) or 0) for r in rows] + [max_value or 0, 1e-9])
+    h = len(rows) * (bar_h + 6) + 6
+    span = width - label_w - 70
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_f(width)} {_f(h)}" width="100%" '
+           f'style="font-family: {FONT_CSS}" font-family="{FONT}" class="bars" role="img">']
+    for i, r in enumerate(rows):
+        y = 6 + i * (bar_h + 6)
+        v = float(r.get(value_key) or 0)
+        bw = span * v / top
+        fill = (r.get(colour_key) if colour_key else None) or colour
+        out.append(f'<text x="{_f(label_w - 4)}" y="{_f(y + bar_h * 0.75)}" font-size="9" text-anchor="end" '
+                   f'fill="#222">{escape(str(r.get(label_key, "")))}</text>')
+        out.append(f'<rect x="{_f(label_w)}" y="{_f(y)}" width="{_f(max(bw, 0.5))}" height="{_f(bar_h)}" fill="{fill}"/>')
+        text = str(r.get(text_key)) if text_key else f"{v:g}"
+        out.append(f'<text x="{_f(label_w + bw + 4)}" y="{_f(y + bar_h * 0.75)}" font-size="9" fill="#222">'
+                   f'{escape(text)}</text>')
+    out.append("</svg>")
+    return Markup("".join(out))

@@ -1,0 +1,50 @@
+"""Reading a results directory written by `pingyi score` (the only I/O before rendering)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pingyi.errors import PingyiError
+
+
+@dataclass
+class ResultsDir:
+    path: Path
+    results: dict
+    scores: list[dict] = field(default_factory=list)  # scores.csv rows (strings, as written)
+    quality_rows: list[dict] = field(default_factory=list)  # quality.csv rows
+    rejected_counts: list[dict] = field(default_factory=list)  # rejected.csv rows counted by table and reason
+
+
+def _csv_rows(path: Path) -> list[dict]:
+    if not path.is_file():
+        return []
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def load_results(path: Path | str) -> ResultsDir:
+    path = Path(path)
+    rj = path / "results.json"
+    if not rj.is_file():
+        raise PingyiError(f"{path}: no results.json; expected the --out directory of `pingyi score`")
+    try:
+        results = json.loads(rj.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise PingyiError(f"{rj}:{exc.lineno}: not valid JSON ({exc.msg}); re-run `pingyi score`") from None
+    missing = [k for k in ("year", "primaries", "indicators", "providers") if k not in results]
+    if missing:
+        raise PingyiError(f"{rj}: key(s) {', '.join(missing)} missing; expected results.json written by `pingyi score`")
+    counts: dict[tuple, int] = {}
+    rejected = path / "rejected.csv"
+    if rejected.is_file():
+        with rejected.open(encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                key = (row.get("table") or "", row.get("reason_code") or "")
+                counts[key] = counts.get(key, 0) + 1
+    return ResultsDir(path=path, results=results, scores=_csv_rows(path / "scores.csv"),
+                      quality_rows=_csv_rows(path / "quality.csv"),
+                      rejected_counts=[{"table": t, "reason_code": r, "rows": n} for (t, r), n in sorted(counts.items())])

@@ -1,0 +1,155 @@
+"""`pingyi report`: results directory -> PDF cards and committee report, Excel workbook, offline HTML.
+
+Output layout under --out:
+    cards/<fixmedins_code>.pdf     one A4 card per provider
+    committee.pdf                  the committee report (all providers; not written with --provider)
+    pingyi-report.xlsx             summary, indicators, adjustments, about (+ one sheet per provider up to 200)
+    html/index.html                sortable, filterable table of the providers, linking their cards
+    html/cards/<code>.html         self-contained offline cards
+    html/committee.html            the committee report (not written with --provider)
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from pingyi.errors import PingyiError
+from pingyi.report.context import build_contexts
+from pingyi.report.loader import load_results
+
+FORMATS = ("pdf", "xlsx", "html")
+WORKBOOK = "pingyi-report.xlsx"
+
+
+@dataclass
+class ReportRun:
+    out: Path
+    files: list[Path] = field(default_factory=list)
+    cards: int = 0
+    pages: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def parse_formats(text: str | Iterable[str]) -> list[str]:
+    items = [text] if isinstance(text, str) else list(text)
+    formats = []
+    for item in items:
+        for f in item.split(","):
+            f = f.strip().lower()
+            if not f:
+                continue
+            if f not in FORMATS:
+                raise PingyiError(f"--format: unknown format '{f}'; expected a comma-separated list of {', '.join(FORMATS)}")
+            if f not in formats:
+                formats.append(f)
+    if not formats:
+        raise PingyiError(f"--format: no format given; expected one or more of {', '.join(FORMATS)}")
+    return formats
+
+
+def parse_providers(items: Iterable[str] | None) -> list[str] | None:
+    if not items:
+        return None
+    codes = []
+    for item in items:
+        for c in item.split(","):
+            c = c.strip()
+            if c and c not in codes:
+                codes.append(c)
+    return codes or None
+
+
+Progress = Callable[[str, int, int | None], None]  # (stage, advance, total)
+
+
+def render_reports(results_dir: Path, out_dir: Path, *, formats: Iterable[str] = FORMATS,
+                   providers: Iterable[str] | None = None, lang: str = "zh", workers: int = 0,
+                   templates: Path | None = None, progress: Progress | None = None) -> ReportRun:
+    formats = parse_formats(list(formats))
+    if lang not in ("zh", "en"):
+        raise PingyiError(f"--lang: unknown language '{lang}'; expected zh or en")
+    if templates is not None:
+        from pingyi.report.templates import template_dirs
+
+        template_dirs(templates)  # fail early on a bad directory
+    t0 = time.perf_counter()
+    rd = load_results(results_dir)
+    check_scores(rd)
+    selected = parse_providers(providers)
+    known = {p["fixmedins_code"] for p in rd.results["providers"]}
+    if selected is not None:
+        unknown = [c for c in selected if c not in known]
+        if unknown:
+            raise PingyiError(f"--provider: {', '.join(unknown)} not in {results_dir}/results.json "
+                              f"({len(known)} providers); expected fixmedins_code values such as "
+                              f"{', '.join(sorted(known)[:3])}")
+    ctxs = build_contexts(rd.results, lang=lang, providers=selected, quality_rows=rd.quality_rows,
+                          rejected_counts=rd.rejected_counts)
+    cards = list(ctxs.cards.values())
+    committee = ctxs.committee
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    run = ReportRun(out=out, cards=len(cards))
+    run.timings["context"] = time.perf_counter() - t0
+    tick = progress or (lambda stage, advance, total: None)
+
+    if "xlsx" in formats:
+        from pingyi.report.xlsx import write_workbook
+
+        t = time.perf_counter()
+        tick("xlsx", 0, 1)
+        run.files.append(write_workbook(cards, _restricted(committee, selected), out / WORKBOOK))
+        tick("xlsx", 1, 1)
+        run.timings["xlsx"] = time.perf_counter() - t
+
+    if "html" in formats:
+        from pingyi.report.html import write_html
+
+        t = time.perf_counter()
+        tick("html", 0, len(cards))
+        run.files.extend(write_html(cards, _restricted(committee, selected), out / "html", templates=templates,
+                                    committee=selected is None, progress=lambda code: tick("html", 1, len(cards))))
+        run.timings["html"] = time.perf_counter() - t
+
+    if "pdf" in formats:
+        from pingyi.report.pdf import render_cards, render_committee_pdf
+
+        t = time.perf_counter()
+        if selected is None:
+            tick("committee", 0, 1)
+            item = render_committee_pdf(committee, out / "committee.pdf", templates=templates)
+            run.files.append(item.path)
+            tick("committee", 1, 1)
+        tick("pdf", 0, len(cards))
+        done = render_cards(cards, out / "cards", templates=templates, workers=workers,
+                            progress=lambda item: tick("pdf", 1, len(cards)))
+        run.files.extend(d.path for d in done)
+        run.pages = sum(d.pages for d in done)
+        run.timings["pdf"] = time.perf_counter() - t
+    return run
+
+
+def check_scores(rd) -> None:
+    """The reports show results.json's numbers; scores.csv (next to it) must hold the same totals, so that
+    the workbook's totals equal scores.csv exactly. A mismatch means the directory was edited or mixed."""
+    totals = {p["fixmedins_code"]: p.get("total_score") for p in rd.results["providers"]}
+    for row in rd.scores:
+        code, text = row.get("fixmedins_code"), row.get("total_score") or ""
+        if code not in totals:
+            raise PingyiError(f"{rd.path}/scores.csv: provider {code} is not in results.json; expected the two "
+                              "files of one `pingyi score` run")
+        expected = totals[code]
+        if (expected is None) != (text == "") or (expected is not None and float(text) != expected):
+            raise PingyiError(f"{rd.path}/scores.csv: total_score of {code} is {text or 'empty'} but results.json has "
+                              f"{expected}; expected the two files of one `pingyi score` run (re-run it)")
+
+
+def _restricted(committee: dict, selected: list[str] | None) -> dict:
+    """The committee context with its ranking limited to the selected providers (index and workbook)."""
+    if selected is None:
+        return committee
+    keep = set(selected)
+    return {**committee, "ranking": [r for r in committee["ranking"] if r["code"] in keep]}

@@ -1,0 +1,349 @@
+"""Report cards (issue 5) on the hand-made fixture tests/fixtures/report/results (4 providers, all 35
+indicators, written by pingyi's own scoring stages: see tests/fixtures/report/make_results.py).
+
+Done-when checks: every provider gets a PDF whose extracted text holds its name, its grade and the 35
+indicator names; the committee PDF and the workbook exist; the workbook's totals equal scores.csv
+exactly; a name with <script> or starting with = stays literal text in HTML, PDF and Excel; the
+context builder is pure.
+"""
+
+from __future__ import annotations
+
+import builtins
+import copy
+import csv
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from pingyi.cli import app
+from pingyi.errors import PingyiError
+from pingyi.report.context import build_contexts, prepare, provider_context
+from pingyi.report.loader import load_results
+from pingyi.report.pdf import PdfRenderer
+from pingyi.report.run import WORKBOOK, render_reports
+from pingyi.report.xlsx import write_workbook
+
+FIXTURE = Path(__file__).parent / "fixtures" / "report" / "results"
+SCRIPT_NAME = "<script>alert(1)</script>示范医院"
+FORMULA_NAME = '=HYPERLINK("x")'
+needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) not installed")
+
+
+@pytest.fixture(scope="module")
+def fixture():
+    return load_results(FIXTURE)
+
+
+@pytest.fixture(scope="module")
+def results(fixture):
+    return fixture.results
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    """The whole `pingyi report` run once: PDF (2 worker processes), xlsx and html."""
+    out = tmp_path_factory.mktemp("report")
+    run = render_reports(FIXTURE, out, formats=["pdf,xlsx,html"], workers=2)
+    return out, run
+
+
+def pdftext(path: Path) -> str:
+    """Text in content order (-raw keeps a wrapped table cell together); whitespace removed."""
+    text = subprocess.run(["pdftotext", "-raw", str(path), "-"], check=True, capture_output=True, text=True).stdout
+    return re.sub(r"\s+", "", text)
+
+
+# --------------------------------------------------------------------------- done when
+
+
+@needs_poppler
+def test_every_provider_card_has_name_grade_and_all_35_indicators(rendered, results):
+    out, run = rendered
+    names = [i["name_zh"] for i in results["indicators"]]
+    assert len(names) == 35
+    for p in results["providers"]:
+        pdf = out / "cards" / f"{p['fixmedins_code']}.pdf"
+        assert pdf.is_file(), pdf
+        text = pdftext(pdf)
+        assert re.sub(r"\s+", "", p["fixmedins_name"]) in text
+        assert p["grade"] in text
+        missing = [n for n in names if re.sub(r"\s+", "", n) not in text]
+        assert missing == [], f"{p['fixmedins_code']}: {missing}"
+    assert run.cards == 4
+
+
+def test_committee_pdf_and_workbook_exist(rendered):
+    out, run = rendered
+    assert (out / "committee.pdf").stat().st_size > 10_000
+    assert (out / WORKBOOK).stat().st_size > 5_000
+    assert (out / "html" / "index.html").is_file() and (out / "html" / "committee.html").is_file()
+    assert sorted(p.name for p in (out / "html" / "cards").iterdir()) == [
+        "H33010600001.html", "H33010600002.html", "H42010200004.html", "H51010400003.html"]
+
+
+@needs_poppler
+def test_committee_pdf_content(rendered, results):
+    text = pdftext(rendered[0] / "committee.pdf")
+    for word in ("等级分布", "分地区、分级别比较", "各维度红灯情况", "预付金调整预算", "定点资格风险机构", "数据质量概况",
+                 "机构排名", "880,000.00", "625,000.00"):
+        assert word in text, word
+    for p in results["providers"]:
+        assert re.sub(r"\s+", "", p["fixmedins_name"]) in text
+
+
+def test_workbook_totals_equal_scores_csv_exactly(rendered, fixture):
+    wb = openpyxl.load_workbook(rendered[0] / WORKBOOK)
+    ws = wb.worksheets[0]
+    header = [c.value for c in ws[1]]
+    col = {h: i for i, h in enumerate(header)}
+    rows = {r[0]: r for r in ws.iter_rows(min_row=2, values_only=True)}
+    with (FIXTURE / "scores.csv").open(encoding="utf-8", newline="") as fh:
+        scores = list(csv.DictReader(fh))
+    assert len(rows) == len(scores) == 4
+    dims = [h for h in scores[0] if re.fullmatch(r"D\d", h)]
+    for s in scores:
+        row = rows[s["fixmedins_code"]]
+        assert row[col["总分"]] == float(s["total_score"])  # exactly, not approximately
+        assert row[col["等级"]] == s["grade"]
+        assert row[col["排名"]] == int(s["rank"])
+        for d in dims:
+            dim_col = next(i for h, i in col.items() if h.startswith(d + " "))
+            assert row[dim_col] == float(s[d])
+
+
+def test_workbook_sheets_formats_and_fills(rendered):
+    wb = openpyxl.load_workbook(rendered[0] / WORKBOOK)
+    assert wb.sheetnames[:4] == ["汇总", "指标明细", "预付金调整", "说明"]
+    assert set(wb.sheetnames[4:]) == {"H33010600001", "H33010600002", "H42010200004", "H51010400003"}
+    summary, ind, adj = wb["汇总"], wb["指标明细"], wb["预付金调整"]
+    assert summary.freeze_panes == "C2" and summary.auto_filter.ref == "A1:AA5"
+    assert ind.max_row == 1 + 4 * 35 and ind.auto_filter.ref == "A1:Q141"
+    assert ind.freeze_panes == "F2"
+    header = [c.value for c in ind[1]]
+    units, values = header.index("单位"), header.index("本年值")
+    lights, weight = header.index("灯"), header.index("权重")
+    for row in ind.iter_rows(min_row=2):
+        if row[units].value == "%" and row[values].value is not None:
+            assert row[values].number_format == "0.0%"
+        if row[lights].value == "红":
+            assert row[lights].fill.fgColor.rgb.endswith("FFC7CE")
+        if row[weight].value is not None:
+            assert row[weight].number_format == "0.00%"
+    money = [c for c in adj[2] if c.number_format == "#,##0.00"]
+    assert money, "yuan columns use #,##0.00"
+    assert summary.column_dimensions["B"].width >= 20  # a Chinese name gets room (two units per character)
+
+
+def test_workbook_is_deterministic_and_has_no_timestamps(tmp_path, fixture):
+    ctx = build_contexts(fixture.results, quality_rows=fixture.quality_rows)
+    a = write_workbook(ctx.cards.values(), ctx.committee, tmp_path / "a.xlsx").read_bytes()
+    b = write_workbook(ctx.cards.values(), ctx.committee, tmp_path / "b.xlsx").read_bytes()
+    assert a == b
+    core = zipfile.ZipFile(io.BytesIO(a)).read("docProps/core.xml")
+    assert b"dcterms:created" not in core and b"dcterms:modified" not in core
+
+
+# --------------------------------------------------------------------------- hostile names
+
+
+def test_script_name_is_escaped_in_html(rendered):
+    out = rendered[0] / "html"
+    for page in (out / "cards" / "H33010600002.html", out / "index.html", out / "committee.html"):
+        html = page.read_text(encoding="utf-8")
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;示范医院" in html, page.name
+        assert "<script>alert(1)" not in html, page.name
+    card = (out / "cards" / "H33010600002.html").read_text(encoding="utf-8")
+    assert "<script" not in card  # a card carries no script at all
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//|url\(|@import""", card)  # self-contained, offline
+
+
+@needs_poppler
+def test_hostile_names_are_literal_text_in_pdf(rendered):
+    out = rendered[0]
+    assert SCRIPT_NAME in pdftext(out / "cards" / "H33010600002.pdf")
+    assert FORMULA_NAME in pdftext(out / "cards" / "H51010400003.pdf")
+
+
+def test_hostile_names_stay_strings_in_excel(rendered):
+    path = rendered[0] / WORKBOOK
+    wb = openpyxl.load_workbook(path)
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.value in (SCRIPT_NAME, FORMULA_NAME):
+                    assert cell.data_type == "s", (ws.title, cell.coordinate)
+    names = [r[1] for r in wb["汇总"].iter_rows(min_row=2, values_only=True)]
+    assert FORMULA_NAME in names and SCRIPT_NAME in names
+    # no formula anywhere in the package: the name is an inline string, not <f>HYPERLINK(...)</f>
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            if name.startswith("xl/worksheets/"):
+                assert b"<f>" not in z.read(name) and b"<f " not in z.read(name), name
+
+
+def test_text_starting_with_plus_minus_at_or_error_code_stays_text(tmp_path, results):
+    hostile = copy.deepcopy(results)
+    for p, name in zip(hostile["providers"], ("+1+2", "-3-4", "@SUM(A1)", "#N/A")):
+        p["fixmedins_name"] = name
+    ctx = build_contexts(hostile)
+    wb = openpyxl.load_workbook(write_workbook(ctx.cards.values(), ctx.committee, tmp_path / "h.xlsx"))
+    cells = {c.value: c for row in wb["汇总"].iter_rows(min_row=2) for c in row[1:2]}
+    for name in ("+1+2", "-3-4", "@SUM(A1)", "#N/A"):
+        assert cells[name].data_type == "s"
+
+
+# --------------------------------------------------------------------------- the context
+
+
+def test_context_builder_is_pure(results, fixture, monkeypatch):
+    frozen = json.dumps(results, sort_keys=True)
+
+    def no_io(*args, **kwargs):
+        raise AssertionError("the context builder must not do I/O")
+
+    monkeypatch.setattr(builtins, "open", no_io)
+    monkeypatch.setattr(io, "open", no_io)
+    monkeypatch.setattr(os, "open", no_io)
+    monkeypatch.setattr(Path, "open", no_io)
+    a = build_contexts(results, quality_rows=fixture.quality_rows, rejected_counts=fixture.rejected_counts)
+    b = build_contexts(copy.deepcopy(results), quality_rows=fixture.quality_rows, rejected_counts=fixture.rejected_counts)
+    monkeypatch.undo()
+    assert a == b
+    assert json.dumps(a.cards, sort_keys=True, ensure_ascii=False) == json.dumps(b.cards, sort_keys=True, ensure_ascii=False)
+    assert json.dumps(results, sort_keys=True) == frozen  # input untouched
+
+
+def test_fix_first_is_weight_times_score_gap(results):
+    prep = prepare(results)
+    for p in results["providers"]:
+        ctx = provider_context(prep, p["fixmedins_code"])
+        gains = sorted(((i["weight"] * (100 - i["score"]), i["code"]) for i in p["indicators"]
+                        if i["status"] == "scored" and i["score"] < 100), key=lambda x: (-x[0], x[1]))[:3]
+        assert [f["code"] for f in ctx["fix_first"]] == [c for _, c in gains]
+        assert [f["gain"] for f in ctx["fix_first"]] == pytest.approx([g for g, _ in gains])
+
+
+def test_peers_changes_adjustment_and_quality(results):
+    prep = prepare(results)
+    hz = provider_context(prep, "H33010600001")
+    assert hz["peer_n"] == 2 and hz["peer_rank"] == 1 and "东部·三级" in hz["peer_label"]
+    both = [p for p in results["providers"] if p["region"] == "east" and p["level"] == "三级"]
+    d1 = [next(x["score"] for x in p["primaries"] if x["code"] == "D1") for p in both]
+    assert hz["dimensions"][0]["peer_mean"] == pytest.approx(sum(d1) / 2)
+    assert hz["adjustment"]["amount"] == 625000.0 and hz["adjustment"]["rate_display"] == "+5%"
+    assert [d["code"] for d in hz["dimensions"]] == [f"D{i}" for i in range(1, 9)]
+    assert sum(len(d["indicators"]) for d in hz["dimensions"]) == 35
+    # alone in its region and level: averages fall back to all providers, the rank stays within the group
+    wh = provider_context(prep, "H42010200004")
+    assert wh["peer_rank_display"] == "1/1" and "全部机构" in wh["peer_label"]
+    assert wh["adjustment"]["designation"] == "warning" and wh["adjustment"]["prepayment"] is None
+    bad = provider_context(prep, "H33010600002")
+    assert bad["adjustment"]["designation"] == "revoked"
+    assert bad["quality"]["rejected"] == 42 and bad["quality"]["checks"][0]["failed"] == 640
+    grey = provider_context(prep, "H51010400003")
+    assert grey["lights"]["grey"] == 3
+    assert all(r["weight_display"] == "—" for r in grey["indicators"] if r["status"] == "insufficient")
+    moved = [r for r in hz["indicators"] if r["trend"] in ("improved", "worsened")]
+    assert moved and all(r["prior"] is not None for r in moved)
+    committee = build_contexts(results).committee
+    assert [g["count"] for g in committee["distribution"]] == [1, 0, 1, 2]
+    assert {a["code"] for a in committee["at_risk"]} == {"H33010600002", "H42010200004"}
+    assert committee["budget"]["net"] == -255000.0
+
+
+def test_quality_notes_from_quality_csv_when_results_json_has_none(results, fixture):
+    bare = copy.deepcopy(results)
+    bare["quality"] = {}
+    for p in bare["providers"]:
+        p["quality"] = {}
+    ctx = build_contexts(bare, quality_rows=fixture.quality_rows, rejected_counts=fixture.rejected_counts)
+    assert ctx.cards["H33010600002"]["quality"]["rejected"] == 42
+    assert ctx.committee["quality"]["top_failures"][0]["failed"] == 640 + 12  # late uploads, over all providers
+    assert {"table": "setlinfo", "reason_code": "negative_money", "rows": 37} in ctx.committee["quality"]["rejected_by_reason"]
+
+
+def test_english_labels_and_names(results):
+    ctx = build_contexts(results, lang="en").cards["H33010600001"]
+    assert ctx["L"]["total"] == "Total score" and ctx["grade"] == "Excellent"
+    assert ctx["indicators"][0]["name"] == "Growth in cost per inpatient stay"
+    assert ctx["dimensions"][0]["name"] == results["primaries"][0]["name_en"]
+    with pytest.raises(ValueError):
+        build_contexts(results, lang="fr")
+
+
+# --------------------------------------------------------------------------- PDF details
+
+
+@needs_poppler
+def test_pdf_embeds_only_the_cjk_font_and_is_deterministic(tmp_path, rendered, results):
+    first = rendered[0] / "cards" / "H51010400003.pdf"  # rendered in a worker process
+    ctx = build_contexts(results).cards["H51010400003"]
+    PdfRenderer().card(ctx, tmp_path / "again.pdf")  # and again in this one
+    assert (tmp_path / "again.pdf").read_bytes() == first.read_bytes()
+    data = first.read_bytes()
+    assert b"/CreationDate" not in data and b"/ModDate" not in data
+    fonts = subprocess.run(["pdffonts", str(first)], capture_output=True, text=True, check=True).stdout
+    families = {line.split()[0].split("+", 1)[-1] for line in fonts.splitlines()[2:]}
+    assert families <= {"Noto-Sans-CJK-SC", "Noto-Sans-CJK-SC-Bold"}, families  # no fallback fonts (SVG included)
+    assert "yes yes yes" in fonts  # embedded, subset, with a ToUnicode map
+
+
+def test_templates_dir_overrides_one_file(tmp_path, results):
+    own = tmp_path / "tpl"
+    own.mkdir()
+    shipped = Path(__file__).resolve().parents[1] / "reports" / "templates" / "index.html"
+    (own / "index.html").write_text(shipped.read_text(encoding="utf-8").replace(
+        "<h1>{{ year_title }} {{ L.index_title }}</h1>", "<h1>委员会自定义模板 {{ year_title }}</h1>"), encoding="utf-8")
+    render_reports(FIXTURE, tmp_path / "out", formats=["html"], templates=own)
+    index = (tmp_path / "out" / "html" / "index.html").read_text(encoding="utf-8")
+    assert "委员会自定义模板 2025" in index
+    card = (tmp_path / "out" / "html" / "cards" / "H33010600001.html").read_text(encoding="utf-8")
+    assert "医保定点医疗机构评议报告卡" in card  # the other templates fall back to the shipped ones
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def test_cli_report_selected_provider_english(tmp_path):
+    res = CliRunner().invoke(app, ["report", "--results", str(FIXTURE), "--out", str(tmp_path), "--format", "xlsx,html",
+                                   "--provider", "H33010600001", "--lang", "en"])
+    assert res.exit_code == 0, res.output
+    wb = openpyxl.load_workbook(tmp_path / WORKBOOK)
+    assert wb.sheetnames[:4] == ["Summary", "Indicators", "Adjustments", "About"]
+    assert [r[0] for r in wb["Summary"].iter_rows(min_row=2, values_only=True)] == ["H33010600001"]
+    assert not (tmp_path / "html" / "committee.html").exists()  # the committee report needs every provider
+    assert "Growth in cost per inpatient stay" in (tmp_path / "html" / "cards" / "H33010600001.html").read_text("utf-8")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"providers": ["NOPE"]}, "NOPE not in"),
+    ({"formats": ["pdf,docx"]}, "unknown format 'docx'"),
+    ({"lang": "fr"}, "unknown language"),
+])
+def test_report_user_errors(tmp_path, kwargs, message):
+    with pytest.raises(PingyiError, match=message):
+        render_reports(FIXTURE, tmp_path, **{"formats": ["html"], **kwargs})
+
+
+def test_report_refuses_results_json_and_scores_csv_that_disagree(tmp_path):
+    mixed = tmp_path / "mixed"
+    shutil.copytree(FIXTURE, mixed)
+    text = (mixed / "scores.csv").read_text(encoding="utf-8").replace("92.9240", "92.9241")
+    (mixed / "scores.csv").write_text(text, encoding="utf-8")
+    with pytest.raises(PingyiError, match="total_score of H33010600001 is 92.9241"):
+        render_reports(mixed, tmp_path / "out", formats=["html"])
+
+
+def test_cli_report_missing_results(tmp_path):
+    with pytest.raises(PingyiError, match="no results.json"):
+        render_reports(tmp_path, tmp_path / "out")
