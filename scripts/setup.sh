@@ -10,6 +10,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 packages="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk poppler-utils"
+if [ "${1:-}" = "--test" ]; then packages="$packages chromium"; fi
 extra=""
 if [ "${1:-}" = "--test" ]; then extra="[test]"; fi
 
