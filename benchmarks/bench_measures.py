@@ -139,10 +139,19 @@ def run_pingyi(data: Path, fmt: str) -> dict:
             "read": counts.read, "used": counts.used, "rejected": counts.rejected}
 
 
+def _vm_hwm_mb() -> float:
+    """Peak RSS of this process's own address space (VmHWM). Not ru_maxrss: on Linux that survives
+    exec, so a child would report the benchmark parent's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # pragma: no cover - non-Linux
+
+
 def child(kind: str, data: str, fmt: str) -> None:
     fn = {"reference": run_reference, "pingyi": run_pingyi, "scan": run_scan}[kind]
     result = fn(Path(data), fmt)
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_rss_mb"] = _vm_hwm_mb()
     print(json.dumps(result))
 
 
