@@ -122,3 +122,54 @@ def assign_ranks(results: list[ProviderResult]) -> None:
         else:
             r.rank = i
         previous = r
+
+
+def percentile_among(own: float, others: list[float]) -> float | None:
+    """Share of the other peers this provider does better than, ties counting half, 0-100 (100 = best)."""
+    if not others:
+        return None
+    below = sum(1 for o in others if o < own)
+    ties = sum(1 for o in others if o == own)
+    return 100.0 * (below + 0.5 * ties) / len(others)
+
+
+def _goodness(ind, s: IndicatorScore) -> float | None:
+    """A number that grows in the indicator's good direction, or None when not comparable."""
+    from pingyi.spec.models import Direction
+
+    if s.status != "scored" or s.value is None:
+        return None
+    if ind.direction is Direction.UP:
+        return s.value
+    if ind.direction is Direction.DOWN:
+        return -s.value
+    if ind.direction is Direction.TARGET:
+        return s.score
+    return None
+
+
+def peer_view(results: list[ProviderResult], group_of: dict[str, tuple[str, str]], indicators: dict) -> dict:
+    """Per provider: its percentile among its peers (same region and level) for the total score and for
+    every scored indicator, in the good direction (the scored value; the score for target-band
+    indicators), with the number of peers compared (`peer_n`, the provider included)."""
+    groups: dict[tuple[str, str], list[ProviderResult]] = {}
+    for r in results:
+        groups.setdefault(group_of[r.fixmedins_code], []).append(r)
+    out: dict[str, dict] = {}
+    for (region, level), members in groups.items():
+        totals = {m.fixmedins_code: m.total for m in members if m.total is not None}
+        goods = {code: {m.fixmedins_code: g for m in members
+                        if (g := _goodness(ind, m.indicators[code])) is not None}
+                 for code, ind in indicators.items()}
+        for r in members:
+            me = r.fixmedins_code
+            entry = {"region": region, "level": level, "peer_n": len(totals),
+                     "peer_percentile": percentile_among(totals[me], [t for c, t in totals.items() if c != me])
+                     if me in totals else None, "indicators": {}}
+            for code, values in goods.items():
+                entry["indicators"][code] = {
+                    "peer_n": len(values),
+                    "peer_percentile": percentile_among(values[me], [g for c, g in values.items() if c != me])
+                    if me in values else None}
+            out[me] = entry
+    return out

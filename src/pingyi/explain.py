@@ -64,7 +64,12 @@ def scoring_text(ind: IndicatorSpec) -> str:
                 f"linear to 0 at {format_value(rule.zero_at, ind.unit)} outside")
     else:
         text = "none: monitored, shown with a neutral mark, no weight in the total"
-    return f"{text}; lights: {bounds}" + ("; statistical (funnel) lights" if lights.statistical == "funnel" else "")
+    if lights.statistical == "funnel":
+        od = {"tau2": "additive tau^2", "phi": "multiplicative phi", "none": "no"}[lights.overdispersion]
+        bounds += (f"; funnel lights: red only when beyond the 99.8 % control limit at the provider's volume AND "
+                   f"worse than the red bound; yellow beyond the 95 % limit or materially worse inside it; "
+                   f"{od} overdispersion correction after {lights.trim:.0%} winsorisation of z-scores")
+    return f"{text}; lights: {bounds}"
 
 
 def explain_indicator(project: Project, tree, code: str) -> str:
@@ -84,6 +89,8 @@ def explain_indicator(project: Project, tree, code: str) -> str:
         f"计算方法 formula: {m.formula_text}",
         f"  {m.formula_text_en}",
         f"  formula over measures: {ind.formula or '(value from the ' + ind.source.value + ' table)'}",
+        (f"  case-mix-adjusted formula ({'scored' if ind.casemix == 'adjusted' else 'shown, not scored'}): "
+         f"{ind.adjusted_formula}") if ind.adjusted_formula else None,
         f"纳入范围 inclusions: {m.inclusions}",
         f"排除范围 exclusions: {m.exclusions}",
         f"数据来源 data source: {m.data_source} [{SOURCE_TEXT[ind.source.value]}]",
@@ -171,6 +178,24 @@ def explain_provider(project: Project, code: str, provider: str, results_dir) ->
             lines.append(f"{label}: " + ", ".join(f"{k} = {v}" for k, v in inputs[when].items()))
     lines += [
         f"formula: {ind.formula or 'value from the ' + ind.source.value + ' table'}",
+    ]
+    if ind.adjusted_formula:
+        lines += [f"adjusted formula ({'scored' if ind.casemix == 'adjusted' else 'not scored'}): {ind.adjusted_formula}",
+                  f"raw value: {format_value(item.get('raw_value'), unit)}; case-mix-adjusted value: "
+                  f"{format_value(item.get('adjusted_value'), unit)}"]
+        note = item.get("casemix_note")
+        if note:
+            lines += [f"case mix: {note['text']}", f"          {note['text_zh']}"]
+    if item.get("funnel"):
+        f = item["funnel"]
+        fit = data.get("funnels", {}).get(code, {})
+        lim = f.get("limits", {})
+        lines.append(f"funnel: n = {f['n']:g}, z = {f['z']}, 95 % limits {lim.get('95')}, 99.8 % limits "
+                     f"{lim.get('99.8')}; phi = {fit.get('phi')}, tau^2 = {fit.get('tau2')} ({fit.get('applied')})")
+    if item.get("peer_n"):
+        lines.append(f"peers ({prov['region']} / {prov['level']}): percentile {item.get('peer_percentile')} "
+                     f"among {item['peer_n']} (100 = best)")
+    lines += [
         f"value: {format_value(item['value'], unit)} (last year {format_value(item['prior_value'], unit)})",
         f"baseline ({prov['region']} / {prov['level']}): {format_value(item['baseline'], unit)}"
         + (f"; benchmark {format_value(item['benchmark'], unit)}" if item.get("benchmark") is not None else "")

@@ -104,11 +104,15 @@ def results_json(run: RunResult) -> dict:
         p = info[r.fixmedins_code]
         a = adj[r.fixmedins_code]
         vals = run.values[r.fixmedins_code]
+        peers = run.peers.get(r.fixmedins_code, {})
+        notes = run.casemix_notes.get(r.fixmedins_code, {})
         providers.append({
             "fixmedins_code": p.code, "fixmedins_name": p.name, "province": p.province,
             "province_name": p.province_name, "region": p.region, "level": p.level, "type": p.type,
             "total_score": _num(r.total, 4), "grade": r.grade, "grade_en": r.grade_en, "light": r.light.value,
             "rank": r.rank, "veto": r.veto,
+            "peer_group": {"region": p.region, "level": p.level}, "peer_n": peers.get("peer_n"),
+            "peer_percentile": _num(peers.get("peer_percentile"), 2),
             "primaries": [{"code": ps.code, "score": _num(ps.score, 4), "light": ps.light.value,
                            "weight": _num(ps.weight), "effective_weight": _num(ps.effective_weight),
                            "insufficient": list(ps.insufficient)} for ps in r.primaries],
@@ -121,6 +125,10 @@ def results_json(run: RunResult) -> dict:
                 "detail": {k: _num(v, 4) for k, v in s.detail.items()},
                 "inputs": {when: {m: _num(v, 10) for m, v in sorted(ms.items())}
                            for when, ms in vals[code].inputs.items()},
+                **_casemix_fields(project.indicators[code], vals[code], notes.get(code)),
+                "peer_n": peers.get("indicators", {}).get(code, {}).get("peer_n"),
+                "peer_percentile": _num(peers.get("indicators", {}).get(code, {}).get("peer_percentile"), 2),
+                **({"funnel": _funnel_point(run, code, r.fixmedins_code)} if code in run.funnels else {}),
             } for code, s in ((c, r.indicators[c]) for c in project.indicators)],
             "adjustment": {"prepayment": _num(a.prepayment), "prepayment_source": a.prepayment_source,
                            "rate": str(a.rate.quantize(Decimal("0.000001"))), "amount": _num(a.amount),
@@ -139,7 +147,9 @@ def results_json(run: RunResult) -> dict:
         "indicators": [{"code": code, "primary": project.primary_of[code], "name_zh": ind.name_zh,
                         "name_en": ind.name_en, "unit": ind.unit.value, "direction": ind.direction.value,
                         "source": ind.source.value, "qualitative": ind.qualitative, "rule": ind.scoring.rule,
-                        "casemix": ind.casemix, "nominal_weight": _num(run.tree.global_weights()[code]),
+                        "casemix": ind.casemix, "adjusted_formula": ind.adjusted_formula,
+                        "statistical_lights": ind.lights.statistical,
+                        "nominal_weight": _num(run.tree.global_weights()[code]),
                         "local_weight": _num(run.tree.local_weights()[code]),
                         "meaning": ind.manual.meaning, "interpretation": ind.manual.interpretation}
                        for code, ind in project.indicators.items()],
@@ -150,8 +160,49 @@ def results_json(run: RunResult) -> dict:
                                    "rejected": c.rejected, "flagged": c.flagged}
                                for t, c in sorted(run.quality.counts.items())},
                     "top_failures": run.quality.top_failures(10)},
+        "casemix_model": run.casemix.as_json() if run.casemix is not None else None,
+        "funnels": {code: _funnel_json(run, code) for code in run.funnels},
         "providers": providers,
     }
+
+
+def _casemix_fields(ind, v, note: dict | None) -> dict:
+    """`value` is the scored value; raw and adjusted are both kept, with the sentence that says which counted."""
+    out = {"casemix": ind.casemix, "raw_value": _num(v.raw_value, 10), "adjusted_value": _num(v.adjusted_value, 10)}
+    if note is not None:
+        out["casemix_note"] = {"counted": note["counted"], "raw_light": note["raw_light"],
+                               "adjusted_light": note["adjusted_light"], "raw_score": _num(note["raw_score"], 4),
+                               "adjusted_score": _num(note["adjusted_score"], 4),
+                               "expected_cost_change": _num(note["expected_cost_change"], 6),
+                               "text": note["note"], "text_zh": note["note_zh"]}
+    return out
+
+
+def _funnel_point(run: RunResult, code: str, provider: str) -> dict | None:
+    """This provider's place in the indicator's funnel: z-score and the limits at its volume."""
+    entry = run.funnels[code]
+    point = next((pt for pt in entry["points"] if pt["fixmedins_code"] == provider), None)
+    if point is None:
+        return None
+    limits = entry["fit"].limits(point["n"], point["target"]) or {}
+    return {"n": _num(point["n"], 10), "target": _num(point["target"], 10), "z": _num(point["z"], 4),
+            "limits": {k: [_num(lo, 10), _num(hi, 10)] for k, (lo, hi) in limits.items()}}
+
+
+def _funnel_json(run: RunResult, code: str) -> dict:
+    """One funnel plot per indicator: target(s), phi, tau^2, method and every provider's point."""
+    ind = run.project.indicators[code]
+    entry = run.funnels[code]
+    fit = entry["fit"]
+    targets = sorted({pt["target"] for pt in entry["points"]})
+    return {"indicator": code, "name_zh": ind.name_zh, "name_en": ind.name_en, "unit": ind.unit.value,
+            "direction": ind.direction.value, "target": targets[0] if len(targets) == 1 else None,
+            "targets": targets, **{k: (_num(v, 10) if isinstance(v, float) else v) for k, v in fit.as_json().items()},
+            "red_bound": ind.lights.red, "lights_mode": ind.lights.mode,
+            "points": [{"fixmedins_code": pt["fixmedins_code"], "fixmedins_name": pt["fixmedins_name"],
+                        "region": pt["region"], "level": pt["level"], "n": _num(pt["n"], 10),
+                        "value": _num(pt["value"], 10), "target": _num(pt["target"], 10), "z": _num(pt["z"], 4),
+                        "light": pt["light"]} for pt in sorted(entry["points"], key=lambda x: x["fixmedins_code"])]}
 
 
 def _quality_by_provider(run: RunResult) -> dict[str, dict]:

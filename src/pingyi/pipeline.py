@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pingyi import __version__
 from pingyi.adjust import Adjustment, Budget, compute_adjustments, money
-from pingyi.aggregate import ProviderResult, aggregate_provider, assign_ranks
+from pingyi.aggregate import ProviderResult, aggregate_provider, assign_ranks, peer_view
 from pingyi.errors import PingyiError
 from pingyi.indicators import IndicatorValue, evaluate_indicator, stable
 from pingyi.measures import MeasureSqlError, MeasureTable, compile_measure, run_measures
@@ -51,6 +51,10 @@ class RunResult:
     bundle: object  # pingyi.extract.Bundle
     history: dict[str, list[str]] = field(default_factory=dict)
     parameters: dict = field(default_factory=dict)
+    casemix: object = None  # pingyi.casemix.CaseMix (None: no indicator uses the case-mix measures)
+    casemix_notes: dict[str, dict[str, dict]] = field(default_factory=dict)  # provider -> indicator -> note
+    funnels: dict[str, dict] = field(default_factory=dict)  # indicator -> {"fit": FunnelFit, "points": [...]}
+    peers: dict[str, dict] = field(default_factory=dict)  # provider -> peer percentiles (aggregate.peer_view)
 
 
 def load_checked_project(project_dir: Path | None, year: int | None) -> tuple[Project, WeightTree]:
@@ -163,6 +167,71 @@ def read_history(history_dir: Path | None) -> dict[str, list[str]]:
         return {row["fixmedins_code"]: [row["grade"]] for row in reader}
 
 
+def _uses_casemix(project: Project) -> bool:
+    from pingyi.spec import formula as formula_lang
+    from pingyi.spec.models import CASEMIX_MEASURES
+
+    for ind in project.indicators.values():
+        for text in (ind.formula, ind.adjusted_formula):
+            if text:
+                parsed = formula_lang.parse(text)
+                if (parsed.measures | parsed.prior_measures) & set(CASEMIX_MEASURES):
+                    return True
+    return False
+
+
+def _fit_funnels(project: Project, providers: list[ProviderInfo], values) -> dict[str, dict]:
+    """phi / tau^2 per funnel-mode indicator over the providers whose value is scored."""
+    from pingyi.funnel import FunnelPoint, fit_funnel
+
+    out: dict[str, dict] = {}
+    for code, ind in project.indicators.items():
+        if ind.lights.statistical != "funnel":
+            continue
+        pts, rows = [], []
+        for p in providers:
+            v = values[p.code][code]
+            base = project.baseline(code, p.region, p.level) if p.level in LEVELS else None
+            if v.value is None or base is None or v.volume is None:
+                continue
+            if ind.volume is not None and v.volume < ind.volume.minimum:
+                continue
+            pts.append(FunnelPoint(p.code, v.volume, v.value, base))
+            rows.append({"fixmedins_code": p.code, "fixmedins_name": p.name, "region": p.region, "level": p.level,
+                         "n": v.volume, "value": v.value, "target": base, "z": None, "light": None})
+        fit = fit_funnel(code, ind.unit.value, pts, ind.lights.overdispersion, ind.lights.trim)
+        out[code] = {"fit": fit, "points": rows}
+    return out
+
+
+def _casemix_note(ind, v: IndicatorValue, scored, base, bench, fit, cur, pri):
+    """Both lights of an indicator with an adjusted formula, and the sentence that says which counted."""
+    from dataclasses import replace
+
+    from pingyi.casemix import casemix_note
+
+    adjusted = ind.casemix == "adjusted"
+    raw_s = score_indicator(ind, v.raw_value, base, benchmark=bench, prior=v.raw_prior, volume=v.volume,
+                            funnel=None if adjusted else fit)
+    adj_s = scored if adjusted else score_indicator(ind, v.adjusted_value, base, benchmark=bench,
+                                                    prior=v.adjusted_prior, volume=v.volume)
+    if raw_s.status != "scored" and adj_s.status != "scored":
+        return scored, None  # e.g. below the minimum volume: the grey reason says it all
+    missing_adjusted = adjusted and v.adjusted_value is None  # raw scorable, adjustment unavailable
+    e1, e0 = cur.get("casemix_expected_cost"), pri.get("casemix_expected_cost")
+    change = stable(e1 / e0 - 1) if e1 and e0 else None
+    en, zh = casemix_note(ind, v.raw_value, v.adjusted_value, raw_s.light.value, adj_s.light.value, change)
+    note = {"counted": ind.casemix, "raw_value": v.raw_value, "adjusted_value": v.adjusted_value,
+            "raw_light": raw_s.light.value, "adjusted_light": adj_s.light.value, "raw_score": raw_s.score,
+            "adjusted_score": adj_s.score, "expected_cost_change": change, "note": en, "note_zh": zh}
+    if scored.status == "insufficient" and missing_adjusted:
+        scored = replace(scored, reason=f"{ind.name_en}: {en}; insufficient data (grey), weight redistributed",
+                         reason_zh=f"{ind.name_zh}：{zh}，数据不足（灰灯），权重在本维度内重新分配")
+    elif scored.status == "scored":
+        scored = replace(scored, reason=f"{scored.reason}; {en}", reason_zh=f"{scored.reason_zh}；{zh}")
+    return scored, note
+
+
 def run(data_dir: Path, project_dir: Path | None = None, year: int | None = None,
         history_dir: Path | None = None, workdir: Path | None = None, progress=None) -> RunResult:
     from pingyi.extract import open_bundle
@@ -189,6 +258,13 @@ def run(data_dir: Path, project_dir: Path | None = None, year: int | None = None
     measures = run_measures(con, compiled, views)
 
     providers = _providers(con, project)
+    casemix = None
+    if _uses_casemix(project):
+        from pingyi.casemix import compute_casemix, merge_into
+
+        if "setl_lists" in present:
+            casemix = compute_casemix(con, {p.code: p.region for p in providers}, (year - 1, year))
+        merge_into(measures, casemix)
     reported = _keyed(con, "SELECT fixmedins_code, indicator, year, value FROM clean_reported") \
         if "reported" in present else {}
     expert = _keyed(con, """SELECT fixmedins_code, indicator, year, avg(score) FROM clean_expert_scores
@@ -198,22 +274,42 @@ def run(data_dir: Path, project_dir: Path | None = None, year: int | None = None
     results: list[ProviderResult] = []
     for p in providers:
         cur, pri, pri2 = (measures.get(p.code, y) for y in (year, year - 1, year - 2))
-        vals = {code: evaluate_indicator(ind, cur, pri, pri2, reported.get(p.code, {}), expert.get(p.code, {}), year)
-                for code, ind in project.indicators.items()}
-        values[p.code] = vals
+        values[p.code] = {code: evaluate_indicator(ind, cur, pri, pri2, reported.get(p.code, {}),
+                                                   expert.get(p.code, {}), year)
+                          for code, ind in project.indicators.items()}
+    # funnel lights need every provider's value first: phi / tau^2 are estimated across providers
+    funnels = _fit_funnels(project, providers, values)
+    casemix_notes: dict[str, dict[str, dict]] = {}
+    for p in providers:
+        cur = measures.get(p.code, year)
+        vals = values[p.code]
         scores = {}
         for code, ind in project.indicators.items():
             v = vals[code]
             level = p.level if p.level in LEVELS else None
             base = project.baseline(code, p.region, level) if level else None
             bench = project.baseline(code, p.region, level, "benchmark") if level else None
-            scores[code] = score_indicator(ind, v.value, base, benchmark=bench, prior=v.prior, volume=v.volume)
+            fit = funnels[code]["fit"] if code in funnels else None
+            scores[code] = score_indicator(ind, v.value, base, benchmark=bench, prior=v.prior, volume=v.volume,
+                                           funnel=fit)
+            if ind.adjusted_formula is not None:
+                scores[code], note = _casemix_note(ind, v, scores[code], base, bench, fit, cur,
+                                                   measures.get(p.code, year - 1))
+                if note is not None:
+                    casemix_notes.setdefault(p.code, {})[code] = note
         vetoes = [rule.name for rule in project.policy.veto
                   if (cur.get(rule.measure) or 0) >= rule.minimum]
         results.append(aggregate_provider(p.code, scores, tree, project.policy, vetoes))
         if progress is not None:
             progress()
     assign_ranks(results)
+    by_code = {r.fixmedins_code: r for r in results}
+    for code, entry in funnels.items():
+        for point in entry["points"]:
+            s = by_code[point["fixmedins_code"]].indicators[code]
+            point["light"] = s.light.value
+            point["z"] = s.detail.get("funnel_z")
+    peers = peer_view(results, {p.code: (p.region, p.level) for p in providers}, project.indicators)
 
     base_measure = project.policy.adjustment.base_measure
     rows = []
@@ -232,6 +328,7 @@ def run(data_dir: Path, project_dir: Path | None = None, year: int | None = None
                   "cr_threshold": project.hierarchy.ahp.cr_threshold, "pingyi": __version__}
     result = RunResult(project=project, tree=tree, year=year, providers=providers, values=values, results=results,
                        adjustments=adjustments, budget=budget, measures=measures, quality=quality, bundle=bundle,
-                       history=history, parameters=parameters)
+                       history=history, parameters=parameters, casemix=casemix, casemix_notes=casemix_notes,
+                       funnels=funnels, peers=peers)
     result._tmp = tmp  # keep the temp dir alive as long as the result
     return result

@@ -15,6 +15,11 @@ Scores are on [0, 100] and monotone in the indicator's good direction. Three nam
 
 Missing data or a denominator below the minimum volume make the indicator *insufficient*
 (grey): it is never scored as 0 or 100; its weight is redistributed by the aggregation stage.
+
+Funnel lights (``lights.statistical: funnel``, pingyi.funnel): given the indicator's fitted funnel,
+the light no longer follows the gap alone: red needs the value to be beyond the 99.8 % control limit
+at the provider's volume *and* worse than the baseline by more than the red bound; beyond the 95 %
+limit, or materially worse but inside the limits, is yellow. The score still follows the rule.
 """
 
 from __future__ import annotations
@@ -83,7 +88,8 @@ def _goodness(ind: IndicatorSpec, v: float) -> float:
 
 def score_indicator(ind: IndicatorSpec, value: float | None, baseline: float | None, *,
                     benchmark: float | None = None, prior: float | None = None,
-                    volume: float | None = None) -> IndicatorScore:
+                    volume: float | None = None, funnel=None) -> IndicatorScore:
+    """`funnel`: the indicator's pingyi.funnel.FunnelFit, for funnel-mode lights (None: gap lights)."""
     rule = ind.scoring
     unit = ind.unit
     name = ind.name_zh
@@ -129,6 +135,20 @@ def score_indicator(ind: IndicatorSpec, value: float | None, baseline: float | N
 
     gap = worse_gap(ind, value, baseline)
     light = light_for_gap(ind, gap)
+    funnel_how = funnel_how_zh = ""
+    if funnel is not None and ind.lights.statistical == "funnel" and volume is not None:
+        from pingyi.funnel import BAND_TEXT, funnel_light
+
+        judged = funnel_light(funnel, ind.direction.value, value, volume, baseline, gap, ind.lights.red)
+        if judged is not None:
+            funnel_colour, z, band = judged
+            light = Light(funnel_colour)
+            detail["funnel_z"] = z
+            material = gap > ind.lights.red
+            funnel_how = (f"; funnel z = {z:+.2f} at n = {volume:,.0f}, {BAND_TEXT[band][0]}"
+                          + (", materially worse" if material else ""))
+            funnel_how_zh = (f"；漏斗图 z = {z:+.2f}（n = {volume:,.0f}），{BAND_TEXT[band][1]}"
+                             + ("，且超出红灯幅度" if material else ""))
     if rule.rule == "threshold":
         zero_at = rule.zero_at if rule.zero_at is not None else ind.lights.red
         score = 100.0 if gap <= 0 else _clip(100.0 * (1.0 - gap / zero_at))
@@ -151,7 +171,7 @@ def score_indicator(ind: IndicatorSpec, value: float | None, baseline: float | N
             elif g_bm > g_p and g_v > g_p:
                 improvement = _clip(90.0 * (g_v - g_p) / (g_bm - g_p), 0.0, 90.0)
         score = max(achievement, improvement)
-        detail = {"achievement": achievement, "improvement": improvement}
+        detail.update({"achievement": achievement, "improvement": improvement})
     else:  # pragma: no cover - the spec layer admits only the rules above
         raise ValueError(f"unknown scoring rule {rule.rule}")
 
@@ -166,6 +186,7 @@ def score_indicator(ind: IndicatorSpec, value: float | None, baseline: float | N
         how, how_zh = f"{amount} better", f"优于基线 {amount_zh}"
     else:
         how, how_zh = "equal to the baseline", "与基线持平"
+    how, how_zh = how + funnel_how, how_zh + funnel_how_zh
     extra = ""
     extra_zh = ""
     if rule.rule == "vbp":

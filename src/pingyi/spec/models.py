@@ -102,6 +102,11 @@ class Lights(Frozen):
     yellow: float = Field(default=0.0, ge=0)
     red: float = Field(default=0.20, gt=0)
     statistical: Literal["none", "funnel"] = "none"
+    # funnel mode only (pingyi.funnel): overdispersion correction of the control limits, estimated
+    # across all scored providers after winsorising `trim` of the z-scores at each end.
+    overdispersion: Literal["none", "phi", "tau2"] = Field(
+        default="tau2", description="funnel limits: none, multiplicative phi, or additive tau2 (DerSimonian-Laird)")
+    trim: float = Field(default=0.10, ge=0, lt=0.5, description="funnel: winsorise this share of z-scores at each end")
 
 
 class ThresholdRule(Frozen):
@@ -144,6 +149,17 @@ class Volume(Frozen):
     minimum: float = Field(gt=0)
 
 
+# Measures the case-mix stage (pingyi.casemix) adds per provider and year; formulas may use them
+# like any measure. Expected costs come from a per-region model of ln(stay cost) on patient age,
+# sex, DRG weight and number of secondary diagnoses, fitted across all providers of the region.
+CASEMIX_MEASURES: dict[str, str] = {
+    "casemix_stays": "inpatient stays in the case-mix model (settlement list with a DRG weight and a cost > 0)",
+    "casemix_expected_cost": "mean expected cost per modelled stay (regional model, Duan smearing)",
+    "casemix_observed_cost": "mean observed cost per modelled stay",
+    "casemix_oe_ratio": "observed / expected cost over the modelled stays",
+}
+
+
 class IndicatorSpec(Frozen):
     code: str = Field(pattern=CODE_PATTERN)
     name_zh: str = Field(min_length=1)
@@ -158,6 +174,9 @@ class IndicatorSpec(Frozen):
     lights: Lights = Lights()
     volume: Volume | None = None
     casemix: Literal["raw", "adjusted"] = "raw"
+    adjusted_formula: str | None = Field(default=None, description="case-mix-adjusted value: an expression over "
+                                         "measures and the case-mix measures (CASEMIX_MEASURES); scored when "
+                                         "casemix is `adjusted`, shown next to the raw value otherwise")
     origin: Origin | None = None
 
 
@@ -243,6 +262,22 @@ class RegionsFile(Frozen):
 BaselineValues = Union[float, dict[str, Union[float, dict[str, float]]]]
 
 
+class BaselineProvenance(Frozen):
+    """Where one derived baseline value came from (`pingyi baselines derive`)."""
+
+    method: str = Field(pattern=r"^(median|p[0-9]{1,2}|carried)$",
+                        description="median, pNN (NN-th percentile in the good direction) or carried (kept)")
+    n: int = Field(ge=0, description="providers of the region and level with a scored value")
+    statistic: float | None = Field(default=None, description="the raw statistic of their values")
+    previous: float | None = Field(default=None, description="the baseline of the year the results are from")
+    ageing: float = Field(default=0.0, description="added for the change in ageing rate (indicator units)")
+    guardrail: Literal["none", "relative", "absolute", "kept"] = Field(
+        default="none", description="which cap limited the move from `previous`: none (not capped), relative, "
+        "absolute, kept (a baseline of 0 with no absolute cap does not move)")
+    value: float = Field(description="the resulting baseline")
+    note: str | None = None
+
+
 class BaselineEntry(Frozen):
     """Baseline of one indicator: a number, per region, or per region x level."""
 
@@ -250,6 +285,8 @@ class BaselineEntry(Frozen):
     benchmark: BaselineValues | None = None
     source: str = Field(min_length=1)
     assumed: bool = False
+    provenance: dict[str, dict[str, BaselineProvenance]] | None = Field(
+        default=None, description="per region and level: how a derived value was obtained")
 
 
 class BaselinesFile(Frozen):

@@ -1,0 +1,226 @@
+"""Case-mix adjustment of cost indicators: expected cost per inpatient stay from patient factors.
+
+Why: a tertiary hospital that treats many severe patients looks like a poor cost controller when
+cost per stay is compared raw [001 §2.2]. The DRG indices (CMI, cost and time efficiency, low-risk
+mortality) are already standardised by DRG in the measures over the `stays` view (pingyi.views);
+this module adds a patient-level cost model so that a *growth* or *level* of cost per stay can be
+compared after removing what the patients' age, sex, DRG weight and comorbidity explain.
+
+The model (one per region of the project's region scheme, e.g. east / central / west), fitted by
+ordinary least squares over every modelled stay of every provider of the region, both years of
+the bundle pooled (no year term, so region-wide price growth stays in the observed/expected ratio
+and an adjusted growth remains comparable with the growth baselines)::
+
+    ln(cost) = b0 + b1 ln(RW) + b2 a + b3 a^2 + b4 male + b5 secondary
+    a = (age - 60) / 10;  male = 1 for gend '1', 0 for '2';  secondary = max(diag_code_cnt - 1, 0)
+
+Expected cost of a stay = exp(fitted) x Duan's smearing factor mean(exp(residual)) (Duan 1983:
+E[cost | x] = exp(x b) E[exp(e)], estimated from the residuals, so no normality is assumed; the
+plain exp(fitted) would be the geometric, not the arithmetic, mean cost). A missing age, sex or diagnosis count takes the region's mean
+of the modelled stays (mean imputation); a covariate with no variation in a region is dropped.
+Provider characteristics (level, type) are deliberately not in the model: they would explain away
+the very differences being evaluated.
+
+A stay is modelled when its settlement list has a DRG weight > 0 and its cost (Σ medfee_sumamt of
+the stay's settlements) is > 0. A region needs at least MIN_STAYS modelled stays, else it has no
+model and its providers get no case-mix measures (a case-mix-adjusted indicator is then
+insufficient, grey; it never silently falls back to the raw value).
+
+Per provider and year the stage adds the measures of `pingyi.spec.models.CASEMIX_MEASURES`:
+casemix_stays, casemix_expected_cost (mean expected cost per modelled stay), casemix_observed_cost
+and casemix_oe_ratio (Σ observed / Σ expected). Indicator formulas use them like any measure, e.g.
+D1.01's adjusted_formula divides each year's cost per stay by that year's expected cost per stay.
+
+Deterministic: stays are read ordered by mdtrt_id (the key of setl_lists), so a re-run or a
+shuffled bundle gives the same coefficients, and every number is rounded to 12 significant digits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pingyi.indicators import stable
+
+MIN_STAYS = 30
+AGE_CENTRE = 60.0
+COVARIATES = ("intercept", "ln_drg_weight", "age_10", "age_10_sq", "male", "secondary_diagnoses")
+
+STAYS_FOR_MODEL_SQL = """
+SELECT fixmedins_code, CAST(year AS INTEGER) AS year, CAST(stay_cost AS DOUBLE) AS cost,
+       CAST(drg_weight AS DOUBLE) AS rw, CAST(age AS DOUBLE) AS age,
+       CASE gend WHEN '1' THEN 1.0 WHEN '2' THEN 0.0 END AS male,
+       CASE WHEN diag_code_cnt IS NOT NULL THEN CAST(greatest(diag_code_cnt - 1, 0) AS DOUBLE) END AS secondary
+FROM stays
+WHERE drg_weight > 0 AND stay_cost > 0 AND year IN ({years})
+ORDER BY mdtrt_id
+"""
+
+
+@dataclass(frozen=True)
+class RegionModel:
+    region: str
+    stays: int
+    coefficients: dict[str, float | None]  # None: covariate dropped (no variation)
+    smearing: float
+    r2: float
+    imputed: dict[str, float]  # covariate -> mean used for missing values
+
+    def as_json(self) -> dict:
+        return {"stays": self.stays, "coefficients": dict(self.coefficients), "smearing": self.smearing,
+                "r2": self.r2, "imputed_means": dict(self.imputed)}
+
+
+@dataclass
+class CaseMix:
+    models: dict[str, RegionModel]
+    measures: dict[tuple[str, int], dict[str, float | None]]  # (provider, year) -> case-mix measures
+    skipped: dict[str, str] = field(default_factory=dict)  # region -> why it has no model
+
+    def as_json(self) -> dict:
+        return {
+            "model": "OLS of ln(stay cost) on ln(DRG weight), (age-60)/10 and its square, male, secondary "
+                     "diagnoses (diag_code_cnt - 1), per region, both years pooled; expected cost = "
+                     "exp(fit) x Duan smearing factor; missing covariates take the region mean",
+            "min_stays": MIN_STAYS,
+            "regions": {r: m.as_json() for r, m in sorted(self.models.items())},
+            "skipped": dict(sorted(self.skipped.items())),
+        }
+
+
+def design(rw: np.ndarray, age: np.ndarray, male: np.ndarray, secondary: np.ndarray) -> np.ndarray:
+    """Design matrix in the order of COVARIATES (missing values must already be imputed)."""
+    a = (age - AGE_CENTRE) / 10.0
+    return np.column_stack([np.ones_like(rw), np.log(rw), a, a * a, male, secondary])
+
+
+def fit_region(region: str, cost: np.ndarray, rw: np.ndarray, age: np.ndarray, male: np.ndarray,
+               secondary: np.ndarray) -> tuple[RegionModel, np.ndarray]:
+    """Fit one region's model; returns it and the expected cost of each of its stays."""
+    imputed: dict[str, float] = {}
+    cols = {"age": age, "male": male, "secondary": secondary}
+    filled = {}
+    for name, values in cols.items():
+        values = values.astype(float)
+        missing = np.isnan(values)
+        if missing.any():
+            mean = float(np.mean(values[~missing])) if (~missing).any() else 0.0
+            imputed[name] = stable(mean)
+            values = np.where(missing, mean, values)
+        filled[name] = values
+    x = design(rw, filled["age"], filled["male"], filled["secondary"])
+    y = np.log(cost)
+    keep = [0] + [j for j in range(1, x.shape[1]) if np.ptp(x[:, j]) > 0]
+    beta_kept, *_ = np.linalg.lstsq(x[:, keep], y, rcond=None)
+    beta = np.zeros(x.shape[1])
+    beta[keep] = beta_kept
+    fitted = x @ beta
+    resid = y - fitted
+    smearing = float(np.mean(np.exp(resid)))
+    ss_tot = float(np.sum((y - y.mean()) ** 2))
+    r2 = 1.0 - float(np.sum(resid ** 2)) / ss_tot if ss_tot > 0 else 0.0
+    expected = np.exp(fitted) * smearing
+    coefficients = {name: (stable(float(beta[j])) if j in keep else None) for j, name in enumerate(COVARIATES)}
+    model = RegionModel(region=region, stays=int(len(y)), coefficients=coefficients, smearing=stable(smearing),
+                        r2=stable(r2), imputed=imputed)
+    return model, expected
+
+
+def _column(data: dict, name: str) -> np.ndarray:
+    col = data[name]
+    if isinstance(col, np.ma.MaskedArray):
+        return np.ma.filled(col.astype(float), np.nan)
+    return np.asarray(col, dtype=float)
+
+
+def compute_casemix(con, region_of: Mapping[str, str], years: tuple[int, ...]) -> CaseMix:
+    """Fit the per-region models over the `stays` view and aggregate per provider and year."""
+    sql = STAYS_FOR_MODEL_SQL.format(years=", ".join(str(int(y)) for y in years))
+    data = con.execute(sql).fetchnumpy()
+    codes, prov_idx = np.unique(np.asarray(data["fixmedins_code"], dtype=object), return_inverse=True)
+    year = np.asarray(data["year"], dtype=np.int64)
+    cost, rw, age, male, secondary = (_column(data, c) for c in ("cost", "rw", "age", "male", "secondary"))
+    regions = np.array([region_of.get(code, "?") for code in codes], dtype=object)[prov_idx] if len(codes) \
+        else np.zeros(0, dtype=object)
+    models: dict[str, RegionModel] = {}
+    skipped: dict[str, str] = {}
+    measures: dict[tuple[str, int], dict[str, float | None]] = {}
+    for region in sorted(set(regions.tolist()) - {"?"}):
+        m = regions == region
+        count = int(m.sum())
+        if count < MIN_STAYS:
+            skipped[region] = f"{count} modelled stays, fewer than {MIN_STAYS}"
+            continue
+        model, expected = fit_region(region, cost[m], rw[m], age[m], male[m], secondary[m])
+        models[region] = model
+        y0 = int(year.min())
+        keys = prov_idx[m].astype(np.int64) * 100 + (year[m] - y0)
+        uniq, inverse = np.unique(keys, return_inverse=True)
+        n = np.bincount(inverse)
+        obs = np.bincount(inverse, weights=cost[m])
+        exp_ = np.bincount(inverse, weights=expected)
+        for k, key in enumerate(uniq):
+            code, y = str(codes[key // 100]), y0 + int(key % 100)
+            measures[(code, y)] = {
+                "casemix_stays": float(n[k]),
+                "casemix_expected_cost": stable(float(exp_[k] / n[k])),
+                "casemix_observed_cost": stable(float(obs[k] / n[k])),
+                "casemix_oe_ratio": stable(float(obs[k] / exp_[k])) if exp_[k] > 0 else None,
+            }
+    return CaseMix(models=models, measures=measures, skipped=skipped)
+
+
+def merge_into(measure_table, casemix: CaseMix | None) -> None:
+    """Add the case-mix measures to every provider-year of a MeasureTable (None where not modelled)."""
+    from pingyi.spec.models import CASEMIX_MEASURES
+
+    for key, slot in measure_table.values.items():
+        extra = casemix.measures.get(key, {}) if casemix is not None else {}
+        for name in CASEMIX_MEASURES:
+            slot[name] = extra.get(name)
+    if casemix is not None:
+        for key, extra in casemix.measures.items():
+            if key not in measure_table.values:
+                measure_table.values[key] = dict(extra)
+
+
+def casemix_note(ind, raw_value: float | None, adjusted_value: float | None, raw_light: str | None,
+                 adjusted_light: str | None, expected_change: float | None) -> tuple[str, str]:
+    """One sentence (English, Chinese) saying which value counted and why raw and adjusted differ,
+    e.g. "raw growth 27.2% would be red, but its patients are sicker ...: case-mix-adjusted 2.9%, green"."""
+    from pingyi.explain import format_value
+
+    lz = {"green": "绿灯", "yellow": "黄灯", "red": "红灯", "grey": "灰灯", "none": "监测"}
+    counted = "adjusted" if ind.casemix == "adjusted" else "raw"
+    counted_zh = "病例组合调整值" if counted == "adjusted" else "原始值"
+    if raw_value is None or adjusted_value is None:
+        missing = "case-mix-adjusted value" if adjusted_value is None else "raw value"
+        en = (f"the {counted} value counts; no {missing} (settlement lists, DRG weights or the regional cost "
+              f"model missing)")
+        zh = f"计分采用{counted_zh}；{'无病例组合调整值（缺结算清单、DRG权重或区域费用模型）' if adjusted_value is None else '无原始值'}"
+        return en, zh
+    raw_s, adj_s = format_value(raw_value, ind.unit), format_value(adjusted_value, ind.unit)
+    if expected_change is not None and abs(expected_change) >= 0.005:
+        sicker = expected_change > 0
+        why = (f"its patients are {'sicker' if sicker else 'less severe'} (expected cost per stay "
+               f"{expected_change:+.1%} from age, sex, DRG weight and comorbidity)")
+        why_zh = (f"其收治患者病情{'更重' if sicker else '更轻'}（按年龄、性别、DRG权重和合并症测算的预期次均费用"
+                  f"{'上升' if sicker else '下降'}{abs(expected_change):.1%}）")
+    else:
+        why, why_zh = "its case mix barely changed", "其病例组合基本未变"
+    same = raw_light == adjusted_light
+    if counted == "adjusted":
+        if same:
+            en = f"case-mix adjusted {adj_s} counts ({adjusted_light}); raw {raw_s} is {raw_light} too: {why}"
+            zh = f"计分采用病例组合调整值 {adj_s}（{lz.get(adjusted_light, adjusted_light)}）；原始值 {raw_s} 同为{lz.get(raw_light, raw_light)}：{why_zh}"
+        else:
+            en = (f"raw {raw_s} would be {raw_light}, but {why}: case-mix adjusted {adj_s}, {adjusted_light}; "
+                  f"the adjusted value counts")
+            zh = (f"原始值 {raw_s} 为{lz.get(raw_light, raw_light)}，但{why_zh}：病例组合调整后为 {adj_s}，"
+                  f"{lz.get(adjusted_light, adjusted_light)}；计分采用调整值")
+    else:
+        en = f"raw {raw_s} counts ({raw_light}); case-mix adjusted {adj_s} ({adjusted_light}) is shown for information: {why}"
+        zh = f"计分采用原始值 {raw_s}（{lz.get(raw_light, raw_light)}）；病例组合调整值 {adj_s}（{lz.get(adjusted_light, adjusted_light)}）仅供参考：{why_zh}"
+    return en, zh

@@ -1,0 +1,274 @@
+"""Case mix: the DRG indices and risk levels through the real views and measures on a tiny
+hand-computed bundle; the cost model (Duan smearing); the adjusted D1.01; the example's
+severe-case-mix tertiary hospital, red on raw cost growth but not once adjusted."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pytest
+
+from pingyi.casemix import casemix_note, compute_casemix, fit_region
+from pingyi.extract import TABLES
+from pingyi.indicators import evaluate_indicator
+from pingyi.measures import run_measures
+from pingyi.pipeline import compile_project_measures
+from pingyi.spec.project import default_project_dir, load_project
+from pingyi.views import create_stays
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "province"
+SQL_TYPES = {"money": "DECIMAL(16,2)", "datetime": "TIMESTAMP", "int": "INTEGER", "float": "DOUBLE"}
+DRGS = [("A", 0.5, 1000, 4), ("B", 1.0, 2000, 8), ("C", 2.0, 4000, 10), ("D", 1.5, 3000, 6)]
+
+
+def _table(con, name: str, rows: list[dict]) -> None:
+    spec = TABLES[name]
+    cols = [(c.name, SQL_TYPES.get(c.type, "VARCHAR")) for c in spec.columns]
+    if name not in ("providers", "drg_groups"):
+        cols.append(("year", "INTEGER"))
+    con.execute(f"CREATE TABLE clean_{name} ({', '.join(f'{n} {t}' for n, t in cols)})")
+    for r in rows:
+        con.execute(f"INSERT INTO clean_{name} VALUES ({', '.join('?' for _ in cols)})", [r.get(n) for n, _ in cols])
+
+
+def _bundle():
+    """Two providers, 2025. Stays: (provider, drg, cost, los, dead).
+    H1: A 800/3, A 1200/5 (two settlements 700 + 500), B 2600/8, C 2000/20 dead, plus one ungrouped stay.
+    H2: A 1000/4, B 19 x 2000/8 (one dead), C 4000/10, D 4 x 3600/6 (one dead).
+    Region mortality: A 0/3, B 1/20, C 1/2, D 1/4."""
+    stays = [("H1", "A", 800, 3, 0), ("H1", "A", 1200, 5, 0), ("H1", "B", 2600, 8, 0), ("H1", "C", 2000, 20, 1),
+             ("H1", None, 5000, 9, 0), ("H2", "A", 1000, 4, 0)]
+    stays += [("H2", "B", 2000, 8, 1 if i == 0 else 0) for i in range(19)]
+    stays += [("H2", "C", 4000, 10, 0)]
+    stays += [("H2", "D", 3600, 6, 1 if i == 0 else 0) for i in range(4)]
+    lists, setls = [], []
+    for i, (prov, drg, cost, los, dead) in enumerate(stays):
+        m = f"M{i:03d}"
+        code = "H33010600001" if prov == "H1" else "H33010600002"
+        lists.append({"mdtrt_id": m, "setl_id": f"S{i:03d}", "fixmedins_code": code, "psn_no": f"P{i:03d}",
+                      "drg_code": drg, "diag_code": "J18.900", "diag_code_cnt": 3, "adm_time": f"2025-03-{1 + i % 20:02d} 08:00:00",
+                      "dscg_time": f"2025-04-{1 + i % 20:02d} 08:00:00", "act_ipt_days": los,
+                      "dscg_way": "5" if dead else "1", "days_rinp_flag_31": "1", "setl_time": "2025-04-25 10:00:00",
+                      "dcla_time": "2025-04-26 10:00:00", "qc_rslt": "1", "age": 60, "gend": "1", "year": 2025})
+        parts = [700, 500] if (prov, drg, cost) == ("H1", "A", 1200) else [cost]
+        for j, amt in enumerate(parts):
+            setls.append({"setl_id": f"S{i:03d}-{j}", "mdtrt_id": m, "medfee_sumamt": amt, "fixmedins_code": code,
+                          "year": 2025})
+    con = duckdb.connect()
+    _table(con, "setl_lists", lists)
+    _table(con, "settlements", setls)
+    _table(con, "drg_groups", [{"drg_code": c, "weight": w, "mean_cost": mc, "mean_los": ml} for c, w, mc, ml in DRGS])
+    create_stays(con, True)
+    return con
+
+
+def copy_project(dest: Path) -> Path:
+    src = default_project_dir()
+    for name in ("indicators", "baselines", "measures"):
+        shutil.copytree(src / name, dest / name)
+    for name in ("policy.yaml", "data.yaml"):
+        shutil.copy(src / name, dest / name)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    con = _bundle()
+    project = load_project().project
+    compiled = compile_project_measures(project)
+    table = run_measures(con, {"setl_lists": compiled["setl_lists"]}, {"setl_lists": "stays"})
+    return con, project, table
+
+
+def test_drg_indices_by_hand(tiny):
+    _, project, table = tiny
+    h1, h2 = table.get("H33010600001", 2025), table.get("H33010600002", 2025)
+    assert h1["grouped_stays"] == 4 and h2["grouped_stays"] == 25  # the ungrouped stay is left out
+    # CMI = Σ RW·n / N
+    assert h1["drg_total_weight"] / h1["grouped_stays"] == pytest.approx((0.5 + 0.5 + 1.0 + 2.0) / 4)
+    assert h2["drg_total_weight"] / h2["grouped_stays"] == pytest.approx((0.5 + 19 * 1.0 + 2.0 + 4 * 1.5) / 25)
+    # cost index = Σ_i k_i n_i / N, k_i = own mean cost in DRG i / regional mean of DRG i:
+    # H1: A mean (800 + 1200) / 2 = 1000 -> k 1.0 (n 2); B 2600 / 2000 = 1.3; C 2000 / 4000 = 0.5
+    assert h1["cost_index_sum"] / h1["grouped_stays"] == pytest.approx((1.0 * 2 + 1.3 + 0.5) / 4)
+    assert h2["cost_index_sum"] / h2["grouped_stays"] == pytest.approx((1 + 19 + 1 + 4 * 1.2) / 25)
+    # time index: H1 A mean stay 4 / 4 = 1.0 (n 2), B 8 / 8, C 20 / 10
+    assert h1["time_index_sum"] / h1["grouped_stays"] == pytest.approx((1.0 * 2 + 1.0 + 2.0) / 4)
+    assert h2["time_index_sum"] / h2["grouped_stays"] == pytest.approx(1.0)
+    # the indicators evaluate the same formulas
+    ind = project.indicators
+    v = {c: evaluate_indicator(ind[c], h1, {}, {}, {}, {}, 2025).value for c in ("D2.01", "D1.04", "D1.05")}
+    assert v == pytest.approx({"D2.01": 1.0, "D1.04": 0.95, "D1.05": 1.25})
+
+
+def test_risk_levels_by_hand(tiny):
+    con, project, table = tiny
+    # ln mortality of the DRGs with deaths: B ln(1/20), C ln(1/2), D ln(1/4); z over them (sample sd)
+    logs = {"B": math.log(1 / 20), "C": math.log(1 / 2), "D": math.log(1 / 4)}
+    mu = sum(logs.values()) / 3
+    sd = math.sqrt(sum((x - mu) ** 2 for x in logs.values()) / 2)
+    z = {k: (x - mu) / sd for k, x in logs.items()}
+    assert z["B"] == pytest.approx(-1.10388, abs=1e-5) and z["C"] == pytest.approx(0.84533, abs=1e-5)
+    got = dict(con.execute("SELECT drg_code, z FROM drg_mortality WHERE z IS NOT NULL").fetchall())
+    assert got == pytest.approx(z)
+    low = dict(con.execute("SELECT DISTINCT drg_code, low_risk_drg FROM stays WHERE drg_code IS NOT NULL").fetchall())
+    assert low == {"A": 1, "B": 1, "C": 0, "D": 0}  # A: no death -> low; B: z < -1 -> low
+    h1, h2 = table.get("H33010600001", 2025), table.get("H33010600002", 2025)
+    assert (h1["low_risk_stays"], h1["low_risk_deaths"]) == (3, 0)  # A x2, B x1; the C death is not low-risk
+    assert (h2["low_risk_stays"], h2["low_risk_deaths"]) == (20, 1)
+    d202 = evaluate_indicator(project.indicators["D2.02"], h2, {}, {}, {}, {}, 2025)
+    assert d202.value == pytest.approx(1 / 20)
+
+
+def test_duan_smearing_by_hand():
+    # one covariate pattern, costs 100 and 400: the fit is the mean log (ln 200), residuals ±ln 2,
+    # smearing (2 + 1/2) / 2 = 1.25, so the expected cost is 250 = the arithmetic mean
+    one = np.ones(2)
+    model, expected = fit_region("east", np.array([100.0, 400.0]), one * 1.0, one * 60, one, one * 2)
+    assert model.smearing == pytest.approx(1.25)
+    assert expected == pytest.approx([250.0, 250.0])
+    assert model.coefficients["intercept"] == pytest.approx(math.log(200))
+    assert model.coefficients["ln_drg_weight"] is None  # no variation: dropped
+
+
+def test_cost_model_recovers_exact_costs():
+    rng = np.random.default_rng(1)
+    n = 200
+    rw, age = rng.uniform(0.3, 4, n), rng.integers(20, 90, n).astype(float)
+    male, sec = rng.integers(0, 2, n).astype(float), rng.integers(0, 8, n).astype(float)
+    a = (age - 60) / 10
+    cost = np.exp(8.0 + 1.0 * np.log(rw) + 0.05 * a + 0.01 * a * a + 0.03 * male + 0.02 * sec)
+    age[:5] = np.nan  # missing ages take the region mean
+    model, expected = fit_region("west", cost, rw, age, male, sec)
+    assert model.coefficients["ln_drg_weight"] == pytest.approx(1.0, abs=0.01)
+    assert model.imputed["age"] == pytest.approx(float(np.nanmean(age)), rel=1e-9)
+    assert np.allclose(expected[5:], cost[5:], rtol=0.05)
+
+
+def test_casemix_measures_from_the_stays_view(tiny):
+    con, _, _ = tiny
+    region = {"H33010600001": "east", "H33010600002": "east"}
+    import pingyi.casemix as cm
+
+    old = cm.MIN_STAYS
+    try:
+        cm.MIN_STAYS = 10
+        result = compute_casemix(con, region, (2024, 2025))
+        h1, h2 = result.measures[("H33010600001", 2025)], result.measures[("H33010600002", 2025)]
+        assert h1["casemix_stays"] == 4 and h2["casemix_stays"] == 25  # the ungrouped stay is not modelled
+        # all patients have the same age, sex and diagnoses: the model is ln cost = b0 + b1 ln RW;
+        # recompute it independently with polyfit and Duan's smearing
+        rw = {"A": 0.5, "B": 1.0, "C": 2.0, "D": 1.5}
+        h1_stays = [("A", 800), ("A", 1200), ("B", 2600), ("C", 2000)]
+        h2_stays = [("A", 1000)] + [("B", 2000)] * 19 + [("C", 4000)] + [("D", 3600)] * 4
+        x = np.log([rw[d] for d, _ in h1_stays + h2_stays])
+        y = np.log([c for _, c in h1_stays + h2_stays])
+        b1, b0 = np.polyfit(x, y, 1)
+        smear = np.mean(np.exp(y - (b0 + b1 * x)))
+        exp_h1 = np.mean([np.exp(b0 + b1 * np.log(rw[d])) * smear for d, _ in h1_stays])
+        assert h1["casemix_expected_cost"] == pytest.approx(exp_h1, rel=1e-9)
+        assert h1["casemix_observed_cost"] == pytest.approx((800 + 1200 + 2600 + 2000) / 4)
+        assert h1["casemix_oe_ratio"] == pytest.approx(h1["casemix_observed_cost"] / h1["casemix_expected_cost"])
+        assert result.models["east"].coefficients["ln_drg_weight"] == pytest.approx(b1, rel=1e-9)
+        cm.MIN_STAYS = 30
+        assert compute_casemix(con, region, (2025,)).measures == {}  # 29 stays: no model
+    finally:
+        cm.MIN_STAYS = old
+
+
+def test_adjusted_growth_deflates_by_the_case_mix_change():
+    project = load_project().project
+    ind = project.indicators["D1.01"]
+    cur = {"inpatient_cost": 1_270_000.0, "inpatient_stays": 100.0, "casemix_expected_cost": 12_400.0}
+    pri = {"inpatient_cost": 1_000_000.0, "inpatient_stays": 100.0, "casemix_expected_cost": 10_000.0}
+    v = evaluate_indicator(ind, cur, pri, {}, {}, {}, 2025)
+    assert v.raw_value == pytest.approx(0.27)
+    assert v.adjusted_value == pytest.approx(1.27 / 1.24 - 1)  # cost per case-mix-adjusted stay
+    assert v.value == v.adjusted_value  # casemix: adjusted -> the adjusted value is scored
+    same = evaluate_indicator(ind, cur, {**pri, "casemix_expected_cost": 12_400.0}, {}, {}, {}, 2025)
+    assert same.adjusted_value == pytest.approx(same.raw_value)  # unchanged case mix: equal
+    en, zh = casemix_note(ind, 0.272, 0.025, "red", "green", 0.241)
+    assert "raw 27.2% would be red" in en and "sicker" in en and "2.5%, green" in en and "+24.1%" in en
+    assert "原始值 27.2% 为红灯" in zh and "病情更重" in zh and "计分采用调整值" in zh
+
+
+def test_adjusted_indicator_needs_an_adjusted_formula(tmp_path):
+    proj = copy_project(tmp_path / "p")
+    path = proj / "indicators" / "D1_fund_efficiency.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("    adjusted_formula:")
+    path.write_text(text[:start] + text[text.index("\n", start) + 1:], encoding="utf-8")
+    codes = {i.code for i in load_project(proj).issues.errors}
+    assert "PY210" in codes
+
+
+@pytest.fixture(scope="module")
+def example_results(tmp_path_factory):
+    from pingyi.evaluate import evaluate_to
+
+    out = tmp_path_factory.mktemp("casemix_example")
+    evaluate_to(EXAMPLE, None, None, None, out)
+    return json.loads((out / "results.json").read_text(encoding="utf-8"))
+
+
+def test_severe_casemix_tertiary_is_red_raw_but_not_adjusted(example_results):
+    info = json.loads((EXAMPLE / "_example.json").read_text(encoding="utf-8"))
+    code = info["special_providers"]["severe_casemix_efficient"]
+    prov = next(p for p in example_results["providers"] if p["fixmedins_code"] == code)
+    assert prov["level"] == "三级"
+    d101 = next(i for i in prov["indicators"] if i["code"] == "D1.01")
+    assert d101["casemix"] == "adjusted"
+    assert d101["raw_value"] >= 0.15 and d101["value"] == d101["adjusted_value"]
+    assert d101["adjusted_value"] < d101["baseline"]
+    note = d101["casemix_note"]
+    assert note["raw_light"] == "red" and note["adjusted_light"] != "red" and d101["light"] != "red"
+    assert note["expected_cost_change"] > 0.15  # its patients got sicker
+    assert "would be red" in note["text"] and "the adjusted value counts" in note["text"]
+    assert "would be red" in d101["reason"] and "计分采用调整值" in d101["reason_zh"]
+    model = example_results["casemix_model"]["regions"]
+    assert set(model) == {"east", "central", "west"}
+    assert 0.9 < model["central"]["coefficients"]["ln_drg_weight"] < 1.1  # cost ~ proportional to RW
+    # every indicator carries both values
+    for item in prov["indicators"]:
+        assert {"raw_value", "adjusted_value", "casemix", "peer_percentile", "peer_n"} <= set(item)
+
+
+def test_peer_view_in_results(example_results):
+    for p in example_results["providers"]:
+        assert p["peer_group"] == {"region": p["region"], "level": p["level"]}
+        peers = [q for q in example_results["providers"] if q["region"] == p["region"] and q["level"] == p["level"]
+                 and q["total_score"] is not None]
+        assert p["peer_n"] == len(peers)
+        if p["total_score"] is not None and len(peers) > 1:
+            better = sum(q["total_score"] < p["total_score"] for q in peers)
+            ties = sum(q["total_score"] == p["total_score"] for q in peers) - 1
+            assert p["peer_percentile"] == pytest.approx(100 * (better + ties / 2) / (len(peers) - 1), abs=0.01)
+    # down indicator: the lower value is the better percentile
+    d101 = {p["fixmedins_code"]: next(i for i in p["indicators"] if i["code"] == "D1.01")
+            for p in example_results["providers"] if p["region"] == "central" and p["level"] == "二级"}
+    scored = {c: i for c, i in d101.items() if i["status"] == "scored"}
+    best = min(scored, key=lambda c: scored[c]["value"])
+    assert scored[best]["peer_percentile"] == 100.0 and scored[best]["peer_n"] == len(scored)
+
+
+def test_missing_adjustment_is_grey_and_says_why():
+    from pingyi.indicators import IndicatorValue
+    from pingyi.pipeline import _casemix_note
+    from pingyi.scoring import score_indicator
+
+    ind = load_project().project.indicators["D1.01"]
+    v = IndicatorValue("D1.01", None, None, 200.0, {}, raw_value=0.10, adjusted_value=None)
+    scored = score_indicator(ind, v.value, 0.07, volume=v.volume)
+    assert scored.status == "insufficient"
+    scored, note = _casemix_note(ind, v, scored, 0.07, None, None, {}, {})
+    assert "no case-mix-adjusted value" in scored.reason and "无病例组合调整值" in scored.reason_zh
+    assert note["raw_light"] == "red" and note["adjusted_light"] == "grey"
+    # below the minimum volume the grey reason stays the volume one
+    small = IndicatorValue("D1.01", None, None, 5.0, {}, raw_value=0.10, adjusted_value=None)
+    grey = score_indicator(ind, None, 0.07, volume=5.0)
+    assert _casemix_note(ind, small, grey, 0.07, None, None, {}, {}) == (grey, None)
