@@ -51,7 +51,8 @@ def indicator_manual(project_dir: Path | None = None) -> str:
                     f"| 评分 scoring | {scoring_text(ind)} |",
                     f"| 最小样本量 minimum volume | {ind.volume.measure} ≥ {ind.volume.minimum:g} |" if ind.volume else
                     "| 最小样本量 minimum volume | none |",
-                    f"| case mix | {ind.casemix} |",
+                    f"| case mix | adjusted, scored on `{ind.adjusted_formula}` (raw value shown beside it) |"
+                    if ind.casemix == "adjusted" else "| case mix | raw |",
                     f"| 权重 weight | local {local:.4f}, global {glob:.4f} |"]
             if m.interpretation:
                 out.append(f"| 解读 interpretation | {m.interpretation} |")
