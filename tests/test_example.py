@@ -459,6 +459,94 @@ def test_good_and_poor_providers_differ(bundle, planted, info):
     assert mean(growth, poor) > mean(growth, good) + 0.05
 
 
+NATL_CODE = re.compile(r"^(X[0-9A-Z]{22}|Z[0-9A-Z]{19}|T[0-9]{9}|C[0-9]{19}|[0-9]{9})$")
+BASELINES = yaml.safe_load((PROJECT / "baselines" / f"{YEAR}.yaml").read_text(encoding="utf-8"))["baselines"]
+OFFSITE = """CASE WHEN substr(insuplc_admdvs, 1, 2) <> substr(fixmedins_code, 2, 2) THEN 1
+                   WHEN substr(insuplc_admdvs, 3, 2) = '99' THEN 0
+                   WHEN substr(insuplc_admdvs, 1, 4) = substr(fixmedins_code, 2, 4) THEN 0 ELSE 1 END"""
+
+
+def test_optional_columns_are_filled_consistently(tables, planted):
+    settlements = tables["settlements"]
+    assert {r["direct_setl_flag"] for r in settlements} == {"0", "1"}
+    manual = [r for r in settlements if r["direct_setl_flag"] == "0"]
+    assert 0.005 < len(manual) / len(settlements) < 0.05
+    assert all(r["refd_setl_flag"] == "0" and r["med_type"] != "12" for r in manual)
+    refunded = {r["mdtrt_id"] for r in settlements if r["refd_setl_flag"] == "1"}
+    assert not refunded & {r["mdtrt_id"] for r in manual}, "a refunded visit was settled directly"
+
+    fee = tables["fee_items"]
+    generic_only = 0
+    for r in fee:
+        assert float(r["cnt"]) > 0 and r["med_list_codg"]  # no refund lines (MIRROR_REFUND_FEE_LINES)
+        assert (r["natl_code_flag"] == "1") == bool(NATL_CODE.match(r["med_list_codg"])), r
+        assert (r["vbp_generic_flag"] is None) == (r["vbp_flag"] is None)
+        if r["vbp_flag"] == "1":
+            assert r["vbp_generic_flag"] == "1" and r["med_chrgitm"] == "09"
+        if r["vbp_generic_flag"] == "1":
+            assert r["med_chrgitm"] == "09" and r["nego_flag"] == "0" and r["natl_code_flag"] == "1"
+            assert r["med_list_codg"].startswith("X")
+            generic_only += r["vbp_flag"] == "0"
+        if r["med_chrgitm"] == "11" and r["natl_code_flag"] == "1":
+            assert r["med_list_codg"].startswith("Z")
+    assert generic_only > 1000  # non-winning products of 集采 generic names
+
+
+def test_direct_settlement_rates(bundle, planted, info):
+    con = _duck(bundle, planted)
+    rows = con.execute(f"""select fixmedins_code, year(setl_time::timestamp) y,
+            count(*) filter (where {OFFSITE} = 1) off_n,
+            avg(case when direct_setl_flag = '1' then 1.0 else 0 end) filter (where {OFFSITE} = 1) off_rate,
+            count(*) filter (where med_type = '14') chr_n,
+            avg(case when direct_setl_flag = '1' then 1.0 else 0 end) filter (where med_type = '14') chr_rate,
+            count(*) filter (where direct_setl_flag = '0' and {OFFSITE} = 0 and med_type <> '14') local_manual
+        from s where refd_setl_flag = '0' group by 1, 2""").fetchall()
+    assert sum(r[6] for r in rows) == 0, "manual (零星) rows are offsite or chronic visits"
+    cur = {r[0]: r for r in rows if r[1] == YEAR}
+    prior = {r[0]: r for r in rows if r[1] == YEAR - 1}
+    off = {c: r[3] for c, r in cur.items() if r[2] >= 30}
+    chronic = {c: r[5] for c, r in cur.items() if r[4] >= 30}
+    assert len(off) >= 10 and len(chronic) >= 18
+    assert all(0.70 <= v <= 1.0 for v in off.values()) and all(0.80 <= v <= 1.0 for v in chronic.values())
+    med = sorted(off.values())[len(off) // 2]
+    assert 0.85 <= med <= 0.99 and min(off.values()) < BASELINES["D5.01"]["values"] < max(off.values())
+    assert min(chronic.values()) < BASELINES["D5.05"]["values"] < max(chronic.values())
+    good, poor = info["good_providers"], info["poor_providers"]
+    for rates in (off, chronic):
+        g = [rates[c] for c in good if c in rates]
+        p = [rates[c] for c in poor if c in rates]
+        assert g and p and sum(g) / len(g) > sum(p) / len(p) + 0.03
+    # most providers settle more offsite encounters directly than last year
+    both = [c for c in off if c in prior and prior[c][2] >= 30]
+    assert sum(prior[c][3] < off[c] for c in both) > len(both) / 2
+
+
+def test_vbp_quantities_and_national_codes(bundle, info):
+    con = duckdb.connect()
+    con.execute(f"create view f as select * from read_parquet('{bundle}/fee_items.parquet')")
+    vbp = dict(con.execute(f"""select fixmedins_code,
+            sum(cnt::double) filter (where vbp_flag = '1') / sum(cnt::double) filter (where vbp_generic_flag = '1')
+        from f where med_chrgitm in ('09', '11') and year(fee_ocur_time::timestamp) = {YEAR} group by 1""").fetchall())
+    coded = dict(con.execute(f"""select fixmedins_code, avg(case when natl_code_flag = '1' then 1.0 else 0 end)
+        from f where amt::double >= 0 and year(fee_ocur_time::timestamp) = {YEAR} group by 1""").fetchall())
+    assert len(vbp) == len(coded) == len(info["providers_detail"])
+    base, bench = BASELINES["D3.03"]["values"], BASELINES["D3.03"]["benchmark"]
+    assert all(0.6 <= v <= 1.0 for v in vbp.values())
+    med = sorted(vbp.values())[len(vbp) // 2]
+    assert base < med < bench and min(vbp.values()) < base
+    good, poor = info["good_providers"], info["poor_providers"]
+    assert sum(vbp[c] for c in good) / len(good) > sum(vbp[c] for c in poor) / len(poor) + 0.08
+    # 贯标: good providers code (almost) every line, poor ones miss 5-15 %
+    assert all(coded[c] >= 0.99 for c in good)
+    assert all(0.80 <= coded[c] <= 0.97 for c in poor)
+    assert max(coded[c] for c in poor) < min(coded[c] for c in good)
+    # the quantity is in minimum units: a stay's bed-fee line counts its days
+    days = con.execute(f"""select count(*), count(*) filter (where f.cnt::int = l.act_ipt_days::int)
+        from f join read_parquet('{bundle}/setl_lists.parquet') l using (mdtrt_id)
+        where f.med_chrgitm = '01'""").fetchone()
+    assert days[0] > 1000 and days[1] >= 0.99 * days[0]
+
+
 # --------------------------------------------------------------------------- planted defects
 
 

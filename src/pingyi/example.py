@@ -11,6 +11,9 @@ contract of docs/data-bundle.md, realistic enough that every indicator has somet
   inpatient stay, fee lines aggregated by category per encounter, smart-audit flags, reported and
   survey values for every report/survey indicator in the catalogue, expert scores for the
   qualitative ones, and a DRG reference table;
+- the optional columns the measures read: direct settlement (手工/零星 reimbursements of 异地 and
+  门诊慢特病 care, per provider around the D5.01/D5.05 baselines), fee-line quantities, national
+  catalogue codes and their validity (D8.03), and 集采 generic-name flags whose quantities give D3.03;
 - planted defects of every kind the quality stage rejects, listed in `_planted.json`.
 
 Everything is drawn from `numpy.random.Generator(PCG64(...))` seeded from `seed`; there are no
@@ -20,7 +23,7 @@ at generation time, so the example follows the catalogue when it changes.
 
 Scale: arrays are generated per block of providers (about 600,000 settlements each); strings are
 built with Arrow compute kernels and each table is written on its own thread while the next block
-is generated, so `--providers 5000 --rows 10000000` takes about a minute and under 2 GB.
+is generated, so `--providers 5000 --rows 10000000` takes about two minutes and about 2 GB.
 """
 
 from __future__ import annotations
@@ -55,12 +58,13 @@ TABLE_COLUMNS: dict[str, list[str]] = {
     "settlements": ["setl_id", "mdtrt_id", "psn_no", "insutype", "med_type", "setl_time", "medfee_sumamt",
                     "fulamt_ownpay_amt", "hifp_pay", "fund_pay_sumamt", "psn_part_amt", "acct_pay",
                     "psn_cash_pay", "fixmedins_code", "insuplc_admdvs", "refd_setl_flag", "age", "gend",
-                    "mdtrt_cert_type"],
+                    "mdtrt_cert_type", "direct_setl_flag"],
     "setl_lists": ["mdtrt_id", "setl_id", "fixmedins_code", "psn_no", "drg_code", "diag_code", "diag_code_cnt",
                    "adm_time", "dscg_time", "act_ipt_days", "dscg_way", "days_rinp_flag_31", "max_oprn_lv",
                    "oprn_cmpl_flag", "setl_time", "dcla_time", "qc_rslt", "age", "gend"],
     "fee_items": ["mdtrt_id", "setl_id", "fixmedins_code", "fee_ocur_time", "med_chrgitm", "amt",
-                  "fulamt_ownpay_amt", "vbp_flag", "nego_flag"],
+                  "fulamt_ownpay_amt", "vbp_flag", "nego_flag", "med_list_codg", "cnt", "vbp_generic_flag",
+                  "natl_code_flag"],
     "audit_flags": ["flag_id", "fixmedins_code", "setl_id", "rule_code", "rule_type", "amount", "flag_time",
                     "handled_time", "confirmed", "fraud"],
     "reported": ["fixmedins_code", "year", "indicator", "value", "numerator", "denominator", "source"],
@@ -224,11 +228,94 @@ DRG_DIAG = {  # main diagnoses, 医保版 ICD-10 style
 DRG_BASE_COST = 11_000.0  # regional mean cost of all cases, yuan (RW = mean cost / this)
 LOW_RISK_MORTALITY = 0.001  # groups at or below this in-hospital mortality are the low-risk ones
 
-# Fee categories of an inpatient stay (china.md §4.3), with flags: (med_chrgitm, vbp_flag, nego_flag).
-IP_FEE_COLUMNS = [("01", None, None), ("02", None, None), ("03", None, None), ("04", None, None),
-                  ("05", None, None), ("06", None, None), ("07", None, None), ("08", None, None),
-                  ("09", "1", "0"), ("09", "0", "0"), ("09", "0", "1"), ("10", "0", "0"), ("11", "0", "0"),
-                  ("14", None, None)]
+# Fee lines of an inpatient stay, one per category (china.md §4.3): (med_chrgitm, vbp_flag, nego_flag,
+# vbp_generic_flag, unit price in yuan per minimum unit, code type). Unit price "day": one unit per day
+# of stay; "op": one unit per operation; "vbp": the stay's own price of a winning product (x the price
+# ratio for a non-winning one), set so that quantities carry the provider's 集采 use (D3.03).
+# Western drugs (09) come as four lines: 集采 winning products, non-winning products of the same
+# generic names (原研药, other makers), other western drugs, and 国家谈判 drugs.
+IP_FEE_COLUMNS = [("01", None, None, None, "day", 1), ("02", None, None, None, "day", 2),
+                  ("03", None, None, None, 120.0, 3), ("04", None, None, None, 18.0, 4),
+                  ("05", None, None, None, 45.0, 5), ("06", None, None, None, "op", 6),
+                  ("07", None, None, None, "day", 7), ("08", None, None, None, 90.0, 8),
+                  ("09", "1", "0", "1", "vbp", 16), ("09", "0", "0", "1", "vbp", 17), ("09", "0", "0", "0", 9.0, 9),
+                  ("09", "0", "1", "0", 180.0, 15), ("10", "0", "0", "0", 0.3, 10), ("11", "0", "0", "0", 3.5, 11),
+                  ("14", None, None, None, 25.0, 14)]
+IP_WIN, IP_GENERIC, IP_WEST, IP_NEGO = 8, 9, 10, 11  # the western-drug lines above
+
+# --------------------------------------------------------------------------- catalogue codes (med_list_codg)
+# Each fee line is a category total per encounter; its med_list_codg is the code of the line's main
+# item. Formats follow the national 医保信息业务编码 (china.md §4.5): western drugs X + 22 characters
+# (class, name, dosage form, specification, 6-digit maker), patent Chinese medicines Z + 19, decoction
+# pieces T + 9 digits, consumables C + 19 digits, services a 9-digit 全国医疗服务价格项目规范 code. A line
+# without a valid national code carries a hospital-internal code (YN…) and natl_code_flag 0.
+# Code types: 1-8, 12-14 the service/consumable category, 9 other western drugs, 10 decoction pieces,
+# 11 patent Chinese medicines, 15 negotiated drugs, 16 集采 winning products, 17 non-winning products
+# of the same generic names.
+VBP_GENERICS = [("C10AA", "A005"), ("C08CA", "A001"), ("A10BA", "A002"), ("J05AF", "A010"), ("B01AC", "A004"),
+                ("C09CA", "A003"), ("A02BC", "A001"), ("J01DC", "A002"), ("C10AA", "A007"), ("R03DC", "A003"),
+                ("J01MA", "A012"), ("C07AB", "A002"), ("A10BH", "A001"), ("N05AH", "A004"), ("C09CA", "A006"),
+                ("M01AE", "A001")]
+OTHER_WEST = [("J01CR", "A002"), ("A02BC", "A005"), ("N02BE", "A001"), ("C01DA", "A002"), ("B05BB", "A001"),
+              ("H02AB", "A004"), ("R05CB", "A006"), ("A03FA", "A003"), ("J01FA", "A010"), ("C03CA", "A001"),
+              ("B05XA", "A003"), ("N05BA", "A012")]
+NEGO_WEST = ([("L01XC", f"B{i:03d}") for i in range(1, 16)] + [("L01XE", f"B{i:03d}") for i in range(20, 32)]
+             + [("A10BJ", f"B{i:03d}") for i in range(40, 46)] + [("B01AF", f"B{i:03d}") for i in range(50, 54)])
+ZCY = [("A04CA", "A011"), ("A06AA", "A030"), ("A12BA", "A104"), ("A03AD", "A052"), ("A10BA", "A017"),
+       ("A14AA", "A008"), ("A17AA", "A021"), ("A09DA", "A045")]
+SERVICES = {1: ("110900001", "110900002", "110900003"), 2: ("110200001", "110200002", "110200005"),
+            3: ("210102015", "220100001", "220301001", "310300001"),
+            4: ("250101001", "250102001", "250301001", "250305001", "250401001"),
+            5: ("120400001", "120400006", "310800001", "340200001"),
+            6: ("330100001", "330702001", "331001001", "331303001"), 7: ("120100001", "120100002", "120100003"),
+            12: ("110200008",), 13: ("110100001",), 14: ("111000001", "120800001")}
+NATL_CODE_RE = r"^(X[0-9A-Z]{22}|Z[0-9A-Z]{19}|T[0-9]{9}|C[0-9]{19}|[0-9]{9})$"  # the formats above
+# How likely a line is to lack a national code, by category (consumables and decoction pieces were
+# the hardest to map); lines of 集采 generic names always carry one (their flags derive from it).
+CODE_GAP_WEIGHT = np.array([0, 1.0, 0.5, 1.5, 1.5, 1.5, 1.5, 1.0, 4.0, 0.5, 2.0, 0.5, 1.0, 0.5, 1.5])
+
+
+def _maker(i: int) -> str:
+    return f"{(104473 + 7919 * i) % 900000 + 100000:06d}"
+
+
+def _build_codes() -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """LUT of all codes, a (type, k) table of LUT indices with the count per type, and a
+    (category, k) table of hospital-internal codes (4 per category)."""
+    by_type: dict[int, list[str]] = {t: [] for t in range(18)}
+    for t, codes in SERVICES.items():
+        by_type[t] = list(codes)
+    by_type[8] = [f"C{a:02d}{b:02d}{c:02d}{d:03d}{e:03d}{f:03d}{g:04d}" for a, b, c, d, e, f, g in
+                  [(2, 3, 1, 12, 1, 4, 1021), (3, 1, 2, 5, 2, 1, 2210), (6, 2, 1, 31, 3, 2, 3307),
+                   (9, 1, 4, 7, 1, 3, 1183), (13, 2, 2, 15, 4, 1, 4402), (14, 3, 1, 2, 2, 5, 5519),
+                   (2, 1, 3, 40, 1, 2, 6630), (11, 4, 1, 9, 3, 1, 7745)]]
+    for i, (cls, name) in enumerate(VBP_GENERICS):
+        by_type[16].append(f"X{cls}{name}A001{1 + i % 3:03d}{_maker(i)}")
+        for j in (1, 2):  # the originator and another maker
+            by_type[17].append(f"X{cls}{name}A001{1 + i % 3:03d}{_maker(100 + 10 * i + j)}")
+    by_type[9] = [f"X{cls}{name}{'B002' if i % 3 == 0 else 'A001'}{1 + i % 4:03d}{_maker(300 + i)}"
+                  for i, (cls, name) in enumerate(OTHER_WEST)]
+    by_type[15] = [f"X{cls}{name}B002{1 + i % 2:03d}{_maker(500 + i)}" for i, (cls, name) in enumerate(NEGO_WEST)]
+    by_type[11] = [f"Z{cls}{name}A{1 + i % 5:03d}{_maker(700 + i)}" for i, (cls, name) in enumerate(ZCY)]
+    by_type[10] = [f"T{2000001 + 1013 * i:09d}" for i in range(8)]
+    lut: list[str] = []
+    width = max(len(v) for v in by_type.values())
+    table = np.zeros((18, width), dtype=np.int32)
+    count = np.zeros(18, dtype=np.int64)
+    for t, codes in by_type.items():
+        count[t] = len(codes)
+        for k, code in enumerate(codes):
+            table[t, k] = len(lut)
+            lut.append(code)
+    local = np.zeros((15, 4), dtype=np.int32)
+    for cat in range(1, 15):
+        for k in range(4):
+            local[cat, k] = len(lut)
+            lut.append(f"YN{cat:02d}{101 + 17 * k + cat:05d}")
+    return lut, table, count, local
+
+
+CODE_LUT, CODE_TABLE, CODE_COUNT, LOCAL_CODES = _build_codes()
 
 # Smart-audit rules: (rule_code, rule_type, inpatient only, weight).
 AUDIT_RULES = [("ZN0101", "分解住院", True, 1.0), ("ZN0201", "超标准收费", False, 2.0), ("ZN0301", "重复收费", False, 2.0),
@@ -593,6 +680,7 @@ def _make_params(rng: np.random.Generator, pv: _Providers) -> _Params:
     # downscaled sample, so poor providers get a stylised ~1 %, the others almost none.
     lowrisk_death = np.where(q < -1.0, 0.01, 0.00003 * np.exp(-q))
     cmpl = 0.005 * np.exp(-0.6 * q) * ln(0.15)
+    # 集采 adherence on a 0.78-centred scale; _make_rates maps it onto the catalogue's D3.03 baseline
     vbp = np.clip(0.78 + 0.06 * q + np.array([0.0, 0.02, 0.04])[lv] + rng.normal(0, 0.02, n), 0.3, 0.97)
     nego = np.array([0.14, 0.06, 0.01])[lv] * ln(0.2)
     audit = 0.0025 * np.exp(-0.9 * q) * ln(0.2)
@@ -811,7 +899,8 @@ class _Sink:
                     "mdtrt_cert_type", "drg_code", "diag_code", "diag_code_cnt", "act_ipt_days", "dscg_way",
                     "days_rinp_flag_31", "max_oprn_lv", "oprn_cmpl_flag", "qc_rslt", "med_chrgitm", "vbp_flag",
                     "nego_flag", "rule_code", "rule_type", "confirmed", "fraud", "year", "indicator", "source",
-                    "expert_id", "hosp_lv", "fixmedins_type"}
+                    "expert_id", "hosp_lv", "fixmedins_type", "direct_setl_flag", "med_list_codg", "cnt",
+                    "vbp_generic_flag", "natl_code_flag"}
 
     # min/max statistics where readers filter (times, provider); skipping them elsewhere saves ~30 % write time
     STATS_COLUMNS = {"setl_time", "fee_ocur_time", "adm_time", "dscg_time", "dcla_time", "flag_time", "fixmedins_code",
@@ -948,6 +1037,67 @@ class _Ctx:
     next_mdtrt: dict
     prior_hifp: np.ndarray  # cents per provider, prior year
     encounters: np.ndarray  # (providers, 2) clean encounters
+    rates: _Rates
+
+
+@dataclass
+class _Rates:
+    """Per-provider targets of the optional columns (arrays (providers, 2) are per year: prior, current).
+
+    Drawn from their own stream, so adding them left every other column of the example unchanged."""
+
+    direct_offsite: np.ndarray  # (p, 2) share of 异地 encounters settled directly (D5.01)
+    direct_chronic: np.ndarray  # (p, 2) share of 门诊慢特病 visits settled directly (D5.05)
+    vbp_qty: np.ndarray  # (p, 2) winners' share of the quantity of 集采 generic names (D3.03)
+    price_ratio: np.ndarray  # (p,) unit price of a non-winning product / the winning one
+    op_unit_price: np.ndarray  # (p,) outpatient unit price of a winning product, yuan
+    op_win: np.ndarray  # (p,) share of outpatient western-drug lines whose main item is a winning product
+    code_gap: np.ndarray  # (p, 2) share of fee lines without a valid national code (D8.03)
+    div4: np.ndarray  # (p,) the provider's prefecture, first 4 digits of its division code
+
+
+def _make_rates(rng: np.random.Generator, pv: _Providers, par: _Params, cat: _Catalogue) -> _Rates:
+    """Targets around the catalogue's baselines (benchmarks where given): east and tertiary better,
+    poor providers worse. Fallbacks apply when the catalogue has no baseline for the indicator."""
+    n = pv.n
+    q = pv.q
+    region = [cat.region_of[PROVINCE_ORDER[pv.prov[i]]] for i in range(n)]
+    levels = [LEVELS[v] for v in pv.level]
+
+    def base(code: str, default: float, kind: str = "values") -> np.ndarray:
+        vals = [_baseline(cat, code, region[i], levels[i], kind) for i in range(n)]
+        return np.array([default if v is None else v for v in vals])
+
+    def direct(code: str, default: float, reg: np.ndarray, lvl: np.ndarray) -> np.ndarray:
+        b = np.clip(base(code, default), 0.3, 0.995)
+        top = base(code, -1.0, "benchmark")
+        top = np.where(top > b, top, b + 0.8 * (1 - b))
+        cur = (b + (top - b) * (0.35 + 0.6 * q) + (1 - b) * (reg[pv.prov] + lvl[pv.level])
+               + rng.normal(0, 0.15, n) * (1 - b))
+        cur = np.clip(cur, 0.5, 0.995)
+        prior = np.clip(cur - (1 - b) * rng.uniform(0.1, 0.4, n), 0.45, 0.995)  # most improved a little
+        return np.stack([prior, cur], axis=1)
+
+    # 异地直接结算: east and tertiary hospitals opened more settlement types earlier
+    direct_offsite = direct("D5.01", 0.90, np.array([0.25, 0.0, -0.3]), np.array([0.15, 0.0, -0.3]))
+    direct_chronic = direct("D5.05", 0.95, np.array([0.3, 0.0, -0.3]), np.array([0.2, 0.0, -0.3]))
+
+    b = base("D3.03", 0.80)
+    top = base("D3.03", -1.0, "benchmark")
+    top = np.where(top > b, top, b + 0.75 * (1 - b))
+    cur = np.clip(b + (top - b) * (par.vbp - 0.72) / 0.15, 0.55, 0.99)  # average: 40 % of the way to the benchmark
+    vbp_qty = np.stack([np.clip(cur - 0.04, 0.5, 0.99), cur], axis=1)
+    price_ratio = 2.6 * np.exp(rng.normal(0, 0.15, n))
+    op_unit_price = np.array([1.4, 1.2, 1.0])[pv.level] * np.exp(rng.normal(0, 0.15, n))
+    op_win = np.clip(np.array([0.36, 0.40, 0.45])[pv.level] * np.exp(rng.normal(0, 0.1, n)), 0.2, 0.6)
+
+    b = np.clip(base("D8.03", 0.99), 0.5, 0.9995)
+    gap = (1 - b) * 0.8 * np.exp(-1.1 * q) * np.array([0.8, 1.0, 1.5])[pv.level] * np.exp(rng.normal(0, 0.25, n))
+    gap = np.clip(gap, 0.0003, 0.2)
+    code_gap = np.stack([np.clip(gap * 1.4, 0.0003, 0.25), gap], axis=1)
+    div4 = np.array([int(c[1:5]) for c in pv.code], dtype=np.int64)
+    return _Rates(direct_offsite=direct_offsite, direct_chronic=direct_chronic, vbp_qty=vbp_qty,
+                  price_ratio=price_ratio, op_unit_price=op_unit_price, op_win=op_win, code_gap=code_gap, div4=div4)
 
 
 def _allocate(total: int, weights: np.ndarray) -> np.ndarray:
@@ -1000,8 +1150,12 @@ MONEY_COLS = ("medfee_sumamt", "fulamt_ownpay_amt", "hifp_pay", "fund_pay_sumamt
               "psn_cash_pay")
 
 
-def _gen_block(ctx: _Ctx, members: np.ndarray, n_rows: np.ndarray, rng: np.random.Generator) -> dict:
-    """Generate all records of a block of providers. Returns numpy arrays (not yet strings)."""
+def _gen_block(ctx: _Ctx, members: np.ndarray, n_rows: np.ndarray, rng: np.random.Generator,
+               xrng: np.random.Generator) -> dict:
+    """Generate all records of a block of providers. Returns numpy arrays (not yet strings).
+
+    `xrng` draws what the optional columns need (direct settlement, quantities, catalogue codes);
+    being a stream of its own, it leaves the draws of `rng` as they were before those columns."""
     pv, par, year = ctx.pv, ctx.params, ctx.year
     years = np.array([year - 1, year])
     y_start = np.array([_epoch(year - 1), _epoch(year)])
@@ -1285,16 +1439,46 @@ def _gen_block(ctx: _Ctx, members: np.ndarray, n_rows: np.ndarray, rng: np.rando
     o_drug_cat = np.where(tcm[op_p] & (rng.random(O) < 0.5), 11, np.where(rng.random(O) < 0.12, 11, 9))
     o_non_cat = np.where(op_mt == 12, 13, np.where(olvl == 2, np.where(rng.random(O) < 0.6, 12, 4),
                                                    np.array([2, 3, 4, 5])[rng.integers(0, 4, O)]))
-    o_vbp = (o_drug_cat == 9) & (rng.random(O) < par.vbp[op_p] - np.where(op_y == 0, 0.04, 0.0))
-    o_nego = (o_drug_cat == 9) & ~o_vbp & (rng.random(O) < 0.03)
+    # the main item of a western-drug line: a 集采 winning product, a non-winning product of the same
+    # generic name, or another drug. A non-winning product costs `price_ratio` times as much per unit,
+    # so for the provider's winners' quantity share r it takes p_gen = p_win x ratio x (1 - r) / r lines.
+    rt = ctx.rates
+    rng.random(O)  # the draw that once decided o_vbp, kept so that the later draws of `rng` stay the same
+    u_vbp = _strat_uniform(xrng, op_sizes)  # stratified per provider-year: small providers land near target
+    r_qty = rt.vbp_qty[op_p, op_y]
+    p_win = rt.op_win[op_p]
+    p_gen = np.minimum(p_win * rt.price_ratio[op_p] * (1 - r_qty) / r_qty, 0.95 - p_win)
+    o_west = o_drug_cat == 9
+    o_vbp = o_west & (u_vbp < p_win)
+    o_nego = o_west & ~o_vbp & (rng.random(O) < 0.03)
+    o_gen = o_west & ~o_vbp & ~o_nego & (u_vbp < p_win + p_gen)
     o_own_drug = np.minimum(oown, o_drug)  # self-paid drugs first, the rest on the other line
     o_own_non = oown - o_own_drug
+    # quantities in minimum units (tablets, capsules, vials; one consultation / registration)
+    unit = rt.op_unit_price[op_p] * np.exp(xrng.normal(0, 0.2, O))
+    o_type = np.select([o_drug_cat == 11, o_vbp, o_gen, o_nego], [11, 16, 17, 15], 9)
+    o_price = np.select([o_drug_cat == 11, o_vbp, o_gen, o_nego],
+                        [1.5 * unit, unit, unit * rt.price_ratio[op_p], 60.0 * unit / rt.op_unit_price[op_p]],
+                        3.0 * unit)
+    o_drug_cnt = np.maximum(1, np.round(o_drug / 100 / o_price)).astype(np.int64)
+    o_drug_cnt = np.minimum(o_drug_cnt, np.where(op_mt == 14, 360, 120))  # prescriptions are capped by days
+    non_price = np.select([o_non_cat == 3, o_non_cat == 4, o_non_cat == 5], [80.0, 20.0, 30.0], 1.0)
+    non_price = non_price * np.exp(xrng.normal(0, 0.3, O))
+    o_non_cnt = np.where(np.isin(o_non_cat, (3, 4, 5)), np.maximum(1, np.round(o_non / 100 / non_price)), 1)
+    o_non_cnt = o_non_cnt.astype(np.int64)
+    o_drug_code = _pick_codes(xrng, o_type)
+    o_non_code = _pick_codes(xrng, o_non_cat)
 
     # inpatient: one line per category with a non-zero amount
     K = len(IP_FEE_COLUMNS)
     surgical = op_grade >= 2
-    base = np.array([0.04, 0.02, 0.10, 0.12, 0.12, 0.0, 0.04, 0.06, 0, 0, 0, 0, 0, 0.02])
-    props = np.tile(base, (S, 1)) * np.exp(rng.normal(0, 0.25, (S, K)))
+    nondrug_cols = [k for k, c in enumerate(IP_FEE_COLUMNS) if c[1] is None]  # 01-08 and 14
+    base = np.array([0.04, 0.02, 0.10, 0.12, 0.12, 0.0, 0.04, 0.06, 0.02])
+    # one noise column per line of the earlier 14-line layout (its 5 drug columns unused), so that the
+    # later draws of `rng` stay what they were
+    noise = np.exp(rng.normal(0, 0.25, (S, 14)))
+    props = np.zeros((S, K))
+    props[:, nondrug_cols] = base * noise[:, [0, 1, 2, 3, 4, 5, 6, 7, 13]]
     props[:, 5] = np.where(surgical, 0.12 * np.exp(rng.normal(0, 0.2, S)), 0.0)
     props[:, 7] = np.where(surgical, 0.18, 0.06) * par.material[st_p] * np.exp(rng.normal(0, 0.25, S))
     nondrug = props.sum(axis=1)
@@ -1307,19 +1491,43 @@ def _gen_block(ctx: _Ctx, members: np.ndarray, n_rows: np.ndarray, rng: np.rando
     west = 1 - yinpian - zcy
     nego = np.clip(par.nego[st_p] * np.where(chemo[st_g] | np.isin(st_g, _drg_idx("ER11", "JA29", "NA19")), 3, 1),
                    0, 0.6)
-    vbp_rate = np.clip(par.vbp[st_p] - np.where(st_y == 0, 0.04, 0.0) + rng.normal(0, 0.05, S), 0.02, 0.98)
-    props[:, 8] = drug_share * west * (1 - nego) * vbp_rate
-    props[:, 9] = drug_share * west * (1 - nego) * (1 - vbp_rate)
-    props[:, 10] = drug_share * west * nego
-    props[:, 11] = drug_share * yinpian
-    props[:, 12] = drug_share * zcy
+    # western drugs outside 谈判: a share on 集采 generic names, split between winning and non-winning
+    # products so that the quantities give the stay's winners' share r_qty (D3.03)
+    r_qty = np.clip(rt.vbp_qty[st_p, st_y] + 0.5 * rng.normal(0, 0.05, S), 0.3, 0.995)
+    gen_share = np.clip(np.array([0.35, 0.42, 0.5])[lvl] * np.exp(xrng.normal(0, 0.25, S)), 0.05, 0.85)
+    ratio = rt.price_ratio[st_p] * np.exp(xrng.normal(0, 0.15, S))
+    win_amt = r_qty / (r_qty + (1 - r_qty) * ratio)  # winners' share of the amount on 集采 generic names
+    west_rest = drug_share * west * (1 - nego)
+    props[:, IP_WIN] = west_rest * gen_share * win_amt
+    props[:, IP_GENERIC] = west_rest * gen_share * (1 - win_amt)
+    props[:, IP_WEST] = west_rest * (1 - gen_share)
+    props[:, IP_NEGO] = drug_share * west * nego
+    props[:, IP_NEGO + 1] = drug_share * yinpian
+    props[:, IP_NEGO + 2] = drug_share * zcy
     props /= props.sum(axis=1, keepdims=True)
     amt = np.floor(props * total[:, None]).astype(np.int64)
     big = np.argmax(amt, axis=1)
     amt[np.arange(S), big] += total - amt.sum(axis=1)
-    # out-of-catalogue (全自费) spending sits in a few categories: consumables, non-vbp drugs, treatment, exams
+    # quantities: days for bed, consultation and nursing, operations, else amount / unit price
+    unit_price = np.ones((S, K))
+    for k, c in enumerate(IP_FEE_COLUMNS):
+        if isinstance(c[4], float):
+            unit_price[:, k] = c[4]
+    unit_price *= np.exp(xrng.normal(0, 0.25, (S, K)))
+    win_price = 2.0 * np.exp(xrng.normal(0, 0.3, S))
+    unit_price[:, IP_WIN] = win_price
+    unit_price[:, IP_GENERIC] = win_price * ratio
+    ip_cnt = np.maximum(1, np.round(amt / 100 / unit_price)).astype(np.int64)
+    for k, c in enumerate(IP_FEE_COLUMNS):
+        if c[4] == "day":
+            ip_cnt[:, k] = los
+        elif c[4] == "op":
+            ip_cnt[:, k] = 1 + (xrng.random(S) < 0.12)
+    ip_code = _pick_codes(xrng, np.tile(np.array([c[5] for c in IP_FEE_COLUMNS]), S)).reshape(S, K)
+    # out-of-catalogue (全自费) spending sits in a few categories: consumables, other western drugs,
+    # treatment, exams
     own_w = np.zeros((S, K))
-    for k, w in ((7, 0.45), (9, 0.30), (4, 0.15), (2, 0.10)):
+    for k, w in ((7, 0.45), (IP_WEST, 0.30), (4, 0.15), (2, 0.10)):
         own_w[:, k] = w * (amt[:, k] > 0)
     cap = np.floor(own_w / np.maximum(own_w.sum(axis=1, keepdims=True), 1e-9) * ownpay[:, None]).astype(np.int64)
     own = np.minimum(cap, amt)
@@ -1329,19 +1537,91 @@ def _gen_block(ctx: _Ctx, members: np.ndarray, n_rows: np.ndarray, rng: np.rando
         own[:, k] += add
         short -= add
 
+    direct = _direct_flags(ctx, xrng, kind, prov, yi, admdvs, med_type_all, op_row[ref[rf_rows]])
+
     return {
         "N": N, "kind": kind, "ref": ref, "prov": prov, "yi": yi, "setl_time": setl_time, "setl_id": setl_id,
         "mdtrt_id": mdtrt_id, "money": money, "med_type": med_type_all, "insutype": insutype_all,
-        "psn_no": psn_no, "admdvs": admdvs, "age": age, "gend": gend, "cert": cert,
+        "psn_no": psn_no, "admdvs": admdvs, "age": age, "gend": gend, "cert": cert, "direct": direct,
         "ip": {"S": S, "row": ip_row, "p": st_p, "y": st_y, "g": st_g, "adm": adm, "dscg": dscg, "los": los,
                "dscg_way": dscg_way, "planned": planned_flag, "op_grade": op_grade, "cmpl": cmpl,
                "setl": ip_setl, "dcla": dcla, "late": late, "qc": qc, "grouped": grouped, "diag": diag_pick,
-               "diag_cnt": diag_cnt, "amt": amt, "own": own,
+               "diag_cnt": diag_cnt, "amt": amt, "own": own, "cnt": ip_cnt, "code": ip_code,
                "readmit_src": readmit_src},
         "op": {"O": O, "row": op_row, "drug": o_drug, "non": o_non, "drug_cat": o_drug_cat, "non_cat": o_non_cat,
-               "vbp": o_vbp, "nego": o_nego, "own_drug": o_own_drug, "own_non": o_own_non, "mt": op_mt},
+               "vbp": o_vbp, "gen": o_gen, "nego": o_nego, "own_drug": o_own_drug, "own_non": o_own_non,
+               "mt": op_mt, "drug_cnt": o_drug_cnt, "non_cnt": o_non_cnt, "drug_code": o_drug_code,
+               "non_code": o_non_code},
         "rf_rows": rf_rows,
     }
+
+
+def _pick_codes(rng: np.random.Generator, ctype: np.ndarray) -> np.ndarray:
+    """A catalogue code (index into CODE_LUT) of each line's code type, uniformly within the type."""
+    ctype = np.asarray(ctype, dtype=np.int64)
+    k = (rng.random(len(ctype)) * CODE_COUNT[ctype]).astype(np.int64)
+    return CODE_TABLE[ctype, k]
+
+
+def _pick_per_group(rng: np.random.Generator, group: np.ndarray, weight: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Choose exactly k[g] elements of each group g (0 <= g < len(k)), without replacement, more
+    likely the heavier ones (Efraimidis-Spirakis keys); weight 0 is never chosen. Exact counts keep
+    a small provider's rate close to its target."""
+    n = len(group)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    e = -np.log1p(-rng.random(n))  # Exp(1): the smallest e / weight are chosen first
+    pos = weight > 0
+    # one float sort instead of a lexsort: group + a key in [0, 1) increasing in e / weight
+    key = np.full(n, 1 - 2.0 ** -30)
+    key[pos] = np.minimum(-np.expm1(-e[pos] / weight[pos]), 1 - 2.0 ** -29)
+    counts = np.bincount(group, minlength=len(k))
+    k = np.minimum(k, np.bincount(group[pos], minlength=len(k)))
+    order = np.argsort(group + key)
+    g_sorted = group[order]
+    rank = np.arange(n) - (np.cumsum(counts) - counts)[g_sorted]
+    chosen = np.zeros(n, dtype=bool)
+    chosen[order] = rank < k[g_sorted]
+    return chosen
+
+
+def _sround(rng: np.random.Generator, x: np.ndarray) -> np.ndarray:
+    """Stochastic rounding: floor(x + U), unbiased for small expected counts."""
+    return np.floor(x + rng.random(len(x))).astype(np.int64)
+
+
+def _direct_flags(ctx: _Ctx, rng: np.random.Generator, kind: np.ndarray, prov: np.ndarray, yi: np.ndarray,
+                  admdvs: np.ndarray, med_type: np.ndarray, refunded: np.ndarray) -> np.ndarray:
+    """direct_setl_flag of each settlement (True = 1, settled at the provider).
+
+    The others are 手工（零星）报销: the patient paid in full and the insured area's agency settled the
+    claim afterwards. First 门诊慢特病 visits (offsite ones four times as likely), as many per
+    provider-year as its D5.05 target says; then other 异地 encounters (inpatient stays half as likely
+    as visits) up to its D5.01 target. Refunds, visits a refund reverses and registrations (12) are
+    always settled directly."""
+    rt = ctx.rates
+    n = len(kind)
+    direct = np.ones(n, dtype=bool)
+    if n == 0:
+        return direct
+    G = 2 * ctx.pv.n
+    group = prov.astype(np.int64) * 2 + yi
+    own = rt.div4[prov]
+    # offsite exactly as views.settlement_rows: another province, or another prefecture unless a
+    # province-level pooling code (XX99xx)
+    offsite = (admdvs // 10000 != own // 100) | ((admdvs // 100 % 100 != 99) & (admdvs // 100 != own))
+    encounter = kind != 2
+    eligible = encounter & (med_type != 12)
+    eligible[refunded] = False
+    chronic = encounter & (med_type == 14)
+    k = _sround(rng, (1 - rt.direct_chronic.reshape(-1)) * np.bincount(group[chronic], minlength=G))
+    manual = _pick_per_group(rng, group, np.where(chronic & eligible, np.where(offsite, 4.0, 1.0), 0.0), k)
+    off = encounter & offsite
+    k = _sround(rng, (1 - rt.direct_offsite.reshape(-1)) * np.bincount(group[off], minlength=G))
+    k = np.maximum(k - np.bincount(group[manual & off], minlength=G), 0)
+    weight = np.where(off & eligible & ~chronic, np.where(kind == 0, 0.5, 1.0), 0.0)  # chronic: done above
+    manual |= _pick_per_group(rng, group, weight, k)
+    return ~manual
 
 
 def _strat_uniform(rng: np.random.Generator, sizes: np.ndarray) -> np.ndarray:
@@ -1402,7 +1682,7 @@ def _settlement_table(ctx: _Ctx, b: dict) -> pa.Table:
         **{c: _money(m[c]) for c in MONEY_COLS},
         "fixmedins_code": codes.take(pa.array(b["prov"])), "insuplc_admdvs": _str(b["admdvs"]),
         "refd_setl_flag": _codes(["0", "1"], b["kind"] == 2), "age": _str(b["age"]), "gend": _str(b["gend"]),
-        "mdtrt_cert_type": _codes(["01", "02", "03"], b["cert"]),
+        "mdtrt_cert_type": _codes(["01", "02", "03"], b["cert"]), "direct_setl_flag": _codes(["0", "1"], b["direct"]),
     })
 
 
@@ -1475,12 +1755,17 @@ def _fee_table(ctx: _Ctx, b: dict) -> pa.Table:
     cat_lut = np.array([int(c[0]) for c in IP_FEE_COLUMNS])
     vbp_lut = np.array([flag_lut[c[1]] for c in IP_FEE_COLUMNS])
     nego_lut = np.array([flag_lut[c[2]] for c in IP_FEE_COLUMNS])
+    gen_lut = np.array([flag_lut[c[3]] for c in IP_FEE_COLUMNS])
     west = op["drug_cat"][vd] == 9
     cat = scatter(cat_lut[ki], op["drug_cat"][vd], op["non_cat"][vn])
     amt = scatter(ip["amt"][si, ki], op["drug"][vd] * sign[di], op["non"][vn] * sign[ni])
     own = scatter(ip["own"][si, ki], op["own_drug"][vd] * sign[di], op["own_non"][vn] * sign[ni])
     vbp = scatter(vbp_lut[ki], np.where(west, op["vbp"][vd], 0), np.full(len(ni), 2))
     nego = scatter(nego_lut[ki], np.where(west, op["nego"][vd], 0), np.full(len(ni), 2))
+    gen = scatter(gen_lut[ki], np.where(west, op["vbp"][vd] | op["gen"][vd], 0), np.full(len(ni), 2))
+    cnt = scatter(ip["cnt"][si, ki], op["drug_cnt"][vd] * sign[di], op["non_cnt"][vn] * sign[ni])
+    code = scatter(ip["code"][si, ki], op["drug_code"][vd], op["non_code"][vn])
+    natl = scatter(ip["natl"][si, ki], op["drug_natl"][vd], op["non_natl"][vn], dtype=bool)
     setl_time = b["setl_time"]
     ftime = scatter(ip["dscg"][si] - 1800,  # category totals are posted at discharge
                     setl_time[row_of[di]] - np.where(sign[di] > 0, 300, 0),
@@ -1491,8 +1776,41 @@ def _fee_table(ctx: _Ctx, b: dict) -> pa.Table:
         "fixmedins_code": _codes(ctx.pv.code, b["prov"][row]), "fee_ocur_time": _times(ftime),
         "med_chrgitm": _codes([f"{i:02d}" for i in range(15)], cat), "amt": _money(amt),
         "fulamt_ownpay_amt": _money(own), "vbp_flag": _codes(["0", "1", None], vbp),
-        "nego_flag": _codes(["0", "1", None], nego),
+        "nego_flag": _codes(["0", "1", None], nego), "med_list_codg": _codes(CODE_LUT, code), "cnt": _str(cnt),
+        "vbp_generic_flag": _codes(["0", "1", None], gen), "natl_code_flag": _codes(["0", "1"], natl),
     })
+
+
+def _code_gaps(ctx: _Ctx, b: dict, rng: np.random.Generator) -> None:
+    """Fee lines without a valid national code (D8.03): per provider-year exactly its share of its
+    lines, consumables and decoction pieces most likely, never a line of a 集采 generic name (its
+    flags derive from the code). Such a line gets a hospital-internal code. Sets ip["natl"],
+    op["drug_natl"], op["non_natl"] and replaces the codes in place; a mirrored refund line would
+    repeat its original's. (On the main thread: the fee-table writer is the slowest at scale.)"""
+    ip, op = b["ip"], b["op"]
+    nz = ip["amt"] > 0
+    si, ki = np.nonzero(nz)
+    od_lines, on_lines = np.nonzero(op["drug"] > 0)[0], np.nonzero(op["non"] > 0)[0]
+    cat_lut = np.array([int(c[0]) for c in IP_FEE_COLUMNS])
+    gen_lut = np.array([c[3] == "1" for c in IP_FEE_COLUMNS])
+    src_row = np.concatenate([ip["row"][si], op["row"][od_lines], op["row"][on_lines]])
+    src_cat = np.concatenate([cat_lut[ki], op["drug_cat"][od_lines], op["non_cat"][on_lines]])
+    src_gen = np.concatenate([gen_lut[ki], op["vbp"][od_lines] | op["gen"][od_lines],
+                              np.zeros(len(on_lines), dtype=bool)])
+    group = b["prov"][src_row].astype(np.int64) * 2 + b["yi"][src_row]
+    k = _sround(rng, ctx.rates.code_gap.reshape(-1) * np.bincount(group, minlength=2 * ctx.pv.n))
+    gap = _pick_per_group(rng, group, np.where(src_gen, 0.0, CODE_GAP_WEIGHT[src_cat]), k)
+    local = LOCAL_CODES[src_cat, rng.integers(0, LOCAL_CODES.shape[1], len(src_cat))]
+    n_ip, n_od = len(si), len(od_lines)
+    ip["natl"] = np.ones(ip["amt"].shape, dtype=bool)
+    ip["natl"][si[gap[:n_ip]], ki[gap[:n_ip]]] = False
+    ip["code"][si, ki] = np.where(gap[:n_ip], local[:n_ip], ip["code"][si, ki])
+    for name, lines, part, loc in (("drug", od_lines, gap[n_ip:n_ip + n_od], local[n_ip:n_ip + n_od]),
+                                   ("non", on_lines, gap[n_ip + n_od:], local[n_ip + n_od:])):
+        natl = np.ones(op["O"], dtype=bool)
+        natl[lines[part]] = False
+        op[f"{name}_natl"] = natl
+        op[f"{name}_code"][lines] = np.where(part, loc, op[f"{name}_code"][lines])
 
 
 def _audit_rows(ctx: _Ctx, b: dict, rng: np.random.Generator) -> list[dict]:
@@ -1852,6 +2170,7 @@ def generate_example(out_dir: Path, providers: int = 24, rows: int = 40000, seed
     rng = np.random.Generator(np.random.PCG64(seed))
     pv = _make_providers(rng, providers)
     params = _make_params(rng, pv)
+    rates = _make_rates(np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 5]))), pv, params, cat)
     pools = _make_pools(rows, pv, params)
     drg_rw = np.array([g[2] for g in DRG_TABLE])
     drg_mort = np.array([g[4] for g in DRG_TABLE])
@@ -1860,7 +2179,7 @@ def generate_example(out_dir: Path, providers: int = 24, rows: int = 40000, seed
                drg_cost=np.round(drg_rw * DRG_BASE_COST, 2), drg_los=np.array([g[3] for g in DRG_TABLE]),
                drg_mort=drg_mort, drg_lowrisk=drg_mort <= LOW_RISK_MORTALITY, next_setl={0: 0, 1: 0},
                next_mdtrt={0: 0, 1: 0}, prior_hifp=np.zeros(pv.n, np.int64),
-               encounters=np.zeros((pv.n, 2), np.int64))
+               encounters=np.zeros((pv.n, 2), np.int64), rates=rates)
 
     n_planted_settlements = 28 if rows >= 2000 else 0
     clean_rows = rows - n_planted_settlements
@@ -1899,8 +2218,10 @@ def generate_example(out_dir: Path, providers: int = 24, rows: int = 40000, seed
     try:
         for bi, members in enumerate(blocks):
             brng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 1, bi])))
+            xrng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 6, bi])))
             m = np.array(members)
-            b = _gen_block(ctx, m, per_provider[m], brng)
+            b = _gen_block(ctx, m, per_provider[m], brng, xrng)
+            _code_gaps(ctx, b, np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 7, bi]))))
             if bi == 0:
                 planted_lists = _plant_lists(ctx, b, brng)
             audit.extend(_audit_rows(ctx, b, brng))
