@@ -4,7 +4,6 @@ as a normal baselines file; the CLI."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,15 +12,12 @@ import yaml
 from pingyi.dynamic_baselines import derive_baselines, guardrail, load_ageing, statistic, write_derived
 from pingyi.errors import PingyiError
 from pingyi.spec.models import Direction, Unit
+from pingyi.spec import project
 from pingyi.spec.project import default_project_dir, load_project
 
 
 def copy_project(dest: Path) -> Path:
-    src = default_project_dir()
-    for name in ("indicators", "baselines", "measures"):
-        shutil.copytree(src / name, dest / name)
-    for name in ("policy.yaml", "data.yaml"):
-        shutil.copy(src / name, dest / name)
+    project.copy_project(default_project_dir(), dest)
     return dest
 
 

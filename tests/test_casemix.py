@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -18,6 +17,7 @@ from pingyi.extract import TABLES
 from pingyi.indicators import evaluate_indicator
 from pingyi.measures import run_measures
 from pingyi.pipeline import compile_project_measures
+from pingyi.spec import project
 from pingyi.spec.project import default_project_dir, load_project
 from pingyi.views import create_stays
 
@@ -69,11 +69,7 @@ def _bundle():
 
 
 def copy_project(dest: Path) -> Path:
-    src = default_project_dir()
-    for name in ("indicators", "baselines", "measures"):
-        shutil.copytree(src / name, dest / name)
-    for name in ("policy.yaml", "data.yaml"):
-        shutil.copy(src / name, dest / name)
+    project.copy_project(default_project_dir(), dest)
     return dest
 
 

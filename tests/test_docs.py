@@ -1,7 +1,6 @@
 """Docs that cannot go stale: the generated manual and CLI reference must match what the code
 and the YAML say today; every indicator has a manual entry; every command is documented."""
 
-from pathlib import Path
 
 from pingyi.docsgen import DOCS, cli_reference, indicator_manual
 from pingyi.spec.project import load_project

@@ -8,7 +8,6 @@ No traceback is shown unless --debug is given.
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from pathlib import Path
 from typing import Optional
@@ -142,22 +141,12 @@ def explain(code: str = typer.Argument(..., help="Indicator code, e.g. D1.01."),
 def init(directory: Path = typer.Argument(..., help="New project directory to create."),
          force: bool = typer.Option(False, help="Write into an existing non-empty directory.")) -> None:
     """Copy the shipped project (indicators, baselines, measures, policy) into DIRECTORY for a committee to edit."""
-    from pingyi.spec.project import default_project_dir
+    from pingyi.spec.project import copy_project, default_project_dir
 
-    src = default_project_dir()
     if directory.exists() and any(directory.iterdir()) and not force:
         raise PingyiError(f"{directory}: directory is not empty; expected a new or empty directory "
                           f"(use --force to write into it)")
-    directory.mkdir(parents=True, exist_ok=True)
-    copied = []
-    for name in ("indicators", "baselines", "measures", "policy.yaml", "data.yaml"):
-        source = src / name
-        if source.is_dir():
-            shutil.copytree(source, directory / name, dirs_exist_ok=True)
-            copied.append(f"{name}/")
-        elif source.is_file():
-            shutil.copy2(source, directory / name)
-            copied.append(name)
+    copied = copy_project(default_project_dir(), directory)
     out.print(f"created project {directory} ({', '.join(copied)}); check it with `pingyi validate --project {directory}`",
               markup=False)
 

@@ -28,7 +28,6 @@ entry's optional `provenance` field.
 from __future__ import annotations
 
 import csv
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from pingyi.errors import PingyiError
+from pingyi.errors import PingyiError, read_json
 from pingyi.spec.models import LEVELS, BaselinesFile, Direction, Unit
 from pingyi.spec.project import load_project, resolve_baseline
 
@@ -184,13 +183,11 @@ def derive_baselines(results_dir: Path, year: int, project_dir: Path | None = No
                      ageing_file: Path | None = None, max_change: float = 0.10, max_change_pp: float | None = None,
                      min_providers: int = 3) -> Derived:
     path = Path(results_dir) / "results.json"
-    if not path.is_file():
-        raise PingyiError(f"{results_dir}: no results.json; expected the --out directory of `pingyi score`")
     if METHOD_PATTERN.match(method) is None:
         raise PingyiError(f"unknown method {method!r}; expected median or pNN (e.g. p75)")
     if max_change < 0 or (max_change_pp is not None and max_change_pp < 0) or min_providers < 1:
         raise PingyiError("--max-change and --max-change-pp must be >= 0 and --min-providers >= 1")
-    results = json.loads(path.read_text(encoding="utf-8"))
+    results = read_json(path)
     from_year = int(results["year"])
     loaded = load_project(project_dir, year=from_year)
     if loaded.project is None or loaded.issues.errors:

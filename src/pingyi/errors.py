@@ -94,3 +94,17 @@ class PingyiError(Exception):
         super().__init__(message)
         self.message = message
         self.issues = issues or []
+
+
+def read_json(path, what: str = "results.json written by `pingyi score`"):
+    """Read a JSON file pingyi wrote; a missing or damaged file is a user error naming the file."""
+    import json
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.is_file():
+        raise PingyiError(f"{path.parent}: no {path.name}; expected the --out directory of `pingyi score` ({what})")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise PingyiError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg}); expected {what}") from None

@@ -156,13 +156,12 @@ def explain_measures(project: Project, code: str) -> str:
 
 def explain_provider(project: Project, code: str, provider: str, results_dir) -> str:
     """Walk one provider's number: measures, formula, value, baseline, rule, score, light, weight, contribution."""
-    import json
     from pathlib import Path
 
+    from pingyi.errors import read_json
+
     path = Path(results_dir) / "results.json"
-    if not path.is_file():
-        raise PingyiError(f"{results_dir}: no results.json; expected the --out directory of `pingyi score`")
-    data = json.loads(path.read_text(encoding="utf-8"))
+    data = read_json(path)
     prov = next((p for p in data["providers"] if p["fixmedins_code"] == provider), None)
     if prov is None:
         raise PingyiError(f"provider {provider} is not in {path}; expected a fixmedins_code such as "

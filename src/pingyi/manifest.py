@@ -20,7 +20,7 @@ from importlib import metadata
 from pathlib import Path
 
 from pingyi import __version__
-from pingyi.errors import PingyiError
+from pingyi.errors import PingyiError, read_json
 
 KEY_DEPENDENCIES = ("duckdb", "numpy", "scipy", "pydantic", "sqlglot", "pyarrow", "openpyxl", "pyyaml")
 PROJECT_GLOBS = ("indicators/*.yaml", "baselines/*.yaml", "measures/*.yaml", "policy.yaml", "data.yaml")
@@ -108,13 +108,7 @@ def verify(results_dir: Path, data_dir: Path | None = None, project_dir: Path | 
     from pingyi.evaluate import evaluate_to
 
     results_dir = Path(results_dir)
-    mpath = results_dir / "manifest.json"
-    if not mpath.is_file():
-        raise PingyiError(f"{results_dir}: no manifest.json; expected the --out directory of `pingyi score`")
-    try:
-        manifest = json.loads(mpath.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise PingyiError(f"{mpath}: not valid JSON ({exc.msg} at line {exc.lineno}); the manifest was damaged") from None
+    manifest = read_json(results_dir / "manifest.json", "the manifest written by `pingyi score`")
     lines: list[str] = []
     ok = True
     edited = set()

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pingyi.errors import PingyiError
+from pingyi.errors import PingyiError, read_json
 
 
 @dataclass
@@ -29,12 +28,7 @@ def _csv_rows(path: Path) -> list[dict]:
 def load_results(path: Path | str) -> ResultsDir:
     path = Path(path)
     rj = path / "results.json"
-    if not rj.is_file():
-        raise PingyiError(f"{path}: no results.json; expected the --out directory of `pingyi score`")
-    try:
-        results = json.loads(rj.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise PingyiError(f"{rj}:{exc.lineno}: not valid JSON ({exc.msg}); re-run `pingyi score`") from None
+    results = read_json(rj)
     missing = [k for k in ("year", "primaries", "indicators", "providers") if k not in results]
     if missing:
         raise PingyiError(f"{rj}: key(s) {', '.join(missing)} missing; expected results.json written by `pingyi score`")

@@ -85,6 +85,26 @@ def baselines_year(root: Path | None = None) -> int | None:
     return max(years) if years else None
 
 
+PROJECT_PARTS = ("indicators", "baselines", "measures", "policy.yaml", "data.yaml")
+
+
+def copy_project(src: Path, dest: Path) -> list[str]:
+    """Copy a project's parts (what `pingyi init` gives a committee to edit); returns what was copied."""
+    import shutil
+
+    dest.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for name in PROJECT_PARTS:
+        source = src / name
+        if source.is_dir():
+            shutil.copytree(source, dest / name, dirs_exist_ok=True)
+            copied.append(f"{name}/")
+        elif source.is_file():
+            shutil.copy2(source, dest / name)
+            copied.append(name)
+    return copied
+
+
 @dataclass
 class Project:
     root: Path
