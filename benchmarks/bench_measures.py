@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -101,6 +102,8 @@ def run_reference(data: Path, fmt: str) -> dict:
           {select}
         FROM t GROUP BY fixmedins_code, year"""
     con = duckdb.connect()
+    if os.environ.get("PINGYI_MEMORY_LIMIT"):
+        con.execute(f"SET memory_limit = '{os.environ['PINGYI_MEMORY_LIMIT']}'")
     t0 = time.perf_counter()
     n = len(con.execute(sql).fetchall())
     return {"seconds": time.perf_counter() - t0, "groups": n}
@@ -166,12 +169,15 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=10_000_000)
     ap.add_argument("--providers", type=int, default=5000)
     ap.add_argument("--format", default="both", choices=["parquet", "csv", "both"])
+    ap.add_argument("--memory-limit", help="cap DuckDB memory in every variant, e.g. 1GB (PINGYI_MEMORY_LIMIT)")
     ap.add_argument("--child")
     ap.add_argument("--data")
     args = ap.parse_args()
     if args.child:
         child(args.child, args.data, args.format)
         return
+    if args.memory_limit:
+        os.environ["PINGYI_MEMORY_LIMIT"] = args.memory_limit
     formats = ["parquet", "csv"] if args.format == "both" else [args.format]
     with tempfile.TemporaryDirectory(prefix="pingyi-bench-") as tmp:
         for fmt in formats:

@@ -158,3 +158,83 @@ def test_score_bad_data_dir_is_exit_2(tmp_path):
     r = subprocess.run([sys.executable, "-m", "pingyi.cli", "score", "--data", str(tmp_path / "nope"), "--out",
                         str(tmp_path / "o")], capture_output=True, text=True)
     assert r.returncode == 2 and "Traceback" not in r.stderr and "nope" in r.stderr
+
+
+def test_every_planted_bad_row_is_rejected_with_its_reason(tmp_path):
+    """Issue 3 'Done when': rejected.csv lists each planted row with the right reason and column."""
+    planted = json.loads((EXAMPLE / "_planted.json").read_text(encoding="utf-8"))["rows"]
+    r = subprocess.run([sys.executable, "-m", "pingyi.cli", "quality", "--data", str(EXAMPLE), "--out", str(tmp_path)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    rejected = {(row["table"], int(row["row"])): row for row in rows(tmp_path / "rejected.csv")}
+    quality = rows(tmp_path / "quality.csv")
+    for p in planted:
+        if p["reason"] == "late_upload":  # a flag: the row is used and counted in quality.csv
+            assert any(q["reason_code"] == "late_upload" and int(q["failed"]) > 0 for q in quality)
+            assert (p["table"], p["row"]) not in rejected
+            continue
+        got = rejected.get((p["table"], p["row"]))
+        assert got is not None, p
+        assert (got["reason_code"], got["column"]) == (p["reason"], p["column"]), (p, got)
+    assert len(rejected) == sum(1 for p in planted if p["reason"] != "late_upload")
+
+
+def test_bundle_in_every_format_gives_identical_measures(tmp_path):
+    """Issue 3 'Done when': the same bundle saved as CSV, XLSX, Parquet and JSON gives identical measure tables."""
+    from pingyi.extract import open_bundle, save_bundle
+    from pingyi.measures import run_measures
+    from pingyi.pipeline import compile_project_measures
+    from pingyi.quality import run_quality
+    from pingyi.spec.project import load_project
+    from pingyi.views import create_settlement_rows, create_stays
+
+    from pingyi.example import generate_example
+
+    project = load_project().project
+    compiled = compile_project_measures(project)
+    small = tmp_path / "small"  # a small province keeps the XLSX round trip quick
+    generate_example(small, providers=9, rows=2000, seed=7)
+    tables = {}
+    for fmt in ("csv", "xlsx", "parquet", "json"):
+        target = tmp_path / fmt
+        save_bundle(small, target, fmt)
+        with open_bundle(target, project.data, project.year, tmp_path / f"w-{fmt}") as bundle:
+            run_quality(bundle, project.data, project.year)
+            create_settlement_rows(bundle.con)
+            create_stays(bundle.con, True)
+            views = {t: f"clean_{t}" for t in ("fee_items", "audit_flags")}
+            views.update(settlements="settlement_rows", setl_lists="stays")
+            tables[fmt] = run_measures(bundle.con, compiled, views).values
+    assert tables["csv"] and tables["csv"] == tables["xlsx"] == tables["parquet"] == tables["json"]
+
+
+def test_history_revokes_after_two_failing_years(results, tmp_path):
+    """--history: a provider failing this year and last year loses its designation."""
+    failing = [r for r in rows(results / "scores.csv") if r["grade"] == "不合格"]
+    assert failing
+    last_year = tmp_path / "last-year"
+    last_year.mkdir()
+    (last_year / "scores.csv").write_text(
+        "fixmedins_code,grade\n" + "".join(f"{r['fixmedins_code']},不合格\n" for r in failing[:1]), encoding="utf-8")
+    out = tmp_path / "out"
+    evaluate_to(EXAMPLE, None, None, last_year, out)
+    designation = {r["fixmedins_code"]: r["designation"] for r in rows(out / "adjustments.csv")}
+    assert designation[failing[0]["fixmedins_code"]] == "revoked"
+    assert all(designation[r["fixmedins_code"]] == "warning" for r in failing[1:])
+
+
+def test_measure_that_reads_a_file_is_refused(tmp_path):
+    """Issue 3 'Done when': a measure whose SQL tries read_csv('/etc/passwd') gives one clear message, exit 2."""
+    from pingyi.spec.project import copy_project, default_project_dir
+
+    project = tmp_path / "p"
+    copy_project(default_project_dir(), project)
+    path = project / "measures" / "fee_items.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("aggregate: sum(amt)",
+                    "aggregate: sum(amt) + count(read_csv('/etc/passwd'))", 1), encoding="utf-8")
+    for args in (["validate", "--project", str(project)],
+                 ["score", "--data", str(EXAMPLE), "--out", str(tmp_path / "o"), "--project", str(project)]):
+        r = subprocess.run([sys.executable, "-m", "pingyi.cli", *args], capture_output=True, text=True)
+        assert r.returncode == 2, r.stderr
+        assert "measures/fee_items.yaml:" in r.stderr and "READ_CSV" in r.stderr and "Traceback" not in r.stderr
+        assert "root:" not in r.stdout + r.stderr  # nothing of /etc/passwd leaked

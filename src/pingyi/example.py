@@ -1956,6 +1956,8 @@ def _plant_settlements(ctx: _Ctx, b: dict, tab: pa.Table, rng: np.random.Generat
                                  "and non-negative personal parts; the reason to report is fund_exceeds_total")
             elif how == "cash":
                 row[col] = fmt(money(row, col) + 500)
+                # the quality stage reports a broken identity against the total it checks
+                entry["column"] = "psn_part_amt"
             elif how == "total":
                 row[col] = fmt(money(row, col) + 1000)
             elif how == "unknown":

@@ -28,6 +28,7 @@ import hashlib
 import json
 import math
 import re
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -319,6 +320,9 @@ def open_bundle(data_dir: Path, settings: DataSettings, year: int, workdir: Path
         # to the temp directory beyond its memory limit, so larger-than-memory bundles still run
         con = duckdb.connect(":memory:", config={"preserve_insertion_order": True})
         con.execute(f"SET temp_directory = {_lit(str(tmp / 'spill'))}")
+        limit = os.environ.get("PINGYI_MEMORY_LIMIT")  # e.g. "1GB": cap DuckDB's memory, spill the rest
+        if limit:
+            con.execute(f"SET memory_limit = {_lit(limit)}")
         bundle = Bundle(data_dir=data_dir, con=con, tables={}, warnings=warnings, workdir=tmp,
                         settings=settings, year=year, _cleanup=tmp)
         for spec in TABLES.values():
