@@ -366,10 +366,25 @@ def indicator_row(prep: Prepared, p: Mapping, row: Mapping, peers: GroupStats) -
         "light": _light(prep, row.get("light")), "status": status,
         "status_label": lb.STATUS[lang].get(status, status),
         "reason": row.get("reason_zh") if lang == "zh" and row.get("reason_zh") else row.get("reason", ""),
+        # where the provider stands among its peers (same region and level), 100 = best [issue 6]
+        "peer_percentile": row.get("peer_percentile"), "peer_n": row.get("peer_n"),
+        "peer_percentile_display": _percentile(row.get("peer_percentile"), row.get("peer_n")),
+        # case mix: both values shown, and which one counted
+        "casemix": row.get("casemix") or "raw",
+        "raw_value_display": fmt_value(row.get("raw_value"), unit, lang),
+        "adjusted_value_display": fmt_value(row.get("adjusted_value"), unit, lang),
+        "casemix_note": ((row.get("casemix_note") or {}).get("text_zh" if lang == "zh" else "text") or ""),
         # the points the total gains if this indicator reached 100 (effective weight x score gap)
         "gain": (weight or 0.0) * (100.0 - score) if score is not None and status == "scored" else 0.0,
     })
     return out
+
+
+def _percentile(value: float | None, n: int | None) -> str:
+    """'P75 (12)': beats 75 % of its n peers; '—' without peers."""
+    if value is None or not n:
+        return "—"
+    return f"P{value:.0f} ({n})"
 
 
 def _quality_notes(prep: Prepared, q: Mapping | None) -> dict:
@@ -516,6 +531,8 @@ def provider_context(prep: Prepared, code: str) -> dict:
         "peer_rank": same.ranks.get(code), "peer_n": len(same.ranks), "peer_label": peer_label,
         "peer_rank_display": "—" if same.ranks.get(code) is None else f"{same.ranks[code]}{L['of']}{len(same.ranks)}",
         "peer_total_mean": peers.total_mean, "peer_total_mean_display": fmt_total(peers.total_mean),
+        "peer_percentile": p.get("peer_percentile"),
+        "peer_percentile_display": _percentile(p.get("peer_percentile"), p.get("peer_n")),
         "veto": list(p.get("veto") or []),
         "dimensions": dimensions, "indicators": rows, "lights": lights,
         "fix_first": fix_first, "changes": changes, "radar": radar,
@@ -639,6 +656,10 @@ def committee_context(prep: Prepared, cards: Mapping[str, dict] | None = None) -
         "median_display": fmt_total(median(totals) if totals else None),
         "ranking": rank_rows, "distribution": distribution, "comparison": comparison, "grades": list(counts),
         "reds": reds, "budget": budget, "at_risk": at_risk, "quality": quality,
+        # one funnel plot per indicator in statistical-light mode, with its overdispersion (issue 6)
+        "funnels": [{"code": code, "name": _name(prep, prep.indicators[code]) if code in prep.indicators else code,
+                     "data": f, "phi": f.get("phi"), "tau2": f.get("tau2"), "note": f.get("note") or ""}
+                    for code, f in sorted((prep.results.get("funnels") or {}).items())],
     })
     return ctx
 
