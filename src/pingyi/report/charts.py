@@ -145,3 +145,96 @@ def hbar_svg(rows: Iterable[Mapping], *, width: float = 360.0, bar_h: float = 14
                    f'{escape(text)}</text>')
     out.append("</svg>")
     return Markup("".join(out))
+
+
+def radar_figure(axes: list[Mapping], series_label: str = "", peer_label: str = "", *, width: float = 72.0,
+                 label_size: float = 7.0, label_line: float = 8.6, side_max: float = 13.0) -> Markup:
+    """The radar for the PDF card (and the HTML card): the shapes as an SVG of four elements and no text,
+    the axis labels as one pre-formatted text block over it (see textgrid.py for why: weasyprint lays
+    SVG text out one glyph at a time, and each SVG element, HTML box and line costs about a millisecond).
+    Sizes in mm, fonts in pt. Each label: the dimension's name, then its score (class rv) and the peer
+    average. Label lines sit on the text block's line grid, so the chart is built around that grid. The
+    last line is the legend (line samples drawn in the SVG)."""
+    from pingyi.report.textgrid import MM, balanced_wrap, place, text_width
+
+    n = len(axes)
+    lh = label_line / MM  # mm per label line
+    angles = [-math.pi / 2 + 2 * math.pi * i / n for i in range(n)]
+    sides = [abs(math.cos(a)) >= 0.3 for a in angles]
+    names = [balanced_wrap(str(ax.get("label", "")), (side_max if side else 2.2 * side_max) * MM, label_size, 3)
+             for ax, side in zip(axes, sides)]
+    scores = []
+    for ax in axes:
+        v, p = ax.get("value"), ax.get("peer")
+        scores.append(("—" if v is None else f"{v:.1f}", "" if p is None else f" / {p:.1f}"))
+    side_w = max([text_width(x, label_size) / MM for lines, s in zip(names, sides) if s for x in lines]
+                 + [text_width(a + b, label_size) / MM for a, b in scores]) + 0.6
+    gap = 1.4
+    r = width / 2 - gap - side_w
+    up = max([len(lines) + 1 for lines, a in zip(names, angles) if math.sin(a) < -0.3] or [1])
+    down = max([len(lines) + 1 for lines, a in zip(names, angles) if math.sin(a) > 0.3] or [1])
+    cx = width / 2
+    cy = up * lh + gap + r
+    rows = math.ceil((cy + r + gap) / lh) + down
+    legend_row = rows if (series_label or peer_label) else None
+    height = (rows + (1 if legend_row is not None else 0)) * lh + 0.6
+
+    def point(i: int, v: float) -> tuple[float, float]:
+        return cx + r * v / 100 * math.cos(angles[i]), cy + r * v / 100 * math.sin(angles[i])
+
+    def f(x: float) -> str:
+        return f"{x:.2f}"
+
+    grid_d = []
+    for ring in (20, 40, 60, 80, 100):
+        pts = [point(i, ring) for i in range(n)]
+        grid_d.append("M" + "L".join(f"{f(x)},{f(y)}" for x, y in pts) + "Z")
+    for i in range(n):
+        x, y = point(i, 100)
+        grid_d.append(f"M{f(cx)},{f(cy)}L{f(x)},{f(y)}")
+    svg = [f'<svg xmlns="http://www.w3.org/2000/svg" class="radar" role="img" viewBox="0 0 {f(width)} {f(height)}" '
+           f'width="{f(width)}mm" height="{f(height)}mm" font-family="{FONT}">',
+           f'<path d="{"".join(grid_d)}" fill="none" stroke="#c4cbd4" stroke-width="0.18"/>']
+    peer = [a.get("peer") for a in axes]
+    if any(v is not None for v in peer):
+        pts = " ".join(f"{f(x)},{f(y)}" for x, y in (point(i, v or 0) for i, v in enumerate(peer)))
+        svg.append(f'<polygon points="{pts}" fill="none" stroke="{PEER}" stroke-width="0.45" stroke-dasharray="1.2,0.7"/>')
+    vals = [a.get("value") for a in axes]
+    pts = " ".join(f"{f(x)},{f(y)}" for x, y in (point(i, v or 0) for i, v in enumerate(vals)))
+    svg.append(f'<polygon points="{pts}" fill="{SERIES}" fill-opacity="0.16" stroke="{SERIES}" stroke-width="0.5"/>')
+    marks = "".join(f"M{f(x - 0.7)},{f(y)}a0.7,0.7 0 1,0 1.4,0a0.7,0.7 0 1,0 -1.4,0"
+                    for x, y in (point(i, v or 0) for i, v in enumerate(vals)))
+    svg.append(f'<path d="{marks}" fill="{SERIES}"/>')
+    sample = 5.0  # mm: a legend's line sample
+    if legend_row is not None:
+        ly = (legend_row + 0.5) * lh
+        peer_x = sample + 1.0 + text_width(series_label, label_size) / MM + 4.0
+        svg.append(f'<path d="M0.3,{f(ly)}H{f(sample)}" stroke="{SERIES}" stroke-width="0.6"/>')
+        svg.append(f'<path d="M{f(peer_x)},{f(ly)}H{f(peer_x + sample - 0.3)}" stroke="{PEER}" stroke-width="0.5" '
+                   f'stroke-dasharray="1.2,0.7"/>')
+    svg.append("</svg>")
+    # labels: (line index, x of the anchor in mm, alignment, text or (text, css class) pieces)
+    placed: dict[int, list[tuple[float, str, list]]] = {}
+    for i in range(n):
+        a = angles[i]
+        c, s = math.cos(a), math.sin(a)
+        ax_x, ax_y = cx + (r + gap) * c, cy + (r + gap) * s
+        block = len(names[i]) + 1
+        if s < -0.3:
+            top = ax_y - block * lh
+        elif s > 0.3:
+            top = ax_y
+        else:
+            top = ax_y - block * lh / 2
+        first = max(0, round(top / lh))
+        align = "c" if abs(c) < 0.3 else ("l" if c > 0 else "r")
+        for k, text in enumerate(names[i]):
+            placed.setdefault(first + k, []).append((ax_x, align, [(text, "")]))
+        placed.setdefault(first + len(names[i]), []).append((ax_x, align, [(scores[i][0], "rv"), (scores[i][1], "")]))
+    if legend_row is not None:
+        placed.setdefault(legend_row, []).extend([(sample + 1.0, "l", [(series_label, "")]),
+                                                  (peer_x + sample + 1.0, "l", [(peer_label, "")])])
+    lines = [place(placed.get(k, []), label_size) for k in range(max(placed) + 1 if placed else 0)]
+    text = Markup("\n").join(lines)
+    return Markup(f'<div class="radar-box" style="height:{f(height)}mm">{"".join(svg)}'
+                  f'<div class="rl" style="font-size:{label_size:g}pt;line-height:{label_line:g}pt">{text}</div></div>')

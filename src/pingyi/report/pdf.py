@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from pingyi.report.templates import make_env, render_card, render_committee
+from pingyi.report.labels import LIGHT_COLOURS
+from pingyi.report.templates import card_css, make_env, render_card, render_committee
 
 SAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
@@ -34,24 +35,36 @@ class RenderedFile:
 
 
 class PdfRenderer:
-    """Renders card and committee HTML to PDF; keep one per process (fonts are configured once)."""
+    """Renders card and committee HTML to PDF; keep one per process: the fonts are configured once and
+    the card's stylesheet is parsed once (weasyprint CSS object) and passed to every card."""
 
     def __init__(self, templates: Path | str | None = None):
         from weasyprint.text.fonts import FontConfiguration
 
         self.env = make_env(templates)
         self.font_config = FontConfiguration()
+        self._card_css: dict[tuple, object] = {}
 
-    def write(self, html: str, path: Path) -> int:
+    def write(self, html: str, path: Path, stylesheets: list | None = None) -> int:
         from weasyprint import HTML
 
-        doc = HTML(string=html, base_url=None).render(font_config=self.font_config)
+        doc = HTML(string=html, base_url=None).render(font_config=self.font_config, stylesheets=stylesheets)
         path.parent.mkdir(parents=True, exist_ok=True)
         doc.write_pdf(str(path), font_config=self.font_config)
         return len(doc.pages)
 
+    def card_stylesheet(self, light_colours: dict):
+        key = tuple(sorted(light_colours.items()))
+        css = self._card_css.get(key)
+        if css is None:
+            from weasyprint import CSS
+
+            css = self._card_css[key] = CSS(string=card_css(self.env, dict(light_colours)), font_config=self.font_config)
+        return css
+
     def card(self, ctx: dict, path: Path) -> int:
-        return self.write(render_card(self.env, ctx, "pdf"), path)
+        css = self.card_stylesheet(ctx.get("light_colours") or LIGHT_COLOURS)
+        return self.write(render_card(self.env, ctx, "pdf", external_css=True), path, [css])
 
     def committee(self, ctx: dict, path: Path) -> int:
         return self.write(render_committee(self.env, ctx, "pdf"), path)

@@ -12,6 +12,7 @@ from pathlib import Path
 import jinja2
 
 from pingyi.errors import PingyiError
+from pingyi.report.card_layout import card_parts
 from pingyi.report.charts import hbar_svg, radar_svg
 
 TEMPLATE_NAMES = ("card.html", "card.css", "committee.html", "committee.css", "index.html", "_macros.html")
@@ -51,11 +52,17 @@ def make_env(templates: Path | str | None = None) -> jinja2.Environment:
     return env
 
 
-def render_card(env: jinja2.Environment, ctx: dict, medium: str, index_href: str | None = None) -> str:
-    radar = ctx["radar"]
-    svg = radar_svg(radar["axes"], radar["series_label"], radar["peer_label"],
-                    width_chars=6 if ctx["lang"] == "zh" else 14)
-    return env.get_template("card.html").render(ctx, medium=medium, radar_svg=svg, index_href=index_href)
+def render_card(env: jinja2.Environment, ctx: dict, medium: str, index_href: str | None = None,
+                external_css: bool = False) -> str:
+    """The card's HTML. `external_css`: leave out the <style> element (the PDF renderer passes the same
+    stylesheet, parsed once per process, to weasyprint; see card_css())."""
+    return env.get_template("card.html").render(ctx, medium=medium, parts=card_parts(ctx, medium),
+                                                index_href=index_href, external_css=external_css)
+
+
+def card_css(env: jinja2.Environment, light_colours: dict) -> str:
+    """The card's stylesheet as card.html embeds it (card.css is a template of the light colours)."""
+    return env.get_template("card.css").render(light_colours=light_colours)
 
 
 def render_committee(env: jinja2.Environment, ctx: dict, medium: str = "pdf") -> str:

@@ -1,0 +1,166 @@
+"""The dense parts of the one-page provider card, laid out as text grids (see textgrid.py).
+
+`card_parts(ctx)` turns a provider context (context.provider_context) into what card.html places: the
+indicator grid (all secondary indicators grouped by dimension, each dimension a group row), the changes
+grid, the data-quality grid, the adjustment grid and the radar figure. Column widths are in mm, sized for
+an A4 page with 8 mm side margins: a left column of LEFT mm and a right column of RIGHT mm.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from pingyi.report.charts import radar_figure, radar_svg
+from markupsafe import Markup
+
+from pingyi.report.textgrid import MM, Col, Grid, Light, grid, place
+
+PAGE = 194.0  # mm between the side margins
+LEFT, RIGHT = 118.0, 72.0
+TYPE = {"zh": (7.5, 9.9), "en": (6.7, 8.8)}  # pt: the grids' font size and line pitch (English names are longer)
+QUALITY_ROWS = 4  # data-quality checks listed on the PDF card (all of them are in the workbook)
+
+WIDTHS = {  # per language: the indicator, changes, quality and adjustment grids (mm; each adds up to its column)
+    "zh": {"ind": (9.5, 47.5, 14.5, 14.5, 9.5, 10.5, 12.0), "chg": (28.0, 13.0, 13.0, 18.0),
+           "q": (21.0, 15.0, 8.5, 15.0, 12.5), "adj": (18.5, 53.5), "side": 15.0},
+    "en": {"ind": (8.0, 57.0, 13.0, 13.0, 10.5, 7.5, 9.0), "chg": (29.0, 12.5, 12.5, 18.0),
+           "q": (22.0, 13.5, 10.0, 12.5, 14.0), "adj": (23.0, 49.0), "side": 19.0},
+}
+
+
+def _light(light: Mapping) -> Light:
+    return Light(light.get("key", "grey"), light.get("label", ""))
+
+
+def _grid(ctx: Mapping, cols, rows, **kw) -> Grid:
+    size, line = TYPE[ctx["lang"]]
+    return grid(cols, rows, size=size, line=line, colours=ctx["light_colours"], **kw)
+
+
+def indicator_grid(ctx: Mapping) -> Grid:
+    L, w = ctx["L"], WIDTHS[ctx["lang"]]["ind"]
+    cols = [Col(L["code"] if ctx["lang"] == "en" else "编号", w[0]), Col(L["indicator"], w[1], wrap=True, max_lines=3),
+            Col(L["value"], w[2], "r"), Col(L["baseline"], w[3], "r"), Col(L["light"], w[4]),
+            Col(L["score"], w[5], "r"), Col(L["weight"], w[6], "r")]
+    rows = []
+    for d in ctx["dimensions"]:
+        rows.append({"kind": "group", "cells": [d["code"], d["name"], "", "", _light(d["light"]), d["score_display"],
+                                                d["weight_display"]]})
+        for r in d["indicators"]:
+            rows.append({"kind": "row", "cls": f"status-{r['status']}",
+                         "cells": [r["code"], r["name"], r["value_display"], r["baseline_display"], _light(r["light"]),
+                                   r["score_display"], r["weight_display"]]})
+    return _grid(ctx, cols, rows)
+
+
+def changes_grid(ctx: Mapping) -> Grid:
+    L, w = ctx["L"], WIDTHS[ctx["lang"]]["chg"]
+    cols = [Col(L["indicator"], w[0], wrap=True, max_lines=3), Col(L["prior"], w[1], "r"), Col(L["value"], w[2], "r"),
+            Col(L["change"], w[3], "r", wrap=True, max_lines=2)]
+    rows = [{"kind": "row", "cells": [f"{c['code']} {c['name']}", c["prior_display"], c["value_display"],
+                                      (f"{c['delta_display']} {c['trend_label']}".strip(), c["trend"])]}
+            for c in ctx["changes"]["items"]]
+    if not rows:
+        rows = [{"kind": "row", "cells": [L["no_prior"], "", "", ""]}]
+    return _grid(ctx, cols, rows)
+
+
+def quality_grid(ctx: Mapping, shown: int = QUALITY_ROWS) -> Grid:
+    """The failed data-quality checks: what failed (the reason), in which table, rejected or flagged, how
+    many rows. The checks' technical definitions are in the workbook and the HTML card."""
+    L, w = ctx["L"], WIDTHS[ctx["lang"]]["q"]
+    cols = [Col(L["reason_code"], w[0], wrap=True, max_lines=2), Col(L["table"], w[1]), Col(L["severity"], w[2]),
+            Col(L["failed"], w[3], "r"), Col(L["fail_rate"], w[4], "r")]
+    rows = [{"kind": "row", "cells": [c["reason"] or c["check"], c["table"], c["severity"],
+                                      f"{c['failed']:,}/{c['checked']:,}", c["rate_display"]]}
+            for c in ctx["quality"]["checks"][:shown]]
+    return _grid(ctx, cols, rows)
+
+
+def adjustment_grid(ctx: Mapping) -> Grid:
+    L, w, a = ctx["L"], WIDTHS[ctx["lang"]]["adj"], ctx["adjustment"]
+    cols = [Col("", w[0], wrap=True, max_lines=2), Col("", w[1], wrap=True, max_lines=4)]
+    money = {"down": "money-down", "up": "money-up"}.get(a["direction"], "")
+    paren = "（{}）" if ctx["lang"] == "zh" else " ({})"
+    rows = [
+        [L["prepayment"], a["prepayment_display"] + paren.format(a["prepayment_source"])],
+        [L["rate"], (a["rate_display"], money)],
+        [L["amount"], (a["amount_display"], money)],
+        [L["new_prepayment"], a["new_prepayment_display"]],
+        [L["rule"], a["rule_text"]],
+        [L["rule_raw"], a["rule"] or "—"],
+        [L["designation"], (a["designation_label"], "risk" if a["at_risk"] else "")],
+    ]
+    return _grid(ctx, cols, [{"kind": "row", "cells": r} for r in rows], head=False)
+
+
+KPI_SHARES = (0.19, 0.21, 0.17, 0.19, 0.24)
+KPI_LINES = ((7.0, 9.0, 1.1), (13.0, 15.5, 4.2), (6.8, 8.4, 9.9))  # label, value, note: size pt, line pt, top mm
+KPI_HEIGHT = 13.6  # mm
+
+
+def kpi_cells(ctx: Mapping) -> list[dict]:
+    """The key figures: total, grade, ranks, adjustment (label, value, note and their css classes)."""
+    L, p, a = ctx["L"], ctx["provider"], ctx["adjustment"]
+    veto = (L["veto"] + "：" + "、".join(ctx["veto"])) if ctx["veto"] else ""
+    cells = [
+        {"label": L["total"], "value": ctx["total_display"], "note": f"{L['peer_mean']} {ctx['peer_total_mean_display']}"},
+        {"label": L["grade"], "value": ctx["grade"], "cls": f"grade-{ctx['light']['key']}", "light": ctx["light"],
+         "note": veto, "note_cls": "risk" if veto else ""},
+        {"label": L["rank_all"], "value": ctx["rank_display"], "note": ""},
+        {"label": L["rank_peers"], "value": ctx["peer_rank_display"], "note": f"{p['region_label']}·{p['level_label']}"},
+        {"label": L["adjustment"], "value": a["rate_display"], "cls": f"money-{a['direction']}",
+         "note": f"{a['amount_display']} · {L['designation']} {a['designation_short']}"},
+    ]
+    return [{"cls": "", "light": None, "note_cls": "", **c} for c in cells]
+
+
+def kpi_strip(ctx: Mapping, cells: list[dict], width: float = PAGE) -> Markup:
+    """The key figures for the PDF: boxes drawn by one SVG path, and three lines of text (labels, values,
+    notes), each one pre-formatted line with the cells placed by padding (see textgrid.place)."""
+    xs = [width * sum(KPI_SHARES[:i]) for i in range(len(cells))]
+    inset = 2.0
+    border = "".join(f"M{x:.2f},0V{KPI_HEIGHT:.2f}" for x in xs[1:])
+    svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.2f}mm" height="{KPI_HEIGHT:.2f}mm" '
+           f'viewBox="0 0 {width:.2f} {KPI_HEIGHT:.2f}"><path d="M0.1,0.1H{width - 0.1:.2f}V{KPI_HEIGHT - 0.1:.2f}'
+           f'H0.1Z{border}" fill="none" stroke="#c9d3df" stroke-width="0.21"/>']
+    values = []
+    v_size = KPI_LINES[1][0]
+    for x, c in zip(xs, cells):
+        pieces = [(c["value"], c.get("cls", ""))]
+        if c.get("light"):  # a disc before the grade
+            r = 0.3 * v_size / MM
+            cy = KPI_LINES[1][2] + KPI_LINES[1][1] / MM / 2 + 0.25
+            colour = ctx["light_colours"].get(c["light"]["key"], "#9e9e9e")
+            svg.append(f'<circle cx="{x + inset + r:.2f}" cy="{cy:.2f}" r="{r:.2f}" fill="{colour}"/>')
+            values.append((x + inset + 2 * r + 1.0, "l", pieces))
+        else:
+            values.append((x + inset, "l", pieces))
+    svg.append("</svg>")
+    lines = [
+        [(x + inset, "l", [(c["label"], "")]) for x, c in zip(xs, cells)],
+        values,
+        [(x + inset, "l", [(c["note"], c.get("note_cls", ""))]) for x, c in zip(xs, cells) if c["note"]],
+    ]
+    out = [f'<div class="kpi-pdf" style="height:{KPI_HEIGHT}mm">', *svg]
+    for cls, (size, pitch, top), segs in zip(("k", "v", "s"), KPI_LINES, lines):
+        out.append(f'<div class="kl {cls}" style="top:{top}mm;font-size:{size}pt;line-height:{pitch}pt">'
+                   f'{place(segs, size)}</div>')
+    out.append("</div>")
+    return Markup("".join(out))
+
+
+def card_parts(ctx: Mapping, medium: str = "pdf") -> dict:
+    """Everything card.html needs beyond the context itself. The HTML card lists up to 50 quality checks."""
+    radar = ctx["radar"]
+    shown = QUALITY_ROWS if medium == "pdf" else 50
+    kpis = kpi_cells(ctx)
+    return {
+        "kpis": kpis, "kpi_strip": kpi_strip(ctx, kpis) if medium == "pdf" else "",
+        "ind": indicator_grid(ctx), "chg": changes_grid(ctx), "qual": quality_grid(ctx, shown),
+        "adj": adjustment_grid(ctx), "quality_shown": shown,
+        # the PDF: shapes in SVG, labels as text over it (cheap in weasyprint); the screen: SVG with its text
+        "radar_figure": radar_figure(radar["axes"], radar["series_label"], radar["peer_label"], width=RIGHT,
+                                     side_max=WIDTHS[ctx["lang"]]["side"]) if medium == "pdf" else
+        radar_svg(radar["axes"], radar["series_label"], radar["peer_label"], width_chars=6 if ctx["lang"] == "zh" else 14),
+    }
