@@ -48,7 +48,7 @@ def make_env(templates: Path | str | None = None) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
     )
-    env.globals.update(radar_svg_of=radar_svg, hbar_svg=hbar_svg)
+    env.globals.update(radar_svg_of=radar_svg, hbar_svg=hbar_svg, funnel_svg=_funnel_markup)
     return env
 
 
@@ -67,3 +67,12 @@ def card_css(env: jinja2.Environment, light_colours: dict) -> str:
 
 def render_committee(env: jinja2.Environment, ctx: dict, medium: str = "pdf") -> str:
     return env.get_template("committee.html").render(ctx, medium=medium)
+
+
+def _funnel_markup(funnel, lang: str = "zh"):
+    """A funnel plot as markup: funnel_svg escapes every text it draws."""
+    from markupsafe import Markup
+
+    from pingyi.report.funnel_svg import funnel_svg
+
+    return Markup(funnel_svg(funnel, lang=lang))
