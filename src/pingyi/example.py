@@ -1975,7 +1975,7 @@ def _plant_settlements(ctx: _Ctx, b: dict, tab: pa.Table, rng: np.random.Generat
                     row[col] = f"{year + how}-{md}{t[10:]}"
                 else:
                     row[col] = f"{year + how}-01-0{1 + int(rng.integers(0, 5))}{t[10:]}"
-        entry["value"] = row[col]
+        entry["value"] = row[entry["column"]]
         entry["key"] = row["setl_id"]
         inserts.append((pos, tie, row, entry))
     inserts.sort(key=lambda x: (x[0], x[1]))
