@@ -31,6 +31,7 @@ from pingyi.report.context import build_contexts, prepare, provider_context
 from pingyi.report.loader import load_results
 from pingyi.report.pdf import PdfRenderer
 from pingyi.report.run import WORKBOOK, render_reports
+from pingyi.report.textgrid import Col, Light, grid, padding, units, wrap
 from pingyi.report.xlsx import write_workbook
 
 FIXTURE = Path(__file__).parent / "fixtures" / "report" / "results"
@@ -294,8 +295,88 @@ def test_pdf_embeds_only_the_cjk_font_and_is_deterministic(tmp_path, rendered, r
     assert b"/CreationDate" not in data and b"/ModDate" not in data
     fonts = subprocess.run(["pdffonts", str(first)], capture_output=True, text=True, check=True).stdout
     families = {line.split()[0].split("+", 1)[-1] for line in fonts.splitlines()[2:]}
-    assert families <= {"Noto-Sans-CJK-SC", "Noto-Sans-CJK-SC-Bold"}, families  # no fallback fonts (SVG included)
+    # one face, no fallback fonts (SVG included), and no bold: every face is one more font subset per PDF
+    assert families == {"Noto-Sans-CJK-SC"}, families
     assert "yes yes yes" in fonts  # embedded, subset, with a ToUnicode map
+
+
+def pdf_pages(path: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(path)], check=True, capture_output=True, text=True).stdout
+    return int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+
+
+@needs_poppler
+def test_every_card_is_one_a4_page(rendered, results, tmp_path):
+    out, run = rendered
+    assert run.pages == run.cards == 4
+    for p in results["providers"]:
+        pdf = out / "cards" / f"{p['fixmedins_code']}.pdf"
+        assert pdf_pages(pdf) == 1, pdf.name
+        info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
+        assert "595.276 x 841.89 pts (A4)" in info
+    # the English card too (longer names wrap in the grid; it still fits)
+    renderer = PdfRenderer()
+    for code, ctx in build_contexts(results, lang="en").cards.items():
+        assert renderer.card(ctx, tmp_path / f"{code}.pdf") == 1, code
+    text = pdftext(tmp_path / "H33010600001.pdf")
+    for name in ("Growth in cost per inpatient stay", "Direct-settlement rate for chronic and special-disease outpatient care"):
+        assert name.replace(" ", "") in text, name
+
+
+def test_card_stays_one_page_with_long_texts(tmp_path, results):
+    """Long names, reasons, suggestions, rules, vetoes and many failed checks are cut to their room on the
+    PDF card (the HTML card keeps them whole): the card stays one page."""
+    renderer = PdfRenderer()
+    for lang in ("zh", "en"):
+        ctx = copy.deepcopy(build_contexts(results, lang=lang).cards["H33010600002"])
+        ctx["provider"]["name"] = "某某省某某市某某县人民医院医疗保障定点机构（总院及第一第二第三分院）联合体"
+        ctx["veto"] = ["欺诈骗保", "拒不配合检查", "重复收费"]
+        for f in ctx["fix_first"]:
+            f["name"] += "（补充说明的名称）" * 3
+            f["reason"] = "很长的说明文字，检验优先改进部分在最坏情况下仍在一页之内。" * 6
+            f["interpretation"] = "核查建议很长很长" * 60
+        ctx["quality"]["checks"] = [dict(c, reason=c["reason"] * 4) for c in ctx["quality"]["checks"] * 8]
+        ctx["quality"]["other"] = [{"key": f"note{i}", "value": "很长的附注" * 30} for i in range(6)]
+        ctx["adjustment"]["rule_text"] *= 5
+        ctx["adjustment"]["rule"] *= 8
+        ctx["changes"]["note"] *= 3
+        assert renderer.card(ctx, tmp_path / f"long-{lang}.pdf") == 1, lang
+
+
+@needs_poppler
+def test_card_text_grid_columns_line_up(rendered):
+    """The indicator grid is pre-formatted text placed by padding (pingyi.report.textgrid): the right edges of
+    the numbers in one column agree to within a point, i.e. the width table matches what Pango lays out."""
+    bbox = subprocess.run(["pdftotext", "-bbox", str(rendered[0] / "cards" / "H51010400003.pdf"), "-"],
+                          check=True, capture_output=True, text=True).stdout
+    words = [(float(a), float(b), float(c), w) for a, b, c, w in
+             re.findall(r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)<', bbox)]
+    weights = [x1 for x0, y, x1, w in words if re.fullmatch(r"\d+\.\d\d%", w) and 330 < x1 < 365]  # weight column
+    assert len(weights) >= 40
+    assert max(weights) - min(weights) < 1.0, sorted(weights)
+    lights = [x0 for x0, y, x1, w in words if w in ("绿", "黄", "红", "灰") and 200 < x0 < 330]
+    assert len(lights) >= 40
+    assert max(lights) - min(lights) < 1.0, sorted(lights)
+
+
+def test_textgrid_pads_escapes_and_keeps_rows_aligned():
+    cols = [Col("编号", 10), Col("指标", 20, wrap=True), Col("值", 15, "r"), Col("灯", 10)]
+    rows = [{"kind": "group", "cells": ["D1", "<b>&基金", "", Light("red", "红")]},
+            {"kind": "row", "cells": ["D1.01", "一个很长很长很长很长很长的指标名称\n第二行", "1.5%", Light("green", "绿")]},
+            {"kind": "row", "cells": ["D1.02", "短", ("−0.2", "worsened"), Light("nope", "?")]}]
+    g = grid(cols, rows, size=7, line=9, colours={"red": "#d7301f", "green": "#2e9d4a"})
+    assert len(g.blocks) == 2  # the name wrapped: the columns after it are a block of their own
+    texts = [str(b["text"]) for b in g.blocks]
+    assert all(t.count("\n") == g.lines - 1 for t in texts)  # every block has every line
+    assert "&lt;b&gt;&amp;基金" in texts[0] and "<b>" not in texts[0]
+    assert '<span class="worsened">−0.2</span>' in texts[1]
+    assert g.lines == 1 + 1 + len(wrap("一个很长很长很长很长很长的指标名称 第二行", (20 - 1.6) * 72 / 25.4 - 0.6, 7)) + 1
+    assert 'fill="#d7301f"' in str(g.svg) and 'fill="#9e9e9e"' in str(g.svg)  # unknown light: grey
+    assert [r["kind"] for r in g.rows] == ["group", "row", "row"] and "&lt;b&gt;" in str(g.rows[0]["cells"][1])
+    for gap in range(1500, 9000, 7):  # spacers: ideographic space, en space, space
+        text, width = padding(gap)
+        assert width == units(text) and abs(width - gap) <= 50, gap
+    assert wrap("按指标导向判断：改善 8 项，退步 8 项。", 40, 7)[1][0] not in "，。："  # no line starts with punctuation
 
 
 def test_templates_dir_overrides_one_file(tmp_path, results):

@@ -13,15 +13,15 @@ from typing import Mapping
 from pingyi.report.charts import radar_figure, radar_svg
 from markupsafe import Markup
 
-from pingyi.report.textgrid import MM, Col, Grid, Light, grid, place
+from pingyi.report.textgrid import MM, Col, Grid, Light, clip, grid, place, text_width
 
 PAGE = 194.0  # mm between the side margins
 LEFT, RIGHT = 118.0, 72.0
-TYPE = {"zh": (7.5, 9.9), "en": (6.7, 8.8)}  # pt: the grids' font size and line pitch (English names are longer)
+TYPE = {"zh": (7.5, 9.4), "en": (6.7, 8.6)}  # pt: the grids' font size and line pitch (English names are longer)
 QUALITY_ROWS = 4  # data-quality checks listed on the PDF card (all of them are in the workbook)
 
 WIDTHS = {  # per language: the indicator, changes, quality and adjustment grids (mm; each adds up to its column)
-    "zh": {"ind": (9.5, 47.5, 14.5, 14.5, 9.5, 10.5, 12.0), "chg": (28.0, 13.0, 13.0, 18.0),
+    "zh": {"ind": (9.5, 47.5, 14.0, 14.0, 10.5, 10.5, 12.0), "chg": (28.0, 13.0, 13.0, 18.0),
            "q": (21.0, 15.0, 8.5, 15.0, 12.5), "adj": (18.5, 53.5), "side": 15.0},
     "en": {"ind": (8.0, 57.0, 13.0, 13.0, 10.5, 7.5, 9.0), "chg": (29.0, 12.5, 12.5, 18.0),
            "q": (22.0, 13.5, 10.0, 12.5, 14.0), "adj": (23.0, 49.0), "side": 19.0},
@@ -34,13 +34,14 @@ def _light(light: Mapping) -> Light:
 
 def _grid(ctx: Mapping, cols, rows, **kw) -> Grid:
     size, line = TYPE[ctx["lang"]]
-    return grid(cols, rows, size=size, line=line, colours=ctx["light_colours"], **kw)
+    return grid(cols, rows, size=size, line=line, colours=ctx["light_colours"], lang=ctx["lang"], **kw)
 
 
 def indicator_grid(ctx: Mapping) -> Grid:
     L, w = ctx["L"], WIDTHS[ctx["lang"]]["ind"]
     cols = [Col(L["code"] if ctx["lang"] == "en" else "编号", w[0]), Col(L["indicator"], w[1], wrap=True, max_lines=3),
-            Col(L["value"], w[2], "r"), Col(L["baseline"], w[3], "r"), Col(L["light"], w[4]),
+            Col(L["value"], w[2], "r"), Col(L["baseline"], w[3], "r"),
+            Col(L["light"], w[4], indent=2.4 if ctx["lang"] == "zh" else 0.0),
             Col(L["score"], w[5], "r"), Col(L["weight"], w[6], "r")]
     rows = []
     for d in ctx["dimensions"]:
@@ -55,7 +56,7 @@ def indicator_grid(ctx: Mapping) -> Grid:
 
 def changes_grid(ctx: Mapping) -> Grid:
     L, w = ctx["L"], WIDTHS[ctx["lang"]]["chg"]
-    cols = [Col(L["indicator"], w[0], wrap=True, max_lines=3), Col(L["prior"], w[1], "r"), Col(L["value"], w[2], "r"),
+    cols = [Col(L["indicator"], w[0], wrap=True, max_lines=2), Col(L["prior"], w[1], "r"), Col(L["value"], w[2], "r"),
             Col(L["change"], w[3], "r", wrap=True, max_lines=2)]
     rows = [{"kind": "row", "cells": [f"{c['code']} {c['name']}", c["prior_display"], c["value_display"],
                                       (f"{c['delta_display']} {c['trend_label']}".strip(), c["trend"])]}
@@ -82,14 +83,19 @@ def adjustment_grid(ctx: Mapping) -> Grid:
     cols = [Col("", w[0], wrap=True, max_lines=2), Col("", w[1], wrap=True, max_lines=4)]
     money = {"down": "money-down", "up": "money-up"}.get(a["direction"], "")
     paren = "（{}）" if ctx["lang"] == "zh" else " ({})"
+    size, lang = TYPE[ctx["lang"]][0], ctx["lang"]
+
+    def cut(text: str, lines: int) -> str:  # long rule texts stay within `lines` lines of the value column
+        return clip(text, w[1] - 1.6, size, lines, lang)
+
     rows = [
         [L["prepayment"], a["prepayment_display"] + paren.format(a["prepayment_source"])],
         [L["rate"], (a["rate_display"], money)],
         [L["amount"], (a["amount_display"], money)],
         [L["new_prepayment"], a["new_prepayment_display"]],
-        [L["rule"], a["rule_text"]],
-        [L["rule_raw"], a["rule"] or "—"],
-        [L["designation"], (a["designation_label"], "risk" if a["at_risk"] else "")],
+        [L["rule"], cut(a["rule_text"], 3)],
+        [L["rule_raw"], cut(a["rule"] or "—", 1)],
+        [L["designation"], (cut(a["designation_label"], 2), "risk" if a["at_risk"] else "")],
     ]
     return _grid(ctx, cols, [{"kind": "row", "cells": r} for r in rows], head=False)
 
@@ -137,15 +143,18 @@ def kpi_strip(ctx: Mapping, cells: list[dict], width: float = PAGE) -> Markup:
         else:
             values.append((x + inset, "l", pieces))
     svg.append("</svg>")
+    room = [width * share - 2 * inset for share in KPI_SHARES]  # mm of text in a cell: notes are cut to fit
+    lang = ctx["lang"]
     lines = [
-        [(x + inset, "l", [(c["label"], "")]) for x, c in zip(xs, cells)],
+        [(x + inset, "l", [(clip(c["label"], w, KPI_LINES[0][0], 1, lang), "")]) for x, w, c in zip(xs, room, cells)],
         values,
-        [(x + inset, "l", [(c["note"], c.get("note_cls", ""))]) for x, c in zip(xs, cells) if c["note"]],
+        [(x + inset, "l", [(clip(c["note"], w, KPI_LINES[2][0], 1, lang), c.get("note_cls", ""))])
+         for x, w, c in zip(xs, room, cells) if c["note"]],
     ]
     out = [f'<div class="kpi-pdf" style="height:{KPI_HEIGHT}mm">', *svg]
     for cls, (size, pitch, top), segs in zip(("k", "v", "s"), KPI_LINES, lines):
         out.append(f'<div class="kl {cls}" style="top:{top}mm;font-size:{size}pt;line-height:{pitch}pt">'
-                   f'{place(segs, size)}</div>')
+                   f'{place(segs, size, ctx["lang"])}</div>')
     out.append("</div>")
     return Markup("".join(out))
 
@@ -155,12 +164,16 @@ def card_parts(ctx: Mapping, medium: str = "pdf") -> dict:
     radar = ctx["radar"]
     shown = QUALITY_ROWS if medium == "pdf" else 50
     kpis = kpi_cells(ctx)
+    # a long provider name gets a smaller type (down to 11 pt) before it wraps
+    name_w = text_width(ctx["provider"]["name"], 15, ctx["lang"]) / MM
+    name_size = 0 if name_w <= PAGE - 2 else max(11.0, round(15 * (PAGE - 2) / name_w, 1))
     return {
+        "name_size": name_size,
         "kpis": kpis, "kpi_strip": kpi_strip(ctx, kpis) if medium == "pdf" else "",
         "ind": indicator_grid(ctx), "chg": changes_grid(ctx), "qual": quality_grid(ctx, shown),
         "adj": adjustment_grid(ctx), "quality_shown": shown,
         # the PDF: shapes in SVG, labels as text over it (cheap in weasyprint); the screen: SVG with its text
         "radar_figure": radar_figure(radar["axes"], radar["series_label"], radar["peer_label"], width=RIGHT,
-                                     side_max=WIDTHS[ctx["lang"]]["side"]) if medium == "pdf" else
+                                     side_max=WIDTHS[ctx["lang"]]["side"], lang=ctx["lang"]) if medium == "pdf" else
         radar_svg(radar["axes"], radar["series_label"], radar["peer_label"], width_chars=6 if ctx["lang"] == "zh" else 14),
     }

@@ -148,7 +148,7 @@ def hbar_svg(rows: Iterable[Mapping], *, width: float = 360.0, bar_h: float = 14
 
 
 def radar_figure(axes: list[Mapping], series_label: str = "", peer_label: str = "", *, width: float = 72.0,
-                 label_size: float = 7.0, label_line: float = 8.6, side_max: float = 13.0) -> Markup:
+                 label_size: float = 7.0, label_line: float = 8.6, side_max: float = 13.0, lang: str = "zh") -> Markup:
     """The radar for the PDF card (and the HTML card): the shapes as an SVG of four elements and no text,
     the axis labels as one pre-formatted text block over it (see textgrid.py for why: weasyprint lays
     SVG text out one glyph at a time, and each SVG element, HTML box and line costs about a millisecond).
@@ -161,14 +161,14 @@ def radar_figure(axes: list[Mapping], series_label: str = "", peer_label: str = 
     lh = label_line / MM  # mm per label line
     angles = [-math.pi / 2 + 2 * math.pi * i / n for i in range(n)]
     sides = [abs(math.cos(a)) >= 0.3 for a in angles]
-    names = [balanced_wrap(str(ax.get("label", "")), (side_max if side else 2.2 * side_max) * MM, label_size, 3)
+    names = [balanced_wrap(str(ax.get("label", "")), (side_max if side else 2.2 * side_max) * MM, label_size, 3, lang)
              for ax, side in zip(axes, sides)]
     scores = []
     for ax in axes:
         v, p = ax.get("value"), ax.get("peer")
         scores.append(("—" if v is None else f"{v:.1f}", "" if p is None else f" / {p:.1f}"))
-    side_w = max([text_width(x, label_size) / MM for lines, s in zip(names, sides) if s for x in lines]
-                 + [text_width(a + b, label_size) / MM for a, b in scores]) + 0.6
+    side_w = max([text_width(x, label_size, lang) / MM for lines, s in zip(names, sides) if s for x in lines]
+                 + [text_width(a + b, label_size, lang) / MM for a, b in scores]) + 0.6
     gap = 1.4
     r = width / 2 - gap - side_w
     up = max([len(lines) + 1 for lines, a in zip(names, angles) if math.sin(a) < -0.3] or [1])
@@ -208,7 +208,7 @@ def radar_figure(axes: list[Mapping], series_label: str = "", peer_label: str = 
     sample = 5.0  # mm: a legend's line sample
     if legend_row is not None:
         ly = (legend_row + 0.5) * lh
-        peer_x = sample + 1.0 + text_width(series_label, label_size) / MM + 4.0
+        peer_x = sample + 1.0 + text_width(series_label, label_size, lang) / MM + 4.0
         svg.append(f'<path d="M0.3,{f(ly)}H{f(sample)}" stroke="{SERIES}" stroke-width="0.6"/>')
         svg.append(f'<path d="M{f(peer_x)},{f(ly)}H{f(peer_x + sample - 0.3)}" stroke="{PEER}" stroke-width="0.5" '
                    f'stroke-dasharray="1.2,0.7"/>')
@@ -234,7 +234,7 @@ def radar_figure(axes: list[Mapping], series_label: str = "", peer_label: str = 
     if legend_row is not None:
         placed.setdefault(legend_row, []).extend([(sample + 1.0, "l", [(series_label, "")]),
                                                   (peer_x + sample + 1.0, "l", [(peer_label, "")])])
-    lines = [place(placed.get(k, []), label_size) for k in range(max(placed) + 1 if placed else 0)]
+    lines = [place(placed.get(k, []), label_size, lang) for k in range(max(placed) + 1 if placed else 0)]
     text = Markup("\n").join(lines)
     return Markup(f'<div class="radar-box" style="height:{f(height)}mm">{"".join(svg)}'
                   f'<div class="rl" style="font-size:{label_size:g}pt;line-height:{label_line:g}pt">{text}</div></div>')

@@ -1,8 +1,10 @@
 """PDF rendering with weasyprint: provider cards (in parallel worker processes) and the committee report.
 
-Each worker process builds the jinja environment and one weasyprint FontConfiguration once and reuses
-them for every card it renders. PDFs carry no creation or modification date and no random file
-identifier, so the same context gives the same bytes.
+Each worker process builds the jinja environment, one weasyprint FontConfiguration and the card's parsed
+stylesheet once and reuses them for every card it renders. A card is one A4 page built for weasyprint's
+costs (see reports/templates/card.css and textgrid.py): one font face, few boxes, dense tables as
+pre-formatted text. PDFs carry no creation or modification date and no random file identifier, so the
+same context gives the same bytes.
 """
 
 from __future__ import annotations
@@ -83,17 +85,26 @@ def _render_one(ctx: dict, path: str) -> tuple[str, str, int]:
     return ctx["provider"]["code"], path, _worker.card(ctx, Path(path))
 
 
+def available_cpus() -> int:
+    """CPUs this process may run on (a container's or taskset's limit, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def card_path(out_dir: Path, ctx: dict) -> Path:
     return Path(out_dir) / f"{safe_filename(ctx['provider']['code'])}.pdf"
 
 
 def render_cards(contexts: Iterable[dict], out_dir: Path, *, templates: Path | str | None = None, workers: int = 0,
                  progress: Callable[[RenderedFile], None] | None = None) -> list[RenderedFile]:
-    """Render every card to out_dir/<code>.pdf. workers: processes (0 = one per CPU, 1 = in this process)."""
+    """Render every card to out_dir/<code>.pdf. workers: processes (0 = one per available CPU, 1 = in this
+    process)."""
     contexts = list(contexts)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    workers = workers or os.cpu_count() or 1
+    workers = workers or available_cpus()
     workers = max(1, min(workers, len(contexts) or 1))
     done: list[RenderedFile] = []
     if workers == 1:

@@ -14,6 +14,7 @@ import jinja2
 from pingyi.errors import PingyiError
 from pingyi.report.card_layout import card_parts
 from pingyi.report.charts import hbar_svg, radar_svg
+from pingyi.report.textgrid import clip
 
 TEMPLATE_NAMES = ("card.html", "card.css", "committee.html", "committee.css", "index.html", "_macros.html")
 
@@ -49,6 +50,7 @@ def make_env(templates: Path | str | None = None) -> jinja2.Environment:
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
     )
     env.globals.update(radar_svg_of=radar_svg, hbar_svg=hbar_svg, funnel_svg=_funnel_markup)
+    env.filters["clip"] = clip  # text cut to n lines of a width: {{ text|clip(width_mm, size_pt, lines, lang) }}
     return env
 
 

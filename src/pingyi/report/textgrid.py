@@ -21,6 +21,7 @@ For the screen (the offline HTML card) the same Grid renders as an ordinary tabl
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Mapping, Sequence
 
 from markupsafe import Markup, escape
@@ -48,12 +49,23 @@ _SYMBOLS = {0x2074: 411, 0x20A9: 555, 0x20AB: 555, 0x20AC: 555, 0x20DD: 0, 0x20D
 _NO_START = set("）)]｝}」』】〕》〉，,。.、：:；;！!？?％%…—·")
 _NO_END = set("（([｛{「『【〔《〈")
 MM = 72 / 25.4  # points per millimetre
-EM_SPACE, SPACE = "\u3000", " "  # 1000 and 224 units: both low glyph ids in the font (cheap to subset)
+# Spacers: ideographic space (1000 units), en space (500) and space (224). Any gap over 1.5 em is within
+# about 35 units (0.035 em) of a sum of these with at most 8 spaces and 1 en space. (The en space has a high glyph id, which makes weasyprint's
+# font subset a little larger, but so do the full-width punctuation marks every Chinese card has anyway.)
+EM_SPACE, EN_SPACE, SPACE = "\u3000", "\u2002", " "
 DOT = 1000  # units a light's disc takes before its name
 
 
-def char_width(ch: str) -> int:
-    """Advance width of one character in 1/1000 em (Noto Sans CJK SC Regular)."""
+# The font's localised forms ("locl"), which Pango applies by the document's language: in Chinese (zh-CN)
+# the em dash is full width, otherwise the ellipsis is 1.059 em.
+_LOCL = {"zh": {"—": 1000}, "en": {"…": 1059, "⋯": 1059}}
+
+
+def char_width(ch: str, lang: str = "zh") -> int:
+    """Advance width of one character in 1/1000 em (Noto Sans CJK SC Regular, text in language `lang`)."""
+    local = _LOCL.get(lang)
+    if local and ch in local:
+        return local[ch]
     o = ord(ch)
     if 0x20 <= o < 0x7F:
         return _ASCII[o - 0x20]
@@ -72,14 +84,15 @@ def char_width(ch: str) -> int:
     return 1000  # CJK, full-width forms, symbols
 
 
-def units(text: str) -> int:
+@lru_cache(maxsize=8192)
+def units(text: str, lang: str = "zh") -> int:
     """Advance width of `text` in 1/1000 em."""
-    return sum(char_width(ch) for ch in text)
+    return sum(char_width(ch, lang) for ch in text)
 
 
-def text_width(text: str, size: float) -> float:
+def text_width(text: str, size: float, lang: str = "zh") -> float:
     """Advance width of `text` at `size` pt, in pt."""
-    return units(text) * size / 1000
+    return units(text, lang) * size / 1000
 
 
 def _pieces(text: str) -> list[str]:
@@ -111,19 +124,19 @@ def _pieces(text: str) -> list[str]:
     return glued
 
 
-def wrap(text: str, width: float, size: float, max_lines: int = 0) -> list[str]:
+def wrap(text: str, width: float, size: float, max_lines: int = 0, lang: str = "zh") -> list[str]:
     """Break `text` into lines no wider than `width` pt at `size` pt: at spaces and between CJK
     characters (never before closing punctuation); a word wider than a line is cut. With `max_lines`,
     the last kept line ends with an ellipsis."""
     text = " ".join(str(text).split())
     if not text:
         return [""]
-    if text_width(text, size) <= width:
+    if text_width(text, size, lang) <= width:
         return [text]
     lines: list[str] = []
     cur, cur_w = "", 0.0
     for u in _pieces(text):
-        w = text_width(u, size)
+        w = text_width(u, size, lang)
         if u == " ":
             if cur:
                 cur, cur_w = cur + u, cur_w + w
@@ -133,55 +146,72 @@ def wrap(text: str, width: float, size: float, max_lines: int = 0) -> list[str]:
             cur, cur_w = "", 0.0
         while w > width and len(u) > 1:  # a single piece longer than the line: cut it
             cut = 1
-            while cut < len(u) and text_width(u[:cut + 1], size) <= width:
+            while cut < len(u) and text_width(u[:cut + 1], size, lang) <= width:
                 cut += 1
             lines.append(u[:cut])
             u = u[cut:]
-            w = text_width(u, size)
+            w = text_width(u, size, lang)
         cur, cur_w = cur + u, cur_w + w
     if cur.strip():
         lines.append(cur.rstrip())
     if max_lines and len(lines) > max_lines:
         last = lines[max_lines - 1]
-        while last and text_width(last + "…", size) > width:
+        while last and text_width(last + "…", size, lang) > width:
             last = last[:-1]
         lines = [*lines[:max_lines - 1], last.rstrip() + "…"]
     return lines
 
 
-def balanced_wrap(text: str, width: float, size: float, max_lines: int = 0) -> list[str]:
+def clip(text: str, width: float, size: float, lines: int = 1, lang: str = "zh") -> str:
+    """`text` cut (with an ellipsis) to what fits in `lines` lines `width` mm wide at `size` pt, for text
+    that weasyprint or the browser wraps itself (with a 5 % margin for their line breaking)."""
+    text = " ".join(str(text).split())
+    full = wrap(text, width * MM * 0.95, size, 0, lang)
+    if len(full) <= lines:
+        return text
+    end = 0
+    for line in full[:lines]:
+        end = text.find(line, end) + len(line)
+    return text[:max(0, end - 2)].rstrip() + "…"
+
+
+def balanced_wrap(text: str, width: float, size: float, max_lines: int = 0, lang: str = "zh") -> list[str]:
     """Like wrap(), in as many lines, but as narrow as that allows (参保人满意 / 度 becomes 参保人 / 满意度)."""
-    lines = wrap(text, width, size, max_lines)
+    lines = wrap(text, width, size, max_lines, lang)
     if len(lines) < 2 or (max_lines and len(lines) >= max_lines):
         return lines
-    lo, hi = max(text_width(x, size) for x in _pieces(text)), width
+    lo, hi = max(text_width(x, size, lang) for x in _pieces(text)), width
     while hi - lo > 0.5:
         mid = (lo + hi) / 2
-        if len(wrap(text, mid, size)) <= len(lines):
+        if len(wrap(text, mid, size, 0, lang)) <= len(lines):
             hi = mid
         else:
             lo = mid
-    return wrap(text, hi, size, max_lines)
+    return wrap(text, hi, size, max_lines, lang)
 
 
 def padding(gap: float) -> tuple[str, int]:
     """Ideographic spaces and spaces that come closest to `gap` units (at least one space): (text, width)."""
-    if gap <= SPACE_W:
-        return SPACE, SPACE_W
-    best = (float("inf"), 0, 0)
-    for spaces in range(0, 15):
-        rest = gap - spaces * SPACE_W
-        if rest < -SPACE_W:
-            break
-        ems = max(0, round(rest / 1000))
-        err = abs(rest - ems * 1000)
-        if err < best[0] - 1e-9:
-            best = (err, ems, spaces)
-    _, ems, spaces = best
-    return EM_SPACE * ems + SPACE * spaces, ems * 1000 + spaces * SPACE_W
+    return _padding(max(SPACE_W, round(gap)))
 
 
-SPACE_W = 224
+@lru_cache(maxsize=4096)
+def _padding(gap: int) -> tuple[str, int]:
+    best = (float("inf"), 0, 0, 0)
+    for spaces in range(0, 9):
+        for ens in range(0, 2):
+            rest = gap - spaces * SPACE_W - ens * EN_W
+            if rest < -SPACE_W:
+                break
+            ems = max(0, round(rest / 1000))
+            err = abs(rest - ems * 1000) + 3 * (spaces + ens)  # a glyph less is worth 3 units
+            if err < best[0] - 1e-9:
+                best = (err, ems, ens, spaces)
+    _, ems, ens, spaces = best
+    return EM_SPACE * ems + EN_SPACE * ens + SPACE * spaces, ems * 1000 + ens * EN_W + spaces * SPACE_W
+
+
+SPACE_W, EN_W = 224, 500
 
 
 @dataclass(frozen=True)
@@ -194,6 +224,7 @@ class Col:
     align: str = "l"
     wrap: bool = False
     max_lines: int = 0
+    indent: float = 0.0  # mm more before left-aligned content: a gap of 1.5 em or more is padded precisely
 
 
 @dataclass(frozen=True)
@@ -235,11 +266,12 @@ def _cell_html(cell) -> Markup:
 
 def grid(cols: Sequence[Col], rows: Sequence[Mapping], *, size: float, line: float, pad: float = 0.8,
          head: bool = True, bands: Mapping | None = None, colours: Mapping[str, str] | None = None,
-         dot_r: float = 0.34) -> Grid:
+         dot_r: float = 0.34, lang: str = "zh") -> Grid:
     """Lay out `rows` ({"kind": "row" | "group", "cls": optional class, "cells": [...]}) in `cols` for
     text of `size` pt on lines `line` pt apart, with `pad` mm of padding at both sides of a cell. A cell
     is text (wrapped if its column wraps), a Light, or (text, css class) for coloured text. `colours`:
-    light key -> disc colour; `dot_r`: disc radius in em."""
+    light key -> disc colour; `dot_r`: disc radius in em; `lang`: the document's language (zh or en), which
+    changes a few glyph widths (see _LOCL)."""
     bands = {**BANDS, **(bands or {})}
     colours = dict(colours or {})
     cols = list(cols)
@@ -265,7 +297,7 @@ def grid(cols: Sequence[Col], rows: Sequence[Mapping], *, size: float, line: flo
             if isinstance(cell, tuple):
                 cell, cls = cell[0], (cell[1] or None)
             text = " ".join(str(cell).split())
-            lines = wrap(text, (c.width - 2 * pad) * MM - 0.6, size, c.max_lines) if c.wrap else [text]
+            lines = wrap(text, (c.width - 2 * pad) * MM - 0.6, size, c.max_lines, lang) if c.wrap else [text]
             split.append([(x, cls, None) for x in lines])
         prepared.append((kind, split, max(len(x) for x in split)))
     # 2. blocks of columns: a column that wrapped somewhere is the last of its block
@@ -294,8 +326,9 @@ def grid(cols: Sequence[Col], rows: Sequence[Mapping], *, size: float, line: flo
                     if not text and not dot:
                         continue
                     c = cols[i]
-                    w = units(text) + (DOT if dot else 0)
-                    left = (starts[i] - x0) * to_u  # the block's text starts `pad` into its first column
+                    w = units(text, lang) + (DOT if dot else 0)
+                    # (a block's text starts `pad` into its first column, where the indent is left out)
+                    left = (starts[i] - x0 + (c.indent if i != idx[0] else 0)) * to_u
                     right = (starts[i] - x0 + c.width - 2 * pad) * to_u
                     target = right - w if c.align == "r" else (left + right - w) / 2 if c.align == "c" else left
                     if pos or target > 0:
@@ -307,7 +340,7 @@ def grid(cols: Sequence[Col], rows: Sequence[Mapping], *, size: float, line: flo
                         out.append(Markup(EM_SPACE))
                         pos += DOT
                     out.append(Markup('<span class="{}">{}</span>').format(cls, text) if cls else escape(text))
-                    pos += units(text)
+                    pos += units(text, lang)
                 block_lines[b].append(Markup("").join(out))
         y += n
         if kind in ("head", "group"):
@@ -347,14 +380,14 @@ def grid(cols: Sequence[Col], rows: Sequence[Mapping], *, size: float, line: flo
     return g
 
 
-def place(segments: Sequence[tuple], size: float) -> Markup:
+def place(segments: Sequence[tuple], size: float, lang: str = "zh") -> Markup:
     """One line of text at `size` pt with pieces placed by padding: segments are (x mm, align l|r|c,
     [(text, css class or ""), ...]), x the left edge, right edge or centre of the piece."""
     to_u = 1000 / (size / MM)
     out: list[Markup] = []
     pos = 0.0
     for x, align, pieces in sorted(segments, key=lambda s: s[0]):
-        w = sum(units(t) for t, _ in pieces)
+        w = sum(units(t, lang) for t, _ in pieces)
         target = x * to_u - (w if align == "r" else w / 2 if align == "c" else 0)
         if pos or target > 0:
             pad_text, pad_w = padding(target - pos)
@@ -362,5 +395,5 @@ def place(segments: Sequence[tuple], size: float) -> Markup:
             pos += pad_w
         for t, cls in pieces:
             out.append(Markup('<span class="{}">{}</span>').format(cls, t) if cls else escape(t))
-            pos += units(t)
+            pos += units(t, lang)
     return Markup("").join(out)
