@@ -371,7 +371,7 @@ def test_textgrid_pads_escapes_and_keeps_rows_aligned():
     assert "&lt;b&gt;&amp;基金" in texts[0] and "<b>" not in texts[0]
     assert '<span class="worsened">−0.2</span>' in texts[1]
     assert g.lines == 1 + 1 + len(wrap("一个很长很长很长很长很长的指标名称 第二行", (20 - 1.6) * 72 / 25.4 - 0.6, 7)) + 1
-    assert 'fill="#d7301f"' in str(g.svg) and 'fill="#9e9e9e"' in str(g.svg)  # unknown light: grey
+    assert 'stroke="#d7301f"' in str(g.svg) and 'stroke="#9e9e9e"' in str(g.svg)  # unknown light: grey
     assert [r["kind"] for r in g.rows] == ["group", "row", "row"] and "&lt;b&gt;" in str(g.rows[0]["cells"][1])
     for gap in range(1500, 9000, 7):  # spacers: ideographic space, en space, space
         text, width = padding(gap)

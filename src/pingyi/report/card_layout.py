@@ -21,10 +21,10 @@ TYPE = {"zh": (7.5, 9.4), "en": (6.7, 8.6)}  # pt: the grids' font size and line
 QUALITY_ROWS = 4  # data-quality checks listed on the PDF card (all of them are in the workbook)
 
 WIDTHS = {  # per language: the indicator, changes, quality and adjustment grids (mm; each adds up to its column)
-    "zh": {"ind": (9.5, 47.5, 14.0, 14.0, 10.5, 10.5, 12.0), "chg": (28.0, 13.0, 13.0, 18.0),
-           "q": (21.0, 15.0, 8.5, 15.0, 12.5), "adj": (18.5, 53.5), "side": 15.0},
-    "en": {"ind": (8.0, 57.0, 13.0, 13.0, 10.5, 7.5, 9.0), "chg": (29.0, 12.5, 12.5, 18.0),
-           "q": (22.0, 13.5, 10.0, 12.5, 14.0), "adj": (23.0, 49.0), "side": 19.0},
+    "zh": {"ind": (9.5, 47.5, 14.0, 14.0, 10.5, 10.5, 12.0), "chg": (27.0, 12.5, 12.5, 20.0),
+           "q": (19.5, 17.5, 8.0, 14.5, 12.5), "adj": (18.5, 53.5), "side": 15.0},
+    "en": {"ind": (8.0, 57.0, 13.0, 13.0, 10.5, 7.5, 9.0), "chg": (29.0, 13.0, 13.0, 17.0),
+           "q": (20.0, 15.5, 10.5, 12.5, 13.5), "adj": (23.0, 49.0), "side": 19.0},
 }
 
 
@@ -57,9 +57,10 @@ def indicator_grid(ctx: Mapping) -> Grid:
 def changes_grid(ctx: Mapping) -> Grid:
     L, w = ctx["L"], WIDTHS[ctx["lang"]]["chg"]
     cols = [Col(L["indicator"], w[0], wrap=True, max_lines=2), Col(L["prior"], w[1], "r"), Col(L["value"], w[2], "r"),
-            Col(L["change"], w[3], "r", wrap=True, max_lines=2)]
+            Col(L["change"], w[3], "r")]
     rows = [{"kind": "row", "cells": [f"{c['code']} {c['name']}", c["prior_display"], c["value_display"],
-                                      (f"{c['delta_display']} {c['trend_label']}".strip(), c["trend"])]}
+                                      [(c["delta_display"], c["trend"])] + ([(c["trend_label"], c["trend"])]
+                                                                            if c["trend_label"] else [])]}
             for c in ctx["changes"]["items"]]
     if not rows:
         rows = [{"kind": "row", "cells": [L["no_prior"], "", "", ""]}]
@@ -100,7 +101,7 @@ def adjustment_grid(ctx: Mapping) -> Grid:
     return _grid(ctx, cols, [{"kind": "row", "cells": r} for r in rows], head=False)
 
 
-KPI_SHARES = (0.19, 0.21, 0.17, 0.19, 0.24)
+KPI_SHARES = (0.17, 0.19, 0.21, 0.20, 0.23)
 KPI_LINES = ((7.0, 9.0, 1.1), (13.0, 15.5, 4.2), (6.8, 8.4, 9.9))  # label, value, note: size pt, line pt, top mm
 KPI_HEIGHT = 13.6  # mm
 
@@ -116,7 +117,7 @@ def kpi_cells(ctx: Mapping) -> list[dict]:
         {"label": L["rank_all"], "value": ctx["rank_display"], "note": ""},
         {"label": L["rank_peers"], "value": ctx["peer_rank_display"], "note": f"{p['region_label']}·{p['level_label']}"},
         {"label": L["adjustment"], "value": a["rate_display"], "cls": f"money-{a['direction']}",
-         "note": f"{a['amount_display']} · {L['designation']} {a['designation_short']}"},
+         "note": a["amount_display"]},
     ]
     return [{"cls": "", "light": None, "note_cls": "", **c} for c in cells]
 

@@ -149,11 +149,12 @@ def hbar_svg(rows: Iterable[Mapping], *, width: float = 360.0, bar_h: float = 14
 
 def radar_figure(axes: list[Mapping], series_label: str = "", peer_label: str = "", *, width: float = 72.0,
                  label_size: float = 7.0, label_line: float = 8.6, side_max: float = 13.0, lang: str = "zh") -> Markup:
-    """The radar for the PDF card (and the HTML card): the shapes as an SVG of four elements and no text,
-    the axis labels as one pre-formatted text block over it (see textgrid.py for why: weasyprint lays
-    SVG text out one glyph at a time, and each SVG element, HTML box and line costs about a millisecond).
-    Sizes in mm, fonts in pt. Each label: the dimension's name, then its score (class rv) and the peer
-    average. Label lines sit on the text block's line grid, so the chart is built around that grid. The
+    """The radar for the PDF card: the shapes as an SVG of a few elements and no text, the axis labels as
+    one pre-formatted text block over it (see textgrid.py for why: weasyprint lays SVG text out one glyph
+    at a time, and each SVG element, HTML box and line box costs about a millisecond; the HTML card uses
+    radar_svg()). Sizes in mm, fonts in pt. Each label: the dimension's name, then its score (class rv)
+    and the peer average. Label lines sit on the text block's line grid, so the chart is built around
+    that grid; the top and bottom labels move away from the chart rather than touch a side label. The
     last line is the legend (line samples drawn in the SVG)."""
     from pingyi.report.textgrid import MM, balanced_wrap, place, text_width
 
@@ -171,13 +172,40 @@ def radar_figure(axes: list[Mapping], series_label: str = "", peer_label: str = 
                  + [text_width(a + b, label_size, lang) / MM for a, b in scores]) + 0.6
     gap = 1.4
     r = width / 2 - gap - side_w
-    up = max([len(lines) + 1 for lines, a in zip(names, angles) if math.sin(a) < -0.3] or [1])
-    down = max([len(lines) + 1 for lines, a in zip(names, angles) if math.sin(a) > 0.3] or [1])
     cx = width / 2
-    cy = up * lh + gap + r
-    rows = math.ceil((cy + r + gap) / lh) + down
-    legend_row = rows if (series_label or peer_label) else None
-    height = (rows + (1 if legend_row is not None else 0)) * lh + 0.6
+    # labels on the text block's line grid: first line, x of the anchor, alignment, lines of (text, class)
+    blocks = []
+    for i in range(n):
+        c, s = math.cos(angles[i]), math.sin(angles[i])
+        ax_x, ax_y = cx + (r + gap) * c, (r + gap) * s  # y from the centre
+        rows = [[(t, "")] for t in names[i]] + [[(scores[i][0], "rv"), (scores[i][1], "")]]
+        if s < -0.3:  # above: the block ends at the axis end
+            top = ax_y - len(rows) * lh
+        elif s > 0.3:  # below: it starts there
+            top = ax_y
+        else:  # beside: centred on it
+            top = ax_y - len(rows) * lh / 2
+        align = "c" if abs(c) < 0.3 else ("l" if c > 0 else "r")
+        w = max(text_width("".join(t for t, _ in row), label_size, lang) / MM for row in rows)
+        left = ax_x - (w if align == "r" else w / 2 if align == "c" else 0)
+        blocks.append({"first": round(top / lh), "x": ax_x, "align": align, "rows": rows, "span": (left, left + w),
+                       "s": s})
+
+    def clash(b: dict) -> bool:
+        lines = set(range(b["first"], b["first"] + len(b["rows"])))
+        return any(o is not b and lines & set(range(o["first"], o["first"] + len(o["rows"])))
+                   and b["span"][0] < o["span"][1] + 1.0 and o["span"][0] < b["span"][1] + 1.0 for o in blocks)
+
+    for b in blocks:  # the top and bottom labels move away from the chart rather than touch a side label
+        while b["align"] == "c" and clash(b):
+            b["first"] += -1 if b["s"] < 0 else 1
+    shift = -min(b["first"] for b in blocks)  # whole lines above the centre
+    cy = shift * lh  # the centre of the chart
+    for b in blocks:
+        b["first"] += shift
+    last = max(b["first"] + len(b["rows"]) for b in blocks)
+    legend_row = last + 1 if (series_label or peer_label) else None  # after an empty line
+    height = ((legend_row + 1) if legend_row is not None else last) * lh + 0.6
 
     def point(i: int, v: float) -> tuple[float, float]:
         return cx + r * v / 100 * math.cos(angles[i]), cy + r * v / 100 * math.sin(angles[i])
@@ -202,38 +230,22 @@ def radar_figure(axes: list[Mapping], series_label: str = "", peer_label: str = 
     vals = [a.get("value") for a in axes]
     pts = " ".join(f"{f(x)},{f(y)}" for x, y in (point(i, v or 0) for i, v in enumerate(vals)))
     svg.append(f'<polygon points="{pts}" fill="{SERIES}" fill-opacity="0.16" stroke="{SERIES}" stroke-width="0.5"/>')
-    marks = "".join(f"M{f(x - 0.7)},{f(y)}a0.7,0.7 0 1,0 1.4,0a0.7,0.7 0 1,0 -1.4,0"
-                    for x, y in (point(i, v or 0) for i, v in enumerate(vals)))
-    svg.append(f'<path d="{marks}" fill="{SERIES}"/>')
+    marks = "".join(f"M{f(x)},{f(y)}h0" for x, y in (point(i, v or 0) for i, v in enumerate(vals)))
+    svg.append(f'<path d="{marks}" stroke="{SERIES}" stroke-width="1.4" stroke-linecap="round"/>')  # dots
     sample = 5.0  # mm: a legend's line sample
+    placed: dict[int, list[tuple[float, str, list]]] = {}
+    for b in blocks:
+        for k, row in enumerate(b["rows"]):
+            placed.setdefault(b["first"] + k, []).append((b["x"], b["align"], row))
     if legend_row is not None:
         ly = (legend_row + 0.5) * lh
         peer_x = sample + 1.0 + text_width(series_label, label_size, lang) / MM + 4.0
         svg.append(f'<path d="M0.3,{f(ly)}H{f(sample)}" stroke="{SERIES}" stroke-width="0.6"/>')
         svg.append(f'<path d="M{f(peer_x)},{f(ly)}H{f(peer_x + sample - 0.3)}" stroke="{PEER}" stroke-width="0.5" '
                    f'stroke-dasharray="1.2,0.7"/>')
-    svg.append("</svg>")
-    # labels: (line index, x of the anchor in mm, alignment, text or (text, css class) pieces)
-    placed: dict[int, list[tuple[float, str, list]]] = {}
-    for i in range(n):
-        a = angles[i]
-        c, s = math.cos(a), math.sin(a)
-        ax_x, ax_y = cx + (r + gap) * c, cy + (r + gap) * s
-        block = len(names[i]) + 1
-        if s < -0.3:
-            top = ax_y - block * lh
-        elif s > 0.3:
-            top = ax_y
-        else:
-            top = ax_y - block * lh / 2
-        first = max(0, round(top / lh))
-        align = "c" if abs(c) < 0.3 else ("l" if c > 0 else "r")
-        for k, text in enumerate(names[i]):
-            placed.setdefault(first + k, []).append((ax_x, align, [(text, "")]))
-        placed.setdefault(first + len(names[i]), []).append((ax_x, align, [(scores[i][0], "rv"), (scores[i][1], "")]))
-    if legend_row is not None:
         placed.setdefault(legend_row, []).extend([(sample + 1.0, "l", [(series_label, "")]),
                                                   (peer_x + sample + 1.0, "l", [(peer_label, "")])])
+    svg.append("</svg>")
     lines = [place(placed.get(k, []), label_size, lang) for k in range(max(placed) + 1 if placed else 0)]
     text = Markup("\n").join(lines)
     return Markup(f'<div class="radar-box" style="height:{f(height)}mm">{"".join(svg)}'

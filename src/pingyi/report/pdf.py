@@ -12,7 +12,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+import zlib
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -27,6 +29,43 @@ def safe_filename(code: str) -> str:
     """A provider code as a file name (codes come from input data: no path separators survive)."""
     name = SAFE.sub("_", code).strip(".") or "provider"
     return name[:120]
+
+
+ZLIB_LEVEL = 6
+
+
+class _LevelZlib:
+    """zlib for pydyf with another default level. pydyf compresses every PDF stream at level 9; on a card
+    (mostly the embedded CJK font subset) level 6 gives the same size (within 1 %) in about two thirds of
+    the time, which is about 10 % of a card's CPU time."""
+
+    def __init__(self, level: int):
+        self.level = level
+
+    def compressobj(self, level: int = -1, *args, **kwargs):
+        return zlib.compressobj(self.level, *args, **kwargs)
+
+    def compress(self, data, level: int = -1):
+        return zlib.compress(data, self.level)
+
+    def __getattr__(self, name):
+        return getattr(zlib, name)
+
+
+@contextmanager
+def _zlib_level(level: int = ZLIB_LEVEL):
+    """pydyf's zlib at `level` while a PDF is written, and only then (pydyf imports zlib as a module; if a
+    pydyf version does not, nothing changes)."""
+    import pydyf
+
+    if getattr(pydyf, "zlib", None) is not zlib:
+        yield
+        return
+    pydyf.zlib = _LevelZlib(level)
+    try:
+        yield
+    finally:
+        pydyf.zlib = zlib
 
 
 @dataclass(frozen=True)
@@ -52,7 +91,8 @@ class PdfRenderer:
 
         doc = HTML(string=html, base_url=None).render(font_config=self.font_config, stylesheets=stylesheets)
         path.parent.mkdir(parents=True, exist_ok=True)
-        doc.write_pdf(str(path), font_config=self.font_config)
+        with _zlib_level():
+            doc.write_pdf(str(path), font_config=self.font_config)
         return len(doc.pages)
 
     def card_stylesheet(self, light_colours: dict):
@@ -85,6 +125,11 @@ def _render_one(ctx: dict, path: str) -> tuple[str, str, int]:
     return ctx["provider"]["code"], path, _worker.card(ctx, Path(path))
 
 
+def _render_committee(ctx: dict, path: str) -> tuple[str, str, int]:
+    assert _worker is not None
+    return "committee", path, _worker.committee(ctx, Path(path))
+
+
 def available_cpus() -> int:
     """CPUs this process may run on (a container's or taskset's limit, not the host's count)."""
     try:
@@ -101,36 +146,61 @@ def render_cards(contexts: Iterable[dict], out_dir: Path, *, templates: Path | s
                  progress: Callable[[RenderedFile], None] | None = None) -> list[RenderedFile]:
     """Render every card to out_dir/<code>.pdf. workers: processes (0 = one per available CPU, 1 = in this
     process)."""
+    return render_pdfs(contexts, out_dir, templates=templates, workers=workers, progress=progress)[0]
+
+
+def render_pdfs(contexts: Iterable[dict], out_dir: Path, *, committee: tuple[dict, Path] | None = None,
+                templates: Path | str | None = None, workers: int = 0,
+                progress: Callable[[RenderedFile], None] | None = None,
+                committee_done: Callable[[RenderedFile], None] | None = None,
+                ) -> tuple[list[RenderedFile], RenderedFile | None]:
+    """The cards (out_dir/<code>.pdf) and, given `committee` = (context, path), the committee report, in
+    the same worker processes: the committee report (a long document for a province) is the first job,
+    so it runs beside the cards instead of before them. Returns (cards in input order, committee)."""
     contexts = list(contexts)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     workers = workers or available_cpus()
-    workers = max(1, min(workers, len(contexts) or 1))
+    workers = max(1, min(workers, len(contexts) + (committee is not None) or 1))
     done: list[RenderedFile] = []
+    report: RenderedFile | None = None
     if workers == 1:
         renderer = PdfRenderer(templates)
+        if committee is not None:
+            report = RenderedFile("committee", Path(committee[1]), renderer.committee(committee[0], Path(committee[1])))
+            if committee_done:
+                committee_done(report)
         for ctx in contexts:
             path = card_path(out_dir, ctx)
             item = RenderedFile(ctx["provider"]["code"], path, renderer.card(ctx, path))
             done.append(item)
             if progress:
                 progress(item)
-        return done
+        return done, report
     tdir = None if templates is None else str(templates)
-    # spawn, not fork: the parent may hold threads (the progress bar) and an initialised Pango/fontconfig
-    # (the committee PDF), neither of which survives fork() reliably; each worker starts clean.
+    # spawn, not fork: the parent may hold threads (the progress bar) and an initialised Pango/fontconfig,
+    # neither of which survives fork() reliably; each worker starts clean.
     ctx_mp = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx_mp, initializer=_init_worker,
                              initargs=(tdir,)) as pool:
-        futures = [pool.submit(_render_one, ctx, str(card_path(out_dir, ctx))) for ctx in contexts]
+        futures = []
+        if committee is not None:
+            futures.append(pool.submit(_render_committee, committee[0], str(committee[1])))
+        futures += [pool.submit(_render_one, ctx, str(card_path(out_dir, ctx))) for ctx in contexts]
+        first = futures[0] if committee is not None else None
         for fut in as_completed(futures):
             code, path, pages = fut.result()
             item = RenderedFile(code, Path(path), pages)
+            if fut is first:
+                report = item
+                if committee_done:
+                    committee_done(item)
+                continue
             done.append(item)
             if progress:
                 progress(item)
     order = {ctx["provider"]["code"]: i for i, ctx in enumerate(contexts)}
-    return sorted(done, key=lambda r: order[r.code])
+    return sorted(done, key=lambda r: order[r.code]), report
 
 
 def render_committee_pdf(ctx: dict, path: Path, *, templates: Path | str | None = None) -> RenderedFile:

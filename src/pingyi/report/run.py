@@ -115,17 +115,19 @@ def render_reports(results_dir: Path, out_dir: Path, *, formats: Iterable[str] =
         run.timings["html"] = time.perf_counter() - t
 
     if "pdf" in formats:
-        from pingyi.report.pdf import render_cards, render_committee_pdf
+        from pingyi.report.pdf import render_pdfs
 
         t = time.perf_counter()
         if selected is None:
             tick("committee", 0, 1)
-            item = render_committee_pdf(committee, out / "committee.pdf", templates=templates)
-            run.files.append(item.path)
-            tick("committee", 1, 1)
         tick("pdf", 0, len(cards))
-        done = render_cards(cards, out / "cards", templates=templates, workers=workers,
-                            progress=lambda item: tick("pdf", 1, len(cards)))
+        # the committee report renders in the same worker processes as the cards, beside them
+        done, report = render_pdfs(cards, out / "cards", templates=templates, workers=workers,
+                                   committee=(committee, out / "committee.pdf") if selected is None else None,
+                                   progress=lambda item: tick("pdf", 1, len(cards)),
+                                   committee_done=lambda item: tick("committee", 1, 1))
+        if report is not None:
+            run.files.append(report.path)
         run.files.extend(d.path for d in done)
         run.pages = sum(d.pages for d in done)
         run.timings["pdf"] = time.perf_counter() - t

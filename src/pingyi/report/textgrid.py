@@ -257,6 +257,8 @@ BANDS = {"head": "#dfe7f1", "group": "#e9eff7", "odd": "#ffffff", "even": "#f4f6
 
 
 def _cell_html(cell) -> Markup:
+    if isinstance(cell, list):
+        return Markup("<br>").join(_cell_html(x) for x in cell)
     if isinstance(cell, Light):
         return Markup('<span class="d {}">●</span>{}').format(cell.key, cell.label)
     if isinstance(cell, tuple):
@@ -269,7 +271,8 @@ def grid(cols: Sequence[Col], rows: Sequence[Mapping], *, size: float, line: flo
          dot_r: float = 0.34, lang: str = "zh") -> Grid:
     """Lay out `rows` ({"kind": "row" | "group", "cls": optional class, "cells": [...]}) in `cols` for
     text of `size` pt on lines `line` pt apart, with `pad` mm of padding at both sides of a cell. A cell
-    is text (wrapped if its column wraps), a Light, or (text, css class) for coloured text. `colours`:
+    is text (wrapped if its column wraps), a Light, (text, css class) for coloured text, or a list of
+    those for explicit lines. `colours`:
     light key -> disc colour; `dot_r`: disc radius in em; `lang`: the document's language (zh or en), which
     changes a few glyph widths (see _LOCL)."""
     bands = {**BANDS, **(bands or {})}
@@ -292,6 +295,10 @@ def grid(cols: Sequence[Col], rows: Sequence[Mapping], *, size: float, line: flo
         for c, cell in zip(cols, cells):
             if isinstance(cell, Light):
                 split.append([(cell.label, None, colours.get(cell.key, "#9e9e9e"))])
+                continue
+            if isinstance(cell, list):  # explicit lines, each text or (text, css class)
+                split.append([(" ".join(str(x[0] if isinstance(x, tuple) else x).split()),
+                               (x[1] or None) if isinstance(x, tuple) else None, None) for x in cell] or [("", None, None)])
                 continue
             cls = None
             if isinstance(cell, tuple):
@@ -370,10 +377,10 @@ def grid(cols: Sequence[Col], rows: Sequence[Mapping], *, size: float, line: flo
     for colour, ds in bands_by_colour.items():
         shapes.append(Markup('<path fill="{}" d="{}"/>').format(colour, "".join(ds)))
     r = dot_r * em_mm
-    for colour, pts in dots.items():
-        d = "".join(f"M{x - r:.2f},{(k + 0.5) * line / MM:.2f}a{r:.2f},{r:.2f} 0 1,0 {2 * r:.2f},0"
-                    f"a{r:.2f},{r:.2f} 0 1,0 {-2 * r:.2f},0" for x, k in pts)
-        shapes.append(Markup('<path fill="{}" d="{}"/>').format(colour, d))
+    for colour, pts in dots.items():  # discs as round caps of zero-length strokes: cheaper to parse than arcs
+        d = "".join(f"M{x:.2f},{(k + 0.5) * line / MM:.2f}h0" for x, k in pts)
+        shapes.append(Markup('<path stroke="{}" stroke-width="{:.2f}" stroke-linecap="round" d="{}"/>').format(
+            colour, 2 * r, d))
     if shapes:
         g.svg = Markup('<svg xmlns="http://www.w3.org/2000/svg" class="bands" width="{w:.2f}mm" height="{h:.2f}mm" '
                        'viewBox="0 0 {w:.2f} {h:.2f}">{p}</svg>').format(w=w, h=h, p=Markup("").join(shapes))
