@@ -32,6 +32,7 @@ from pingyi.report.loader import load_results
 from pingyi.report.pdf import PdfRenderer
 from pingyi.report.run import WORKBOOK, render_reports
 from pingyi.report.textgrid import Col, Light, grid, padding, units, wrap
+from pingyi.report.card_layout import WIDTHS
 from pingyi.report.xlsx import write_workbook
 
 FIXTURE = Path(__file__).parent / "fixtures" / "report" / "results"
@@ -127,8 +128,8 @@ def test_workbook_sheets_formats_and_fills(rendered):
     assert wb.sheetnames[:4] == ["汇总", "指标明细", "预付金调整", "说明"]
     assert set(wb.sheetnames[4:]) == {"H33010600001", "H33010600002", "H42010200004", "H51010400003"}
     summary, ind, adj = wb["汇总"], wb["指标明细"], wb["预付金调整"]
-    assert summary.freeze_panes == "C2" and summary.auto_filter.ref == "A1:AA5"
-    assert ind.max_row == 1 + 4 * 35 and ind.auto_filter.ref == "A1:Q141"
+    assert summary.freeze_panes == "C2" and summary.auto_filter.ref == "A1:AB5"
+    assert ind.max_row == 1 + 4 * 35 and ind.auto_filter.ref == "A1:U141"
     assert ind.freeze_panes == "F2"
     header = [c.value for c in ind[1]]
     units, values = header.index("单位"), header.index("本年值")
@@ -318,14 +319,16 @@ def test_every_card_is_one_a4_page(rendered, results, tmp_path):
     renderer = PdfRenderer()
     for code, ctx in build_contexts(results, lang="en").cards.items():
         assert renderer.card(ctx, tmp_path / f"{code}.pdf") == 1, code
+        assert renderer.last_fit == 0, code  # fits without trimming its texts (card_layout.FIT_LEVELS)
     text = pdftext(tmp_path / "H33010600001.pdf")
     for name in ("Growth in cost per inpatient stay", "Direct-settlement rate for chronic and special-disease outpatient care"):
         assert name.replace(" ", "") in text, name
 
 
 def test_card_stays_one_page_with_long_texts(tmp_path, results):
-    """Long names, reasons, suggestions, rules, vetoes and many failed checks are cut to their room on the
-    PDF card (the HTML card keeps them whole): the card stays one page."""
+    """Long names, reasons, suggestions, rules, vetoes, case-mix notes and many failed checks are cut to
+    their room on the PDF card (the HTML card keeps them whole), and a card that would still run over is
+    laid out again with less of them: the card stays one page."""
     renderer = PdfRenderer()
     for lang in ("zh", "en"):
         ctx = copy.deepcopy(build_contexts(results, lang=lang).cards["H33010600002"])
@@ -340,7 +343,10 @@ def test_card_stays_one_page_with_long_texts(tmp_path, results):
         ctx["adjustment"]["rule_text"] *= 5
         ctx["adjustment"]["rule"] *= 8
         ctx["changes"]["note"] *= 3
+        for r in ctx["indicators"][:5]:  # a project that adjusts five indicators, each with a long sentence
+            r["casemix"], r["adjusted_value_display"], r["casemix_note"] = "adjusted", "1.0%", "病例组合说明" * 40
         assert renderer.card(ctx, tmp_path / f"long-{lang}.pdf") == 1, lang
+        assert renderer.last_fit > 0, lang  # it needed the tighter levels
 
 
 @needs_poppler
@@ -351,12 +357,21 @@ def test_card_text_grid_columns_line_up(rendered):
                           check=True, capture_output=True, text=True).stdout
     words = [(float(a), float(b), float(c), w) for a, b, c, w in
              re.findall(r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)<', bbox)]
-    weights = [x1 for x0, y, x1, w in words if re.fullmatch(r"\d+\.\d\d%", w) and 330 < x1 < 365]  # weight column
+    pt = 72 / 25.4
+    w = WIDTHS["zh"]["ind"]
+    weight_end, light_start = (8 + sum(w[:7])) * pt, (8 + sum(w[:4])) * pt  # page margin 8 mm
+    weights = [x1 for x0, y, x1, w in words if re.fullmatch(r"\d+\.\d\d%", w) and abs(x1 - weight_end) < 8]
     assert len(weights) >= 40
     assert max(weights) - min(weights) < 1.0, sorted(weights)
-    lights = [x0 for x0, y, x1, w in words if w in ("绿", "黄", "红", "灰") and 200 < x0 < 330]
+    lights = [x0 for x0, y, x1, w in words if w in ("绿", "黄", "红", "灰") and 0 < x0 - light_start < 25]
     assert len(lights) >= 40
     assert max(lights) - min(lights) < 1.0, sorted(lights)
+    bbox = subprocess.run(["pdftotext", "-bbox", str(rendered[0] / "cards" / "H33010600001.pdf"), "-"],
+                          check=True, capture_output=True, text=True).stdout  # a provider with a peer
+    percentiles = [float(x1) for x1, w in re.findall(r'xMax="([\d.]+)" yMax="[\d.]+">(P\d+)<', bbox)
+                   if 0 < float(x1) - weight_end < 40]  # not the key figures' total
+    assert len(percentiles) >= 30
+    assert max(percentiles) - min(percentiles) < 1.0, sorted(percentiles)
 
 
 def test_textgrid_pads_escapes_and_keeps_rows_aligned():
@@ -428,3 +443,41 @@ def test_report_refuses_results_json_and_scores_csv_that_disagree(tmp_path):
 def test_cli_report_missing_results(tmp_path):
     with pytest.raises(PingyiError, match="no results.json"):
         render_reports(tmp_path, tmp_path / "out")
+
+
+# --------------------------------------------------------------------------- fair comparisons (issue 6)
+
+
+@needs_poppler
+def test_card_shows_peer_percentiles_and_both_case_mix_values(rendered, results):
+    """The peer view (percentile per indicator and for the total, among the same region and level) and the
+    case-mix sentence (raw and adjusted values, which one counted) on the PDF card, the HTML card and the
+    workbook. The fixture's H33010600001 has one peer (H33010600002, east 三级) and scores above it on D1.01;
+    its expected cost per stay rose 24 %, so raw growth (30.1 %, red) and adjusted (4.9 %, green) differ."""
+    out, _ = rendered
+    p = next(p for p in results["providers"] if p["fixmedins_code"] == "H33010600001")
+    d101 = next(i for i in p["indicators"] if i["code"] == "D1.01")
+    assert (p["peer_n"], p["peer_percentile"], d101["peer_percentile"]) == (2, 100.0, 100.0)
+    text = pdftext(out / "cards" / "H33010600001.pdf")
+    assert "分位P100" in text  # the total, in the key figures
+    assert "4.9%*5.0%绿100.06.54%P100" in text  # D1.01's row: the scored value is marked as adjusted
+    assert "*D1.01：原始值30.1%为红灯，但其收治患者病情更重" in text and "病例组合调整后为4.9%，绿灯；计分采用调整值" in text
+    assert "分位：在同地区同级别机构中优于其他机构的比例" in text
+    # a provider without a peer of its region and level shows a dash, not a percentile
+    alone = pdftext(out / "cards" / "H42010200004.pdf")
+    assert "分位P" not in alone
+    html = (out / "html" / "cards" / "H33010600001.html").read_text(encoding="utf-8")
+    assert "*D1.01：原始值 30.1% 为红灯" in html and ">P100<" in html
+    wb = openpyxl.load_workbook(out / WORKBOOK)
+    summary, ind = wb["汇总"], wb["指标明细"]
+    head = [c.value for c in summary[1]]
+    rows = {r[0]: r for r in summary.iter_rows(min_row=2, values_only=True)}
+    assert rows["H33010600001"][head.index("同级分位")] == 100 and rows["H33010600002"][head.index("同级分位")] == 0
+    assert rows["H42010200004"][head.index("同级分位")] is None
+    head = [c.value for c in ind[1]]
+    row = next(r for r in ind.iter_rows(min_row=2, values_only=True) if r[0] == "H33010600001" and r[3] == "D1.01")
+    assert row[head.index("本年值")] == row[head.index("病例组合调整值")] == d101["adjusted_value"] == d101["value"]
+    assert row[head.index("原始值")] == d101["raw_value"] == pytest.approx(1.04945 * 1.24 - 1)
+    assert row[head.index("计分采用")] == "病例组合调整值" and row[head.index("同级分位")] == 100
+    other = next(r for r in ind.iter_rows(min_row=2, values_only=True) if r[0] == "H33010600001" and r[3] == "D1.02")
+    assert other[head.index("计分采用")] is None and other[head.index("原始值")] is None

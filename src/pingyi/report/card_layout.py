@@ -19,11 +19,12 @@ PAGE = 194.0  # mm between the side margins
 LEFT, RIGHT = 118.0, 72.0
 TYPE = {"zh": (7.5, 9.4), "en": (6.7, 8.6)}  # pt: the grids' font size and line pitch (English names are longer)
 QUALITY_ROWS = 4  # data-quality checks listed on the PDF card (all of them are in the workbook)
+CASEMIX_ROWS = 2  # case-mix sentences under the PDF card's grid (all of them are in the HTML card)
 
 WIDTHS = {  # per language: the indicator, changes, quality and adjustment grids (mm; each adds up to its column)
-    "zh": {"ind": (9.5, 47.5, 14.0, 14.0, 10.5, 10.5, 12.0), "chg": (27.0, 12.5, 12.5, 20.0),
+    "zh": {"ind": (9.5, 38.5, 14.0, 14.0, 10.5, 10.5, 12.0, 9.0), "chg": (27.0, 12.5, 12.5, 20.0),
            "q": (19.5, 17.5, 8.0, 14.5, 12.5), "adj": (18.5, 53.5), "side": 15.0},
-    "en": {"ind": (8.0, 57.0, 13.0, 13.0, 10.5, 7.5, 9.0), "chg": (29.0, 13.0, 13.0, 17.0),
+    "en": {"ind": (8.0, 54.2, 11.6, 11.6, 10.0, 7.2, 8.6, 6.8), "chg": (29.0, 13.0, 13.0, 17.0),
            "q": (20.0, 15.5, 10.5, 12.5, 13.5), "adj": (23.0, 49.0), "side": 19.0},
 }
 
@@ -42,16 +43,32 @@ def indicator_grid(ctx: Mapping) -> Grid:
     cols = [Col(L["code"] if ctx["lang"] == "en" else "编号", w[0]), Col(L["indicator"], w[1], wrap=True, max_lines=3),
             Col(L["value"], w[2], "r"), Col(L["baseline"], w[3], "r"),
             Col(L["light"], w[4], indent=2.4 if ctx["lang"] == "zh" else 0.0),
-            Col(L["score"], w[5], "r"), Col(L["weight"], w[6], "r")]
+            Col(L["score"], w[5], "r"), Col(L["weight"], w[6], "r"), Col(L["percentile"], w[7], "r")]
     rows = []
     for d in ctx["dimensions"]:
         rows.append({"kind": "group", "cells": [d["code"], d["name"], "", "", _light(d["light"]), d["score_display"],
-                                                d["weight_display"]]})
+                                                d["weight_display"], ""]})
         for r in d["indicators"]:
+            value = r["value_display"] + (CASEMIX_MARK if casemix_counted(r) else "")
             rows.append({"kind": "row", "cls": f"status-{r['status']}",
-                         "cells": [r["code"], r["name"], r["value_display"], r["baseline_display"], _light(r["light"]),
-                                   r["score_display"], r["weight_display"]]})
+                         "cells": [r["code"], r["name"], value, r["baseline_display"], _light(r["light"]),
+                                   r["score_display"], r["weight_display"], r["peer_percentile_short"]]})
     return _grid(ctx, cols, rows)
+
+
+CASEMIX_MARK = "*"  # after a value that is case-mix adjusted (the grid's note says so)
+
+
+def casemix_counted(row: Mapping) -> bool:
+    """The scored value is the case-mix-adjusted one."""
+    return row.get("casemix") == "adjusted" and row.get("adjusted_value_display", "—") != "—"
+
+
+def casemix_lines(ctx: Mapping) -> list[str]:
+    """Under the indicator grid: for each indicator with a case-mix variant, both values and which counted."""
+    sep = "：" if ctx["lang"] == "zh" else ": "  # the code only: the name is in the grid just above
+    return [f"{CASEMIX_MARK if casemix_counted(r) else ''}{r['code']}{sep}{r['casemix_note']}"
+            for r in ctx["indicators"] if r.get("casemix_note")]
 
 
 def changes_grid(ctx: Mapping) -> Grid:
@@ -115,7 +132,9 @@ def kpi_cells(ctx: Mapping) -> list[dict]:
         {"label": L["grade"], "value": ctx["grade"], "cls": f"grade-{ctx['light']['key']}", "light": ctx["light"],
          "note": veto, "note_cls": "risk" if veto else ""},
         {"label": L["rank_all"], "value": ctx["rank_display"], "note": ""},
-        {"label": L["rank_peers"], "value": ctx["peer_rank_display"], "note": f"{p['region_label']}·{p['level_label']}"},
+        {"label": L["rank_peers"], "value": ctx["peer_rank_display"],
+         "note": f"{p['region_label']}·{p['level_label']}" + (f" · {L['percentile']} {ctx['peer_percentile_short']}"
+                                                                if ctx["peer_percentile_short"] != "—" else "")},
         {"label": L["adjustment"], "value": a["rate_display"], "cls": f"money-{a['direction']}",
          "note": a["amount_display"]},
     ]
@@ -160,10 +179,24 @@ def kpi_strip(ctx: Mapping, cells: list[dict], width: float = PAGE) -> Markup:
     return Markup("".join(out))
 
 
-def card_parts(ctx: Mapping, medium: str = "pdf") -> dict:
-    """Everything card.html needs beyond the context itself. The HTML card lists up to 50 quality checks."""
+# How much of the long texts the PDF card keeps, from roomy to tight. A card is laid out at level 0; the
+# rare card that would run onto a second page (long reasons, several case-mix notes, a long English grid)
+# is laid out again at the next level (pdf.PdfRenderer.card). Lines: fix-first reason ("why") and check
+# hint, case-mix sentences shown, data-quality checks and other notes shown.
+FIT_LEVELS = (
+    {"why": 2, "hint": 2, "casemix": CASEMIX_ROWS, "quality": QUALITY_ROWS, "other": 2},
+    {"why": 2, "hint": 1, "casemix": CASEMIX_ROWS, "quality": QUALITY_ROWS, "other": 2},
+    {"why": 2, "hint": 0, "casemix": 1, "quality": QUALITY_ROWS, "other": 1},
+    {"why": 1, "hint": 0, "casemix": 1, "quality": 2, "other": 0},
+)
+
+
+def card_parts(ctx: Mapping, medium: str = "pdf", fit: int = 0) -> dict:
+    """Everything card.html needs beyond the context itself. The HTML card lists up to 50 quality checks.
+    `fit`: the PDF card's level in FIT_LEVELS."""
     radar = ctx["radar"]
-    shown = QUALITY_ROWS if medium == "pdf" else 50
+    room = FIT_LEVELS[fit]
+    shown = room["quality"] if medium == "pdf" else 50
     kpis = kpi_cells(ctx)
     # a long provider name gets a smaller type (down to 11 pt) before it wraps
     name_w = text_width(ctx["provider"]["name"], 15, ctx["lang"]) / MM
@@ -172,7 +205,8 @@ def card_parts(ctx: Mapping, medium: str = "pdf") -> dict:
         "name_size": name_size,
         "kpis": kpis, "kpi_strip": kpi_strip(ctx, kpis) if medium == "pdf" else "",
         "ind": indicator_grid(ctx), "chg": changes_grid(ctx), "qual": quality_grid(ctx, shown),
-        "adj": adjustment_grid(ctx), "quality_shown": shown,
+        "adj": adjustment_grid(ctx), "quality_shown": shown, "casemix_lines": casemix_lines(ctx), "casemix_shown": room["casemix"], "room": room,
+        "casemix_marked": any(casemix_counted(r) for r in ctx["indicators"]),
         # the PDF: shapes in SVG, labels as text over it (cheap in weasyprint); the screen: SVG with its text
         "radar_figure": radar_figure(radar["axes"], radar["series_label"], radar["peer_label"], width=RIGHT,
                                      side_max=WIDTHS[ctx["lang"]]["side"], lang=ctx["lang"]) if medium == "pdf" else

@@ -369,8 +369,10 @@ def indicator_row(prep: Prepared, p: Mapping, row: Mapping, peers: GroupStats) -
         # where the provider stands among its peers (same region and level), 100 = best [issue 6]
         "peer_percentile": row.get("peer_percentile"), "peer_n": row.get("peer_n"),
         "peer_percentile_display": _percentile(row.get("peer_percentile"), row.get("peer_n")),
+        "peer_percentile_short": _percentile(row.get("peer_percentile"), row.get("peer_n"), short=True),
         # case mix: both values shown, and which one counted
         "casemix": row.get("casemix") or "raw",
+        "raw_value": row.get("raw_value"), "adjusted_value": row.get("adjusted_value"),
         "raw_value_display": fmt_value(row.get("raw_value"), unit, lang),
         "adjusted_value_display": fmt_value(row.get("adjusted_value"), unit, lang),
         "casemix_note": ((row.get("casemix_note") or {}).get("text_zh" if lang == "zh" else "text") or ""),
@@ -380,11 +382,11 @@ def indicator_row(prep: Prepared, p: Mapping, row: Mapping, peers: GroupStats) -
     return out
 
 
-def _percentile(value: float | None, n: int | None) -> str:
-    """'P75 (12)': beats 75 % of its n peers; '—' without peers."""
+def _percentile(value: float | None, n: int | None, short: bool = False) -> str:
+    """'P75 (12)' (short: 'P75'): does better than 75 % of the other peers among n; '—' without peers."""
     if value is None or not n:
         return "—"
-    return f"P{value:.0f} ({n})"
+    return f"P{value:.0f}" if short else f"P{value:.0f} ({n})"
 
 
 def _quality_notes(prep: Prepared, q: Mapping | None) -> dict:
@@ -533,6 +535,7 @@ def provider_context(prep: Prepared, code: str) -> dict:
         "peer_total_mean": peers.total_mean, "peer_total_mean_display": fmt_total(peers.total_mean),
         "peer_percentile": p.get("peer_percentile"),
         "peer_percentile_display": _percentile(p.get("peer_percentile"), p.get("peer_n")),
+        "peer_percentile_short": _percentile(p.get("peer_percentile"), p.get("peer_n"), short=True),
         "veto": list(p.get("veto") or []),
         "dimensions": dimensions, "indicators": rows, "lights": lights,
         "fix_first": fix_first, "changes": changes, "radar": radar,

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
+from pingyi.report.card_layout import FIT_LEVELS
 from pingyi.report.labels import LIGHT_COLOURS
 from pingyi.report.templates import card_css, make_env, render_card, render_committee
 
@@ -85,14 +86,18 @@ class PdfRenderer:
         self.env = make_env(templates)
         self.font_config = FontConfiguration()
         self._card_css: dict[tuple, object] = {}
+        self.last_fit = 0
 
-    def write(self, html: str, path: Path, stylesheets: list | None = None) -> int:
+    def layout(self, html: str, stylesheets: list | None = None):
         from weasyprint import HTML
 
-        doc = HTML(string=html, base_url=None).render(font_config=self.font_config, stylesheets=stylesheets)
+        return HTML(string=html, base_url=None).render(font_config=self.font_config, stylesheets=stylesheets)
+
+    def write(self, html: str, path: Path, stylesheets: list | None = None, doc=None) -> int:
+        doc = doc if doc is not None else self.layout(html, stylesheets)
         path.parent.mkdir(parents=True, exist_ok=True)
         with _zlib_level():
-            doc.write_pdf(str(path), font_config=self.font_config)
+            doc.write_pdf(str(path))  # fonts were configured at render(); write_pdf takes no font_config
         return len(doc.pages)
 
     def card_stylesheet(self, light_colours: dict):
@@ -105,8 +110,15 @@ class PdfRenderer:
         return css
 
     def card(self, ctx: dict, path: Path) -> int:
+        """One page: a card that would run onto a second page is laid out again with less of its long
+        texts (card_layout.FIT_LEVELS); only the tightest level may still take two pages."""
         css = self.card_stylesheet(ctx.get("light_colours") or LIGHT_COLOURS)
-        return self.write(render_card(self.env, ctx, "pdf", external_css=True), path, [css])
+        for fit in range(len(FIT_LEVELS)):
+            doc = self.layout(render_card(self.env, ctx, "pdf", external_css=True, fit=fit), [css])
+            if len(doc.pages) == 1:
+                break
+        self.last_fit = fit  # for tests: how far the last card was trimmed
+        return self.write("", path, doc=doc)
 
     def committee(self, ctx: dict, path: Path) -> int:
         return self.write(render_committee(self.env, ctx, "pdf"), path)

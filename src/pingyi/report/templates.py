@@ -55,10 +55,10 @@ def make_env(templates: Path | str | None = None) -> jinja2.Environment:
 
 
 def render_card(env: jinja2.Environment, ctx: dict, medium: str, index_href: str | None = None,
-                external_css: bool = False) -> str:
+                external_css: bool = False, fit: int = 0) -> str:
     """The card's HTML. `external_css`: leave out the <style> element (the PDF renderer passes the same
-    stylesheet, parsed once per process, to weasyprint; see card_css())."""
-    return env.get_template("card.html").render(ctx, medium=medium, parts=card_parts(ctx, medium),
+    stylesheet, parsed once per process, to weasyprint; see card_css()). `fit`: card_layout.FIT_LEVELS."""
+    return env.get_template("card.html").render(ctx, medium=medium, parts=card_parts(ctx, medium, fit),
                                                 index_href=index_href, external_css=external_css)
 
 

@@ -31,6 +31,7 @@ UNIT_FORMATS = {"percent": "0.0%", "yuan": "#,##0.00", "days": "0.0", "minutes":
 SCORE_FMT = "0.00"
 TOTAL_FMT = "0.0000"
 WEIGHT_FMT = "0.00%"
+PERCENTILE_FMT = "0"  # 0-100: the share of same region-and-level peers a provider does better than
 RATE_FMT = "0.00%"
 YUAN_FMT = "#,##0.00"
 PER_PROVIDER_SHEETS_MAX = 200  # one sheet per provider up to this many providers ("auto")
@@ -243,7 +244,7 @@ def build_workbook(cards: Iterable[dict], committee: dict, *, per_provider: bool
     # ---- summary: one row per provider, in results order (the order of scores.csv)
     summary = book.sheet(_sheet_title("汇总" if zh else "Summary", used),
                           [L["code"], L["name"], L["province"], L["region"], L["level"], L["type"], L["total"],
-                           L["grade"], L["rank"], L["rank_peers"], *[f"{c} {n}" for c, n in dims],
+                           L["grade"], L["rank"], L["rank_peers"], L["peer_percentile"], *[f"{c} {n}" for c, n in dims],
                            *(f"{L['light']}:{lb.LIGHTS[committee['lang']][k]}" for k in ("red", "yellow", "green", "grey")),
                            L["prepayment"], L["rate"], L["amount"], L["new_prepayment"], L["designation"]],
                           widths_max=40, freeze="C2")
@@ -254,7 +255,7 @@ def build_workbook(cards: Iterable[dict], committee: dict, *, per_provider: bool
             summary.text(p["code"]), summary.text(p["name"]), summary.text(p["province_name"]),
             summary.text(p["region_label"]), summary.text(p["level_label"]), summary.text(p["type"]),
             summary.num(c["total"], TOTAL_FMT, fill, bold=True), summary.text(c["grade"], fill), c["rank"],
-            c["peer_rank"],
+            c["peer_rank"], summary.num(c["peer_percentile"], PERCENTILE_FMT),
             *[summary.num(d["score"], SCORE_FMT, _fill(d["light"])) for d in c["dimensions"]],
             *(c["lights"][k] for k in ("red", "yellow", "green", "grey")),
             summary.num(a["prepayment"], YUAN_FMT), summary.num(a["rate"], RATE_FMT),
@@ -267,7 +268,9 @@ def build_workbook(cards: Iterable[dict], committee: dict, *, per_provider: bool
     ind = book.sheet(_sheet_title("指标明细" if zh else "Indicators", used),
                       [L["code"], L["name"], L["dimension"], L["indicator"] + " ID", L["indicator"], L["unit"],
                        L["value"], L["baseline"], L["benchmark"], L["prior"], L["change"], L["light"], L["score"],
-                       L["weight"], L["contribution"], L["status"], L["reason"]], widths_max=36, freeze="F2")
+                       L["weight"], L["contribution"], L["peer_percentile"], L["raw_value"], L["adjusted_value"],
+                       L["counted"], L["status"], L["reason"]], widths_max=36, freeze="F2")
+    counted = {"raw": L["raw_value"], "adjusted": L["adjusted_value"]}  # which value was scored
     for c in cards:
         p = c["provider"]
         for d in c["dimensions"]:
@@ -280,7 +283,10 @@ def build_workbook(cards: Iterable[dict], committee: dict, *, per_provider: bool
                     ind.num(r["value"], fmt), ind.num(r["baseline"], fmt), ind.num(r["benchmark"], fmt),
                     ind.num(r["prior"], fmt), ind.num(r["delta"], fmt), ind.text(r["light"]["label"], fill),
                     ind.num(r["score"], SCORE_FMT, fill), ind.num(r["weight"], WEIGHT_FMT),
-                    ind.num(r["contribution"], SCORE_FMT), ind.text(r["status_label"]), ind.text(r["reason"]),
+                    ind.num(r["contribution"], SCORE_FMT), ind.num(r["peer_percentile"], PERCENTILE_FMT),
+                    ind.num(r["raw_value"], fmt), ind.num(r["adjusted_value"], fmt),
+                    ind.text(counted.get(r["casemix"], "")) if r["adjusted_value"] is not None else None,
+                    ind.text(r["status_label"]), ind.text(r["reason"]),
                 ])
     ind.close()
 
@@ -321,20 +327,22 @@ def build_workbook(cards: Iterable[dict], committee: dict, *, per_provider: bool
             p = c["provider"]
             sh = book.sheet(_sheet_title(p["code"], used),
                              [L["indicator"] + " ID", L["indicator"], L["value"], L["baseline"], L["prior"],
-                              L["change"], L["light"], L["score"], L["weight"], L["peer_mean"], L["reason"]],
+                              L["change"], L["light"], L["score"], L["weight"], L["peer_mean"], L["peer_percentile"],
+                              L["reason"]],
                              widths_max=40, autofilter=False)
             for d in c["dimensions"]:
                 sh.add([sh.text(d["code"], lb.LIGHT_FILLS["none"], bold=True),
                         sh.text(d["name"], lb.LIGHT_FILLS["none"], bold=True), None, None, None, None,
                         sh.text(d["light"]["label"], _fill(d["light"])), sh.num(d["score"], SCORE_FMT, _fill(d["light"])),
-                        sh.num(d["weight"], WEIGHT_FMT), sh.num(d["peer_mean"], SCORE_FMT), None])
+                        sh.num(d["weight"], WEIGHT_FMT), sh.num(d["peer_mean"], SCORE_FMT), None, None])
                 for r in d["indicators"]:
                     fmt = UNIT_FORMATS.get(r["unit"])
                     fill = _fill(r["light"])
                     sh.add([sh.text(r["code"]), sh.text(r["name"]), sh.num(r["value"], fmt), sh.num(r["baseline"], fmt),
                             sh.num(r["prior"], fmt), sh.num(r["delta"], fmt), sh.text(r["light"]["label"], fill),
                             sh.num(r["score"], SCORE_FMT, fill), sh.num(r["weight"], WEIGHT_FMT),
-                            sh.num(r["peer_mean"], fmt), sh.text(r["reason"])])
+                            sh.num(r["peer_mean"], fmt), sh.num(r["peer_percentile"], PERCENTILE_FMT),
+                            sh.text(r["reason"])])
             sh.add([])
             sh.add([sh.text(L["name"], bold=True), sh.text(p["name"])])
             sh.add([sh.text(L["total"], bold=True), sh.num(c["total"], TOTAL_FMT, _fill(c["light"]), bold=True)])
