@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from pingyi.funnel import FunnelFit, FunnelPoint, fit_funnel, overdispersion, winsorise
+from pingyi.funnel import FunnelFit, FunnelPoint, band, fit_funnel, overdispersion, winsorise
 from pingyi.report.funnel_svg import funnel_svg
 from pingyi.scoring import Light, score_indicator
 from pingyi.spec.models import IndicatorSpec
@@ -168,3 +168,92 @@ def test_limits_narrow_with_volume_and_bracket_the_target(p0, n1, extra, tau2):
         assert small[key][0] <= large[key][0] + 1e-12 <= p0 + 1e-12
         assert small[key][1] + 1e-12 >= large[key][1] >= p0 - 1e-12
     assert small["99.8"][1] >= small["95"][1] and small["99.8"][0] <= small["95"][0]
+
+
+# --------------------------------------------------------------------------- funnel_score: beyond_95
+
+
+def test_beyond_95_by_hand():
+    """Proportion: target 10 %, n 100, no overdispersion: t = asin(sqrt(0.1)) = 0.3217506, s = 0.05, the 95 %
+    half-width 1.96 x 0.05 = 0.098. 25 %: y = asin(0.5) = pi/6 = 0.5235988, 0.2018482 beyond the target,
+    0.1038482 beyond the limit -> sin(0.3217506 + 0.1038482)^2 = sin(0.4255988)^2 = 0.170459."""
+    fit = FunnelFit("X", "proportion", "none", "none", None, None, 0, 0.1, "")
+    assert fit.beyond_95(0.25, 100, 0.10, "down") == pytest.approx(math.sin(0.4255988) ** 2, abs=1e-7)
+    assert fit.beyond_95(0.25, 100, 0.10, "down") == pytest.approx(0.170459, abs=1e-6)
+    assert fit.beyond_95(0.15, 100, 0.10, "down") == 0.10  # inside the 95 % limit (16.6 %): chance explains it
+    assert fit.beyond_95(0.05, 100, 0.10, "down") == 0.05  # the good side is left alone
+    # direction up: the bad side is below. 0 % of 100 against 10 %: y = 0, 0.3217506 - 0.098 below the limit
+    assert fit.beyond_95(0.0, 100, 0.10, "up") == pytest.approx(math.sin(0.098) ** 2, abs=1e-9)
+    assert fit.beyond_95(0.30, 100, 0.10, "up") == 0.30
+    # rate per 10,000 (Poisson): target 50, n 10,000 -> E 50, s = 0.0707107, 1.96 s = 0.1385929.
+    # 80: y = sqrt(80/50) = 1.2649111, 0.2649111 above 1, 0.1263182 beyond -> 50 x 1.1263182^2 = 63.4296
+    rate = FunnelFit("Y", "rate", "none", "none", None, None, 0, 0.1, "")
+    assert rate.beyond_95(80.0, 10_000, 50.0, "down") == pytest.approx(63.4296, abs=1e-3)
+    # with tau^2 the allowance is 1.96 sqrt(s^2 + tau^2): more is explained by chance
+    tau = FunnelFit("X", "proportion", "tau2", "tau2", 3.0, 0.004, 20, 0.1, "")
+    y = math.asin(0.5) - 1.96 * math.sqrt(0.05 ** 2 + 0.004)
+    assert tau.beyond_95(0.25, 100, 0.10, "down") == pytest.approx(math.sin(y) ** 2)
+
+
+def test_beyond_95_scores_what_chance_cannot_explain():
+    """The 12-stay and the 5,004-stay providers of the light test: with `funnel_score: beyond_95` the small
+    one (inside the limits) scores as meeting its baseline; the large one is scored on nearly all of its
+    deviation, as before; the reasons say which value was scored."""
+    observed, beyond = rate_indicator(), rate_indicator(funnel_score="beyond_95")
+    peers = [FunnelPoint(f"P{i}", n, k / n, 0.02) for i, (k, n) in enumerate(
+        [(8, 400), (11, 500), (5, 300), (13, 600), (7, 350), (9, 450), (4, 250), (12, 520)])]
+    small, large = FunnelPoint("SMALL", 12, 1 / 12, 0.02), FunnelPoint("LARGE", 5004, 417 / 5004, 0.02)
+    fit = fit_funnel("D2.03", "percent", [*peers, small, large], "tau2", 0.1)
+    assert band(fit, "down", small.value, 12, 0.02)[1] == "inside"
+    s_obs = score_indicator(observed, small.value, 0.02, volume=12, funnel=fit)
+    s_new = score_indicator(beyond, small.value, 0.02, volume=12, funnel=fit)
+    assert s_obs.score == 0.0  # 317 % worse than the baseline, zero_at 100 % worse
+    assert s_new.score == 100.0 and s_new.scored_value == 0.02 and s_new.light is s_obs.light is Light.YELLOW
+    assert "deviation beyond the 95 % limit" in s_new.reason and "95%控制限" in s_new.reason_zh
+    l_obs = score_indicator(observed, large.value, 0.02, volume=5004, funnel=fit)
+    l_new = score_indicator(beyond, large.value, 0.02, volume=5004, funnel=fit)
+    assert l_new.light is Light.RED and l_new.score == l_obs.score == 0.0  # 8.3 % is 317 % worse; zero_at 100 %
+    allowed = fit.beyond_95(large.value, 5004, 0.02, "down")
+    assert 0.02 < allowed < large.value and l_new.scored_value == pytest.approx(allowed)
+    # a large provider only a little worse keeps most of its deduction; a small one loses none of its score
+    mid_obs = score_indicator(observed, 0.03, 0.02, volume=5004, funnel=fit)
+    mid_new = score_indicator(beyond, 0.03, 0.02, volume=5004, funnel=fit)
+    assert mid_obs.score < mid_new.score < 100.0
+    assert observed.lights.funnel_score == "observed"  # the default
+
+
+@settings(max_examples=80, deadline=None)
+@given(p0=st.floats(0.005, 0.5), n=st.integers(5, 20_000), v1=st.floats(0.0, 1.0), v2=st.floats(0.0, 1.0),
+       tau2=st.sampled_from([0.0, 0.0005, 0.01]), up=st.booleans())
+def test_beyond_95_lies_between_target_and_value_and_keeps_order(p0, n, v1, v2, tau2, up):
+    fit = FunnelFit("X", "proportion", "tau2", "tau2" if tau2 else "none", 1.5, tau2, 10, 0.1, "")
+    direction = "up" if up else "down"
+    lo, hi = sorted((v1, v2))
+    a, b = fit.beyond_95(lo, n, p0, direction), fit.beyond_95(hi, n, p0, direction)
+    assert a <= b + 1e-12  # monotone: a worse value never scores on a better one
+    for v, w in ((lo, a), (hi, b)):
+        worse = v < p0 if up else v > p0
+        if worse:
+            assert min(v, p0) - 1e-12 <= w <= max(v, p0) + 1e-12  # moved towards the target, never past it
+        else:
+            assert w == v
+
+
+def test_beyond_95_needs_funnel_lights(tmp_path):
+    import shutil
+
+    from pingyi.spec.project import default_project_dir, load_project
+
+    proj, src = tmp_path / "p", default_project_dir()
+    for name in ("indicators", "baselines", "measures"):
+        shutil.copytree(src / name, proj / name)
+    for name in ("policy.yaml", "data.yaml"):
+        shutil.copy(src / name, proj / name)
+    path = proj / "indicators" / "D1_fund_efficiency.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("lights: {mode: absolute, yellow: 0.05, red: 0.15}",
+                        "lights: {mode: absolute, yellow: 0.05, red: 0.15, funnel_score: beyond_95}", 1)
+    path.write_text(text, encoding="utf-8")
+    result = load_project(proj)
+    assert [i.code for i in result.issues.errors] == ["PY212"]
+    assert "funnel_score beyond_95" in result.issues.errors[0].found

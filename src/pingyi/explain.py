@@ -69,6 +69,9 @@ def scoring_text(ind: IndicatorSpec) -> str:
         bounds += (f"; funnel lights: red only when beyond the 99.8 % control limit at the provider's volume AND "
                    f"worse than the red bound; yellow beyond the 95 % limit or materially worse inside it; "
                    f"{od} overdispersion correction after {lights.trim:.0%} winsorisation of z-scores")
+        if lights.funnel_score == "beyond_95":
+            bounds += ("; scored on the deviation beyond the 95 % limit only (inside it: as meeting the "
+                       "baseline)")
     return f"{text}; lights: {bounds}"
 
 

@@ -25,6 +25,11 @@ above the minimum, a baseline), each against its own baseline, so one estimate s
 groups. With fewer than MIN_UNITS providers they are not estimated and no correction is applied
 (said so in the results).
 
+Scores (`lights.funnel_score: beyond_95`): the score is computed on the value less the part of its
+bad-side deviation inside the 95 % limit (FunnelFit.beyond_95), so what chance can explain costs no
+points: a small provider inside the limits scores as if it met its baseline, a large one is scored on
+nearly all of its deviation. `observed` (the default) scores the value itself.
+
 Lights (pingyi.scoring): red needs both *significantly worse* (beyond the 99.8 % limit on the bad
 side) and *materially worse* (worse than the baseline by more than the indicator's red bound).
 Yellow: beyond the 95 % limit on the bad side but not red, or materially worse but inside the
@@ -102,6 +107,22 @@ class FunnelFit:
             return None
         y, ty, s = t
         return (y - ty) / self.sigma(s)
+
+    def beyond_95(self, value: float, n: float, target: float, direction: str) -> float | None:
+        """`value` less the part of its bad-side deviation from `target` that lies inside the 95 % control
+        limit at volume n, in the indicator's unit: the target itself when the value is inside the limit,
+        the value unchanged when it is on the good side. On the transformed scale y: target_y + (|y -
+        target_y| - 1.96 sigma) towards the bad side. None where the funnel is undefined."""
+        t = transform(self.method, value, n, target)
+        if t is None:
+            return None
+        y, ty, s = t
+        sign = 1.0 if direction == "down" else -1.0  # the bad side on the transformed scale
+        bad = sign * (y - ty)
+        if bad <= 0:
+            return value
+        excess = bad - Z95 * self.sigma(s)
+        return target if excess <= 0 else back(self.method, ty + sign * excess, target)
 
     def as_json(self) -> dict:
         return {"method": self.method, "method_text": METHOD_TEXT[self.method], "overdispersion": self.overdispersion,

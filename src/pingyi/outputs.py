@@ -129,6 +129,7 @@ def results_json(run: RunResult) -> dict:
                 "peer_n": peers.get("indicators", {}).get(code, {}).get("peer_n"),
                 "peer_percentile": _num(peers.get("indicators", {}).get(code, {}).get("peer_percentile"), 2),
                 **({"funnel": _funnel_point(run, code, r.fixmedins_code)} if code in run.funnels else {}),
+                **({"scored_value": _num(s.scored_value, 10)} if s.scored_value is not None else {}),
             } for code, s in ((c, r.indicators[c]) for c in project.indicators)],
             "adjustment": {"prepayment": _num(a.prepayment), "prepayment_source": a.prepayment_source,
                            "rate": str(a.rate.quantize(Decimal("0.000001"))), "amount": _num(a.amount),

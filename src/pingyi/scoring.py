@@ -19,7 +19,9 @@ Missing data or a denominator below the minimum volume make the indicator *insuf
 Funnel lights (``lights.statistical: funnel``, pingyi.funnel): given the indicator's fitted funnel,
 the light no longer follows the gap alone: red needs the value to be beyond the 99.8 % control limit
 at the provider's volume *and* worse than the baseline by more than the red bound; beyond the 95 %
-limit, or materially worse but inside the limits, is yellow. The score still follows the rule.
+limit, or materially worse but inside the limits, is yellow. The score follows the rule, on the value
+itself (`funnel_score: observed`) or on the value less the part of its deviation that lies inside the
+95 % limit (`funnel_score: beyond_95`: what chance can explain costs no points).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from pingyi.explain import format_value
+from pingyi.indicators import stable
 from pingyi.spec.models import Direction, IndicatorSpec
 
 
@@ -57,6 +60,7 @@ class IndicatorScore:
     reason_zh: str
     status: str  # scored | insufficient | monitor
     detail: dict  # rule-specific intermediate values (achievement, improvement, ...)
+    scored_value: float | None = None  # funnel_score beyond_95: the value the score was computed on
 
 
 def worse_gap(ind: IndicatorSpec, value: float, reference: float) -> float:
@@ -136,6 +140,7 @@ def score_indicator(ind: IndicatorSpec, value: float | None, baseline: float | N
     gap = worse_gap(ind, value, baseline)
     light = light_for_gap(ind, gap)
     funnel_how = funnel_how_zh = ""
+    scored = value  # what the rule scores: the value, or under funnel_score beyond_95 less what chance explains
     if funnel is not None and ind.lights.statistical == "funnel" and volume is not None:
         from pingyi.funnel import BAND_TEXT, funnel_light
 
@@ -149,13 +154,21 @@ def score_indicator(ind: IndicatorSpec, value: float | None, baseline: float | N
                           + (", materially worse" if material else ""))
             funnel_how_zh = (f"；漏斗图 z = {z:+.2f}（n = {volume:,.0f}），{BAND_TEXT[band][1]}"
                              + ("，且超出红灯幅度" if material else ""))
+            if ind.lights.funnel_score == "beyond_95":
+                allowed = funnel.beyond_95(value, volume, baseline, ind.direction.value)
+                scored = value if allowed is None else stable(allowed)
+                if scored != value:
+                    shown_s = format_value(scored, unit)
+                    funnel_how += f"; scored on {shown_s} (the deviation beyond the 95 % limit)"
+                    funnel_how_zh += f"；按超出95%控制限的部分计分（计分值 {shown_s}）"
+    score_gap = worse_gap(ind, scored, baseline)
     if rule.rule == "threshold":
         zero_at = rule.zero_at if rule.zero_at is not None else ind.lights.red
-        score = 100.0 if gap <= 0 else _clip(100.0 * (1.0 - gap / zero_at))
+        score = 100.0 if score_gap <= 0 else _clip(100.0 * (1.0 - score_gap / zero_at))
     elif rule.rule == "vbp":
         if benchmark is None:
             return insufficient("no benchmark for this region and level", "本地区本级别无标杆值")
-        g_v, g_b, g_bm = _goodness(ind, value), _goodness(ind, baseline), _goodness(ind, benchmark)
+        g_v, g_b, g_bm = _goodness(ind, scored), _goodness(ind, baseline), _goodness(ind, benchmark)
         span = g_bm - g_b
         if g_v < g_b:
             achievement = 0.0
@@ -194,4 +207,5 @@ def score_indicator(ind: IndicatorSpec, value: float | None, baseline: float | N
         extra_zh = f"（达标分 {detail['achievement']:.1f}，改进分 {detail['improvement']:.1f}）"
     return IndicatorScore(ind.code, value, baseline, benchmark, prior, score, light, gap,
                           f"{ind.name_en} {shown} vs baseline {base}: {how}, {light.value}{extra}",
-                          f"{name} {shown}，基线 {base}：{how_zh}，{LIGHT_ZH[light]}{extra_zh}", "scored", detail)
+                          f"{name} {shown}，基线 {base}：{how_zh}，{LIGHT_ZH[light]}{extra_zh}", "scored", detail,
+                          scored_value=scored if ind.lights.funnel_score == "beyond_95" else None)

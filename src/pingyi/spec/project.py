@@ -456,6 +456,10 @@ def _check_indicator(ind: IndicatorSpec, doc: LocatedDoc, path, issues: IssueLis
                                  "(percent) or a rate per 10,000 of the volume measure, direction up or down",
                                  found=", ".join(problems),
                                  expected="direction up|down, unit percent|per_10k, volume: {measure: the denominator}"))
+    if ind.lights.funnel_score != "observed" and ind.lights.statistical != "funnel":
+        issues.add(doc.issue("PY212", path + ("lights", "funnel_score"), "scoring beyond the funnel's 95 % limit "
+                             "needs funnel lights", found=f"funnel_score {ind.lights.funnel_score}, statistical "
+                             f"{ind.lights.statistical}", expected="statistical: funnel, or funnel_score: observed"))
     if ind.direction is Direction.MONITOR and rule != "none":
         issues.add(doc.issue("PY207", path + ("scoring", "rule"), "monitor-only indicators are never scored",
                              found=rule, expected="none"))
