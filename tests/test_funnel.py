@@ -105,24 +105,25 @@ def test_small_provider_with_a_bad_rate_is_not_red_but_a_large_one_is():
     assert score_indicator(ind, 0.021, 0.02, volume=400, funnel=fit).light is Light.GREEN
 
 
-def test_funnel_lights_need_a_rate(tmp_path):
-    import shutil
+def load_with_d104_lights(tmp_path, lights: str):
+    """The shipped project with D1.04's lights replaced (D1.04: an index with a target band)."""
+    from pingyi.spec.project import copy_project, default_project_dir, load_project
 
-    from pingyi.spec.project import default_project_dir, load_project
-
-    ind = rate_indicator()
-    assert ind.lights.overdispersion == "tau2" and ind.lights.trim == 0.1  # defaults
-    proj, src = tmp_path / "p", default_project_dir()
-    for name in ("indicators", "baselines", "measures"):
-        shutil.copytree(src / name, proj / name)
-    for name in ("policy.yaml", "data.yaml"):
-        shutil.copy(src / name, proj / name)
+    proj = tmp_path / "p"
+    copy_project(default_project_dir(), proj)
     path = proj / "indicators" / "D1_fund_efficiency.yaml"
     text = path.read_text(encoding="utf-8")
-    text = text.replace("lights: {mode: absolute, yellow: 0.05, red: 0.15}",
-                        "lights: {mode: absolute, yellow: 0.05, red: 0.15, statistical: funnel, overdispersion: phi}", 1)
-    path.write_text(text, encoding="utf-8")
-    result = load_project(proj)
+    old = "lights: {mode: absolute, yellow: 0.05, red: 0.15}"
+    assert old in text
+    path.write_text(text.replace(old, lights, 1), encoding="utf-8")
+    return load_project(proj)
+
+
+def test_funnel_lights_need_a_rate(tmp_path):
+    ind = rate_indicator()
+    assert ind.lights.overdispersion == "tau2" and ind.lights.trim == 0.1  # defaults
+    result = load_with_d104_lights(
+        tmp_path, "lights: {mode: absolute, yellow: 0.05, red: 0.15, statistical: funnel, overdispersion: phi}")
     assert [i.code for i in result.issues.errors] == ["PY211"]  # D1.04 is an index with a target band
     assert "direction target" in result.issues.errors[0].found and "unit index" in result.issues.errors[0].found
 
@@ -240,20 +241,6 @@ def test_beyond_95_lies_between_target_and_value_and_keeps_order(p0, n, v1, v2, 
 
 
 def test_beyond_95_needs_funnel_lights(tmp_path):
-    import shutil
-
-    from pingyi.spec.project import default_project_dir, load_project
-
-    proj, src = tmp_path / "p", default_project_dir()
-    for name in ("indicators", "baselines", "measures"):
-        shutil.copytree(src / name, proj / name)
-    for name in ("policy.yaml", "data.yaml"):
-        shutil.copy(src / name, proj / name)
-    path = proj / "indicators" / "D1_fund_efficiency.yaml"
-    text = path.read_text(encoding="utf-8")
-    text = text.replace("lights: {mode: absolute, yellow: 0.05, red: 0.15}",
-                        "lights: {mode: absolute, yellow: 0.05, red: 0.15, funnel_score: beyond_95}", 1)
-    path.write_text(text, encoding="utf-8")
-    result = load_project(proj)
+    result = load_with_d104_lights(tmp_path, "lights: {mode: absolute, yellow: 0.05, red: 0.15, funnel_score: beyond_95}")
     assert [i.code for i in result.issues.errors] == ["PY212"]
     assert "funnel_score beyond_95" in result.issues.errors[0].found
