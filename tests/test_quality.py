@@ -47,6 +47,7 @@ PLANTED = [
     ("settlements", lambda: settlement(111, fixmedins_code="H33010600008"), "unknown_provider", "fixmedins_code", "reject"),
     ("settlements", lambda: settlement(112, setl_time="2021-06-01 10:00:00"), "outside_window", "setl_time", "reject"),
     ("settlements", lambda: settlement(3), "duplicate_key", "setl_id", "reject"),
+    ("settlements", lambda: settlement(114, medfee_sumamt="1E3"), "bad_type", "medfee_sumamt", "reject"),  # no exponents
     ("settlements", lambda: settlement(113, med_type="28"), "unclassified_code", "med_type", "flag"),
     ("settlements", lambda: settlement(114, age="abc"), "bad_type", "age", "flag"),
     ("settlements", lambda: settlement(115, age="130"), "out_of_range", "age", "flag"),
@@ -184,7 +185,7 @@ def test_read_equals_used_plus_rejected(planted):
         rejected = con.execute('SELECT count(DISTINCT "row") FROM rejected WHERE "table" = ?', [name]).fetchone()[0]
         assert c.read == used + rejected == c.used + c.rejected, name
         assert c.read == bundle.tables[name].rows
-    assert result.counts["settlements"].read == len(valid_tables()["settlements"]) + 19
+    assert result.counts["settlements"].read == len(valid_tables()["settlements"]) + 20
 
 
 def test_outputs_never_contain_pii(planted):

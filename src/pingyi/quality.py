@@ -185,7 +185,8 @@ def _parsed(col: ColumnSpec) -> str:
     if col.type == "float":
         return f"TRY_CAST({v} AS DOUBLE)"
     if col.type == "money":
-        return f"CASE WHEN NOT regexp_matches({v}, '[eE]') THEN TRY_CAST({v} AS DECIMAL(16,2)) END"
+        # no exponent (DuckDB would read 1e3 as 1000): contains() is half the cost of a regex here
+        return f"CASE WHEN NOT (contains({v}, 'e') OR contains({v}, 'E')) THEN TRY_CAST({v} AS DECIMAL(16,2)) END"
     fmts = "[" + ", ".join(_lit(f) for f in DATETIME_FORMATS) + "]"
     return f"coalesce(TRY_CAST({v} AS TIMESTAMP), try_strptime({v}, {fmts}))"
 
@@ -505,9 +506,11 @@ def _mark_duplicates(con, t: str, key: tuple[str, ...], flag: str, columns: tupl
     cols = [_t(k) for k in key]
     content = ", ".join(f"coalesce(CAST({_t(c)} AS VARCHAR), '')" for c in columns)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _dups AS
-        WITH c AS (
+        WITH k AS (  -- the keys that repeat: only their rows need a content hash
+            SELECT {', '.join(cols)} FROM qc_{t} WHERE {flag} IS NOT NULL GROUP BY ALL HAVING count(*) > 1
+        ), c AS (
             SELECT _row, {', '.join(cols)}, md5(concat_ws(chr(31), {content})) AS _content
-            FROM qc_{t} WHERE {flag} IS NOT NULL
+            FROM qc_{t} JOIN k USING ({', '.join(cols)}) WHERE {flag} IS NOT NULL
         ), ranked AS (
             SELECT _row,
                    row_number() OVER (PARTITION BY {', '.join(cols)} ORDER BY _content, _row) AS _rank,
