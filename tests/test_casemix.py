@@ -121,6 +121,30 @@ def test_risk_levels_by_hand(tiny):
     assert d202.value == pytest.approx(1 / 20)
 
 
+def test_risk_levels_are_per_region():
+    """The same DRGs in two regions: east has the tiny bundle's mortality (B low risk); in west, H2 is
+    alone, so its own mortality decides: B 1/19, D 1/4 and no death in C. Put H1 (east) and H2 (west)
+    in different regions: per region, only DRGs with deaths are standardised, A and C (no death) are low
+    risk in west, and H2's B death counts as a low-risk death only if z(B) < -1 in west."""
+    con = _bundle()
+    create_stays(con, True, {"H33010600001": "east", "H33010600002": "west"})
+    rows = con.execute("SELECT region, drg_code, cases, deaths, z FROM drg_mortality ORDER BY 1, 2").fetchall()
+    # east (H1): A 0/2, B 0/1, C 1/1: one DRG with deaths -> sd undefined -> z 0 (not low risk)
+    assert [(r, d, c, k) for r, d, c, k, _ in rows if r == "east"] == [("east", "A", 2, 0), ("east", "B", 1, 0),
+                                                                        ("east", "C", 1, 1)]
+    assert {d: z for r, d, _, _, z in rows if r == "east"} == {"A": None, "B": None, "C": 0}
+    # west (H2): B 1/19, C 0/1, D 1/4: ln(1/19), ln(1/4) -> z = -0.7071, +0.7071 (two values, sample sd)
+    west = {d: z for r, d, _, _, z in rows if r == "west"}
+    assert west["C"] is None and west["B"] == pytest.approx(-1 / math.sqrt(2)) and west["D"] == pytest.approx(1 / math.sqrt(2))
+    low = dict(con.execute("SELECT fixmedins_code || drg_code, max(low_risk_drg) FROM stays WHERE drg_code IS NOT NULL "
+                           "GROUP BY 1").fetchall())
+    assert low == {"H33010600001A": 1, "H33010600001B": 1, "H33010600001C": 0,  # east: no-death DRGs are low risk
+                   "H33010600002A": 1, "H33010600002B": 0, "H33010600002C": 1, "H33010600002D": 0}  # west: B not < -1
+    # one region (no mapping) is the bundle-wide rule of test_risk_levels_by_hand
+    create_stays(con, True)
+    assert con.execute("SELECT count(DISTINCT region) FROM drg_mortality").fetchone()[0] == 1
+
+
 def test_duan_smearing_by_hand():
     # one covariate pattern, costs 100 and 400: the fit is the mean log (ln 200), residuals ±ln 2,
     # smearing (2 + 1/2) / 2 = 1.25, so the expected cost is 250 = the arithmetic mean

@@ -252,12 +252,12 @@ def run(data_dir: Path, project_dir: Path | None = None, year: int | None = None
     views = {t: f"clean_{t}" for t in present if t not in ("setl_lists", "settlements")}
     create_settlement_rows(con)
     views["settlements"] = "settlement_rows"
-    if "setl_lists" in present:
-        create_stays(con, "drg_groups" in present)
+    providers = _providers(con, project)
+    if "setl_lists" in present:  # DRG risk levels per region: the providers' regions
+        create_stays(con, "drg_groups" in present, {p.code: p.region for p in providers if p.region != "?"})
         views["setl_lists"] = "stays"
     measures = run_measures(con, compiled, views)
 
-    providers = _providers(con, project)
     casemix = None
     if _uses_casemix(project):
         from pingyi.casemix import compute_casemix, merge_into

@@ -3,11 +3,15 @@
 `setl_lists` measures read the enriched view `stays`: each inpatient stay with its DRG reference
 values, its cost from the settlements, whether an unplanned readmission followed within 31 days,
 and whether its DRG is a low-risk group. Risk groups follow the BJ-DRG method [china.md §2.1]:
-per DRG, in-hospital mortality m_i across the whole bundle (the region); z = standardised ln(m_i)
-over DRGs with deaths; z < -1 is low risk; a DRG with no death is low risk.
+per region (of the project's region scheme, from the provider's province) and DRG, in-hospital
+mortality m_i over both years of the bundle; z = standardised ln(m_i) over the region's DRGs with
+deaths; z < -1 is low risk; a DRG with no death in the region is low risk. Without a region table
+(`provider_regions`) the whole bundle is one region.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 # columns the `settlement_rows` view adds to clean_settlements
 SETTLEMENT_COLUMNS: dict[str, str] = {
@@ -42,33 +46,35 @@ STAY_COLUMNS: dict[str, str] = {
     "dead": "1 when dscg_way = '5' (death)",
     "unplanned_readmit_31": "1 when the same person is admitted again to the same provider within 31 days "
                             "of discharge and this stay did not plan it (days_rinp_flag_31 <> '2')",
-    "drg_risk_z": "standardised log mortality of the stay's DRG across the region",
+    "drg_risk_z": "standardised log mortality of the stay's DRG across the provider's region",
     "low_risk_drg": "1 when the stay's DRG is a low-risk group (z < -1, or no deaths in the region)",
 }
 
 STAYS_SQL = """
 CREATE OR REPLACE TEMP VIEW drg_mortality AS
 WITH per_drg AS (
-    SELECT drg_code, count(*) AS cases, sum(CASE WHEN dscg_way = '5' THEN 1 ELSE 0 END) AS deaths
-    FROM clean_setl_lists WHERE drg_code IS NOT NULL GROUP BY drg_code
+    SELECT coalesce(r.region, '') AS region, l.drg_code, count(*) AS cases,
+           sum(CASE WHEN l.dscg_way = '5' THEN 1 ELSE 0 END) AS deaths
+    FROM clean_setl_lists l LEFT JOIN provider_regions r USING (fixmedins_code)
+    WHERE l.drg_code IS NOT NULL GROUP BY ALL
 ), logged AS (
-    SELECT drg_code, cases, deaths, CASE WHEN deaths > 0 THEN ln(deaths / cases) END AS log_m FROM per_drg
+    SELECT *, CASE WHEN deaths > 0 THEN ln(deaths / cases) END AS log_m FROM per_drg
 ), stats AS (
-    SELECT avg(log_m) AS mu, stddev_samp(log_m) AS sd FROM logged WHERE log_m IS NOT NULL
+    SELECT region, avg(log_m) AS mu, stddev_samp(log_m) AS sd FROM logged WHERE log_m IS NOT NULL GROUP BY region
 )
-SELECT drg_code, cases, deaths, log_m,
-       CASE WHEN log_m IS NULL THEN NULL WHEN sd IS NULL OR sd = 0 THEN 0 ELSE (log_m - mu) / sd END AS z
-FROM logged, stats;
+SELECT l.region, l.drg_code, l.cases, l.deaths, l.log_m,
+       CASE WHEN l.log_m IS NULL THEN NULL WHEN s.sd IS NULL OR s.sd = 0 THEN 0 ELSE (l.log_m - s.mu) / s.sd END AS z
+FROM logged l LEFT JOIN stats s USING (region);
 
 CREATE OR REPLACE TEMP VIEW stays AS
 WITH cost AS (
     SELECT mdtrt_id, sum(medfee_sumamt) AS stay_cost FROM clean_settlements GROUP BY mdtrt_id
 ), ordered AS (
-    SELECT l.*,
+    SELECT l.*, coalesce(r.region, '') AS _region,
            lead(adm_time) OVER (PARTITION BY fixmedins_code, psn_no ORDER BY adm_time, mdtrt_id) AS next_adm_time
-    FROM clean_setl_lists l
+    FROM clean_setl_lists l LEFT JOIN provider_regions r USING (fixmedins_code)
 )
-SELECT o.* EXCLUDE (next_adm_time),
+SELECT o.* EXCLUDE (next_adm_time, _region),
        g.weight AS drg_weight, g.mean_cost AS drg_mean_cost, g.mean_los AS drg_mean_los,
        c.stay_cost,
        CASE WHEN o.dscg_way = '5' THEN 1 ELSE 0 END AS dead,
@@ -79,7 +85,7 @@ SELECT o.* EXCLUDE (next_adm_time),
 FROM ordered o
 LEFT JOIN {drg_view} g ON g.drg_code = o.drg_code
 LEFT JOIN cost c ON c.mdtrt_id = o.mdtrt_id
-LEFT JOIN drg_mortality m ON m.drg_code = o.drg_code
+LEFT JOIN drg_mortality m ON m.region = o._region AND m.drg_code = o.drg_code
 """
 
 EMPTY_DRG_SQL = """
@@ -89,8 +95,12 @@ SELECT CAST(NULL AS VARCHAR) AS drg_code, CAST(NULL AS DOUBLE) AS weight, CAST(N
 """
 
 
-def create_stays(con, have_drg_groups: bool) -> None:
-    """Create `stays` over clean_setl_lists (and clean_drg_groups when the bundle has it)."""
+def create_stays(con, have_drg_groups: bool, region_of: Mapping[str, str] | None = None) -> None:
+    """Create `stays` over clean_setl_lists (and clean_drg_groups when the bundle has it). `region_of`:
+    provider code -> region, for the regional DRG risk levels (None: the bundle is one region)."""
+    con.execute("CREATE OR REPLACE TEMP TABLE provider_regions (fixmedins_code VARCHAR PRIMARY KEY, region VARCHAR)")
+    if region_of:
+        con.executemany("INSERT INTO provider_regions VALUES (?, ?)", sorted(region_of.items()))
     drg_view = "clean_drg_groups" if have_drg_groups else "empty_drg_groups"
     if not have_drg_groups:
         con.execute(EMPTY_DRG_SQL)

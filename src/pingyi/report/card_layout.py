@@ -205,8 +205,8 @@ def card_parts(ctx: Mapping, medium: str = "pdf", fit: int = 0) -> dict:
         "name_size": name_size,
         "kpis": kpis, "kpi_strip": kpi_strip(ctx, kpis) if medium == "pdf" else "",
         "ind": indicator_grid(ctx), "chg": changes_grid(ctx), "qual": quality_grid(ctx, shown),
-        "adj": adjustment_grid(ctx), "quality_shown": shown, "casemix_lines": casemix_lines(ctx), "casemix_shown": room["casemix"], "room": room,
-        "casemix_marked": any(casemix_counted(r) for r in ctx["indicators"]),
+        "adj": adjustment_grid(ctx), "quality_shown": shown, "room": room,
+        "casemix_lines": casemix_lines(ctx), "casemix_marked": any(casemix_counted(r) for r in ctx["indicators"]),
         # the PDF: shapes in SVG, labels as text over it (cheap in weasyprint); the screen: SVG with its text
         "radar_figure": radar_figure(radar["axes"], radar["series_label"], radar["peer_label"], width=RIGHT,
                                      side_max=WIDTHS[ctx["lang"]]["side"], lang=ctx["lang"]) if medium == "pdf" else

@@ -93,8 +93,8 @@ class PdfRenderer:
 
         return HTML(string=html, base_url=None).render(font_config=self.font_config, stylesheets=stylesheets)
 
-    def write(self, html: str, path: Path, stylesheets: list | None = None, doc=None) -> int:
-        doc = doc if doc is not None else self.layout(html, stylesheets)
+    def write(self, doc, path: Path) -> int:
+        """Write a laid-out document; returns its number of pages."""
         path.parent.mkdir(parents=True, exist_ok=True)
         with _zlib_level():
             doc.write_pdf(str(path))  # fonts were configured at render(); write_pdf takes no font_config
@@ -118,10 +118,10 @@ class PdfRenderer:
             if len(doc.pages) == 1:
                 break
         self.last_fit = fit  # for tests: how far the last card was trimmed
-        return self.write("", path, doc=doc)
+        return self.write(doc, path)
 
     def committee(self, ctx: dict, path: Path) -> int:
-        return self.write(render_committee(self.env, ctx, "pdf"), path)
+        return self.write(self.layout(render_committee(self.env, ctx, "pdf")), path)
 
 
 _worker: PdfRenderer | None = None
