@@ -38,7 +38,7 @@ def _table(con, name: str, rows: list[dict]) -> None:
 
 
 def _bundle():
-    """Two providers, 2025. Stays: (provider, drg, cost, los, dead).
+    """Two providers, 2025, one region. Stays: (provider, drg, cost, los, dead).
     H1: A 800/3, A 1200/5 (two settlements 700 + 500), B 2600/8, C 2000/20 dead, plus one ungrouped stay.
     H2: A 1000/4, B 19 x 2000/8 (one dead), C 4000/10, D 4 x 3600/6 (one dead).
     Region mortality: A 0/3, B 1/20, C 1/2, D 1/4."""
@@ -89,17 +89,22 @@ def test_drg_indices_by_hand(tiny):
     # CMI = Σ RW·n / N
     assert h1["drg_total_weight"] / h1["grouped_stays"] == pytest.approx((0.5 + 0.5 + 1.0 + 2.0) / 4)
     assert h2["drg_total_weight"] / h2["grouped_stays"] == pytest.approx((0.5 + 19 * 1.0 + 2.0 + 4 * 1.5) / 25)
-    # cost index = Σ_i k_i n_i / N, k_i = own mean cost in DRG i / regional mean of DRG i:
-    # H1: A mean (800 + 1200) / 2 = 1000 -> k 1.0 (n 2); B 2600 / 2000 = 1.3; C 2000 / 4000 = 0.5
-    assert h1["cost_index_sum"] / h1["grouped_stays"] == pytest.approx((1.0 * 2 + 1.3 + 0.5) / 4)
-    assert h2["cost_index_sum"] / h2["grouped_stays"] == pytest.approx((1 + 19 + 1 + 4 * 1.2) / 25)
-    # time index: H1 A mean stay 4 / 4 = 1.0 (n 2), B 8 / 8, C 20 / 10
-    assert h1["time_index_sum"] / h1["grouped_stays"] == pytest.approx((1.0 * 2 + 1.0 + 2.0) / 4)
-    assert h2["time_index_sum"] / h2["grouped_stays"] == pytest.approx(1.0)
+    # cost index = Σ_i k_i n_i / N, k_i = own mean cost in DRG i / E_i, the same year's mean of DRG i over
+    # all providers of the region (one region here). E: A (800 + 1200 + 1000) / 3 = 1000; B (2600 + 19 x 2000)
+    # / 20 = 2030; C (2000 + 4000) / 2 = 3000; D 3600. Mean stays: A (3 + 5 + 4) / 3 = 4, B 8, C 15, D 6.
+    # H1: A 1000 / 1000 = 1 (n 2), B 2600 / 2030, C 2000 / 3000
+    assert h1["cost_index_sum"] / h1["grouped_stays"] == pytest.approx((2 + 2600 / 2030 + 2000 / 3000) / 4)
+    assert h2["cost_index_sum"] / h2["grouped_stays"] == pytest.approx((1 + 19 * 2000 / 2030 + 4000 / 3000 + 4) / 25)
+    # time index: H1 A mean stay 4 / 4 = 1 (n 2), B 8 / 8, C 20 / 15; H2 A 4 / 4, B 1 (x19), C 10 / 15, D 1 (x4)
+    assert h1["time_index_sum"] / h1["grouped_stays"] == pytest.approx((2 + 1 + 20 / 15) / 4)
+    assert h2["time_index_sum"] / h2["grouped_stays"] == pytest.approx((1 + 19 + 10 / 15 + 4) / 25)
+    # the case-weighted mean of k over all the region's stays is 1 for both indices (E_i is their mean)
+    assert (h1["cost_index_sum"] + h2["cost_index_sum"]) / 29 == pytest.approx(1.0)
+    assert (h1["time_index_sum"] + h2["time_index_sum"]) / 29 == pytest.approx(1.0)
     # the indicators evaluate the same formulas
     ind = project.indicators
     v = {c: evaluate_indicator(ind[c], h1, {}, {}, {}, {}, 2025).value for c in ("D2.01", "D1.04", "D1.05")}
-    assert v == pytest.approx({"D2.01": 1.0, "D1.04": 0.95, "D1.05": 1.25})
+    assert v == pytest.approx({"D2.01": 1.0, "D1.04": 0.986864, "D1.05": 1.083333}, abs=1e-6)
 
 
 def test_risk_levels_by_hand(tiny):
@@ -140,6 +145,11 @@ def test_risk_levels_are_per_region():
                            "GROUP BY 1").fetchall())
     assert low == {"H33010600001A": 1, "H33010600001B": 1, "H33010600001C": 0,  # east: no-death DRGs are low risk
                    "H33010600002A": 1, "H33010600002B": 0, "H33010600002C": 1, "H33010600002D": 0}  # west: B not < -1
+    # the efficiency indices' regional means are per region too: H1 alone in east is its own mean (k = 1)
+    means = dict(con.execute("SELECT fixmedins_code || drg_code, max(drg_region_cost) FROM stays "
+                             "WHERE drg_code IS NOT NULL GROUP BY 1").fetchall())
+    assert means["H33010600001A"] == 1000 and means["H33010600001B"] == 2600 and means["H33010600001C"] == 2000
+    assert means["H33010600002B"] == 2000 and means["H33010600002C"] == 4000
     # one region (no mapping) is the bundle-wide rule of test_risk_levels_by_hand
     create_stays(con, True)
     assert con.execute("SELECT count(DISTINCT region) FROM drg_mortality").fetchone()[0] == 1

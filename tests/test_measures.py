@@ -45,8 +45,33 @@ def test_filter_applies_to_every_aggregate_including_a_lone_one():
     ratio = compile_measure(m("sum(medfee_sumamt) / count(DISTINCT mdtrt_id)", "med_type IN (:inpatient_med_types)"),
                             COLS, DataSettings(inpatient_med_types=["21", "28"]))
     assert ratio.aggregate.sql(dialect="duckdb") == (
-        "SUM(medfee_sumamt) FILTER(WHERE med_type IN ('21', '28')) / "
+        "SUM(CAST(medfee_sumamt AS DECIMAL(38, 12))) FILTER(WHERE med_type IN ('21', '28')) / "
         "COUNT(DISTINCT mdtrt_id) FILTER(WHERE med_type IN ('21', '28'))")
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(pairs=st.lists(st.tuples(st.floats(0.01, 1e6), st.floats(0.01, 1e6)), min_size=2, max_size=40),
+       seed=st.integers(0, 10_000))
+def test_sums_do_not_depend_on_row_order(pairs, seed):
+    """A sum of ratios (the DRG cost index: Σ cost / regional mean) is the same whatever order the rows
+    arrive in: sums are taken in DECIMAL(38, 12) (measures.exact_sums), not in floating point."""
+    import random
+
+    measure = compile_measure(m("sum(medfee_sumamt / amt)"), COLS, DataSettings())
+    results = []
+    for order in range(2):
+        rows = list(pairs)
+        random.Random(seed + order).shuffle(rows)
+        con = duckdb.connect()
+        con.execute("CREATE TABLE t (fixmedins_code VARCHAR, year INTEGER, medfee_sumamt DOUBLE, amt DOUBLE)")
+        con.executemany("INSERT INTO t VALUES ('H1', 2025, ?, ?)", rows)
+        results.append(con.execute(f"SELECT {measure.aggregate.sql(dialect='duckdb')} FROM t").fetchone()[0])
+    assert results[0] == results[1]
+    assert float(results[0]) == pytest.approx(sum(a / b for a, b in pairs), rel=1e-9)
 
 
 def test_hand_computed_values():

@@ -134,9 +134,25 @@ def with_filter(aggregate: exp.Expression, condition: exp.Expression | None) -> 
     return copy
 
 
+EXACT = "DECIMAL(38, 12)"  # the type sums and means are taken in (see exact_sums)
+
+
+def exact_sums(aggregate: exp.Expression) -> exp.Expression:
+    """SUM(x) and AVG(x) over CAST(x AS DECIMAL(38, 12)): floating-point addition is not associative, and
+    DuckDB's parallel aggregation feeds rows in an order that depends on the file's format and layout, so
+    a sum of ratios could differ in its last bits between two runs on the same data. Decimal sums are
+    exact, hence the same in any order. (12 decimals per term; money and counts are exact already.)"""
+    def cast(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, (exp.Sum, exp.Avg)) and not isinstance(node.this, (exp.Distinct, exp.Cast)):
+            node.set("this", exp.Cast(this=node.this, to=exp.DataType.build(EXACT, dialect="duckdb")))
+        return node
+
+    return aggregate.copy().transform(cast)
+
+
 def compile_measure(spec, columns: Iterable[str], settings: DataSettings) -> CompiledMeasure:
     columns = list(columns)
-    agg = parse_restricted(spec.aggregate, columns, settings, aggregate=True)
+    agg = exact_sums(parse_restricted(spec.aggregate, columns, settings, aggregate=True))
     cond = parse_restricted(spec.filter, columns, settings, aggregate=False) if spec.filter else None
     return CompiledMeasure(name=spec.name, table=spec.table, aggregate=with_filter(agg, cond),
                            description=spec.description)

@@ -1,7 +1,8 @@
 """Derived views the measures read: fixed, reviewed SQL (not committee input).
 
 `setl_lists` measures read the enriched view `stays`: each inpatient stay with its DRG reference
-values, its cost from the settlements, whether an unplanned readmission followed within 31 days,
+values, the same-year regional mean cost and stay of its DRG (over all providers of its region:
+the E_i of the cost and time efficiency indices), its cost from the settlements, whether an unplanned readmission followed within 31 days,
 and whether its DRG is a low-risk group. Risk groups follow the BJ-DRG method [china.md §2.1]:
 per region (of the project's region scheme, from the provider's province) and DRG, in-hospital
 mortality m_i over both years of the bundle; z = standardised ln(m_i) over the region's DRGs with
@@ -40,8 +41,11 @@ def create_settlement_rows(con) -> None:
 # columns the `stays` view adds to clean_setl_lists (declared for measure validation)
 STAY_COLUMNS: dict[str, str] = {
     "drg_weight": "DRG relative weight RW (drg_groups.weight); NULL when not grouped",
-    "drg_mean_cost": "regional mean cost of the stay's DRG (drg_groups.mean_cost)",
-    "drg_mean_los": "regional mean stay of the stay's DRG (drg_groups.mean_los)",
+    "drg_mean_cost": "base-period regional mean cost of the stay's DRG from the DRG table (drg_groups.mean_cost)",
+    "drg_mean_los": "base-period regional mean stay of the stay's DRG from the DRG table (drg_groups.mean_los)",
+    "drg_region_cost": "mean stay_cost of the stay's DRG over the stays of all providers of its region in the same year",
+    "drg_region_los": "mean act_ipt_days of the stay's DRG over the stays of all providers of its region in the same year",
+    "drg_region_stays": "number of stays behind drg_region_cost and drg_region_los",
     "stay_cost": "Σ medfee_sumamt of the stay's settlements (refunds netted)",
     "dead": "1 when dscg_way = '5' (death)",
     "unplanned_readmit_31": "1 when the same person is admitted again to the same provider within 31 days "
@@ -73,18 +77,24 @@ WITH cost AS (
     SELECT l.*, coalesce(r.region, '') AS _region,
            lead(adm_time) OVER (PARTITION BY fixmedins_code, psn_no ORDER BY adm_time, mdtrt_id) AS next_adm_time
     FROM clean_setl_lists l LEFT JOIN provider_regions r USING (fixmedins_code)
+), costed AS (
+    SELECT o.*, c.stay_cost FROM ordered o LEFT JOIN cost c ON c.mdtrt_id = o.mdtrt_id
+), regional AS (  -- same region, same year, same DRG: the mean the efficiency indices compare with
+    SELECT _region, year, drg_code, avg(stay_cost) AS drg_region_cost, avg(act_ipt_days) AS drg_region_los,
+           count(*) AS drg_region_stays
+    FROM costed WHERE drg_code IS NOT NULL AND stay_cost IS NOT NULL AND act_ipt_days IS NOT NULL GROUP BY ALL
 )
 SELECT o.* EXCLUDE (next_adm_time, _region),
        g.weight AS drg_weight, g.mean_cost AS drg_mean_cost, g.mean_los AS drg_mean_los,
-       c.stay_cost,
+       rg.drg_region_cost, rg.drg_region_los, rg.drg_region_stays,
        CASE WHEN o.dscg_way = '5' THEN 1 ELSE 0 END AS dead,
        CASE WHEN o.next_adm_time IS NOT NULL AND o.next_adm_time <= o.dscg_time + INTERVAL 31 DAY
                  AND coalesce(o.days_rinp_flag_31, '1') <> '2' THEN 1 ELSE 0 END AS unplanned_readmit_31,
        m.z AS drg_risk_z,
        CASE WHEN o.drg_code IS NULL THEN NULL WHEN m.log_m IS NULL OR m.z < -1 THEN 1 ELSE 0 END AS low_risk_drg
-FROM ordered o
+FROM costed o
 LEFT JOIN {drg_view} g ON g.drg_code = o.drg_code
-LEFT JOIN cost c ON c.mdtrt_id = o.mdtrt_id
+LEFT JOIN regional rg ON rg._region = o._region AND rg.year = o.year AND rg.drg_code = o.drg_code
 LEFT JOIN drg_mortality m ON m.region = o._region AND m.drg_code = o.drg_code
 """
 
