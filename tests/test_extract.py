@@ -396,3 +396,14 @@ def test_schemas_match_docs_data_bundle():
     assert required_tables == {t.name for t in TABLES.values() if t.required}
     for name, spec in TABLES.items():
         assert documented[name] == [(c.name, c.type, c.required, c.pii) for c in spec.columns], name
+
+
+def test_derived_columns_match_docs_data_bundle():
+    """The derived columns of the views measures read (pingyi.views) are documented, word for word."""
+    from pingyi.views import SETTLEMENT_COLUMNS, STAY_COLUMNS
+
+    doc = (Path(__file__).parents[1] / "docs" / "data-bundle.md").read_text(encoding="utf-8")
+    section = doc.split("## Derived columns", 1)[1].split("\n## ", 1)[0]
+    rows = [line.strip().strip("|").split(" | ", 1) for line in section.splitlines()
+            if line.startswith("| ") and not line.startswith(("| derived column", "|---"))]
+    assert [(k.strip(), v.strip()) for k, v in rows] == [*SETTLEMENT_COLUMNS.items(), *STAY_COLUMNS.items()]
