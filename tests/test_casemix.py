@@ -266,6 +266,13 @@ def test_severe_casemix_tertiary_is_red_raw_but_not_adjusted(example_results):
     # every indicator carries both values
     for item in prov["indicators"]:
         assert {"raw_value", "adjusted_value", "casemix", "peer_percentile", "peer_n"} <= set(item)
+    # the committee report lists it among the providers whose light the adjustment changed, with the models
+    from pingyi.report.context import build_contexts
+
+    cm = build_contexts(example_results, lang="en").committee["casemix"]
+    assert code in [r["code"] for r in cm["changed"] if r["raw_light"]["key"] == "red"]
+    assert cm["indicators"][0]["code"] == "D1.01" and cm["indicators"][0]["saved"] >= 1
+    assert [r["region_label"] for r in cm["regions"]] == ["Central", "East", "West"] and "OLS" in cm["model"]
 
 
 def test_peer_view_in_results(example_results):

@@ -659,12 +659,58 @@ def committee_context(prep: Prepared, cards: Mapping[str, dict] | None = None) -
         "median_display": fmt_total(median(totals) if totals else None),
         "ranking": rank_rows, "distribution": distribution, "comparison": comparison, "grades": list(counts),
         "reds": reds, "budget": budget, "at_risk": at_risk, "quality": quality,
+        # raw vs case-mix-adjusted: whose light the adjustment changed, and the cost models (issue 6)
+        "casemix": casemix_overview(prep, ctxs),
         # one funnel plot per indicator in statistical-light mode, with its overdispersion (issue 6)
         "funnels": [{"code": code, "name": _name(prep, prep.indicators[code]) if code in prep.indicators else code,
                      "data": f, "phi": f.get("phi"), "tau2": f.get("tau2"), "note": f.get("note") or ""}
                     for code, f in sorted((prep.results.get("funnels") or {}).items())],
     })
     return ctx
+
+
+def casemix_overview(prep: Prepared, ctxs: list[dict]) -> dict:
+    """For the committee: per indicator with a case-mix variant, how many providers it applied to and
+    whose light the adjustment changed (raw red but adjusted not, and the reverse), the providers whose
+    light changed, and each region's cost model (stays, R², smearing factor)."""
+    by_code = {c["provider"]["code"]: c for c in ctxs}
+    indicators, changed = [], []
+    for code, meta in prep.indicators.items():
+        n = saved = caught = 0
+        for pcode, p in prep.providers.items():
+            row = next((r for r in p["indicators"] if r["code"] == code), None)
+            note = (row or {}).get("casemix_note")
+            if not note or pcode not in by_code:
+                continue
+            n += 1
+            raw, adj = note.get("raw_light"), note.get("adjusted_light")
+            if raw == adj:
+                continue
+            saved += raw == "red"
+            caught += adj == "red"
+            change = note.get("expected_cost_change")
+            c = by_code[pcode]
+            changed.append({
+                "indicator": code, "code": pcode, "name": c["provider"]["name"],
+                "region_label": c["provider"]["region_label"], "level_label": c["provider"]["level_label"],
+                "raw_display": fmt_value(row.get("raw_value"), meta["unit"], prep.lang), "raw_light": _light(prep, raw),
+                "adjusted_display": fmt_value(row.get("adjusted_value"), meta["unit"], prep.lang),
+                "adjusted_light": _light(prep, adj),
+                "expected_change_display": "—" if change is None else f"{change:+.1%}",
+                "counted": prep.L["adjusted_value"] if note.get("counted") == "adjusted" else prep.L["raw_value"]})
+        if n:
+            indicators.append({"code": code, "name": _name(prep, meta), "n": n, "changed": saved + caught,
+                               "saved": saved, "caught": caught})
+    changed.sort(key=lambda r: (r["indicator"], r["code"]))
+    model = prep.results.get("casemix_model") or {}
+    regions = [{"region_label": _region_label(prep, r), "stays": m.get("stays"),
+                "r2_display": "—" if m.get("r2") is None else f"{m['r2']:.3f}",
+                "smearing_display": "—" if m.get("smearing") is None else f"{m['smearing']:.3f}", "skipped": ""}
+               for r, m in sorted((model.get("regions") or {}).items())]
+    regions += [{"region_label": _region_label(prep, r), "stays": None, "r2_display": "—", "smearing_display": "—",
+                 "skipped": why} for r, why in sorted((model.get("skipped") or {}).items())]
+    text = prep.L["casemix_model_text"] if prep.lang == "zh" and model.get("model") else model.get("model") or ""
+    return {"indicators": indicators, "changed": changed, "regions": regions, "model": text}
 
 
 @dataclass(frozen=True)
