@@ -310,6 +310,41 @@ def test_xlsx_cells_become_canonical_text_and_formulas_are_not_evaluated(tmp_pat
                     (4, "2024-03-03 10:00:00", "11", None, None)]  # formula: its cached value (none), never evaluated
 
 
+def test_xlsx_reader_gives_the_text_openpyxl_gives(tmp_path):
+    """pingyi reads .xlsx with python-calamine (fast); every cell's text equals what openpyxl's read-only
+    mode gives through cell_text: numbers, integers stored as floats, date-times at and off midnight,
+    times, booleans, whitespace, formulas without a cached value, and leading blank rows and columns."""
+    import datetime as dt
+
+    from python_calamine import CalamineWorkbook
+
+    from pingyi.extract import _xlsx_cell, cell_text
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "t"
+    ws.append([None, None, None])
+    ws.append([None, "setl_id", "amt", "t", None, "d"])
+    ws.append([None, "S1", 12.5, dt.datetime(2025, 1, 2, 3, 4, 5), None, dt.date(2025, 3, 4)])
+    ws.append([None, "S2", 3.0, "=1/0", True, dt.datetime(2025, 1, 1)])
+    ws.append([None, "  ", 1e20, 0.1 + 0.2, "", dt.time(10, 30)])
+    ws.append([None, "编码", -0.0, 1234567890123, False, "2025/1/1"])
+    wb.save(tmp_path / "e.xlsx")
+
+    def blank_none(text):
+        return None if text is None or not text.strip() else text
+
+    ours = [[blank_none(_xlsx_cell(v)) for v in row]
+            for row in CalamineWorkbook.from_path(str(tmp_path / "e.xlsx")).get_sheet_by_name("t").iter_rows()]
+    ref = [[blank_none(cell_text(v)) for v in row]
+           for row in openpyxl.load_workbook(tmp_path / "e.xlsx", read_only=True, data_only=True)["t"].iter_rows(
+               values_only=True)]
+    assert len(ours) == len(ref) == 6  # rows from the sheet's first row: numbering kept
+    assert [r[-len(o):] if o else r for r, o in zip(ref, ours)] == ours  # calamine drops leading blank columns
+    assert ours[2] == ["S1", "12.5", "2025-01-02 03:04:05", None, "2025-03-04 00:00:00"]
+    assert ours[3] == ["S2", "3", None, "true", "2025-01-01 00:00:00"]
+
+
 def test_json_lines_and_xml_attributes(tmp_path):
     d = write_bundle(tmp_path / "b", valid_tables())
     (d / "drg_groups.csv").unlink()
