@@ -155,6 +155,22 @@ def test_risk_levels_are_per_region():
     assert con.execute("SELECT count(DISTINCT region) FROM drg_mortality").fetchone()[0] == 1
 
 
+def test_risk_levels_when_every_drg_has_the_same_mortality():
+    """Two DRGs, each 1 death in 4 stays: the spread is exactly 0, so z is 0 for both (not low risk), never
+    a ratio of two rounding errors."""
+    con = duckdb.connect()
+    lists = [{"mdtrt_id": f"M{d}{i}", "setl_id": f"S{d}{i}", "fixmedins_code": "H33010600001", "psn_no": f"P{d}{i}",
+              "drg_code": d, "dscg_way": "5" if i == 0 else "1", "adm_time": "2025-03-01 08:00:00",
+              "dscg_time": "2025-03-05 08:00:00", "act_ipt_days": 4, "year": 2025} for d in "XY" for i in range(4)]
+    _table(con, "setl_lists", lists)
+    _table(con, "settlements", [{"setl_id": r["setl_id"], "mdtrt_id": r["mdtrt_id"], "medfee_sumamt": 100,
+                                 "fixmedins_code": "H33010600001", "year": 2025} for r in lists])
+    _table(con, "drg_groups", [{"drg_code": d, "weight": 1.0, "mean_cost": 100, "mean_los": 4} for d in "XY"])
+    create_stays(con, True)
+    assert con.execute("SELECT drg_code, z FROM drg_mortality ORDER BY 1").fetchall() == [("X", 0.0), ("Y", 0.0)]
+    assert con.execute("SELECT DISTINCT low_risk_drg FROM stays").fetchall() == [(0,)]
+
+
 def test_duan_smearing_by_hand():
     # one covariate pattern, costs 100 and 400: the fit is the mean log (ln 200), residuals ±ln 2,
     # smearing (2 + 1/2) / 2 = 1.25, so the expected cost is 250 = the arithmetic mean

@@ -61,13 +61,16 @@ WITH per_drg AS (
            sum(CASE WHEN l.dscg_way = '5' THEN 1 ELSE 0 END) AS deaths
     FROM clean_setl_lists l LEFT JOIN provider_regions r USING (fixmedins_code)
     WHERE l.drg_code IS NOT NULL GROUP BY ALL
-), logged AS (
-    SELECT *, CASE WHEN deaths > 0 THEN ln(deaths / cases) END AS log_m FROM per_drg
-), stats AS (
-    SELECT region, avg(log_m) AS mu, stddev_samp(log_m) AS sd FROM logged WHERE log_m IS NOT NULL GROUP BY region
+), logged AS (  -- ln m in DECIMAL(38, 12): exact sums below, so z does not depend on the order of the DRGs
+    SELECT *, CASE WHEN deaths > 0 THEN ln(deaths / cases) END AS log_m,
+           CASE WHEN deaths > 0 THEN CAST(ln(deaths / cases) AS DECIMAL(38, 12)) END AS x FROM per_drg
+), stats AS (  -- k, Σx and k Σx² − (Σx)² (= k (k − 1) var, exactly: 0 when all DRGs share one mortality)
+    SELECT region, count(x) AS k, sum(x) AS sx, count(x) * sum(x * x) - sum(x) * sum(x) AS kvar
+    FROM logged WHERE x IS NOT NULL GROUP BY region
 )
 SELECT l.region, l.drg_code, l.cases, l.deaths, l.log_m,
-       CASE WHEN l.log_m IS NULL THEN NULL WHEN s.sd IS NULL OR s.sd = 0 THEN 0 ELSE (l.log_m - s.mu) / s.sd END AS z
+       CASE WHEN l.x IS NULL THEN NULL WHEN s.k < 2 OR s.kvar <= 0 THEN 0
+            ELSE CAST(s.k * l.x - s.sx AS DOUBLE) / sqrt(CAST(s.kvar AS DOUBLE) * s.k / (s.k - 1)) END AS z
 FROM logged l LEFT JOIN stats s USING (region);
 
 CREATE OR REPLACE TEMP VIEW stays AS
@@ -114,6 +117,4 @@ def create_stays(con, have_drg_groups: bool, region_of: Mapping[str, str] | None
     drg_view = "clean_drg_groups" if have_drg_groups else "empty_drg_groups"
     if not have_drg_groups:
         con.execute(EMPTY_DRG_SQL)
-    for statement in STAYS_SQL.format(drg_view=drg_view).split(";"):
-        if statement.strip():
-            con.execute(statement)
+    con.execute(STAYS_SQL.format(drg_view=drg_view))  # two statements: DuckDB runs them in turn
