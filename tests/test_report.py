@@ -489,10 +489,10 @@ def test_committee_report_shows_whose_light_the_case_mix_changed(rendered, resul
     H33010600002's got lighter (−3 %): green raw, red adjusted; the other two keep their light."""
     cm = build_contexts(results).committee["casemix"]
     assert cm["indicators"] == [{"code": "D1.01", "name": "次均住院费用增长率", "n": 4, "changed": 2, "saved": 1,
-                                 "caught": 1}]
+                                 "caught": 1, "share_display": "50.0%"}]
     assert [(r["code"], r["raw_light"]["key"], r["adjusted_light"]["key"], r["expected_change_display"])
             for r in cm["changed"]] == [("H33010600001", "red", "green", "+24.0%"), ("H33010600002", "green", "red", "-3.0%")]
     assert cm["regions"] == []  # the fixture has no fitted cost model
     text = pdftext(rendered[0] / "committee.pdf")
-    assert "D1.01次均住院费用增长率：4家机构有病例组合调整值；调整改变了2家的灯色" in text
+    assert "D1.01次均住院费用增长率：4家机构有病例组合调整值；调整改变了2家（50.0%）的灯色" in text
     assert "30.1%●红4.9%●绿+24.0%病例组合调整值" in text

@@ -700,7 +700,7 @@ def casemix_overview(prep: Prepared, ctxs: list[dict]) -> dict:
                 "counted": prep.L["adjusted_value"] if note.get("counted") == "adjusted" else prep.L["raw_value"]})
         if n:
             indicators.append({"code": code, "name": _name(prep, meta), "n": n, "changed": saved + caught,
-                               "saved": saved, "caught": caught})
+                               "saved": saved, "caught": caught, "share_display": f"{(saved + caught) / n:.1%}"})
     changed.sort(key=lambda r: (r["indicator"], r["code"]))
     model = prep.results.get("casemix_model") or {}
     regions = [{"region_label": _region_label(prep, r), "stays": m.get("stays"),
