@@ -133,8 +133,9 @@ def kpi_cells(ctx: Mapping) -> list[dict]:
          "note": veto, "note_cls": "risk" if veto else ""},
         {"label": L["rank_all"], "value": ctx["rank_display"], "note": ""},
         {"label": L["rank_peers"], "value": ctx["peer_rank_display"],
-         "note": f"{p['region_label']}·{p['level_label']}" + (f" · {L['percentile']} {ctx['peer_percentile_short']}"
-                                                                if ctx["peer_percentile_short"] != "—" else "")},
+         "note": f"{p['region_label']}·{p['level_label']}" + (
+             " · " + L["percentile_kpi"].format(p=ctx["peer_percentile_short"])
+             if ctx["peer_percentile_short"] != "—" else "")},
         {"label": L["adjustment"], "value": a["rate_display"], "cls": f"money-{a['direction']}",
          "note": a["amount_display"]},
     ]
