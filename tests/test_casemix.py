@@ -196,6 +196,28 @@ def test_cost_model_recovers_exact_costs():
     assert np.allclose(expected[5:], cost[5:], rtol=0.05)
 
 
+def test_slopes_within_providers_are_not_flattened_by_efficient_heavy_providers():
+    """Cost = 1000 x RW exactly, times a provider factor: H (heavy cases RW 2-4) is 20 % cheaper than the
+    region, L (light cases RW 0.5-1) 20 % dearer. Pooled OLS blames the cases for part of the providers'
+    efficiency (slope well below 1) and under-predicts H's expected cost; within providers the slope is
+    exactly 1 and H's expected cost is that of its case mix at an average provider."""
+    rw = np.array([2.0, 3.0, 4.0, 0.5, 0.75, 1.0])
+    factor = np.array([0.8, 0.8, 0.8, 1.2, 1.2, 1.2])
+    cost = 1000 * rw * factor
+    one = np.ones(6)
+    pooled, _ = fit_region("x", cost, rw, one * 60, one, one * 2)
+    model, expected = fit_region("x", cost, rw, one * 60, one, one * 2, np.array([0, 0, 0, 1, 1, 1]))
+    assert pooled.coefficients["ln_drg_weight"] < 0.9
+    assert model.coefficients["ln_drg_weight"] == pytest.approx(1.0, abs=1e-9)  # stored to 12 digits
+    # intercept: mean of ln(cost / RW) = ln 1000 + (ln 0.8 + ln 1.2) / 2; residuals ±(ln 1.2 - ln 0.8) / 2
+    b0 = math.log(1000) + (math.log(0.8) + math.log(1.2)) / 2
+    assert model.coefficients["intercept"] == pytest.approx(b0, abs=1e-9)
+    half = (math.log(1.2) - math.log(0.8)) / 2
+    smear = (math.exp(half) + math.exp(-half)) / 2
+    assert expected == pytest.approx(np.exp(b0) * rw * smear, rel=1e-12)
+    assert np.mean(cost[:3] / expected[:3]) < 0.85  # H is seen as efficient for its case mix
+
+
 def test_casemix_measures_from_the_stays_view(tiny):
     con, _, _ = tiny
     region = {"H33010600001": "east", "H33010600002": "east"}
@@ -207,14 +229,19 @@ def test_casemix_measures_from_the_stays_view(tiny):
         result = compute_casemix(con, region, (2024, 2025))
         h1, h2 = result.measures[("H33010600001", 2025)], result.measures[("H33010600002", 2025)]
         assert h1["casemix_stays"] == 4 and h2["casemix_stays"] == 25  # the ungrouped stay is not modelled
-        # all patients have the same age, sex and diagnoses: the model is ln cost = b0 + b1 ln RW;
-        # recompute it independently with polyfit and Duan's smearing
+        # all patients have the same age, sex and diagnoses: the model is ln cost = b0 + b1 ln RW, b1 within
+        # providers: the slope of ln cost on ln RW after centring both on each provider's means; b0 the mean
+        # of ln cost - b1 ln RW over all stays; then Duan's smearing. Recomputed independently here.
         rw = {"A": 0.5, "B": 1.0, "C": 2.0, "D": 1.5}
         h1_stays = [("A", 800), ("A", 1200), ("B", 2600), ("C", 2000)]
         h2_stays = [("A", 1000)] + [("B", 2000)] * 19 + [("C", 4000)] + [("D", 3600)] * 4
-        x = np.log([rw[d] for d, _ in h1_stays + h2_stays])
-        y = np.log([c for _, c in h1_stays + h2_stays])
-        b1, b0 = np.polyfit(x, y, 1)
+        x1, x2 = np.log([rw[d] for d, _ in h1_stays]), np.log([rw[d] for d, _ in h2_stays])
+        y1, y2 = np.log([c for _, c in h1_stays]), np.log([c for _, c in h2_stays])
+        xw = np.concatenate([x1 - x1.mean(), x2 - x2.mean()])
+        yw = np.concatenate([y1 - y1.mean(), y2 - y2.mean()])
+        b1 = float(np.sum(xw * yw) / np.sum(xw * xw))
+        x, y = np.concatenate([x1, x2]), np.concatenate([y1, y2])
+        b0 = float(np.mean(y - b1 * x))
         smear = np.mean(np.exp(y - (b0 + b1 * x)))
         exp_h1 = np.mean([np.exp(b0 + b1 * np.log(rw[d])) * smear for d, _ in h1_stays])
         assert h1["casemix_expected_cost"] == pytest.approx(exp_h1, rel=1e-9)
@@ -288,7 +315,7 @@ def test_severe_casemix_tertiary_is_red_raw_but_not_adjusted(example_results):
     cm = build_contexts(example_results, lang="en").committee["casemix"]
     assert code in [r["code"] for r in cm["changed"] if r["raw_light"]["key"] == "red"]
     assert cm["indicators"][0]["code"] == "D1.01" and cm["indicators"][0]["saved"] >= 1
-    assert [r["region_label"] for r in cm["regions"]] == ["Central", "East", "West"] and "OLS" in cm["model"]
+    assert [r["region_label"] for r in cm["regions"]] == ["Central", "East", "West"] and "within providers" in cm["model"]
 
 
 def test_peer_view_in_results(example_results):

@@ -6,13 +6,22 @@ mortality) are already standardised by DRG in the measures over the `stays` view
 this module adds a patient-level cost model so that a *growth* or *level* of cost per stay can be
 compared after removing what the patients' age, sex, DRG weight and comorbidity explain.
 
-The model (one per region of the project's region scheme, e.g. east / central / west), fitted by
-ordinary least squares over every modelled stay of every provider of the region, both years of
-the bundle pooled (no year term, so region-wide price growth stays in the observed/expected ratio
-and an adjusted growth remains comparable with the growth baselines)::
+The model (one per region of the project's region scheme, e.g. east / central / west), fitted over
+every modelled stay of every provider of the region, both years of the bundle pooled (no year term,
+so region-wide price growth stays in the observed/expected ratio and an adjusted growth remains
+comparable with the growth baselines)::
 
     ln(cost) = b0 + b1 ln(RW) + b2 a + b3 a^2 + b4 male + b5 secondary
     a = (age - 60) / 10;  male = 1 for gend '1', 0 for '2';  secondary = max(diag_code_cnt - 1, 0)
+
+The slopes b1..b5 are estimated *within providers* (ordinary least squares on values centred on
+each provider's means: the fixed-effects, or within, estimator), and b0 is the region's mean of
+ln(cost) - (b1 ln(RW) + ...) over all its stays. Pooled OLS would let providers' efficiency leak
+into the slopes: when the providers that treat the heaviest cases are also the cheapest (the very
+case this adjustment exists for), pooled OLS flattens b1 and under-predicts their expected cost.
+This is what risk-standardised hospital measures do with a provider effect (CMS hierarchical
+models); the within estimator needs no distributional assumption about the provider effects. The
+expected cost is that of an average provider of the region (no provider effect).
 
 Expected cost of a stay = exp(fitted) x Duan's smearing factor mean(exp(residual)) (Duan 1983:
 E[cost | x] = exp(x b) E[exp(e)], estimated from the residuals, so no normality is assumed; the
@@ -81,9 +90,10 @@ class CaseMix:
 
     def as_json(self) -> dict:
         return {
-            "model": "OLS of ln(stay cost) on ln(DRG weight), (age-60)/10 and its square, male, secondary "
-                     "diagnoses (diag_code_cnt - 1), per region, both years pooled; expected cost = "
-                     "exp(fit) x Duan smearing factor; missing covariates take the region mean",
+            "model": "ln(stay cost) on ln(DRG weight), (age-60)/10 and its square, male, secondary "
+                     "diagnoses (diag_code_cnt - 1), per region, both years pooled; slopes by least squares "
+                     "within providers (fixed effects), intercept = the region's mean; expected cost (an "
+                     "average provider) = exp(fit) x Duan smearing factor; missing covariates take the region mean",
             "min_stays": MIN_STAYS,
             "regions": {r: m.as_json() for r, m in sorted(self.models.items())},
             "skipped": dict(sorted(self.skipped.items())),
@@ -97,8 +107,9 @@ def design(rw: np.ndarray, age: np.ndarray, male: np.ndarray, secondary: np.ndar
 
 
 def fit_region(region: str, cost: np.ndarray, rw: np.ndarray, age: np.ndarray, male: np.ndarray,
-               secondary: np.ndarray) -> tuple[RegionModel, np.ndarray]:
-    """Fit one region's model; returns it and the expected cost of each of its stays."""
+               secondary: np.ndarray, provider: np.ndarray | None = None) -> tuple[RegionModel, np.ndarray]:
+    """Fit one region's model; returns it and the expected cost of each of its stays. `provider`: each
+    stay's provider (an integer or code per stay) for the within-provider slopes; None: one provider."""
     imputed: dict[str, float] = {}
     cols = {"age": age, "male": male, "secondary": secondary}
     filled = {}
@@ -112,10 +123,21 @@ def fit_region(region: str, cost: np.ndarray, rw: np.ndarray, age: np.ndarray, m
         filled[name] = values
     x = design(rw, filled["age"], filled["male"], filled["secondary"])
     y = np.log(cost)
-    keep = [0] + [j for j in range(1, x.shape[1]) if np.ptp(x[:, j]) > 0]
-    beta_kept, *_ = np.linalg.lstsq(x[:, keep], y, rcond=None)
+    groups = np.zeros(len(y), dtype=np.int64) if provider is None else np.unique(provider, return_inverse=True)[1]
+    counts = np.bincount(groups)
+
+    def within(v: np.ndarray) -> np.ndarray:  # v centred on its provider's mean
+        return v - (np.bincount(groups, weights=v) / counts)[groups]
+
+    xw = np.column_stack([within(x[:, j]) for j in range(1, x.shape[1])])
+    # a covariate with no variation within providers cannot be estimated: dropped (coefficient None)
+    keep = [j for j in range(1, x.shape[1]) if np.ptp(xw[:, j - 1]) > 1e-12]
     beta = np.zeros(x.shape[1])
-    beta[keep] = beta_kept
+    if keep:
+        slopes, *_ = np.linalg.lstsq(xw[:, [j - 1 for j in keep]], within(y), rcond=None)
+        beta[keep] = slopes
+    beta[0] = float(np.mean(y - x[:, 1:] @ beta[1:]))
+    keep = [0] + keep
     fitted = x @ beta
     resid = y - fitted
     smearing = float(np.mean(np.exp(resid)))
@@ -153,7 +175,7 @@ def compute_casemix(con, region_of: Mapping[str, str], years: tuple[int, ...]) -
         if count < MIN_STAYS:
             skipped[region] = f"{count} modelled stays, fewer than {MIN_STAYS}"
             continue
-        model, expected = fit_region(region, cost[m], rw[m], age[m], male[m], secondary[m])
+        model, expected = fit_region(region, cost[m], rw[m], age[m], male[m], secondary[m], prov_idx[m])
         models[region] = model
         y0 = int(year.min())
         keys = prov_idx[m].astype(np.int64) * 100 + (year[m] - y0)
