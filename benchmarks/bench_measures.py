@@ -84,6 +84,8 @@ def run_reference(data: Path, fmt: str) -> dict:
     """One hand-written query: the same aggregates, straight over the file."""
     import duckdb
 
+    from pingyi.extract import memory_limit
+
     project, measures = _settlement_measures()
     source = f"read_parquet('{data / 'settlements.parquet'}')" if fmt == "parquet" else \
         f"read_csv('{data / 'settlements.csv'}', all_varchar=true)"
@@ -102,8 +104,9 @@ def run_reference(data: Path, fmt: str) -> dict:
           {select}
         FROM t GROUP BY fixmedins_code, year"""
     con = duckdb.connect()
-    if os.environ.get("PINGYI_MEMORY_LIMIT"):
-        con.execute(f"SET memory_limit = '{os.environ['PINGYI_MEMORY_LIMIT']}'")
+    limit = memory_limit()
+    if limit is not None:  # the same cap as pingyi's (its default, or --memory-limit)
+        con.execute(f"SET memory_limit = '{limit}'")
     t0 = time.perf_counter()
     n = len(con.execute(sql).fetchall())
     return {"seconds": time.perf_counter() - t0, "groups": n}
@@ -169,7 +172,8 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=10_000_000)
     ap.add_argument("--providers", type=int, default=5000)
     ap.add_argument("--format", default="both", choices=["parquet", "csv", "both"])
-    ap.add_argument("--memory-limit", help="cap DuckDB memory in every variant, e.g. 1GB (PINGYI_MEMORY_LIMIT)")
+    ap.add_argument("--memory-limit", help="cap DuckDB memory in every variant, e.g. 1GB, or 'none' "
+                    "(PINGYI_MEMORY_LIMIT; default: pingyi's DEFAULT_MEMORY_LIMIT)")
     ap.add_argument("--child")
     ap.add_argument("--data")
     args = ap.parse_args()

@@ -442,3 +442,24 @@ def test_derived_columns_match_docs_data_bundle():
     rows = [line.strip().strip("|").split(" | ", 1) for line in section.splitlines()
             if line.startswith("| ") and not line.startswith(("| derived column", "|---"))]
     assert [(k.strip(), v.strip()) for k, v in rows] == [*SETTLEMENT_COLUMNS.items(), *STAY_COLUMNS.items()]
+
+
+def test_duckdb_memory_limit_default_override_and_bad_value(tmp_path, monkeypatch):
+    """DuckDB is capped at DEFAULT_MEMORY_LIMIT unless PINGYI_MEMORY_LIMIT says otherwise ('none': no cap);
+    a bad value is one clear error naming the variable."""
+    from pingyi.extract import DEFAULT_MEMORY_LIMIT, memory_limit
+
+    d = write_bundle(tmp_path / "b", valid_tables())
+    monkeypatch.delenv("PINGYI_MEMORY_LIMIT", raising=False)
+    assert memory_limit() == DEFAULT_MEMORY_LIMIT == "700MB"
+    with open_test_bundle(d, tmp_path / "w1") as b:
+        assert b.con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "667.5 MiB"  # 700 MB
+    monkeypatch.setenv("PINGYI_MEMORY_LIMIT", "2GB")
+    with open_test_bundle(d, tmp_path / "w2") as b:
+        assert b.con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "1.8 GiB"
+    monkeypatch.setenv("PINGYI_MEMORY_LIMIT", "none")
+    assert memory_limit() is None
+    monkeypatch.setenv("PINGYI_MEMORY_LIMIT", "lots")
+    with pytest.raises(PingyiError) as exc:
+        open_test_bundle(d, tmp_path / "w3")
+    assert exc.value.message.startswith("PINGYI_MEMORY_LIMIT: ") and "found 'lots'" in exc.value.message

@@ -296,6 +296,18 @@ class Bundle:
         return TABLES[table]
 
 
+# DuckDB's memory cap unless PINGYI_MEMORY_LIMIT says otherwise: with it a 10-million-row bundle runs
+# in under 1 GB for the whole process, spilling the rest to the bundle's temp directory (about 1.5x the
+# time of an uncapped run on a machine with RAM to spare: benchmarks/README.md).
+DEFAULT_MEMORY_LIMIT = "700MB"
+
+
+def memory_limit() -> str | None:
+    """The DuckDB memory limit to set: PINGYI_MEMORY_LIMIT (e.g. 8GB), its default, or None for 'none'."""
+    value = os.environ.get("PINGYI_MEMORY_LIMIT", "").strip() or DEFAULT_MEMORY_LIMIT
+    return None if value.lower() == "none" else value
+
+
 def open_bundle(data_dir: Path, settings: DataSettings, year: int, workdir: Path | None = None) -> Bundle:
     """Read every table file of `data_dir` into a DuckDB database (raw text, in file order).
 
@@ -320,9 +332,13 @@ def open_bundle(data_dir: Path, settings: DataSettings, year: int, workdir: Path
         # to the temp directory beyond its memory limit, so larger-than-memory bundles still run
         con = duckdb.connect(":memory:", config={"preserve_insertion_order": True})
         con.execute(f"SET temp_directory = {_lit(str(tmp / 'spill'))}")
-        limit = os.environ.get("PINGYI_MEMORY_LIMIT")  # e.g. "1GB": cap DuckDB's memory, spill the rest
-        if limit:
-            con.execute(f"SET memory_limit = {_lit(limit)}")
+        limit = memory_limit()
+        if limit is not None:
+            try:
+                con.execute(f"SET memory_limit = {_lit(limit)}")
+            except duckdb.Error as exc:
+                raise PingyiError(f"PINGYI_MEMORY_LIMIT: {_first_line(exc)}; found '{limit}'; expected a size such "
+                                  f"as 700MB or 8GB, or 'none' for DuckDB's default (80 % of the RAM)") from exc
         bundle = Bundle(data_dir=data_dir, con=con, tables={}, warnings=warnings, workdir=tmp,
                         settings=settings, year=year, _cleanup=tmp)
         for spec in TABLES.values():
