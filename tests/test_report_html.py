@@ -194,6 +194,10 @@ def test_index_loads_offline_sorts_and_filters(site, browser):
     browser.evaluate("document.querySelectorAll('#providers thead th')[5].click()")
     totals = [float(x) for x in column(5)]
     assert totals == sorted(totals)
+    # the total's percentile among same region-and-level peers: numbers, "—" (no peer) sorts last
+    browser.evaluate("document.querySelectorAll('#providers thead th')[6].click()")
+    pct = column(6)
+    assert [float(x) for x in pct if x != "—"] == [100.0, 0.0] and pct[2:] == ["—", "—"]
     # text column (code)
     browser.evaluate("document.querySelectorAll('#providers thead th')[1].click()")
     assert column(1) == sorted(column(1))

@@ -559,6 +559,7 @@ def committee_context(prep: Prepared, cards: Mapping[str, dict] | None = None) -
         "rank": c["rank"], "rank_display": "—" if c["rank"] is None else str(c["rank"]),
         "code": c["provider"]["code"], "name": c["provider"]["name"], "region_label": c["provider"]["region_label"],
         "level_label": c["provider"]["level_label"], "total": c["total"], "total_display": c["total_display"],
+        "peer_percentile": c["peer_percentile"], "peer_percentile_display": c["peer_percentile_short"],
         "grade": c["grade"], "light": c["light"], "reds": c["lights"]["red"],
         "amount": c["adjustment"]["amount"], "amount_display": c["adjustment"]["amount_display"],
         "designation": c["adjustment"]["designation"], "designation_short": c["adjustment"]["designation_short"],
