@@ -2,8 +2,8 @@
 
 `setl_lists` measures read the enriched view `stays`: each inpatient stay with its DRG reference
 values, the same-year regional mean cost and stay of its DRG (over all providers of its region:
-the E_i of the cost and time efficiency indices), its cost from the settlements, whether an unplanned readmission followed within 31 days,
-and whether its DRG is a low-risk group. Risk groups follow the BJ-DRG method [china.md §2.1]:
+the E_i of the cost and time efficiency indices), its cost from the settlements, whether an
+unplanned readmission followed within 31 days, and whether its DRG is a low-risk group. Risk groups follow the BJ-DRG method [china.md §2.1]:
 per region (of the project's region scheme, from the provider's province) and DRG, in-hospital
 mortality m_i over both years of the bundle; z = standardised ln(m_i) over the region's DRGs with
 deaths; z < -1 is low risk; a DRG with no death in the region is low risk. Without a region table
