@@ -493,6 +493,15 @@ def test_committee_report_shows_whose_light_the_case_mix_changed(rendered, resul
     assert [(r["code"], r["raw_light"]["key"], r["adjusted_light"]["key"], r["expected_change_display"])
             for r in cm["changed"]] == [("H33010600001", "red", "green", "+24.0%"), ("H33010600002", "green", "red", "-3.0%")]
     assert cm["regions"] == []  # the fixture has no fitted cost model
+    # a change between yellow and green counts as a change, neither "saved" nor "caught"
+    edited = copy.deepcopy(results)
+    p4 = next(p for p in edited["providers"] if p["fixmedins_code"] == "H51010400003")
+    note = next(i for i in p4["indicators"] if i["code"] == "D1.01")["casemix_note"]
+    note["raw_light"], note["adjusted_light"] = "yellow", "green"
+    cm2 = build_contexts(edited).committee["casemix"]
+    assert {k: cm2["indicators"][0][k] for k in ("n", "changed", "saved", "caught")} == {
+        "n": 4, "changed": 3, "saved": 1, "caught": 1}
+    assert [r["code"] for r in cm2["changed"]] == ["H33010600001", "H33010600002", "H51010400003"]
     text = pdftext(rendered[0] / "committee.pdf")
     assert "D1.01次均住院费用增长率：4家机构有病例组合调整值；调整改变了2家（50.0%）的灯色" in text
     assert "30.1%●红4.9%●绿+24.0%病例组合调整值" in text

@@ -675,33 +675,35 @@ def casemix_overview(prep: Prepared, ctxs: list[dict]) -> dict:
     whose light the adjustment changed (raw red but adjusted not, and the reverse), the providers whose
     light changed, and each region's cost model (stays, R², smearing factor)."""
     by_code = {c["provider"]["code"]: c for c in ctxs}
-    indicators, changed = [], []
-    for code, meta in prep.indicators.items():
-        n = saved = caught = 0
-        for pcode, p in prep.providers.items():
-            row = next((r for r in p["indicators"] if r["code"] == code), None)
-            note = (row or {}).get("casemix_note")
-            if not note or pcode not in by_code:
+    tally: dict[str, dict[str, int]] = {}  # indicator -> n, changed, saved (red raw only), caught (red adjusted only)
+    changed = []
+    for pcode, p in prep.providers.items():
+        if pcode not in by_code:
+            continue
+        for row in p["indicators"]:
+            note = row.get("casemix_note")
+            if not note or row["code"] not in prep.indicators:
                 continue
-            n += 1
+            t = tally.setdefault(row["code"], {"n": 0, "changed": 0, "saved": 0, "caught": 0})
+            t["n"] += 1
             raw, adj = note.get("raw_light"), note.get("adjusted_light")
             if raw == adj:
                 continue
-            saved += raw == "red"
-            caught += adj == "red"
-            change = note.get("expected_cost_change")
-            c = by_code[pcode]
+            t["changed"] += 1
+            t["saved"] += raw == "red"
+            t["caught"] += adj == "red"
+            change, c, unit = note.get("expected_cost_change"), by_code[pcode], prep.indicators[row["code"]]["unit"]
             changed.append({
-                "indicator": code, "code": pcode, "name": c["provider"]["name"],
+                "indicator": row["code"], "code": pcode, "name": c["provider"]["name"],
                 "region_label": c["provider"]["region_label"], "level_label": c["provider"]["level_label"],
-                "raw_display": fmt_value(row.get("raw_value"), meta["unit"], prep.lang), "raw_light": _light(prep, raw),
-                "adjusted_display": fmt_value(row.get("adjusted_value"), meta["unit"], prep.lang),
+                "raw_display": fmt_value(row.get("raw_value"), unit, prep.lang), "raw_light": _light(prep, raw),
+                "adjusted_display": fmt_value(row.get("adjusted_value"), unit, prep.lang),
                 "adjusted_light": _light(prep, adj),
                 "expected_change_display": "—" if change is None else f"{change:+.1%}",
                 "counted": prep.L["adjusted_value"] if note.get("counted") == "adjusted" else prep.L["raw_value"]})
-        if n:
-            indicators.append({"code": code, "name": _name(prep, meta), "n": n, "changed": saved + caught,
-                               "saved": saved, "caught": caught, "share_display": f"{(saved + caught) / n:.1%}"})
+    indicators = [{"code": code, "name": _name(prep, prep.indicators[code]), **t,
+                   "share_display": f"{t['changed'] / t['n']:.1%}"}
+                  for code, t in sorted(tally.items(), key=lambda kv: list(prep.indicators).index(kv[0]))]
     changed.sort(key=lambda r: (r["indicator"], r["code"]))
     model = prep.results.get("casemix_model") or {}
     regions = [{"region_label": _region_label(prep, r), "stays": m.get("stays"),
