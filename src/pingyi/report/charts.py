@@ -47,6 +47,11 @@ def _text_width(text: str, size: float) -> float:
     return sum(size if ord(ch) > 0x2E7F else size * 0.56 for ch in text)
 
 
+def polygon_points(point, values, fmt) -> str:
+    """SVG `points` of a radar series: axis i at value v (a missing value at the centre)."""
+    return " ".join(f"{fmt(x)},{fmt(y)}" for x, y in (point(i, v or 0) for i, v in enumerate(values)))
+
+
 def radar_svg(axes: list[Mapping], series_label: str, peer_label: str, *, size: float = 300.0,
               width_chars: int = 6) -> Markup:
     """Radar chart: one axis per dimension (0-100), the provider's polygon and its peer average.
@@ -82,10 +87,10 @@ def radar_svg(axes: list[Mapping], series_label: str, peer_label: str, *, size: 
         out.append(f'<line x1="{_f(cx)}" y1="{_f(cy)}" x2="{_f(x)}" y2="{_f(y)}" stroke="#c9ced6" stroke-width="0.5"/>')
     peer = [a.get("peer") for a in axes]
     if any(v is not None for v in peer):
-        pts = " ".join(f"{_f(x)},{_f(y)}" for x, y in (point(i, v or 0) for i, v in enumerate(peer)))
+        pts = polygon_points(point, peer, _f)
         out.append(f'<polygon points="{pts}" fill="none" stroke="{PEER}" stroke-width="1.4" stroke-dasharray="4,2"/>')
     vals = [a.get("value") for a in axes]
-    pts = " ".join(f"{_f(x)},{_f(y)}" for x, y in (point(i, v or 0) for i, v in enumerate(vals)))
+    pts = polygon_points(point, vals, _f)
     out.append(f'<polygon points="{pts}" fill="{SERIES}" fill-opacity="0.18" stroke="{SERIES}" stroke-width="1.6"/>')
     for i, v in enumerate(vals):
         x, y = point(i, v or 0)
@@ -225,10 +230,10 @@ def radar_figure(axes: list[Mapping], series_label: str = "", peer_label: str = 
            f'<path d="{"".join(grid_d)}" fill="none" stroke="#c4cbd4" stroke-width="0.18"/>']
     peer = [a.get("peer") for a in axes]
     if any(v is not None for v in peer):
-        pts = " ".join(f"{f(x)},{f(y)}" for x, y in (point(i, v or 0) for i, v in enumerate(peer)))
+        pts = polygon_points(point, peer, f)
         svg.append(f'<polygon points="{pts}" fill="none" stroke="{PEER}" stroke-width="0.45" stroke-dasharray="1.2,0.7"/>')
     vals = [a.get("value") for a in axes]
-    pts = " ".join(f"{f(x)},{f(y)}" for x, y in (point(i, v or 0) for i, v in enumerate(vals)))
+    pts = polygon_points(point, vals, f)
     svg.append(f'<polygon points="{pts}" fill="{SERIES}" fill-opacity="0.16" stroke="{SERIES}" stroke-width="0.5"/>')
     marks = "".join(f"M{f(x)},{f(y)}h0" for x, y in (point(i, v or 0) for i, v in enumerate(vals)))
     svg.append(f'<path d="{marks}" stroke="{SERIES}" stroke-width="1.4" stroke-linecap="round"/>')  # dots
