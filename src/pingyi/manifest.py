@@ -22,7 +22,7 @@ from pathlib import Path
 from pingyi import __version__
 from pingyi.errors import PingyiError, read_json
 
-KEY_DEPENDENCIES = ("duckdb", "numpy", "scipy", "pydantic", "sqlglot", "pyarrow", "openpyxl", "pyyaml")
+KEY_DEPENDENCIES = ("duckdb", "numpy", "scipy", "pydantic", "sqlglot", "pyarrow", "openpyxl", "python-calamine", "pyyaml")
 PROJECT_GLOBS = ("indicators/*.yaml", "baselines/*.yaml", "measures/*.yaml", "policy.yaml", "data.yaml")
 
 
