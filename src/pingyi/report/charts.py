@@ -52,6 +52,17 @@ def polygon_points(point, values, fmt) -> str:
     return " ".join(f"{fmt(x)},{fmt(y)}" for x, y in (point(i, v or 0) for i, v in enumerate(values)))
 
 
+def series_polygons(axes: list[Mapping], point, fmt, peer_style: str, series_style: str) -> list[str]:
+    """The radar's two polygons: the peer average (dashed, when any) and the provider's own scores."""
+    out = []
+    peer = [a.get("peer") for a in axes]
+    if any(v is not None for v in peer):
+        out.append(f'<polygon points="{polygon_points(point, peer, fmt)}" fill="none" stroke="{PEER}" {peer_style}/>')
+    vals = [a.get("value") for a in axes]
+    out.append(f'<polygon points="{polygon_points(point, vals, fmt)}" fill="{SERIES}" stroke="{SERIES}" {series_style}/>')
+    return out
+
+
 def radar_svg(axes: list[Mapping], series_label: str, peer_label: str, *, size: float = 300.0,
               width_chars: int = 6) -> Markup:
     """Radar chart: one axis per dimension (0-100), the provider's polygon and its peer average.
@@ -85,13 +96,9 @@ def radar_svg(axes: list[Mapping], series_label: str, peer_label: str, *, size: 
     for i in range(n):
         x, y = point(i, 100)
         out.append(f'<line x1="{_f(cx)}" y1="{_f(cy)}" x2="{_f(x)}" y2="{_f(y)}" stroke="#c9ced6" stroke-width="0.5"/>')
-    peer = [a.get("peer") for a in axes]
-    if any(v is not None for v in peer):
-        pts = polygon_points(point, peer, _f)
-        out.append(f'<polygon points="{pts}" fill="none" stroke="{PEER}" stroke-width="1.4" stroke-dasharray="4,2"/>')
     vals = [a.get("value") for a in axes]
-    pts = polygon_points(point, vals, _f)
-    out.append(f'<polygon points="{pts}" fill="{SERIES}" fill-opacity="0.18" stroke="{SERIES}" stroke-width="1.6"/>')
+    out += series_polygons(axes, point, _f, 'stroke-width="1.4" stroke-dasharray="4,2"',
+                           'fill-opacity="0.18" stroke-width="1.6"')
     for i, v in enumerate(vals):
         x, y = point(i, v or 0)
         fill = SERIES if v is not None else "#ffffff"
@@ -228,13 +235,9 @@ def radar_figure(axes: list[Mapping], series_label: str = "", peer_label: str = 
     svg = [f'<svg xmlns="http://www.w3.org/2000/svg" class="radar" role="img" viewBox="0 0 {f(width)} {f(height)}" '
            f'width="{f(width)}mm" height="{f(height)}mm" font-family="{FONT}">',
            f'<path d="{"".join(grid_d)}" fill="none" stroke="#c4cbd4" stroke-width="0.18"/>']
-    peer = [a.get("peer") for a in axes]
-    if any(v is not None for v in peer):
-        pts = polygon_points(point, peer, f)
-        svg.append(f'<polygon points="{pts}" fill="none" stroke="{PEER}" stroke-width="0.45" stroke-dasharray="1.2,0.7"/>')
     vals = [a.get("value") for a in axes]
-    pts = polygon_points(point, vals, f)
-    svg.append(f'<polygon points="{pts}" fill="{SERIES}" fill-opacity="0.16" stroke="{SERIES}" stroke-width="0.5"/>')
+    svg += series_polygons(axes, point, f, 'stroke-width="0.45" stroke-dasharray="1.2,0.7"',
+                           'fill-opacity="0.16" stroke-width="0.5"')
     marks = "".join(f"M{f(x)},{f(y)}h0" for x, y in (point(i, v or 0) for i, v in enumerate(vals)))
     svg.append(f'<path d="{marks}" stroke="{SERIES}" stroke-width="1.4" stroke-linecap="round"/>')  # dots
     sample = 5.0  # mm: a legend's line sample
