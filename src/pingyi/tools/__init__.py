@@ -1,0 +1,1 @@
+"""Tools around the evaluation: the synthetic example generator and the docs generator."""
