@@ -7,7 +7,7 @@ fresh subprocess so peak memory is its own:
 
 * reference: ONE hand-written DuckDB query computing the same aggregates as the project's
   settlement measures, straight over the file;
-* pingyi measures: the generated measure query (`pingyi.measures`) over the rows that passed the
+* pingyi measures: the generated measure query (`pingyi.compute.measures`) over the rows that passed the
   data-quality stage (the query the pipeline runs);
 * pingyi extract + quality: reading the bundle and checking every row (reported separately).
 
@@ -73,7 +73,7 @@ def generate(out: Path, rows: int, providers: int, fmt: str) -> None:
 
 
 def _settlement_measures():
-    from pingyi.pipeline import compile_project_measures
+    from pingyi.run.pipeline import compile_project_measures
     from pingyi.spec.project import load_project
 
     project = load_project().project
@@ -84,7 +84,7 @@ def run_reference(data: Path, fmt: str) -> dict:
     """One hand-written query: the same aggregates, straight over the file."""
     import duckdb
 
-    from pingyi.extract import memory_limit
+    from pingyi.data.read import memory_limit
 
     project, measures = _settlement_measures()
     source = f"read_parquet('{data / 'settlements.parquet'}')" if fmt == "parquet" else \
@@ -125,10 +125,10 @@ def run_scan(data: Path, fmt: str) -> dict:
 
 
 def run_pingyi(data: Path, fmt: str) -> dict:
-    from pingyi.extract import open_bundle
-    from pingyi.measures import run_measures
-    from pingyi.quality import run_quality
-    from pingyi.views import create_settlement_rows
+    from pingyi.data.read import open_bundle
+    from pingyi.compute.measures import run_measures
+    from pingyi.data.quality import run_quality
+    from pingyi.data.views import create_settlement_rows
 
     project, measures = _settlement_measures()
     with tempfile.TemporaryDirectory() as tmp:

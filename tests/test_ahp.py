@@ -1,4 +1,4 @@
-"""Tests for pingyi.ahp: published worked examples, properties, Harker completion, errors."""
+"""Tests for pingyi.weights.ahp: published worked examples, properties, Harker completion, errors."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pingyi.ahp import (
+from pingyi.weights.ahp import (
     RANDOM_INDEX,
     SAATY_SCALE,
     AhpResult,

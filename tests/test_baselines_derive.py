@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pingyi.dynamic_baselines import derive_baselines, guardrail, load_ageing, statistic, write_derived
+from pingyi.score.baselines import derive_baselines, guardrail, load_ageing, statistic, write_derived
 from pingyi.errors import PingyiError
 from pingyi.spec.models import Direction, Unit
 from pingyi.spec import project

@@ -12,14 +12,14 @@ import duckdb
 import numpy as np
 import pytest
 
-from pingyi.casemix import casemix_note, compute_casemix, fit_region
-from pingyi.extract import TABLES
-from pingyi.indicators import evaluate_indicator
-from pingyi.measures import run_measures
-from pingyi.pipeline import compile_project_measures
+from pingyi.compute.casemix import casemix_note, compute_casemix, fit_region
+from pingyi.data.read import TABLES
+from pingyi.compute.indicators import evaluate_indicator
+from pingyi.compute.measures import run_measures
+from pingyi.run.pipeline import compile_project_measures
 from pingyi.spec import project
 from pingyi.spec.project import default_project_dir, load_project
-from pingyi.views import create_stays
+from pingyi.data.views import create_stays
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "province"
@@ -221,7 +221,7 @@ def test_slopes_within_providers_are_not_flattened_by_efficient_heavy_providers(
 def test_casemix_measures_from_the_stays_view(tiny):
     con, _, _ = tiny
     region = {"H33010600001": "east", "H33010600002": "east"}
-    import pingyi.casemix as cm
+    import pingyi.compute.casemix as cm
 
     old = cm.MIN_STAYS
     try:
@@ -282,7 +282,7 @@ def test_adjusted_indicator_needs_an_adjusted_formula(tmp_path):
 
 @pytest.fixture(scope="module")
 def example_results(tmp_path_factory):
-    from pingyi.evaluate import evaluate_to
+    from pingyi.run.evaluate import evaluate_to
 
     out = tmp_path_factory.mktemp("casemix_example")
     evaluate_to(EXAMPLE, None, None, None, out)
@@ -337,9 +337,9 @@ def test_peer_view_in_results(example_results):
 
 
 def test_missing_adjustment_is_grey_and_says_why():
-    from pingyi.indicators import IndicatorValue
-    from pingyi.pipeline import _casemix_note
-    from pingyi.scoring import score_indicator
+    from pingyi.compute.indicators import IndicatorValue
+    from pingyi.run.pipeline import _casemix_note
+    from pingyi.score.indicator import score_indicator
 
     ind = load_project().project.indicators["D1.01"]
     v = IndicatorValue("D1.01", None, None, 200.0, {}, raw_value=0.10, adjusted_value=None)

@@ -2,10 +2,10 @@
 and the YAML say today; every indicator has a manual entry; every command is documented."""
 
 
-from pingyi.docsgen import DOCS, cli_reference, indicator_manual
+from pingyi.tools.docsgen import DOCS, cli_reference, indicator_manual
 from pingyi.spec.project import load_project
 
-HINT = "docs are stale: run `python -m pingyi.docsgen` and commit the result"
+HINT = "docs are stale: run `python -m pingyi.tools.docsgen` and commit the result"
 
 
 def test_indicator_manual_is_current():

@@ -14,7 +14,7 @@ import openpyxl
 import pytest
 
 from pingyi.errors import PingyiError
-from pingyi.extract import TABLES, open_bundle, save_bundle
+from pingyi.data.read import TABLES, open_bundle, save_bundle
 from pingyi.spec.models import DataSettings
 
 YEAR = 2024
@@ -157,7 +157,7 @@ def test_row_order_is_kept_on_a_large_csv_with_malformed_lines(tmp_path, monkeyp
     malformed lines."""
     import duckdb
 
-    import pingyi.extract
+    import pingyi.data.read
 
     real_connect = duckdb.connect
 
@@ -166,7 +166,7 @@ def test_row_order_is_kept_on_a_large_csv_with_malformed_lines(tmp_path, monkeyp
         con.execute("SET threads = 4")
         return con
 
-    monkeypatch.setattr(pingyi.extract.duckdb, "connect", connect)
+    monkeypatch.setattr(pingyi.data.read.duckdb, "connect", connect)
     d = tmp_path / "b"
     d.mkdir()
     write_csv(d / "providers.csv", PROVIDERS)
@@ -318,7 +318,7 @@ def test_xlsx_reader_gives_the_text_openpyxl_gives(tmp_path):
 
     from python_calamine import CalamineWorkbook
 
-    from pingyi.extract import _xlsx_cell, cell_text
+    from pingyi.data.read import _xlsx_cell, cell_text
 
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -434,8 +434,8 @@ def test_schemas_match_docs_data_bundle():
 
 
 def test_derived_columns_match_docs_data_bundle():
-    """The derived columns of the views measures read (pingyi.views) are documented, word for word."""
-    from pingyi.views import SETTLEMENT_COLUMNS, STAY_COLUMNS
+    """The derived columns of the views measures read (pingyi.data.views) are documented, word for word."""
+    from pingyi.data.views import SETTLEMENT_COLUMNS, STAY_COLUMNS
 
     doc = (Path(__file__).parents[1] / "docs" / "data-bundle.md").read_text(encoding="utf-8")
     section = doc.split("## Derived columns", 1)[1].split("\n## ", 1)[0]
@@ -447,7 +447,7 @@ def test_derived_columns_match_docs_data_bundle():
 def test_duckdb_memory_limit_default_override_and_bad_value(tmp_path, monkeypatch):
     """DuckDB is capped at DEFAULT_MEMORY_LIMIT unless PINGYI_MEMORY_LIMIT says otherwise ('none': no cap);
     a bad value is one clear error naming the variable."""
-    from pingyi.extract import DEFAULT_MEMORY_LIMIT, memory_limit
+    from pingyi.data.read import DEFAULT_MEMORY_LIMIT, memory_limit
 
     d = write_bundle(tmp_path / "b", valid_tables())
     monkeypatch.delenv("PINGYI_MEMORY_LIMIT", raising=False)

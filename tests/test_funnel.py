@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from pingyi.funnel import FunnelFit, FunnelPoint, band, fit_funnel, overdispersion, winsorise
+from pingyi.score.funnel import FunnelFit, FunnelPoint, band, fit_funnel, overdispersion, winsorise
 from pingyi.report.funnel_svg import funnel_svg
-from pingyi.scoring import Light, score_indicator
+from pingyi.score.indicator import Light, score_indicator
 from pingyi.spec.models import IndicatorSpec
 
 MANUAL = {"meaning": "m", "meaning_en": "m", "formula_text": "f", "formula_text_en": "f", "inclusions": "i",

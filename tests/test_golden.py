@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pingyi.evaluate import evaluate_to
+from pingyi.run.evaluate import evaluate_to
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "province"

@@ -7,8 +7,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pingyi.measures import MeasureSqlError, compile_measure, run_measures, table_sql
-from pingyi.pipeline import compile_project_measures
+from pingyi.compute.measures import MeasureSqlError, compile_measure, run_measures, table_sql
+from pingyi.run.pipeline import compile_project_measures
 from pingyi.spec.models import DataSettings, MeasureSpec
 from pingyi.spec.project import load_project
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pingyi.evaluate import evaluate_to
-from pingyi.manifest import verify
+from pingyi.run.evaluate import evaluate_to
+from pingyi.run.manifest import verify
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "province"
@@ -181,12 +181,12 @@ def test_every_planted_bad_row_is_rejected_with_its_reason(tmp_path):
 
 def test_bundle_in_every_format_gives_identical_measures(tmp_path):
     """Issue 3 'Done when': the same bundle saved as CSV, XLSX, Parquet and JSON gives identical measure tables."""
-    from pingyi.extract import open_bundle, save_bundle
-    from pingyi.measures import run_measures
-    from pingyi.pipeline import compile_project_measures
-    from pingyi.quality import run_quality
+    from pingyi.data.read import open_bundle, save_bundle
+    from pingyi.compute.measures import run_measures
+    from pingyi.run.pipeline import compile_project_measures
+    from pingyi.data.quality import run_quality
     from pingyi.spec.project import load_project
-    from pingyi.views import create_settlement_rows, create_stays
+    from pingyi.data.views import create_settlement_rows, create_stays
 
     from pingyi.example import generate_example
 

@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pingyi.adjust import compute_adjustments, designation_status
-from pingyi.aggregate import aggregate_provider, assign_ranks, grade_for
-from pingyi.scoring import Light, score_indicator
+from pingyi.score.adjust import compute_adjustments, designation_status
+from pingyi.score.aggregate import aggregate_provider, assign_ranks, grade_for
+from pingyi.score.indicator import Light, score_indicator
 from pingyi.spec.models import IndicatorSpec, PolicyFile
 from pingyi.spec.project import load_project
-from pingyi.weights import compute_weights
+from pingyi.weights.tree import compute_weights
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
 MANUAL = {k: "x" for k in ("meaning", "meaning_en", "formula_text", "formula_text_en", "inclusions", "exclusions",

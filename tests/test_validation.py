@@ -13,7 +13,7 @@ import pytest
 
 from pingyi.errors import Level
 from pingyi.spec.project import load_project
-from pingyi.weights import compute_weights
+from pingyi.weights.tree import compute_weights
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
 D1 = "indicators/D1_cost.yaml"

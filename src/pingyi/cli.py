@@ -44,12 +44,12 @@ def _root(debug: bool = typer.Option(False, "--debug", help="Show Python traceba
 def _load(project: Optional[Path], year: Optional[int] = None):
     """Load and validate a project; print every issue; exit 2 if any error."""
     from pingyi.spec.project import load_project
-    from pingyi.weights import compute_weights
+    from pingyi.weights.tree import compute_weights
 
     result = load_project(project, year=year)
     tree = None
     if result.project is not None:
-        from pingyi.pipeline import check_measures
+        from pingyi.run.pipeline import check_measures
 
         tree = compute_weights(result.project, result.issues)
         result.issues.extend(check_measures(result.project))
@@ -160,8 +160,8 @@ def score(data: Path = typer.Option(..., "--data", "-d", help="Bundle directory:
     """Evaluate every provider: scores, traffic lights, grades, prepayment adjustments, manifest."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from pingyi.evaluate import evaluate_to
-    from pingyi.summary import print_summary
+    from pingyi.run.evaluate import evaluate_to
+    from pingyi.run.summary import print_summary
 
     with Progress(TextColumn("scoring providers"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True, disable=not err.is_terminal) as bar:
@@ -176,8 +176,8 @@ def quality(data: Path = typer.Option(..., "--data", "-d", help="Bundle director
             year: Optional[int] = typer.Option(None, help="Evaluation year (default: the project's baselines year)."),
             out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Write quality.csv and rejected.csv here.")) -> None:
     """Check a data bundle: rows read, used and rejected per table, the top failing checks (exit 0 even with rejects)."""
-    from pingyi.extract import open_bundle
-    from pingyi.quality import run_quality
+    from pingyi.data.read import open_bundle
+    from pingyi.data.quality import run_quality
     from pingyi.spec.project import baselines_year, load_data_settings
 
     settings = load_data_settings(project)
@@ -220,7 +220,7 @@ def verify(results: Path = typer.Argument(..., help="Results directory written b
            data: Optional[Path] = typer.Option(None, "--data", help="Bundle directory (default: as recorded in the manifest)."),
            project: Optional[Path] = ProjectOpt) -> None:
     """Re-run an evaluation from the inputs its manifest names and check every output byte for byte (exit 0 all match, 1 otherwise)."""
-    from pingyi.manifest import verify as verify_results
+    from pingyi.run.manifest import verify as verify_results
 
     report = verify_results(results, data, project)
     for line in report.lines:
@@ -315,7 +315,7 @@ def baselines_derive(results: Path = typer.Option(..., "--results", "-r", help="
                      project: Optional[Path] = ProjectOpt) -> None:
     """Write next year's baselines from this year's results by region and level, with ageing adjustment and a
     guardrail on the yearly move; every value carries its provenance. The file validates like any baselines file."""
-    from pingyi.dynamic_baselines import derive_baselines, write_derived
+    from pingyi.score.baselines import derive_baselines, write_derived
 
     derived = derive_baselines(results, year, project, method=method, ageing_file=ageing, max_change=max_change,
                                max_change_pp=max_change_pp, min_providers=min_providers)

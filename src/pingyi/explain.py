@@ -132,8 +132,8 @@ def explain_indicator(project: Project, tree, code: str) -> str:
 
 def explain_measures(project: Project, code: str) -> str:
     """The generated SQL of the measures an indicator uses (what `pingyi score` runs)."""
-    from pingyi.measures import table_sql
-    from pingyi.pipeline import compile_project_measures
+    from pingyi.compute.measures import table_sql
+    from pingyi.run.pipeline import compile_project_measures
     from pingyi.spec import formula as formula_lang
 
     ind = project.indicators.get(code) or project.indicators.get(code.upper())

@@ -2,7 +2,7 @@
 
 `funnel_svg(results["funnels"][code], lang)` draws every provider's value against its volume n,
 the target (baseline) and the 95 % / 99.8 % control limits with the indicator's overdispersion
-correction (pingyi.funnel), points coloured by their light. Providers compared with different
+correction (pingyi.score.funnel), points coloured by their light. Providers compared with different
 targets (e.g. per level) get one panel per target, side by side. Pure: no I/O, deterministic text.
 """
 
@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping
 from html import escape
 
-from pingyi.funnel import FunnelFit
+from pingyi.score.funnel import FunnelFit
 
 WIDTH = 720.0
 HEIGHT = 360.0

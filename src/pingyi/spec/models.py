@@ -102,7 +102,7 @@ class Lights(Frozen):
     yellow: float = Field(default=0.0, ge=0)
     red: float = Field(default=0.20, gt=0)
     statistical: Literal["none", "funnel"] = "none"
-    # funnel mode only (pingyi.funnel): overdispersion correction of the control limits, estimated
+    # funnel mode only (pingyi.score.funnel): overdispersion correction of the control limits, estimated
     # across all scored providers after winsorising `trim` of the z-scores at each end.
     overdispersion: Literal["none", "phi", "tau2"] = Field(
         default="tau2", description="funnel limits: none, multiplicative phi, or additive tau2 (DerSimonian-Laird)")
@@ -155,7 +155,7 @@ class Volume(Frozen):
     minimum: float = Field(gt=0)
 
 
-# Measures the case-mix stage (pingyi.casemix) adds per provider and year; formulas may use them
+# Measures the case-mix stage (pingyi.compute.casemix) adds per provider and year; formulas may use them
 # like any measure. Expected costs come from a per-region model of ln(stay cost) on patient age,
 # sex, DRG weight and number of secondary diagnoses, fitted across all providers of the region.
 CASEMIX_MEASURES: dict[str, str] = {
@@ -405,7 +405,7 @@ class DataSettings(Frozen):
 
 
 class MeasureSpec(Frozen):
-    """A named SQL aggregate over one table, per provider and year (see pingyi.measures)."""
+    """A named SQL aggregate over one table, per provider and year (see pingyi.compute.measures)."""
 
     name: str = Field(pattern=IDENT_PATTERN)
     table: str = Field(pattern=IDENT_PATTERN)

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from pingyi import ahp
+from pingyi.weights import ahp
 from pingyi.errors import Issue, IssueList, Level
 from pingyi.spec.models import HierarchyFile, Judgments
 from pingyi.spec.project import HIERARCHY, Project

@@ -30,7 +30,7 @@ bad-side deviation inside the 95 % limit (FunnelFit.beyond_95), so what chance c
 points: a small provider inside the limits scores as if it met its baseline, a large one is scored on
 nearly all of its deviation. `observed` (the default) scores the value itself.
 
-Lights (pingyi.scoring): red needs both *significantly worse* (beyond the 99.8 % limit on the bad
+Lights (pingyi.score.indicator): red needs both *significantly worse* (beyond the 99.8 % limit on the bad
 side) and *materially worse* (worse than the baseline by more than the indicator's red bound).
 Yellow: beyond the 95 % limit on the bad side but not red, or materially worse but inside the
 95 % limits (could be chance: watch, "needs further inquiry"). Green otherwise.
@@ -44,7 +44,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pingyi.indicators import stable
+from pingyi.compute.indicators import stable
 
 Z95 = 1.96
 Z998 = 3.09

@@ -105,7 +105,7 @@ def _first_difference(name: str, expected: bytes, actual: bytes) -> str:
 
 
 def verify(results_dir: Path, data_dir: Path | None = None, project_dir: Path | None = None) -> VerifyReport:
-    from pingyi.evaluate import evaluate_to
+    from pingyi.run.evaluate import evaluate_to
 
     results_dir = Path(results_dir)
     manifest = read_json(results_dir / "manifest.json", "the manifest written by `pingyi score`")

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pingyi.manifest import build_manifest, write_manifest
-from pingyi.outputs import write_results
-from pingyi.pipeline import RunResult, run
+from pingyi.run.manifest import build_manifest, write_manifest
+from pingyi.run.outputs import write_results
+from pingyi.run.pipeline import RunResult, run
 from pingyi.spec.project import default_project_dir
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pingyi.scoring import IndicatorScore, Light
+from pingyi.score.indicator import IndicatorScore, Light
 from pingyi.spec.models import PolicyFile
-from pingyi.weights import WeightTree
+from pingyi.weights.tree import WeightTree
 
 
 @dataclass(frozen=True)

@@ -10,16 +10,16 @@ from decimal import Decimal
 from pathlib import Path
 
 from pingyi import __version__
-from pingyi.adjust import Adjustment, Budget, compute_adjustments, money
-from pingyi.aggregate import ProviderResult, aggregate_provider, assign_ranks, peer_view
+from pingyi.score.adjust import Adjustment, Budget, compute_adjustments, money
+from pingyi.score.aggregate import ProviderResult, aggregate_provider, assign_ranks, peer_view
 from pingyi.errors import PingyiError
-from pingyi.indicators import IndicatorValue, evaluate_indicator, stable
-from pingyi.measures import MeasureSqlError, MeasureTable, compile_measure, run_measures
-from pingyi.scoring import score_indicator
+from pingyi.compute.indicators import IndicatorValue, evaluate_indicator, stable
+from pingyi.compute.measures import MeasureSqlError, MeasureTable, compile_measure, run_measures
+from pingyi.score.indicator import score_indicator
 from pingyi.spec.models import LEVELS
 from pingyi.spec.project import Project, load_project
-from pingyi.views import SETTLEMENT_COLUMNS, STAY_COLUMNS, create_settlement_rows, create_stays
-from pingyi.weights import WeightTree, compute_weights
+from pingyi.data.views import SETTLEMENT_COLUMNS, STAY_COLUMNS, create_settlement_rows, create_stays
+from pingyi.weights.tree import WeightTree, compute_weights
 
 LEVEL_ALIASES = {"一级": "一级及基层", "基层": "一级及基层"}
 
@@ -69,7 +69,7 @@ def load_checked_project(project_dir: Path | None, year: int | None) -> tuple[Pr
 
 
 def table_columns(table: str) -> list[str]:
-    from pingyi.extract import TABLES
+    from pingyi.data.read import TABLES
 
     if table not in TABLES:
         raise MeasureSqlError(f"unknown table '{table}'; measures read one of {', '.join(sorted(TABLES))}", table)
@@ -182,7 +182,7 @@ def _uses_casemix(project: Project) -> bool:
 
 def _fit_funnels(project: Project, providers: list[ProviderInfo], values) -> dict[str, dict]:
     """phi / tau^2 per funnel-mode indicator over the providers whose value is scored."""
-    from pingyi.funnel import FunnelPoint, fit_funnel
+    from pingyi.score.funnel import FunnelPoint, fit_funnel
 
     out: dict[str, dict] = {}
     for code, ind in project.indicators.items():
@@ -208,7 +208,7 @@ def _casemix_note(ind, v: IndicatorValue, scored, base, bench, fit, cur, pri):
     """Both lights of an indicator with an adjusted formula, and the sentence that says which counted."""
     from dataclasses import replace
 
-    from pingyi.casemix import casemix_note
+    from pingyi.compute.casemix import casemix_note
 
     adjusted = ind.casemix == "adjusted"
     raw_s = score_indicator(ind, v.raw_value, base, benchmark=bench, prior=v.raw_prior, volume=v.volume,
@@ -234,8 +234,8 @@ def _casemix_note(ind, v: IndicatorValue, scored, base, bench, fit, cur, pri):
 
 def run(data_dir: Path, project_dir: Path | None = None, year: int | None = None,
         history_dir: Path | None = None, workdir: Path | None = None, progress=None) -> RunResult:
-    from pingyi.extract import open_bundle
-    from pingyi.quality import run_quality
+    from pingyi.data.read import open_bundle
+    from pingyi.data.quality import run_quality
 
     project, tree = load_checked_project(project_dir, year)
     year = project.year
@@ -260,7 +260,7 @@ def run(data_dir: Path, project_dir: Path | None = None, year: int | None = None
 
     casemix = None
     if _uses_casemix(project):
-        from pingyi.casemix import compute_casemix, merge_into
+        from pingyi.compute.casemix import compute_casemix, merge_into
 
         if "setl_lists" in present:
             casemix = compute_casemix(con, {p.code: p.region for p in providers}, (year - 1, year))

@@ -11,7 +11,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-from pingyi.pipeline import RunResult
+from pingyi.run.pipeline import RunResult
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pingyi.extract import TABLES, Bundle, ColumnSpec, TableSpec, _ident, _lit
+from pingyi.data.read import TABLES, Bundle, ColumnSpec, TableSpec, _ident, _lit
 from pingyi.spec.models import DataSettings
 
 DIMENSIONS = ("completeness", "validity", "consistency", "timeliness", "uniqueness")

@@ -1,7 +1,7 @@
 """Generate the docs that must never go stale: the indicator explanation manual (from the YAML)
 and the CLI reference (from `--help`). Tests regenerate both and fail when docs/ differs.
 
-    python -m pingyi.docsgen          # rewrite docs/indicator-manual.md and docs/cli.md
+    python -m pingyi.tools.docsgen          # rewrite docs/indicator-manual.md and docs/cli.md
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from pathlib import Path
 from pingyi.explain import DIRECTION_TEXT, SOURCE_TEXT, format_value, scoring_text
 from pingyi.spec.models import LEVELS
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+DOCS = Path(__file__).resolve().parents[3] / "docs"
 
 
 def indicator_manual(project_dir: Path | None = None) -> str:
     from pingyi.spec.project import load_project
-    from pingyi.weights import compute_weights
+    from pingyi.weights.tree import compute_weights
 
     result = load_project(project_dir)
     project = result.project
@@ -29,7 +29,7 @@ def indicator_manual(project_dir: Path | None = None) -> str:
     pweights = {p.code: p.weight for p in tree.primary} if tree else {}
     regions = project.regions.schemes[project.baselines.region_scheme].regions
     out = [f"# 指标解释手册 Indicator explanation manual — {project.hierarchy.name} {project.hierarchy.version}", "",
-           "Generated from `indicators/*.yaml` and `baselines/` by `python -m pingyi.docsgen`; do not edit by hand.",
+           "Generated from `indicators/*.yaml` and `baselines/` by `python -m pingyi.tools.docsgen`; do not edit by hand.",
            "`pingyi explain CODE` prints the same entry.", ""]
     for dim in project.dimensions:
         p = dim.primary
@@ -79,7 +79,7 @@ def cli_reference() -> str:
     os.environ["COLUMNS"] = "100"
     runner = CliRunner()
     command = get_command(app)
-    out = ["# CLI reference", "", "Generated from `pingyi --help` by `python -m pingyi.docsgen`; do not edit by hand.", ""]
+    out = ["# CLI reference", "", "Generated from `pingyi --help` by `python -m pingyi.tools.docsgen`; do not edit by hand.", ""]
 
     def section(title: str, args: list[str]) -> None:
         result = runner.invoke(app, args, prog_name="pingyi", env={"COLUMNS": "100", "NO_COLOR": "1"}, terminal_width=100)

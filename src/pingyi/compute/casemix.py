@@ -2,7 +2,7 @@
 
 Why: a tertiary hospital that treats many severe patients looks like a poor cost controller when
 cost per stay is compared raw [001 §2.2]. The DRG indices (CMI, cost and time efficiency, low-risk
-mortality) are already standardised by DRG in the measures over the `stays` view (pingyi.views);
+mortality) are already standardised by DRG in the measures over the `stays` view (pingyi.data.views);
 this module adds a patient-level cost model so that a *growth* or *level* of cost per stay can be
 compared after removing what the patients' age, sex, DRG weight and comorbidity explain.
 
@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pingyi.indicators import stable
+from pingyi.compute.indicators import stable
 
 MIN_STAYS = 30
 AGE_CENTRE = 60.0

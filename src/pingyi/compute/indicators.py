@@ -28,7 +28,7 @@ class IndicatorValue:
     prior: float | None  # the same indicator last year (for improvement points and "what changed")
     volume: float | None  # the minimum-volume measure, current year
     inputs: dict  # measure values (current and prior) the formula used
-    # case mix (pingyi.casemix): `value`/`prior` are the scored ones; with an adjusted_formula both
+    # case mix (pingyi.compute.casemix): `value`/`prior` are the scored ones; with an adjusted_formula both
     # variants are kept so reports can show them side by side
     raw_value: float | None = None
     adjusted_value: float | None = None

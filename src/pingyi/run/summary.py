@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from pingyi.scoring import Light
+from pingyi.score.indicator import Light
 
 
 def print_summary(console, run, out_dir: Path) -> None:

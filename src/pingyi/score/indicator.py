@@ -16,7 +16,7 @@ Scores are on [0, 100] and monotone in the indicator's good direction. Three nam
 Missing data or a denominator below the minimum volume make the indicator *insufficient*
 (grey): it is never scored as 0 or 100; its weight is redistributed by the aggregation stage.
 
-Funnel lights (``lights.statistical: funnel``, pingyi.funnel): given the indicator's fitted funnel,
+Funnel lights (``lights.statistical: funnel``, pingyi.score.funnel): given the indicator's fitted funnel,
 the light no longer follows the gap alone: red needs the value to be beyond the 99.8 % control limit
 at the provider's volume *and* worse than the baseline by more than the red bound; beyond the 95 %
 limit, or materially worse but inside the limits, is yellow. The score follows the rule, on the value
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from pingyi.explain import format_value
-from pingyi.indicators import stable
+from pingyi.compute.indicators import stable
 from pingyi.spec.models import Direction, IndicatorSpec
 
 
@@ -142,7 +142,7 @@ def score_indicator(ind: IndicatorSpec, value: float | None, baseline: float | N
     funnel_how = funnel_how_zh = ""
     scored = value  # what the rule scores: the value, or under funnel_score beyond_95 less what chance explains
     if funnel is not None and ind.lights.statistical == "funnel" and volume is not None:
-        from pingyi.funnel import BAND_TEXT, funnel_light
+        from pingyi.score.funnel import BAND_TEXT, funnel_light
 
         judged = funnel_light(funnel, ind.direction.value, value, volume, baseline, gap, ind.lights.red)
         if judged is not None:
