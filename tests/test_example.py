@@ -23,7 +23,7 @@ import yaml
 from typer.testing import CliRunner
 
 from pingyi.cli import app
-from pingyi.example import LEVELS, TABLE_COLUMNS, generate_example
+from pingyi.tools.example import LEVELS, TABLE_COLUMNS, generate_example
 from pingyi.spec.project import default_project_dir
 
 YEAR = 2025
