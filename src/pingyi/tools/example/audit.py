@@ -12,9 +12,15 @@ from pingyi.tools.example.sampling import epoch
 from pingyi.tools.example.writers import fmt_time
 
 # Smart-audit rules: (rule_code, rule_type, inpatient only, weight).
-AUDIT_RULES = [("ZN0101", "分解住院", True, 1.0), ("ZN0201", "超标准收费", False, 2.0), ("ZN0301", "重复收费", False, 2.0),
-               ("ZN0401", "串换项目", False, 1.2), ("ZN0501", "过度诊疗", True, 1.5), ("ZN0601", "超限定支付范围", False, 1.5),
-               ("ZN0701", "挂床住院", True, 0.3)]
+AUDIT_RULES = [
+    ("ZN0101", "分解住院", True, 1.0),
+    ("ZN0201", "超标准收费", False, 2.0),
+    ("ZN0301", "重复收费", False, 2.0),
+    ("ZN0401", "串换项目", False, 1.2),
+    ("ZN0501", "过度诊疗", True, 1.5),
+    ("ZN0601", "超限定支付范围", False, 1.5),
+    ("ZN0701", "挂床住院", True, 0.3),
+]
 FRAUD_RULE = ("ZN0801", "虚构医疗服务")
 
 
@@ -54,8 +60,9 @@ def audit_rows(ctx: Ctx, b: dict, rng: np.random.Generator) -> list[dict]:
                     code, rtype, ip_only, _w = rules[0]
                 use_ip = len(ip_cand) > 0 and (ip_only or rng.random() < 0.6)
                 pool = ip_cand if use_ip else cand
-                rows.append(_flag(ctx, b, rng, int(pool[rng.integers(len(pool))]), code, rtype, p, y, y_end,
-                                  fraud=False))
+                rows.append(
+                    _flag(ctx, b, rng, int(pool[rng.integers(len(pool))]), code, rtype, p, y, y_end, fraud=False)
+                )
             if p == pv.special_b and y == 1 and len(ip_cand):
                 row = int(ip_cand[rng.integers(len(ip_cand))])
                 rows.append(_flag(ctx, b, rng, row, FRAUD_RULE[0], FRAUD_RULE[1], p, y, y_end, fraud=True))
@@ -76,9 +83,18 @@ def _flag(ctx, b, rng, row, code, rtype, p, y, y_end, fraud: bool) -> dict:
     slow = rng.random() < float(np.clip(0.025 * np.exp(-1.0 * q), 0.005, 0.7))
     handled = None if unhandled else ftime + int((rng.integers(31, 90) if slow else rng.integers(1, 25)) * 86400)
     confirmed = fraud or rng.random() < float(np.clip(0.35 - 0.12 * q, 0.1, 0.8))
-    return {"prov": int(p), "y": y, "time": ftime, "setl_id": str(b["setl_id"][row]), "rule_code": code,
-            "rule_type": rtype, "amount": amount, "handled": handled, "confirmed": "1" if confirmed else "0",
-            "fraud": "1" if fraud else "0"}
+    return {
+        "prov": int(p),
+        "y": y,
+        "time": ftime,
+        "setl_id": str(b["setl_id"][row]),
+        "rule_code": code,
+        "rule_type": rtype,
+        "amount": amount,
+        "handled": handled,
+        "confirmed": "1" if confirmed else "0",
+        "fraud": "1" if fraud else "0",
+    }
 
 
 def audit_table(ctx: Ctx, audit: list[dict], schema: pa.Schema) -> pa.Table:
@@ -90,10 +106,18 @@ def audit_table(ctx: Ctx, audit: list[dict], schema: pa.Schema) -> pa.Table:
     for r in audit:
         counters[r["y"]] += 1
         yy = year - 1 + r["y"]
-        flag_rows.append({"flag_id": f"ZN{yy}{counters[r['y']]:07d}", "fixmedins_code": pv.code[r["prov"]],
-                          "setl_id": r["setl_id"], "rule_code": r["rule_code"], "rule_type": r["rule_type"],
-                          "amount": f"{r['amount'] // 100}.{r['amount'] % 100:02d}",
-                          "flag_time": fmt_time(r["time"]),
-                          "handled_time": None if r["handled"] is None else fmt_time(r["handled"]),
-                          "confirmed": r["confirmed"], "fraud": r["fraud"]})
+        flag_rows.append(
+            {
+                "flag_id": f"ZN{yy}{counters[r['y']]:07d}",
+                "fixmedins_code": pv.code[r["prov"]],
+                "setl_id": r["setl_id"],
+                "rule_code": r["rule_code"],
+                "rule_type": r["rule_type"],
+                "amount": f"{r['amount'] // 100}.{r['amount'] % 100:02d}",
+                "flag_time": fmt_time(r["time"]),
+                "handled_time": None if r["handled"] is None else fmt_time(r["handled"]),
+                "confirmed": r["confirmed"],
+                "fraud": r["fraud"],
+            }
+        )
     return pa.Table.from_pylist(flag_rows, schema=schema)

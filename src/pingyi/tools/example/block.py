@@ -43,8 +43,9 @@ class Settlements:
     cert: np.ndarray  # 0 / 1 / 2: mdtrt_cert_type 01 / 02 / 03
 
 
-def generate_block(ctx: Ctx, members: np.ndarray, n_rows: np.ndarray, rng: np.random.Generator,
-                   xrng: np.random.Generator) -> dict:
+def generate_block(
+    ctx: Ctx, members: np.ndarray, n_rows: np.ndarray, rng: np.random.Generator, xrng: np.random.Generator
+) -> dict:
     """Generate all records of a block of providers. Returns numpy arrays (not yet strings).
 
     `xrng` draws what the optional columns need (direct settlement, quantities, catalogue codes);
@@ -116,14 +117,14 @@ def _number(fr: Frame, s: Settlements, st: Stays, vs: Visits) -> None:
     for y in range(2):
         m = yi == y
         cnt = int(m.sum())
-        setl_id[m] = (years[y] * 10 ** 15 + 1 * 10 ** 14 + ctx.next_setl[y] + np.arange(cnt))
+        setl_id[m] = years[y] * 10**15 + 1 * 10**14 + ctx.next_setl[y] + np.arange(cnt)
         ctx.next_setl[y] += cnt
     enc = kind != 2
     mdtrt_id = np.zeros(N, dtype=np.int64)
     for y in range(2):
         m = enc & (yi == y)
         cnt = int(m.sum())
-        mdtrt_id[m] = years[y] * 10 ** 15 + 2 * 10 ** 14 + ctx.next_mdtrt[y] + np.arange(cnt)
+        mdtrt_id[m] = years[y] * 10**15 + 2 * 10**14 + ctx.next_mdtrt[y] + np.arange(cnt)
         ctx.next_mdtrt[y] += cnt
     # position of each stay / visit in the sorted settlements
     ip_row = np.empty(S, dtype=np.int64)
@@ -167,7 +168,7 @@ def _patients(fr: Frame, s: Settlements, st: Stays, vs: Visits) -> None:
     med_type_all = _pick(s, st.med_type, vs.mt)
     insutype_all = _pick(s, st.insutype, vs.insutype)
     admdvs = ctx.pools.admdvs[area_all]
-    psn_no = admdvs * 10 ** 10 + pos_all
+    psn_no = admdvs * 10**10 + pos_all
     age0 = person_age(ctx.pools, area_all, pos_all)
     age = np.maximum(0, age0 - (1 - yi))
     gend = np.where(pos_all & 1, 2, 1)
@@ -177,25 +178,80 @@ def _patients(fr: Frame, s: Settlements, st: Stays, vs: Visits) -> None:
     cert = np.where(cert_u < ecert_p, 0, np.where(rng.random(N) < 0.75, 2, 1))  # 01 / 03 / 02
     if N:  # a refund uses the credential of the settlement it reverses
         cert[rf_rows] = cert[op_row[ref[rf_rows]]]
-    s.med_type, s.insutype, s.admdvs, s.psn_no, s.age, s.gend, s.cert = (med_type_all, insutype_all, admdvs,
-                                                                          psn_no, age, gend, cert)
+    s.med_type, s.insutype, s.admdvs, s.psn_no, s.age, s.gend, s.cert = (
+        med_type_all,
+        insutype_all,
+        admdvs,
+        psn_no,
+        age,
+        gend,
+        cert,
+    )
 
 
 def _as_dict(s: Settlements, st: Stays, vs: Visits, direct: np.ndarray) -> dict:
     """The block as the table builders, the audit flags and the planted defects read it."""
     return {
-        "N": s.n, "kind": s.kind, "ref": s.ref, "prov": s.prov, "yi": s.yi, "setl_time": s.setl_time,
-        "setl_id": s.setl_id, "mdtrt_id": s.mdtrt_id, "money": s.money, "med_type": s.med_type,
-        "insutype": s.insutype, "psn_no": s.psn_no, "admdvs": s.admdvs, "age": s.age, "gend": s.gend,
-        "cert": s.cert, "direct": direct,
-        "ip": {"S": st.n, "row": s.ip_row, "p": st.p, "y": st.y, "g": st.g, "adm": st.adm, "dscg": st.dscg,
-               "los": st.los, "dscg_way": st.dscg_way, "planned": st.planned, "op_grade": st.op_grade,
-               "cmpl": st.cmpl, "setl": st.setl, "dcla": st.dcla, "late": st.late, "qc": st.qc,
-               "grouped": st.grouped, "diag": st.diag, "diag_cnt": st.diag_cnt, "amt": st.amt, "own": st.own,
-               "cnt": st.cnt, "code": st.code, "readmit_src": st.readmit_src},
-        "op": {"O": vs.n, "row": s.op_row, "drug": vs.drug, "non": vs.non, "drug_cat": vs.drug_cat,
-               "non_cat": vs.non_cat, "vbp": vs.vbp, "gen": vs.gen, "nego": vs.nego, "own_drug": vs.own_drug,
-               "own_non": vs.own_non, "mt": vs.mt, "drug_cnt": vs.drug_cnt, "non_cnt": vs.non_cnt,
-               "drug_code": vs.drug_code, "non_code": vs.non_code},
+        "N": s.n,
+        "kind": s.kind,
+        "ref": s.ref,
+        "prov": s.prov,
+        "yi": s.yi,
+        "setl_time": s.setl_time,
+        "setl_id": s.setl_id,
+        "mdtrt_id": s.mdtrt_id,
+        "money": s.money,
+        "med_type": s.med_type,
+        "insutype": s.insutype,
+        "psn_no": s.psn_no,
+        "admdvs": s.admdvs,
+        "age": s.age,
+        "gend": s.gend,
+        "cert": s.cert,
+        "direct": direct,
+        "ip": {
+            "S": st.n,
+            "row": s.ip_row,
+            "p": st.p,
+            "y": st.y,
+            "g": st.g,
+            "adm": st.adm,
+            "dscg": st.dscg,
+            "los": st.los,
+            "dscg_way": st.dscg_way,
+            "planned": st.planned,
+            "op_grade": st.op_grade,
+            "cmpl": st.cmpl,
+            "setl": st.setl,
+            "dcla": st.dcla,
+            "late": st.late,
+            "qc": st.qc,
+            "grouped": st.grouped,
+            "diag": st.diag,
+            "diag_cnt": st.diag_cnt,
+            "amt": st.amt,
+            "own": st.own,
+            "cnt": st.cnt,
+            "code": st.code,
+            "readmit_src": st.readmit_src,
+        },
+        "op": {
+            "O": vs.n,
+            "row": s.op_row,
+            "drug": vs.drug,
+            "non": vs.non,
+            "drug_cat": vs.drug_cat,
+            "non_cat": vs.non_cat,
+            "vbp": vs.vbp,
+            "gen": vs.gen,
+            "nego": vs.nego,
+            "own_drug": vs.own_drug,
+            "own_non": vs.own_non,
+            "mt": vs.mt,
+            "drug_cnt": vs.drug_cnt,
+            "non_cnt": vs.non_cnt,
+            "drug_code": vs.drug_code,
+            "non_code": vs.non_code,
+        },
         "rf_rows": s.rf_rows,
     }

@@ -36,13 +36,20 @@ def read_catalogue(project_dir: Path, year: int) -> Catalogue:
             if not isinstance(ind, dict) or "code" not in ind:
                 continue
             scoring = ind.get("scoring") or {}
-            indicators.append({
-                "code": str(ind["code"]), "source": str(ind.get("source", "")), "unit": str(ind.get("unit", "")),
-                "direction": str(ind.get("direction", "up")), "rule": str(scoring.get("rule", "threshold")),
-                "improvement": bool(scoring.get("improvement", True)), "low": scoring.get("low"),
-                "high": scoring.get("high"), "qualitative": bool(ind.get("qualitative", False)),
-                "volume_min": (ind.get("volume") or {}).get("minimum"),
-            })
+            indicators.append(
+                {
+                    "code": str(ind["code"]),
+                    "source": str(ind.get("source", "")),
+                    "unit": str(ind.get("unit", "")),
+                    "direction": str(ind.get("direction", "up")),
+                    "rule": str(scoring.get("rule", "threshold")),
+                    "improvement": bool(scoring.get("improvement", True)),
+                    "low": scoring.get("low"),
+                    "high": scoring.get("high"),
+                    "qualitative": bool(ind.get("qualitative", False)),
+                    "volume_min": (ind.get("volume") or {}).get("minimum"),
+                }
+            )
     indicators.sort(key=lambda d: d["code"])
 
     baselines: dict[str, dict] = {}
@@ -58,8 +65,9 @@ def read_catalogue(project_dir: Path, year: int) -> Catalogue:
             if isinstance(doc, dict):
                 docs.append(doc)
         exact = [d for d in docs if d.get("year") == year]
-        earlier = sorted((d for d in docs if isinstance(d.get("year"), int) and d["year"] <= year),
-                         key=lambda d: d["year"])
+        earlier = sorted(
+            (d for d in docs if isinstance(d.get("year"), int) and d["year"] <= year), key=lambda d: d["year"]
+        )
         chosen = exact[0] if exact else (earlier[-1] if earlier else (docs[-1] if docs else None))
     if chosen is not None:
         baselines = chosen.get("baselines") or {}

@@ -9,8 +9,16 @@ from pingyi.tools.example.context import Ctx
 from pingyi.tools.example.sampling import pick_per_group, sround
 
 
-def direct_flags(ctx: Ctx, rng: np.random.Generator, kind: np.ndarray, prov: np.ndarray, yi: np.ndarray,
-                  admdvs: np.ndarray, med_type: np.ndarray, refunded: np.ndarray) -> np.ndarray:
+def direct_flags(
+    ctx: Ctx,
+    rng: np.random.Generator,
+    kind: np.ndarray,
+    prov: np.ndarray,
+    yi: np.ndarray,
+    admdvs: np.ndarray,
+    med_type: np.ndarray,
+    refunded: np.ndarray,
+) -> np.ndarray:
     """direct_setl_flag of each settlement (True = 1, settled at the provider).
 
     The others are 手工（零星）报销: the patient paid in full and the insured area's agency settled the

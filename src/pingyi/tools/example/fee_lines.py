@@ -34,15 +34,23 @@ def visit_fee_lines(fr: Frame, vs: Visits) -> None:
     pv, par = ctx.pv, ctx.params
     V, op_p, op_y, op_mt, olvl, op_sizes = vs.n, vs.p, vs.y, vs.mt, vs.lvl, vs.sizes
     ototal, oown = vs.total, vs.own
-    o_drug_share = np.clip(par.drug_op[op_p] * np.where(op_mt == 14, 1.35, np.where(op_mt == 13, 0.8, 1.0))
-                           * np.exp(rng.normal(0, 0.25, V)), 0.0, 0.97)
+    o_drug_share = np.clip(
+        par.drug_op[op_p]
+        * np.where(op_mt == 14, 1.35, np.where(op_mt == 13, 0.8, 1.0))
+        * np.exp(rng.normal(0, 0.25, V)),
+        0.0,
+        0.97,
+    )
     o_drug_share = np.where(op_mt == 12, 0.0, o_drug_share)
     o_drug = np.round(ototal * o_drug_share).astype(np.int64)
     o_non = ototal - o_drug
     tcm = np.array([pv.profile[p] == "tcm" for p in range(pv.n)])
     o_drug_cat = np.where(tcm[op_p] & (rng.random(V) < 0.5), 11, np.where(rng.random(V) < 0.12, 11, 9))
-    o_non_cat = np.where(op_mt == 12, 13, np.where(olvl == 2, np.where(rng.random(V) < 0.6, 12, 4),
-                                                   np.array([2, 3, 4, 5])[rng.integers(0, 4, V)]))
+    o_non_cat = np.where(
+        op_mt == 12,
+        13,
+        np.where(olvl == 2, np.where(rng.random(V) < 0.6, 12, 4), np.array([2, 3, 4, 5])[rng.integers(0, 4, V)]),
+    )
     # the main item of a western-drug line: a 集采 winning product, a non-winning product of the same
     # generic name, or another drug. A non-winning product costs `price_ratio` times as much per unit,
     # so for the provider's winners' quantity share r it takes p_gen = p_win x ratio x (1 - r) / r lines.
@@ -61,9 +69,11 @@ def visit_fee_lines(fr: Frame, vs: Visits) -> None:
     # quantities in minimum units (tablets, capsules, vials; one consultation / registration)
     unit = rt.op_unit_price[op_p] * np.exp(xrng.normal(0, 0.2, V))
     o_type = np.select([o_drug_cat == 11, o_vbp, o_gen, o_nego], [11, 16, 17, 15], 9)
-    o_price = np.select([o_drug_cat == 11, o_vbp, o_gen, o_nego],
-                        [1.5 * unit, unit, unit * rt.price_ratio[op_p], 60.0 * unit / rt.op_unit_price[op_p]],
-                        3.0 * unit)
+    o_price = np.select(
+        [o_drug_cat == 11, o_vbp, o_gen, o_nego],
+        [1.5 * unit, unit, unit * rt.price_ratio[op_p], 60.0 * unit / rt.op_unit_price[op_p]],
+        3.0 * unit,
+    )
     o_drug_cnt = np.maximum(1, np.round(o_drug / 100 / o_price)).astype(np.int64)
     o_drug_cnt = np.minimum(o_drug_cnt, np.where(op_mt == 14, 360, 120))  # prescriptions are capped by days
     non_price = np.select([o_non_cat == 3, o_non_cat == 4, o_non_cat == 5], [80.0, 20.0, 30.0], 1.0)
@@ -107,15 +117,17 @@ def _stay_amounts(fr: Frame, st: Stays) -> tuple[np.ndarray, np.ndarray]:
     props[:, 5] = np.where(surgical, 0.12 * np.exp(rng.normal(0, 0.2, S)), 0.0)
     props[:, 7] = np.where(surgical, 0.18, 0.06) * par.material[st_p] * np.exp(rng.normal(0, 0.25, S))
     nondrug = props.sum(axis=1)
-    drug_share = np.clip(par.drug_ip[st_p] * np.where(chemo[st_g], 1.6, 1.0) * np.exp(rng.normal(0, 0.15, S)),
-                         0.05, 0.8)
+    drug_share = np.clip(
+        par.drug_ip[st_p] * np.where(chemo[st_g], 1.6, 1.0) * np.exp(rng.normal(0, 0.15, S)), 0.05, 0.8
+    )
     props *= ((1 - drug_share) / nondrug)[:, None]
     tcm_s = tcm[st_p]
     yinpian = np.where(tcm_s, 0.15, np.where(rng.random(S) < 0.2, 0.03, 0.0))
     zcy = np.where(tcm_s, 0.30, 0.10)
     west = 1 - yinpian - zcy
-    nego = np.clip(par.nego[st_p] * np.where(chemo[st_g] | np.isin(st_g, drg_idx("ER11", "JA29", "NA19")), 3, 1),
-                   0, 0.6)
+    nego = np.clip(
+        par.nego[st_p] * np.where(chemo[st_g] | np.isin(st_g, drg_idx("ER11", "JA29", "NA19")), 3, 1), 0, 0.6
+    )
     # western drugs outside 谈判: a share on 集采 generic names, split between winning and non-winning
     # products so that the quantities give the stay's winners' share r_qty (D3.03)
     r_qty = np.clip(rt.vbp_qty[st_p, st_y] + 0.5 * rng.normal(0, 0.05, S), 0.3, 0.995)
@@ -193,8 +205,9 @@ def assign_code_gaps(ctx: Ctx, b: dict, rng: np.random.Generator) -> None:
     gen_lut = np.array([c[3] == "1" for c in IP_FEE_COLUMNS])
     src_row = np.concatenate([ip["row"][si], op["row"][od_lines], op["row"][on_lines]])
     src_cat = np.concatenate([cat_lut[ki], op["drug_cat"][od_lines], op["non_cat"][on_lines]])
-    src_gen = np.concatenate([gen_lut[ki], op["vbp"][od_lines] | op["gen"][od_lines],
-                              np.zeros(len(on_lines), dtype=bool)])
+    src_gen = np.concatenate(
+        [gen_lut[ki], op["vbp"][od_lines] | op["gen"][od_lines], np.zeros(len(on_lines), dtype=bool)]
+    )
     group = b["prov"][src_row].astype(np.int64) * 2 + b["yi"][src_row]
     k = sround(rng, ctx.rates.code_gap.reshape(-1) * np.bincount(group, minlength=2 * ctx.pv.n))
     gap = pick_per_group(rng, group, np.where(src_gen, 0.0, CODE_GAP_WEIGHT[src_cat]), k)
@@ -203,8 +216,10 @@ def assign_code_gaps(ctx: Ctx, b: dict, rng: np.random.Generator) -> None:
     ip["natl"] = np.ones(ip["amt"].shape, dtype=bool)
     ip["natl"][si[gap[:n_ip]], ki[gap[:n_ip]]] = False
     ip["code"][si, ki] = np.where(gap[:n_ip], local[:n_ip], ip["code"][si, ki])
-    for name, lines, part, loc in (("drug", od_lines, gap[n_ip:n_ip + n_od], local[n_ip:n_ip + n_od]),
-                                   ("non", on_lines, gap[n_ip + n_od:], local[n_ip + n_od:])):
+    for name, lines, part, loc in (
+        ("drug", od_lines, gap[n_ip : n_ip + n_od], local[n_ip : n_ip + n_od]),
+        ("non", on_lines, gap[n_ip + n_od :], local[n_ip + n_od :]),
+    ):
         natl = np.ones(op["O"], dtype=bool)
         natl[lines[part]] = False
         op[f"{name}_natl"] = natl

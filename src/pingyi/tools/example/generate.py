@@ -38,8 +38,15 @@ from pingyi.tools.example.writers import Sink, Workers, write_json
 CHUNK_ROWS = 600_000  # settlements generated per block of providers
 
 
-def generate_example(out_dir: Path, providers: int = 24, rows: int = 40000, seed: int = 2025, year: int = 2025,
-                     project_dir: Path | None = None, fmt: str = "mixed") -> ExampleSummary:
+def generate_example(
+    out_dir: Path,
+    providers: int = 24,
+    rows: int = 40000,
+    seed: int = 2025,
+    year: int = 2025,
+    project_dir: Path | None = None,
+    fmt: str = "mixed",
+) -> ExampleSummary:
     """Write a deterministic synthetic bundle to `out_dir` and return what was written."""
     _check_arguments(providers, rows, year, fmt)
     if project_dir is None:
@@ -57,8 +64,9 @@ def generate_example(out_dir: Path, providers: int = 24, rows: int = 40000, seed
 
     ext = {name: (MIXED_FORMATS[name] if fmt == "mixed" else fmt) for name in TABLE_ORDER}
     level = 9 if rows <= 200_000 else None  # level 9 saves ~7 % on the committed example; too slow at scale
-    sinks = {name: Sink(out_dir / f"{name}.{ext[name]}", ext[name], TABLE_COLUMNS[name], year, level)
-             for name in TABLE_ORDER}
+    sinks = {
+        name: Sink(out_dir / f"{name}.{ext[name]}", ext[name], TABLE_COLUMNS[name], year, level) for name in TABLE_ORDER
+    }
 
     planted, audit = _generate_blocks(ctx, seed, per_provider, sinks)
     _write_providers(ctx, seed, sinks["providers"])
@@ -76,16 +84,27 @@ def generate_example(out_dir: Path, providers: int = 24, rows: int = 40000, seed
         entry.pop("stay", None)
     planted.sort(key=lambda e: (TABLE_ORDER.index(e["table"]), e["row"]))
     summary = ExampleSummary(
-        out_dir=out_dir, providers=pv.n, rows=sinks["settlements"].rows, seed=seed, year=year, format=fmt,
+        out_dir=out_dir,
+        providers=pv.n,
+        rows=sinks["settlements"].rows,
+        seed=seed,
+        year=year,
+        format=fmt,
         table_rows={name: sinks[name].rows for name in TABLE_ORDER},
-        severe_casemix_provider=pv.code[pv.special_a], fraud_provider=pv.code[pv.special_b],
-        good_providers=[pv.code[i] for i in pv.good], poor_providers=[pv.code[i] for i in pv.poor],
-        planted=len(planted))
+        severe_casemix_provider=pv.code[pv.special_a],
+        fraud_provider=pv.code[pv.special_b],
+        good_providers=[pv.code[i] for i in pv.good],
+        poor_providers=[pv.code[i] for i in pv.poor],
+        planted=len(planted),
+    )
     files = {name: f"{name}.{ext[name]}" for name in TABLE_ORDER}
     _write_planted(out_dir, planted, files, seed, year)
     _write_info(out_dir, ctx, summary, files)
-    summary.files = {p.name: p.stat().st_size for p in sorted(out_dir.iterdir())
-                     if p.is_file() and (p.stem in TABLE_COLUMNS or p.name in ("_planted.json", "_example.json"))}
+    summary.files = {
+        p.name: p.stat().st_size
+        for p in sorted(out_dir.iterdir())
+        if p.is_file() and (p.stem in TABLE_COLUMNS or p.name in ("_planted.json", "_example.json"))
+    }
     return summary
 
 
@@ -123,12 +142,23 @@ def _make_context(providers: int, rows: int, seed: int, year: int, cat: Catalogu
     pools = make_pools(rows, pv, params)
     drg_rw = np.array([g[2] for g in DRG_TABLE])
     drg_mort = np.array([g[4] for g in DRG_TABLE])
-    return Ctx(year=year, pv=pv, params=params, pools=pools, cat=cat,
-               deadline=int(cat.data.get("upload_deadline_days", 30) or 30),
-               drg_cost=np.round(drg_rw * DRG_BASE_COST, 2), drg_los=np.array([g[3] for g in DRG_TABLE]),
-               drg_mort=drg_mort, drg_lowrisk=drg_mort <= LOW_RISK_MORTALITY, next_setl={0: 0, 1: 0},
-               next_mdtrt={0: 0, 1: 0}, prior_hifp=np.zeros(pv.n, np.int64),
-               encounters=np.zeros((pv.n, 2), np.int64), rates=rates)
+    return Ctx(
+        year=year,
+        pv=pv,
+        params=params,
+        pools=pools,
+        cat=cat,
+        deadline=int(cat.data.get("upload_deadline_days", 30) or 30),
+        drg_cost=np.round(drg_rw * DRG_BASE_COST, 2),
+        drg_los=np.array([g[3] for g in DRG_TABLE]),
+        drg_mort=drg_mort,
+        drg_lowrisk=drg_mort <= LOW_RISK_MORTALITY,
+        next_setl={0: 0, 1: 0},
+        next_mdtrt={0: 0, 1: 0},
+        prior_hifp=np.zeros(pv.n, np.int64),
+        encounters=np.zeros((pv.n, 2), np.int64),
+        rates=rates,
+    )
 
 
 def _blocks(per_provider: np.ndarray) -> list[list[int]]:
@@ -144,8 +174,9 @@ def _blocks(per_provider: np.ndarray) -> list[list[int]]:
     return blocks
 
 
-def _generate_blocks(ctx: Ctx, seed: int, per_provider: np.ndarray,
-                     sinks: dict[str, Sink]) -> tuple[list[dict], list[dict]]:
+def _generate_blocks(
+    ctx: Ctx, seed: int, per_provider: np.ndarray, sinks: dict[str, Sink]
+) -> tuple[list[dict], list[dict]]:
     """Generate the blocks; settlements, settlement lists and fee lines are written on three threads.
     Returns the planted defects and the audit-flag rows."""
     blocks = _blocks(per_provider)
@@ -161,6 +192,7 @@ def _generate_blocks(ctx: Ctx, seed: int, per_provider: np.ndarray,
                 tab, found = plant_settlements(ctx, b, tab, plant_rng)
                 planted_setl.extend(found)
             sinks["settlements"].write(tab)
+
         return job
 
     workers = Workers(["settlements", "setl_lists", "fee_items"])
@@ -200,19 +232,31 @@ def _write_providers(ctx: Ctx, seed: int, sink: Sink) -> None:
     prepay_str = money_array(prepay).to_pylist()
     for i in pv.no_prepay:
         prepay_str[i] = None
-    sink.write(pa.table({
-        "fixmedins_code": pv.code, "fixmedins_name": pv.name, "hosp_lv": [LEVELS[v] for v in pv.level],
-        "fixmedins_type": pv.ftype, "prepayment": pa.array(prepay_str, pa.string())}))
+    sink.write(
+        pa.table(
+            {
+                "fixmedins_code": pv.code,
+                "fixmedins_name": pv.name,
+                "hosp_lv": [LEVELS[v] for v in pv.level],
+                "fixmedins_type": pv.ftype,
+                "prepayment": pa.array(prepay_str, pa.string()),
+            }
+        )
+    )
 
 
 def _write_planted(out_dir: Path, planted: list[dict], files: dict[str, str], seed: int, year: int) -> None:
     """_planted.json: the planted rows, each with its file, row, column and reason."""
     planted_doc = {
         "about": "Rows planted with exactly one defect each, for the data-quality stage. row = 1-based data row "
-                 "(header excluded) in the file named; reason = the code the quality stage should report.",
-        "year": year, "seed": seed, "files": files,
-        "natural": {"late_upload": "late uploads also occur naturally (realistic, more at poor providers); "
-                                   "only the planted ones are listed"},
+        "(header excluded) in the file named; reason = the code the quality stage should report.",
+        "year": year,
+        "seed": seed,
+        "files": files,
+        "natural": {
+            "late_upload": "late uploads also occur naturally (realistic, more at poor providers); "
+            "only the planted ones are listed"
+        },
         "rows": planted,
     }
     write_json(out_dir / "_planted.json", planted_doc)
@@ -222,13 +266,30 @@ def _write_info(out_dir: Path, ctx: Ctx, summary: ExampleSummary, files: dict[st
     """_example.json: the summary, the files and every provider's profile."""
     pv, cat = ctx.pv, ctx.cat
     info = summary.as_dict()
-    info["about"] = ("Synthetic pingyi example bundle (pingyi example). Names and people are invented; codes use real "
-                     "GB/T 2260 divisions of 浙江/河南/四川. Regenerate with the same arguments for identical files.")
+    info["about"] = (
+        "Synthetic pingyi example bundle (pingyi example). Names and people are invented; codes use real "
+        "GB/T 2260 divisions of 浙江/河南/四川. Regenerate with the same arguments for identical files."
+    )
     info["files"] = files
     info["providers_detail"] = [
-        {"fixmedins_code": pv.code[i], "fixmedins_name": pv.name[i], "hosp_lv": LEVELS[pv.level[i]],
-         "province": GEOGRAPHY[PROVINCE_ORDER[pv.prov[i]]]["name"], "region": cat.region_of[PROVINCE_ORDER[pv.prov[i]]],
-         "profile": ("good" if i in pv.good else "poor" if i in pv.poor else
-                     "severe_casemix_efficient" if i == pv.special_a else "fraud" if i == pv.special_b else "average")}
-        for i in range(pv.n)]
+        {
+            "fixmedins_code": pv.code[i],
+            "fixmedins_name": pv.name[i],
+            "hosp_lv": LEVELS[pv.level[i]],
+            "province": GEOGRAPHY[PROVINCE_ORDER[pv.prov[i]]]["name"],
+            "region": cat.region_of[PROVINCE_ORDER[pv.prov[i]]],
+            "profile": (
+                "good"
+                if i in pv.good
+                else "poor"
+                if i in pv.poor
+                else "severe_casemix_efficient"
+                if i == pv.special_a
+                else "fraud"
+                if i == pv.special_b
+                else "average"
+            ),
+        }
+        for i in range(pv.n)
+    ]
     write_json(out_dir / "_example.json", info)

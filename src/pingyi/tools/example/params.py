@@ -85,8 +85,11 @@ def make_params(rng: np.random.Generator, pv: Providers) -> Params:
     late = np.clip(0.02 * np.exp(-1.0 * q) * ln(0.2), 0.0, 0.3)
     qc_fail = np.clip(0.025 * np.exp(-0.8 * q) * ln(0.2), 0.001, 0.3)
     ungroup = np.clip(0.015 * np.exp(-0.8 * q) * ln(0.2), 0.0005, 0.2)
-    ecert = np.clip(np.array([0.62, 0.46, 0.40])[pr] + np.array([0.06, 0.0, -0.10])[lv] + 0.05 * q
-                    + rng.normal(0, 0.03, n), 0.05, 0.95)
+    ecert = np.clip(
+        np.array([0.62, 0.46, 0.40])[pr] + np.array([0.06, 0.0, -0.10])[lv] + 0.05 * q + rng.normal(0, 0.03, n),
+        0.05,
+        0.95,
+    )
     cross = np.array([[0.08, 0.03, 0.01], [0.025, 0.01, 0.003], [0.035, 0.012, 0.004]])[pr, lv] * ln(0.2)
     intra = np.array([0.12, 0.04, 0.015])[lv] * np.where(pv.city == 0, 1.5, 1.0) * ln(0.2)
     readmit = 0.025 * np.exp(-0.6 * q) * ln(0.15)
@@ -104,12 +107,38 @@ def make_params(rng: np.random.Generator, pv: Providers) -> Params:
     settle_delay = np.clip(0.1 * np.exp(-0.8 * q) * ln(0.2), 0.01, 0.6)  # share settled days after discharge
     drg_p = _drg_mix(rng, pv)
 
-    return Params(vol=vol, vol_growth=vol_growth, ip_share=ip_share, g_ip=g_ip, g_op=g_op, cost=cost, op_cost=op_cost,
-                   los=los, drug_ip=drug_ip, drug_op=drug_op, material=material, ownpay_ip=ownpay_ip,
-                   ownpay_op=ownpay_op, late=late, qc_fail=qc_fail, ungroup=ungroup, ecert=ecert, cross=cross,
-                   intra=intra, readmit=readmit, death=death, lowrisk_death=lowrisk_death, cmpl=cmpl, vbp=vbp,
-                   nego=nego, audit=audit, split_flag=split_flag, transfer_down=transfer_down,
-                   settle_delay=settle_delay, drg_p=drg_p)
+    return Params(
+        vol=vol,
+        vol_growth=vol_growth,
+        ip_share=ip_share,
+        g_ip=g_ip,
+        g_op=g_op,
+        cost=cost,
+        op_cost=op_cost,
+        los=los,
+        drug_ip=drug_ip,
+        drug_op=drug_op,
+        material=material,
+        ownpay_ip=ownpay_ip,
+        ownpay_op=ownpay_op,
+        late=late,
+        qc_fail=qc_fail,
+        ungroup=ungroup,
+        ecert=ecert,
+        cross=cross,
+        intra=intra,
+        readmit=readmit,
+        death=death,
+        lowrisk_death=lowrisk_death,
+        cmpl=cmpl,
+        vbp=vbp,
+        nego=nego,
+        audit=audit,
+        split_flag=split_flag,
+        transfer_down=transfer_down,
+        settle_delay=settle_delay,
+        drg_p=drg_p,
+    )
 
 
 def _drg_mix(rng: np.random.Generator, pv: Providers) -> np.ndarray:

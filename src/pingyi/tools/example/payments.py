@@ -8,8 +8,16 @@ import numpy as np
 from pingyi.tools.example.sampling import strat_uniform
 
 
-def split_payments(rng, total: np.ndarray, ownpay: np.ndarray, employee: np.ndarray, inpatient: np.ndarray,
-                    level: np.ndarray, med_type_code: np.ndarray, sizes: np.ndarray) -> dict[str, np.ndarray]:
+def split_payments(
+    rng,
+    total: np.ndarray,
+    ownpay: np.ndarray,
+    employee: np.ndarray,
+    inpatient: np.ndarray,
+    level: np.ndarray,
+    med_type_code: np.ndarray,
+    sizes: np.ndarray,
+) -> dict[str, np.ndarray]:
     """All money in int64 cents; identities hold exactly. Draws are stratified within each group
     of `sizes` (provider-years), so a small provider's fund share is not a coin toss."""
     n = len(total)
@@ -37,5 +45,12 @@ def split_payments(rng, total: np.ndarray, ownpay: np.ndarray, employee: np.ndar
     acct = np.where(employee & ~inpatient & (u >= 0.45) & (u < 0.6), np.floor(psn * rng.random(n)), acct)
     acct = np.where(employee & inpatient & (u < 0.35), np.minimum(psn, rng.integers(0, 300000, n)), acct)
     acct = acct.astype(np.int64)
-    return {"medfee_sumamt": total, "fulamt_ownpay_amt": ownpay, "hifp_pay": hifp, "fund_pay_sumamt": fund,
-            "psn_part_amt": psn, "acct_pay": acct, "psn_cash_pay": psn - acct}
+    return {
+        "medfee_sumamt": total,
+        "fulamt_ownpay_amt": ownpay,
+        "hifp_pay": hifp,
+        "fund_pay_sumamt": fund,
+        "psn_part_amt": psn,
+        "acct_pay": acct,
+        "psn_cash_pay": psn - acct,
+    }

@@ -52,12 +52,10 @@ def make_pools(rows: int, pv: Providers, params: Params) -> Pools:
     sizes_a = np.array(sizes, dtype=np.int64)
     emp = (sizes_a * 0.45).astype(np.int64) // 2 * 2 + 2
     res = (sizes_a - emp).astype(np.int64) // 2 * 2 + 2
-    return Pools(admdvs=np.array(codes, dtype=np.int64), emp=emp, res=res,
-                  index={c: i for i, c in enumerate(codes)})
+    return Pools(admdvs=np.array(codes, dtype=np.int64), emp=emp, res=res, index={c: i for i, c in enumerate(codes)})
 
 
-def pick_area(rng, pv: Providers, params: Params, pools: Pools, prov_idx: np.ndarray,
-               inpatient: bool) -> np.ndarray:
+def pick_area(rng, pv: Providers, params: Params, pools: Pools, prov_idx: np.ndarray, inpatient: bool) -> np.ndarray:
     """Pool index for each encounter: local prefecture, provincial, other prefecture, other province."""
     n = len(prov_idx)
     u = rng.random(n)
@@ -85,8 +83,9 @@ def pick_area(rng, pv: Providers, params: Params, pools: Pools, prov_idx: np.nda
     return out
 
 
-def pick_person(rng, pools: Pools, pool: np.ndarray, employee: np.ndarray, target_age: np.ndarray | None,
-                 female: np.ndarray | None) -> np.ndarray:
+def pick_person(
+    rng, pools: Pools, pool: np.ndarray, employee: np.ndarray, target_age: np.ndarray | None, female: np.ndarray | None
+) -> np.ndarray:
     """Position inside the pool (employees [0, emp), residents [emp, emp+res))."""
     n = len(pool)
     emp = pools.emp[pool]
@@ -94,8 +93,9 @@ def pick_person(rng, pools: Pools, pool: np.ndarray, employee: np.ndarray, targe
     if target_age is None:
         u = rng.random(n)
     else:
-        u = np.where(employee, np.interp(target_age, EMP_AGE[1], EMP_AGE[0]),
-                     np.interp(target_age, RES_AGE[1], RES_AGE[0]))
+        u = np.where(
+            employee, np.interp(target_age, EMP_AGE[1], EMP_AGE[0]), np.interp(target_age, RES_AGE[1], RES_AGE[0])
+        )
         u = np.clip(u + rng.normal(0, 0.004, n), 0.0, 1.0 - 1e-9)
     pos = np.where(employee, (u * emp).astype(np.int64), emp + (u * res).astype(np.int64))
     if female is not None:
@@ -120,5 +120,7 @@ def employee_share(pv: Providers, prov_idx: np.ndarray) -> np.ndarray:
 
 def local_pool_lut(pv: Providers, pools: Pools) -> np.ndarray:
     """Pool index of each provider's own prefecture."""
-    return np.array([pools.index[int(GEOGRAPHY[PROVINCE_ORDER[pv.prov[p]]]["cities"][pv.city[p]][0] + "00")]
-                     for p in range(pv.n)], dtype=np.int64)
+    return np.array(
+        [pools.index[int(GEOGRAPHY[PROVINCE_ORDER[pv.prov[p]]]["cities"][pv.city[p]][0] + "00")] for p in range(pv.n)],
+        dtype=np.int64,
+    )

@@ -13,31 +13,48 @@ from pingyi.tools.example.context import Ctx
 
 # (reason, column, how): one planted settlement each, in this order
 SETTLEMENT_DEFECTS: list[tuple[str, str, object]] = [
-    ("missing_required", "psn_no", None), ("missing_required", "insutype", None),
+    ("missing_required", "psn_no", None),
+    ("missing_required", "insutype", None),
     ("missing_required", "setl_time", None),
     # defects go into required columns: a bad value in an optional column is only flagged
-    ("bad_type", "medfee_sumamt", "abc"), ("bad_type", "acct_pay", "abc"), ("bad_type", "psn_cash_pay", "abc"),
-    ("bad_code", "insutype", "399"), ("bad_code", "insutype", "399"), ("bad_code", "refd_setl_flag", "2"),
+    ("bad_type", "medfee_sumamt", "abc"),
+    ("bad_type", "acct_pay", "abc"),
+    ("bad_type", "psn_cash_pay", "abc"),
+    ("bad_code", "insutype", "399"),
+    ("bad_code", "insutype", "399"),
+    ("bad_code", "refd_setl_flag", "2"),
     ("bad_format", "fixmedins_code", "H3301"),  # malformed, hence also not in providers: report bad_format
     ("bad_format", "insuplc_admdvs", "3301"),
     ("bad_format", "med_type", "XX"),  # med_type admits local codes, so it has a format rule, not a code table
-    ("negative_money", "fulamt_ownpay_amt", "neg"), ("negative_money", "fulamt_ownpay_amt", "neg"),
+    ("negative_money", "fulamt_ownpay_amt", "neg"),
+    ("negative_money", "fulamt_ownpay_amt", "neg"),
     ("negative_money", "acct_pay", "neg_acct"),
-    ("money_precision", "fulamt_ownpay_amt", "3dp"), ("money_precision", "hifp_pay", "3dp"),
-    ("fund_exceeds_total", "fund_pay_sumamt", "exceed"), ("fund_exceeds_total", "fund_pay_sumamt", "exceed"),
-    ("payments_do_not_add_up", "psn_cash_pay", "cash"), ("payments_do_not_add_up", "medfee_sumamt", "total"),
-    ("unknown_provider", "fixmedins_code", "unknown"), ("unknown_provider", "fixmedins_code", "unknown"),
-    ("duplicate_key", "setl_id", "dup"), ("duplicate_key", "setl_id", "dup"),
-    ("outside_window", "setl_time", -2), ("outside_window", "setl_time", -2), ("outside_window", "setl_time", 1),
+    ("money_precision", "fulamt_ownpay_amt", "3dp"),
+    ("money_precision", "hifp_pay", "3dp"),
+    ("fund_exceeds_total", "fund_pay_sumamt", "exceed"),
+    ("fund_exceeds_total", "fund_pay_sumamt", "exceed"),
+    ("payments_do_not_add_up", "psn_cash_pay", "cash"),
+    ("payments_do_not_add_up", "medfee_sumamt", "total"),
+    ("unknown_provider", "fixmedins_code", "unknown"),
+    ("unknown_provider", "fixmedins_code", "unknown"),
+    ("duplicate_key", "setl_id", "dup"),
+    ("duplicate_key", "setl_id", "dup"),
+    ("outside_window", "setl_time", -2),
+    ("outside_window", "setl_time", -2),
+    ("outside_window", "setl_time", 1),
 ]
 
 
 def plant_settlements(ctx: Ctx, b: dict, tab: pa.Table, rng: np.random.Generator) -> tuple[pa.Table, list[dict]]:
     """Insert fresh defective rows (and duplicates) at random positions of the first block."""
     N = tab.num_rows
-    op_rows = np.nonzero((b["kind"] == 1) & (b["money"]["medfee_sumamt"] >= 1000)
-                         & (b["money"]["acct_pay"] < b["money"]["psn_part_amt"])
-                         & (b["money"]["hifp_pay"] > 0) & (b["money"]["fulamt_ownpay_amt"] > 0))[0]
+    op_rows = np.nonzero(
+        (b["kind"] == 1)
+        & (b["money"]["medfee_sumamt"] >= 1000)
+        & (b["money"]["acct_pay"] < b["money"]["psn_part_amt"])
+        & (b["money"]["hifp_pay"] > 0)
+        & (b["money"]["fulamt_ownpay_amt"] > 0)
+    )[0]
     if len(op_rows) < 40 or N < 200:
         return tab, []
     seq = [0]
@@ -82,8 +99,16 @@ def _fmt_cents(c: int) -> str:
     return f"{'-' if c < 0 else ''}{abs(c) // 100}.{abs(c) % 100:02d}"
 
 
-def _apply_defect(row: dict, entry: dict[str, Any], reason: str, col: str, how: object, known: set[str], year: int,
-                  rng: np.random.Generator) -> None:
+def _apply_defect(
+    row: dict,
+    entry: dict[str, Any],
+    reason: str,
+    col: str,
+    how: object,
+    known: set[str],
+    year: int,
+    rng: np.random.Generator,
+) -> None:
     """Give a fresh row its one defect; notes for the quality stage go into its planted entry."""
     if how is None:
         row[col] = None
@@ -102,8 +127,10 @@ def _apply_defect(row: dict, entry: dict[str, Any], reason: str, col: str, how: 
     elif how == "exceed":
         row[col] = _fmt_cents(_cents(row, "medfee_sumamt") + 1000 + _cents(row, "medfee_sumamt") // 5)
         entry["also_violates"] = ["payments_do_not_add_up"]
-        entry["note"] = ("fund_pay_sumamt > medfee_sumamt cannot hold together with fund + personal = total "
-                         "and non-negative personal parts; the reason to report is fund_exceeds_total")
+        entry["note"] = (
+            "fund_pay_sumamt > medfee_sumamt cannot hold together with fund + personal = total "
+            "and non-negative personal parts; the reason to report is fund_exceeds_total"
+        )
     elif how == "cash":
         row[col] = _fmt_cents(_cents(row, col) + 500)
         # the quality stage reports a broken identity against the total it checks
@@ -158,11 +185,25 @@ def plant_lists(ctx: Ctx, b: dict, rng: np.random.Generator) -> list[dict]:
     for k, s in enumerate(chosen):
         if k < 2:
             ip["adm"][s], ip["dscg"][s] = ip["dscg"][s], ip["adm"][s]
-            out.append({"table": "setl_lists", "row": int(rank[s]) + 1, "column": "dscg_time",
-                        "reason": "discharge_before_admission", "stay": int(s)})
+            out.append(
+                {
+                    "table": "setl_lists",
+                    "row": int(rank[s]) + 1,
+                    "column": "dscg_time",
+                    "reason": "discharge_before_admission",
+                    "stay": int(s),
+                }
+            )
         else:
             ip["dcla"][s] = ip["setl"][s] + int(rng.integers(ctx.deadline + 15, ctx.deadline + 90)) * 86400
             ip["late"][s] = True
-            out.append({"table": "setl_lists", "row": int(rank[s]) + 1, "column": "dcla_time",
-                        "reason": "late_upload", "stay": int(s)})
+            out.append(
+                {
+                    "table": "setl_lists",
+                    "row": int(rank[s]) + 1,
+                    "column": "dcla_time",
+                    "reason": "late_upload",
+                    "stay": int(s),
+                }
+            )
     return out

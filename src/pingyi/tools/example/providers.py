@@ -56,10 +56,20 @@ def make_providers(rng: np.random.Generator, n: int) -> Providers:
     q, good, poor, no_prepay = _quality(rng, level, a_idx, b_idx)
 
     return Providers(
-        code=[r["code"] for r in records], name=[r["name"] for r in records], level=level,
-        ftype=[r["ftype"] for r in records], prov=np.array([PROVINCE_ORDER.index(r["prov"]) for r in records]),
-        city=np.array([r["city"] for r in records]), profile=[r["profile"] for r in records], q=q,
-        special_a=a_idx, special_b=b_idx, good=sorted(good), poor=sorted(poor), no_prepay=no_prepay)
+        code=[r["code"] for r in records],
+        name=[r["name"] for r in records],
+        level=level,
+        ftype=[r["ftype"] for r in records],
+        prov=np.array([PROVINCE_ORDER.index(r["prov"]) for r in records]),
+        city=np.array([r["city"] for r in records]),
+        profile=[r["profile"] for r in records],
+        q=q,
+        special_a=a_idx,
+        special_b=b_idx,
+        good=sorted(good),
+        poor=sorted(poor),
+        no_prepay=no_prepay,
+    )
 
 
 def _place_providers(rng: np.random.Generator, level_counts: tuple[int, int, int], used_names: set[str]) -> list[dict]:
@@ -79,8 +89,17 @@ def _place_providers(rng: np.random.Generator, level_counts: tuple[int, int, int
                 ci, div, name, ftype, profile = _secondary(geo, records, pcode, k)
             else:
                 ci, div, name, ftype, profile = _primary(rng, geo, records, pcode, k)
-            records.append({"level": lv, "prov": pcode, "city": ci, "div": div, "name": _unique(name, used_names),
-                            "ftype": ftype, "profile": profile})
+            records.append(
+                {
+                    "level": lv,
+                    "prov": pcode,
+                    "city": ci,
+                    "div": div,
+                    "name": _unique(name, used_names),
+                    "ftype": ftype,
+                    "profile": profile,
+                }
+            )
     return records
 
 
@@ -101,13 +120,24 @@ def _tertiary(geo: dict, records: list[dict], pcode: str, k: int) -> tuple[int, 
     ccode, cname, districts, counties = geo["cities"][ci]
     rank = sum(1 for r in records if r["level"] == 0 and r["prov"] == pcode and r["city"] == ci)
     div = districts[rank % len(districts)][0]
-    templates = ([(f"{cname}第一人民医院", "综合医院", "general"), (f"{cname}中医院", "中医医院", "tcm"),
-                  (f"{cname}中心医院", "综合医院", "general"), (f"{cname}妇幼保健院", "专科医院", "maternity"),
-                  (f"{cname}第二人民医院", "综合医院", "general"), (f"{cname}第三人民医院", "综合医院", "general")]
-                 if ci == 0 else
-                 [(f"{cname}中心医院", "综合医院", "general"), (f"{cname}中医院", "中医医院", "tcm"),
-                  (f"{cname}人民医院", "综合医院", "general"), (f"{cname}妇幼保健院", "专科医院", "maternity"),
-                  (f"{cname}第二人民医院", "综合医院", "general")])
+    templates = (
+        [
+            (f"{cname}第一人民医院", "综合医院", "general"),
+            (f"{cname}中医院", "中医医院", "tcm"),
+            (f"{cname}中心医院", "综合医院", "general"),
+            (f"{cname}妇幼保健院", "专科医院", "maternity"),
+            (f"{cname}第二人民医院", "综合医院", "general"),
+            (f"{cname}第三人民医院", "综合医院", "general"),
+        ]
+        if ci == 0
+        else [
+            (f"{cname}中心医院", "综合医院", "general"),
+            (f"{cname}中医院", "中医医院", "tcm"),
+            (f"{cname}人民医院", "综合医院", "general"),
+            (f"{cname}妇幼保健院", "专科医院", "maternity"),
+            (f"{cname}第二人民医院", "综合医院", "general"),
+        ]
+    )
     if rank < len(templates):
         name, ftype, profile = templates[rank]
     else:
@@ -121,16 +151,21 @@ def _secondary(geo: dict, records: list[dict], pcode: str, k: int) -> tuple[int,
     ccode, cname, districts, counties = geo["cities"][ci]
     rank = sum(1 for r in records if r["level"] == 1 and r["prov"] == pcode and r["city"] == ci)
     places = counties + [(d, f"{cname}{dn}") for d, dn in districts]
-    kinds = [("人民医院", "综合医院", "general"), ("中医医院", "中医医院", "tcm"),
-             ("妇幼保健院", "专科医院", "maternity"), ("第二人民医院", "综合医院", "general")]
+    kinds = [
+        ("人民医院", "综合医院", "general"),
+        ("中医医院", "中医医院", "tcm"),
+        ("妇幼保健院", "专科医院", "maternity"),
+        ("第二人民医院", "综合医院", "general"),
+    ]
     div, place = places[rank % len(places)]
     suffix, ftype, profile = kinds[k % len(kinds)]
     name = f"{place}{suffix}"  # _unique() numbers a repeat as a branch (分院)
     return ci, div, name, ftype, profile
 
 
-def _primary(rng: np.random.Generator, geo: dict, records: list[dict], pcode: str,
-             k: int) -> tuple[int, str, str, str, str]:
+def _primary(
+    rng: np.random.Generator, geo: dict, records: list[dict], pcode: str, k: int
+) -> tuple[int, str, str, str, str]:
     """The k-th 基层 provider of a province: a community health centre or a township health centre."""
     ci = k % 3
     ccode, cname, districts, counties = geo["cities"][ci]
@@ -156,11 +191,13 @@ def _special_providers(records: list[dict], used_names: set[str]) -> tuple[int, 
     rb = records[b_idx]
     counties = GEOGRAPHY["51"]["cities"][rb["city"]][3]
     used_names.discard(rb["name"])
-    rb.update(div=counties[0][0], name=_unique(f"{counties[0][1]}仁济骨科医院", used_names), ftype="专科医院",
-              profile="ortho")
+    rb.update(
+        div=counties[0][0], name=_unique(f"{counties[0][1]}仁济骨科医院", used_names), ftype="专科医院", profile="ortho"
+    )
     # special (a): the first general tertiary hospital in 河南's capital (severe case mix, efficient care)
-    a_idx = next(i for i, r in enumerate(records)
-                 if r["level"] == 0 and r["prov"] == "41" and r["profile"] == "general")
+    a_idx = next(
+        i for i, r in enumerate(records) if r["level"] == 0 and r["prov"] == "41" and r["profile"] == "general"
+    )
     return a_idx, b_idx
 
 
@@ -171,8 +208,9 @@ def _code_for(rng: np.random.Generator, div: str, seq_by_div: dict[str, int]) ->
     return f"H{div}{seq:05d}"
 
 
-def _quality(rng: np.random.Generator, level: np.ndarray, a_idx: int,
-             b_idx: int) -> tuple[np.ndarray, list[int], list[int], list[int]]:
+def _quality(
+    rng: np.random.Generator, level: np.ndarray, a_idx: int, b_idx: int
+) -> tuple[np.ndarray, list[int], list[int], list[int]]:
     """Latent quality q (+ good), the good and poor providers of each level, and the providers
     without a prepayment."""
     n = len(level)
@@ -184,7 +222,7 @@ def _quality(rng: np.random.Generator, level: np.ndarray, a_idx: int,
         members = [members[j] for j in rng.permutation(len(members))]
         k = max(1, round(len(members) / 6))
         good += members[:k]
-        poor += members[k:2 * k]
+        poor += members[k : 2 * k]
     q[good] = rng.uniform(1.6, 2.0, len(good))
     q[poor] = rng.uniform(-2.0, -1.6, len(poor))
     q[a_idx] = 1.0

@@ -46,8 +46,12 @@ def make_rates(rng: np.random.Generator, pv: Providers, par: Params, cat: Catalo
         b = np.clip(base(code, default), 0.3, 0.995)
         top = base(code, -1.0, "benchmark")
         top = np.where(top > b, top, b + 0.8 * (1 - b))
-        cur = (b + (top - b) * (0.35 + 0.6 * q) + (1 - b) * (reg[pv.prov] + lvl[pv.level])
-               + rng.normal(0, 0.15, n) * (1 - b))
+        cur = (
+            b
+            + (top - b) * (0.35 + 0.6 * q)
+            + (1 - b) * (reg[pv.prov] + lvl[pv.level])
+            + rng.normal(0, 0.15, n) * (1 - b)
+        )
         cur = np.clip(cur, 0.5, 0.995)
         prior = np.clip(cur - (1 - b) * rng.uniform(0.1, 0.4, n), 0.45, 0.995)  # most improved a little
         return np.stack([prior, cur], axis=1)
@@ -70,5 +74,13 @@ def make_rates(rng: np.random.Generator, pv: Providers, par: Params, cat: Catalo
     gap = np.clip(gap, 0.0003, 0.2)
     code_gap = np.stack([np.clip(gap * 1.4, 0.0003, 0.25), gap], axis=1)
     div4 = np.array([int(c[1:5]) for c in pv.code], dtype=np.int64)
-    return Rates(direct_offsite=direct_offsite, direct_chronic=direct_chronic, vbp_qty=vbp_qty,
-                  price_ratio=price_ratio, op_unit_price=op_unit_price, op_win=op_win, code_gap=code_gap, div4=div4)
+    return Rates(
+        direct_offsite=direct_offsite,
+        direct_chronic=direct_chronic,
+        vbp_qty=vbp_qty,
+        price_ratio=price_ratio,
+        op_unit_price=op_unit_price,
+        op_win=op_win,
+        code_gap=code_gap,
+        div4=div4,
+    )

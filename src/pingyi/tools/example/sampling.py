@@ -62,8 +62,8 @@ def pick_per_group(rng: np.random.Generator, group: np.ndarray, weight: np.ndarr
     e = -np.log1p(-rng.random(n))  # Exp(1): the smallest e / weight are chosen first
     pos = weight > 0
     # one float sort instead of a lexsort: group + a key in [0, 1) increasing in e / weight
-    key = np.full(n, 1 - 2.0 ** -30)
-    key[pos] = np.minimum(-np.expm1(-e[pos] / weight[pos]), 1 - 2.0 ** -29)
+    key = np.full(n, 1 - 2.0**-30)
+    key[pos] = np.minimum(-np.expm1(-e[pos] / weight[pos]), 1 - 2.0**-29)
     counts = np.bincount(group, minlength=len(k))
     k = np.minimum(k, np.bincount(group[pos], minlength=len(k)))
     order = np.argsort(group + key)

@@ -14,11 +14,15 @@ from pingyi.tools.example.geography import PROVINCE_ORDER
 
 
 def drg_table(ctx: Ctx) -> pa.Table:
-    return pa.table({
-        "drg_code": [g[0] for g in DRG_TABLE], "drg_name": [g[1] for g in DRG_TABLE],
-        "weight": [f"{g[2]:.4f}" for g in DRG_TABLE], "mean_cost": [f"{c:.2f}" for c in ctx.drg_cost],
-        "mean_los": [f"{v:.1f}" for v in ctx.drg_los],
-    })
+    return pa.table(
+        {
+            "drg_code": [g[0] for g in DRG_TABLE],
+            "drg_name": [g[1] for g in DRG_TABLE],
+            "weight": [f"{g[2]:.4f}" for g in DRG_TABLE],
+            "mean_cost": [f"{c:.2f}" for c in ctx.drg_cost],
+            "mean_los": [f"{v:.1f}" for v in ctx.drg_los],
+        }
+    )
 
 
 def reported_and_expert(ctx: Ctx, rng: np.random.Generator) -> tuple[pa.Table, pa.Table]:
@@ -40,9 +44,17 @@ def reported_and_expert(ctx: Ctx, rng: np.random.Generator) -> tuple[pa.Table, p
                     num, den = _num_den(ctx, i, y, unit, source, value, ind, rng)
                     if num is not None and den:
                         value = num / den * (10000 if unit == "per_10k" else 1)
-                    rep_rows.append({"fixmedins_code": pv.code[i], "year": str(y), "indicator": code,
-                                     "value": _fmt_value(value, unit), "numerator": _fmt_num(num),
-                                     "denominator": _fmt_num(den), "source": source})
+                    rep_rows.append(
+                        {
+                            "fixmedins_code": pv.code[i],
+                            "year": str(y),
+                            "indicator": code,
+                            "value": _fmt_value(value, unit),
+                            "numerator": _fmt_num(num),
+                            "denominator": _fmt_num(den),
+                            "source": source,
+                        }
+                    )
         elif source == "expert":
             for i in range(pv.n):
                 panel = [f"{PROVINCE_ORDER[pv.prov[i]]}E{k:02d}" for k in range(1, 10)]
@@ -53,8 +65,15 @@ def reported_and_expert(ctx: Ctx, rng: np.random.Generator) -> tuple[pa.Table, p
                         s = 84 + 7 * float(pv.q[i]) + shift + rng.normal(0, 3.5)
                         if i == pv.special_b:
                             s -= 6  # the agreement audit found the fraud case
-                        exp_rows.append({"fixmedins_code": pv.code[i], "year": str(y), "indicator": code,
-                                         "expert_id": e, "score": f"{min(100.0, max(0.0, s)):.1f}"})
+                        exp_rows.append(
+                            {
+                                "fixmedins_code": pv.code[i],
+                                "year": str(y),
+                                "indicator": code,
+                                "expert_id": e,
+                                "score": f"{min(100.0, max(0.0, s)):.1f}",
+                            }
+                        )
     rep_rows.sort(key=lambda r: (r["fixmedins_code"], r["year"], r["indicator"]))
     exp_rows.sort(key=lambda r: (r["fixmedins_code"], r["year"], r["indicator"], r["expert_id"]))
     rep = pa.Table.from_pylist(rep_rows, schema=pa.schema([(c, pa.string()) for c in TABLE_COLUMNS["reported"]]))
@@ -62,8 +81,17 @@ def reported_and_expert(ctx: Ctx, rng: np.random.Generator) -> tuple[pa.Table, p
     return rep, exp
 
 
-DEFAULT_BASE: dict[str, float | dict[str, float]] = {"percent": {"up": 0.85, "down": 0.10}, "minutes": 20.0, "days": 10.0, "count": 10.0,
-                "score": 80.0, "ratio": 1.0, "index": 1.0, "yuan": 1000.0, "per_10k": 5.0}
+DEFAULT_BASE: dict[str, float | dict[str, float]] = {
+    "percent": {"up": 0.85, "down": 0.10},
+    "minutes": 20.0,
+    "days": 10.0,
+    "count": 10.0,
+    "score": 80.0,
+    "ratio": 1.0,
+    "index": 1.0,
+    "yuan": 1000.0,
+    "per_10k": 5.0,
+}
 
 
 def _draw_value(unit: str, direction: str, b: float | None, q: float, ind: dict, rng) -> float:

@@ -105,8 +105,9 @@ def _dates(fr: Frame, st: Stays) -> None:
     day = sample_days(rng, S, years[st_y], 0.5)
     dscg = y_start[st_y] + day * 86400 + rng.integers(9 * 3600, 12 * 3600, S)
     urgent_g = DRG_URGENT
-    adm_hour = np.where(urgent_g[st_g] & (rng.random(S) < 0.4), rng.integers(0, 86400, S),
-                        rng.integers(8 * 3600, 18 * 3600, S))
+    adm_hour = np.where(
+        urgent_g[st_g] & (rng.random(S) < 0.4), rng.integers(0, 86400, S), rng.integers(8 * 3600, 18 * 3600, S)
+    )
     adm = (dscg // 86400 - los) * 86400 + adm_hour
     st.los, st.dscg, st.adm = los, dscg, adm
 
@@ -145,10 +146,10 @@ def _readmissions(fr: Frame, st: Stays, n_ip: np.ndarray) -> None:
             if k < 4:
                 offset += k
                 continue
-            rate = par.readmit[p] + 0.25 * chemo[st_g[offset:offset + k]].mean()
+            rate = par.readmit[p] + 0.25 * chemo[st_g[offset : offset + k]].mean()
             m = min(int(rng.binomial(k, min(rate, 0.4))), k // 2)
             if m:
-                idx = offset + rng.permutation(k)[:2 * m]
+                idx = offset + rng.permutation(k)[: 2 * m]
                 src, dst = idx[:m], idx[m:]
                 gap = rng.integers(2, 29, m)
                 new_adm_day = dscg[src] // 86400 + gap
@@ -197,8 +198,13 @@ def _money(fr: Frame, st: Stays) -> None:
     urgent_g = DRG_URGENT
     growth = np.where(st_y == 1, 1.0, 1.0 / (1.0 + par.g_ip[st_p]))
     exp_los = ctx.drg_los[st_g] * par.los[st_p]
-    cost = (ctx.drg_cost[st_g] * par.cost[st_p] * growth * (los / exp_los) ** 0.4
-            * np.exp(-0.03 + 0.25 * strat_normal(rng, ip_sizes)))
+    cost = (
+        ctx.drg_cost[st_g]
+        * par.cost[st_p]
+        * growth
+        * (los / exp_los) ** 0.4
+        * np.exp(-0.03 + 0.25 * strat_normal(rng, ip_sizes))
+    )
     total = np.maximum(30000, np.round(cost * 100)).astype(np.int64)
     ownpay = np.round(total * np.clip(par.ownpay_ip[st_p] * rng.uniform(0.4, 1.6, S), 0, 0.6)).astype(np.int64)
     obst = np.array([g[0][0] == "O" for g in DRG_TABLE])[st_g]

@@ -27,9 +27,18 @@ class ExampleSummary:
         return sum(self.files.values())
 
     def as_dict(self) -> dict:
-        return {"providers": self.providers, "rows": self.rows, "seed": self.seed, "year": self.year,
-                "format": self.format, "table_rows": self.table_rows,
-                "special_providers": {"severe_casemix_efficient": self.severe_casemix_provider,
-                                      "fraud": self.fraud_provider},
-                "good_providers": self.good_providers, "poor_providers": self.poor_providers,
-                "planted": self.planted}
+        return {
+            "providers": self.providers,
+            "rows": self.rows,
+            "seed": self.seed,
+            "year": self.year,
+            "format": self.format,
+            "table_rows": self.table_rows,
+            "special_providers": {
+                "severe_casemix_efficient": self.severe_casemix_provider,
+                "fraud": self.fraud_provider,
+            },
+            "good_providers": self.good_providers,
+            "poor_providers": self.poor_providers,
+            "planted": self.planted,
+        }

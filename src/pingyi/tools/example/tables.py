@@ -23,14 +23,24 @@ def settlement_table(ctx: Ctx, b: dict) -> pa.Table:
     pv = ctx.pv
     codes = pa.array(pv.code, pa.string())
     m = b["money"]
-    return pa.table({
-        "setl_id": b["ids"]["setl_id"], "mdtrt_id": b["ids"]["mdtrt_id"], "psn_no": b["ids"]["psn_no"],
-        "insutype": str_array(b["insutype"]), "med_type": str_array(b["med_type"]), "setl_time": time_array(b["setl_time"]),
-        **{c: money_array(m[c]) for c in MONEY_COLS},
-        "fixmedins_code": codes.take(pa.array(b["prov"])), "insuplc_admdvs": str_array(b["admdvs"]),
-        "refd_setl_flag": code_array(["0", "1"], b["kind"] == 2), "age": str_array(b["age"]), "gend": str_array(b["gend"]),
-        "mdtrt_cert_type": code_array(["01", "02", "03"], b["cert"]), "direct_setl_flag": code_array(["0", "1"], b["direct"]),
-    })
+    return pa.table(
+        {
+            "setl_id": b["ids"]["setl_id"],
+            "mdtrt_id": b["ids"]["mdtrt_id"],
+            "psn_no": b["ids"]["psn_no"],
+            "insutype": str_array(b["insutype"]),
+            "med_type": str_array(b["med_type"]),
+            "setl_time": time_array(b["setl_time"]),
+            **{c: money_array(m[c]) for c in MONEY_COLS},
+            "fixmedins_code": codes.take(pa.array(b["prov"])),
+            "insuplc_admdvs": str_array(b["admdvs"]),
+            "refd_setl_flag": code_array(["0", "1"], b["kind"] == 2),
+            "age": str_array(b["age"]),
+            "gend": str_array(b["gend"]),
+            "mdtrt_cert_type": code_array(["01", "02", "03"], b["cert"]),
+            "direct_setl_flag": code_array(["0", "1"], b["direct"]),
+        }
+    )
 
 
 def list_table(ctx: Ctx, b: dict) -> pa.Table:
@@ -44,17 +54,29 @@ def list_table(ctx: Ctx, b: dict) -> pa.Table:
     diag_lut = [DRG_DIAG[c][k] for c in drg_codes for k in range(2)]
     grade = ip["op_grade"][order]
     cmpl = np.where(grade > 0, np.where(ip["cmpl"][order], 1, 0), 2)
-    return pa.table({
-        "mdtrt_id": b["ids"]["mdtrt_id"].take(r), "setl_id": b["ids"]["setl_id"].take(r),
-        "fixmedins_code": code_array(ctx.pv.code, b["prov"][r]), "psn_no": b["ids"]["psn_no"].take(r),
-        "drg_code": drg, "diag_code": code_array(diag_lut, ip["g"][order] * 2 + ip["diag"][order]),
-        "diag_code_cnt": str_array(ip["diag_cnt"][order]), "adm_time": time_array(ip["adm"][order]),
-        "dscg_time": time_array(ip["dscg"][order]), "act_ipt_days": str_array(ip["los"][order]),
-        "dscg_way": str_array(ip["dscg_way"][order]), "days_rinp_flag_31": code_array(["1", "2"], ip["planned"][order]),
-        "max_oprn_lv": masked(str_array(grade), grade == 0), "oprn_cmpl_flag": code_array(["0", "1", None], cmpl),
-        "setl_time": time_array(b["setl_time"][r]), "dcla_time": time_array(ip["dcla"][order]),
-        "qc_rslt": code_array(["0", "1"], ip["qc"][order]), "age": str_array(b["age"][r]), "gend": str_array(b["gend"][r]),
-    })
+    return pa.table(
+        {
+            "mdtrt_id": b["ids"]["mdtrt_id"].take(r),
+            "setl_id": b["ids"]["setl_id"].take(r),
+            "fixmedins_code": code_array(ctx.pv.code, b["prov"][r]),
+            "psn_no": b["ids"]["psn_no"].take(r),
+            "drg_code": drg,
+            "diag_code": code_array(diag_lut, ip["g"][order] * 2 + ip["diag"][order]),
+            "diag_code_cnt": str_array(ip["diag_cnt"][order]),
+            "adm_time": time_array(ip["adm"][order]),
+            "dscg_time": time_array(ip["dscg"][order]),
+            "act_ipt_days": str_array(ip["los"][order]),
+            "dscg_way": str_array(ip["dscg_way"][order]),
+            "days_rinp_flag_31": code_array(["1", "2"], ip["planned"][order]),
+            "max_oprn_lv": masked(str_array(grade), grade == 0),
+            "oprn_cmpl_flag": code_array(["0", "1", None], cmpl),
+            "setl_time": time_array(b["setl_time"][r]),
+            "dcla_time": time_array(ip["dcla"][order]),
+            "qc_rslt": code_array(["0", "1"], ip["qc"][order]),
+            "age": str_array(b["age"][r]),
+            "gend": str_array(b["gend"][r]),
+        }
+    )
 
 
 def fee_table(ctx: Ctx, b: dict) -> pa.Table:
@@ -114,15 +136,26 @@ def fee_table(ctx: Ctx, b: dict) -> pa.Table:
     code = scatter(ip["code"][si, ki], op["drug_code"][vd], op["non_code"][vn])
     natl = scatter(ip["natl"][si, ki], op["drug_natl"][vd], op["non_natl"][vn], dtype=bool)
     setl_time = b["setl_time"]
-    ftime = scatter(ip["dscg"][si] - 1800,  # category totals are posted at discharge
-                    setl_time[row_of[di]] - np.where(sign[di] > 0, 300, 0),
-                    setl_time[row_of[ni]] - np.where(sign[ni] > 0, 300, 0))
+    ftime = scatter(
+        ip["dscg"][si] - 1800,  # category totals are posted at discharge
+        setl_time[row_of[di]] - np.where(sign[di] > 0, 300, 0),
+        setl_time[row_of[ni]] - np.where(sign[ni] > 0, 300, 0),
+    )
     row = np.repeat(np.arange(N), count)
-    return pa.table({
-        "mdtrt_id": b["ids"]["mdtrt_id"].take(row), "setl_id": b["ids"]["setl_id"].take(row),
-        "fixmedins_code": code_array(ctx.pv.code, b["prov"][row]), "fee_ocur_time": time_array(ftime),
-        "med_chrgitm": code_array([f"{i:02d}" for i in range(15)], cat), "amt": money_array(amt),
-        "fulamt_ownpay_amt": money_array(own), "vbp_flag": code_array(["0", "1", None], vbp),
-        "nego_flag": code_array(["0", "1", None], nego), "med_list_codg": code_array(CODE_LUT, code), "cnt": str_array(cnt),
-        "vbp_generic_flag": code_array(["0", "1", None], gen), "natl_code_flag": code_array(["0", "1"], natl),
-    })
+    return pa.table(
+        {
+            "mdtrt_id": b["ids"]["mdtrt_id"].take(row),
+            "setl_id": b["ids"]["setl_id"].take(row),
+            "fixmedins_code": code_array(ctx.pv.code, b["prov"][row]),
+            "fee_ocur_time": time_array(ftime),
+            "med_chrgitm": code_array([f"{i:02d}" for i in range(15)], cat),
+            "amt": money_array(amt),
+            "fulamt_ownpay_amt": money_array(own),
+            "vbp_flag": code_array(["0", "1", None], vbp),
+            "nego_flag": code_array(["0", "1", None], nego),
+            "med_list_codg": code_array(CODE_LUT, code),
+            "cnt": str_array(cnt),
+            "vbp_generic_flag": code_array(["0", "1", None], gen),
+            "natl_code_flag": code_array(["0", "1"], natl),
+        }
+    )

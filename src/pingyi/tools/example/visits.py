@@ -74,8 +74,9 @@ def _lay_out(fr: Frame, vs: Visits, n_op: np.ndarray) -> None:
     op_p = np.concatenate(parts_p) if parts_p else np.zeros(0, np.int64)
     op_y = np.concatenate(parts_y) if parts_y else np.zeros(0, np.int64)
     olvl = pv.level[op_p]
-    mix = np.array([[0.78, 0.01, 0.10, 0.09, 0.02, 0.0], [0.80, 0.01, 0.07, 0.10, 0.02, 0.0],
-                    [0.80, 0.03, 0.0, 0.17, 0.0, 0.0]])
+    mix = np.array(
+        [[0.78, 0.01, 0.10, 0.09, 0.02, 0.0], [0.80, 0.01, 0.07, 0.10, 0.02, 0.0], [0.80, 0.03, 0.0, 0.17, 0.0, 0.0]]
+    )
     mix[:, 5] = 0.005
     mix = mix / mix.sum(axis=1, keepdims=True)
     mt_codes = MT_CODES
@@ -91,13 +92,14 @@ def _times_and_patients(fr: Frame, vs: Visits) -> None:
     pv, par = ctx.pv, ctx.params
     V, op_p, op_y, op_mt = vs.n, vs.p, vs.y, vs.mt
     oday = sample_days(rng, V, years[op_y], 0.6)
-    hour = np.where(rng.random(V) < 0.62, rng.integers(8 * 3600, 12 * 3600, V),
-                    rng.integers(14 * 3600, 17 * 3600 + 1800, V))
+    hour = np.where(
+        rng.random(V) < 0.62, rng.integers(8 * 3600, 12 * 3600, V), rng.integers(14 * 3600, 17 * 3600 + 1800, V)
+    )
     hour = np.where(op_mt == 13, rng.integers(0, 86400, V), hour)
     op_setl = y_start[op_y] + oday * 86400 + hour
     oarea = pick_area(rng, pv, par, ctx.pools, op_p, inpatient=False)
     oemployee = rng.random(V) < employee_share(pv, op_p)
-    ofemale = (op_mt == 51)
+    ofemale = op_mt == 51
     opos = pick_person(rng, ctx.pools, oarea, oemployee, None, ofemale)
     oemployee = opos < ctx.pools.emp[oarea]
     vs.setl, vs.area, vs.employee, vs.pos = op_setl, oarea, oemployee, opos

@@ -23,16 +23,56 @@ class Sink:
     """Writes one table chunk by chunk, in csv, parquet or xlsx (xlsx is buffered)."""
 
     # low-cardinality columns get Parquet dictionary encoding; ids and money do not
-    DICT_COLUMNS = {"insutype", "med_type", "fixmedins_code", "insuplc_admdvs", "refd_setl_flag", "age", "gend",
-                    "mdtrt_cert_type", "drg_code", "diag_code", "diag_code_cnt", "act_ipt_days", "dscg_way",
-                    "days_rinp_flag_31", "max_oprn_lv", "oprn_cmpl_flag", "qc_rslt", "med_chrgitm", "vbp_flag",
-                    "nego_flag", "rule_code", "rule_type", "confirmed", "fraud", "year", "indicator", "source",
-                    "expert_id", "hosp_lv", "fixmedins_type", "direct_setl_flag", "med_list_codg", "cnt",
-                    "vbp_generic_flag", "natl_code_flag"}
+    DICT_COLUMNS = {
+        "insutype",
+        "med_type",
+        "fixmedins_code",
+        "insuplc_admdvs",
+        "refd_setl_flag",
+        "age",
+        "gend",
+        "mdtrt_cert_type",
+        "drg_code",
+        "diag_code",
+        "diag_code_cnt",
+        "act_ipt_days",
+        "dscg_way",
+        "days_rinp_flag_31",
+        "max_oprn_lv",
+        "oprn_cmpl_flag",
+        "qc_rslt",
+        "med_chrgitm",
+        "vbp_flag",
+        "nego_flag",
+        "rule_code",
+        "rule_type",
+        "confirmed",
+        "fraud",
+        "year",
+        "indicator",
+        "source",
+        "expert_id",
+        "hosp_lv",
+        "fixmedins_type",
+        "direct_setl_flag",
+        "med_list_codg",
+        "cnt",
+        "vbp_generic_flag",
+        "natl_code_flag",
+    }
 
     # min/max statistics where readers filter (times, provider); skipping them elsewhere saves ~30 % write time
-    STATS_COLUMNS = {"setl_time", "fee_ocur_time", "adm_time", "dscg_time", "dcla_time", "flag_time", "fixmedins_code",
-                     "med_type", "year"}
+    STATS_COLUMNS = {
+        "setl_time",
+        "fee_ocur_time",
+        "adm_time",
+        "dscg_time",
+        "dcla_time",
+        "flag_time",
+        "fixmedins_code",
+        "med_type",
+        "year",
+    }
 
     def __init__(self, path: Path, fmt: str, columns: list[str], year: int, level: int | None = None):
         self.level = level  # zstd level: higher for the small committed example, default for big runs
@@ -53,13 +93,18 @@ class Sink:
             return
         if self._writer is None:
             if self.fmt == "csv":
-                self._writer = pacsv.CSVWriter(str(self.path), self.schema,
-                                               write_options=pacsv.WriteOptions(quoting_style="needed"))
+                self._writer = pacsv.CSVWriter(
+                    str(self.path), self.schema, write_options=pacsv.WriteOptions(quoting_style="needed")
+                )
             else:
-                self._writer = pq.ParquetWriter(str(self.path), self.schema, compression="zstd",
-                                                compression_level=self.level,
-                                                use_dictionary=[c for c in self.columns if c in self.DICT_COLUMNS],
-                                                write_statistics=[c for c in self.columns if c in self.STATS_COLUMNS])
+                self._writer = pq.ParquetWriter(
+                    str(self.path),
+                    self.schema,
+                    compression="zstd",
+                    compression_level=self.level,
+                    use_dictionary=[c for c in self.columns if c in self.DICT_COLUMNS],
+                    write_statistics=[c for c in self.columns if c in self.STATS_COLUMNS],
+                )
         self._writer.write_table(table)
 
     def close(self) -> None:
@@ -99,8 +144,11 @@ def write_xlsx(path: Path, columns: list[str], rows: list, year: int) -> None:
         for info in src.infolist():
             data = src.read(info.filename)
             if info.filename == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)",
-                              lambda m: m.group(1) + stamp.encode() + m.group(2), data)
+                data = re.sub(
+                    rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)",
+                    lambda m: m.group(1) + stamp.encode() + m.group(2),
+                    data,
+                )
             zi = zipfile.ZipInfo(info.filename, date_time=(year, 1, 1, 0, 0, 0))
             zi.compress_type = zipfile.ZIP_DEFLATED
             zi.external_attr = 0o644 << 16
@@ -116,7 +164,8 @@ class Workers:
 
     def __init__(self, names: list[str], depth: int = 1):
         self._queues: dict[str, queue.Queue[Callable[[], None] | None]] = {
-            name: queue.Queue(maxsize=depth) for name in names}
+            name: queue.Queue(maxsize=depth) for name in names
+        }
         self._error: BaseException | None = None
         self._threads = [threading.Thread(target=self._run, args=(q,), daemon=True) for q in self._queues.values()]
         for t in self._threads:
