@@ -23,8 +23,8 @@ import yaml
 from typer.testing import CliRunner
 
 from pingyi.cli import app
-from pingyi.example import LEVELS, TABLE_COLUMNS, generate_example
 from pingyi.spec.project import default_project_dir
+from pingyi.tools.example import LEVELS, TABLE_COLUMNS, generate_example
 
 YEAR = 2025
 PROJECT = default_project_dir()

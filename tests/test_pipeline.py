@@ -188,7 +188,7 @@ def test_bundle_in_every_format_gives_identical_measures(tmp_path):
     from pingyi.spec.project import load_project
     from pingyi.data.views import create_settlement_rows, create_stays
 
-    from pingyi.example import generate_example
+    from pingyi.tools.example import generate_example
 
     project = load_project().project
     compiled = compile_project_measures(project)

@@ -244,7 +244,7 @@ def example(out_dir: Path = typer.Option(..., "--out", "-o", help="Directory to 
     """Write a deterministic synthetic bundle for 浙江/河南/四川 (with planted bad rows listed in _planted.json)."""
     import time
 
-    from pingyi.example import generate_example
+    from pingyi.tools.example import generate_example
     from pingyi.spec.project import default_project_dir
 
     started = time.perf_counter()
