@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pingyi.score.baselines import derive_baselines, guardrail, load_ageing, statistic, write_derived
+from pingyi.api import derive_baselines
 from pingyi.errors import PingyiError
-from pingyi.spec.models import Direction, Unit
+from pingyi.score.baselines import guardrail, load_ageing, statistic, write_derived
 from pingyi.spec import project
-from pingyi.spec.project import default_project_dir, load_project
+from pingyi.spec.models import Direction, Unit
+from pingyi.spec.project import default_project_dir
+from pingyi.validate import validate_project
 
 
 def copy_project(dest: Path) -> Path:
@@ -71,7 +73,7 @@ def test_derived_values_with_ageing_and_guardrail(tmp_path):
     ageing = tmp_path / "ageing.yaml"
     ageing.write_text("ageing_change: {east: 0.008, central: 0.006, west: 0.005}\n"
                       "elasticity:\n  D1.01: {absolute: 0.002}\n  D2.01: {relative: 0.01}\n", encoding="utf-8")
-    d = derive_baselines(res, 2026, method="median", ageing_file=ageing, max_change=0.10)
+    d = derive_baselines(res, 2026, method="median", ageing=ageing, max_change=0.10)[0]
     c = cell(d, "D1.01", "central", "二级")
     # median 0.05 (the grey 0.50 does not count) + 0.002 x 0.6 points = 0.0512; capped at 0.07 - 10 % = 0.063
     assert c["method"] == "median" and c["n"] == 3 and c["statistic"] == 0.05 and c["previous"] == 0.07
@@ -88,10 +90,10 @@ def test_derived_values_with_ageing_and_guardrail(tmp_path):
     assert cell(d, "D1.04", "west", "二级")["method"] == "carried"
     assert d.data["baselines"]["D1.04"]["values"]["west"]["二级"] == 1.0
     # with a wider cap and a pp cap
-    d2 = derive_baselines(res, 2026, method="median", max_change=0.5, max_change_pp=0.01)
+    d2 = derive_baselines(res, 2026, method="median", max_change=0.5, max_change_pp=0.01)[0]
     assert cell(d2, "D1.01", "central", "二级")["value"] == 0.06  # 0.05 is 2 points below 0.07: capped at 1 point
     assert cell(d2, "D2.05", "east", "一级及基层")["value"] == 0.01
-    d3 = derive_baselines(res, 2026, method="p75", max_change=1.0)
+    d3 = derive_baselines(res, 2026, method="p75", max_change=1.0)[0]
     assert cell(d3, "D1.01", "central", "二级")["value"] == pytest.approx(0.035)
     assert cell(d3, "D2.05", "central", "二级")["value"] == pytest.approx(0.07)
 
@@ -99,10 +101,10 @@ def test_derived_values_with_ageing_and_guardrail(tmp_path):
 def test_derived_file_validates_as_a_baselines_file(tmp_path):
     res = results_dir(tmp_path)
     proj = copy_project(tmp_path / "proj")
-    d = derive_baselines(res, 2026, max_change_pp=0.01)
+    d = derive_baselines(res, 2026, max_change_pp=0.01)[0]
     path = write_derived(d, proj / "baselines" / "2026.yaml")
     assert path.read_text(encoding="utf-8").startswith("# baselines/2026.yaml")
-    loaded = load_project(proj, year=2026)
+    loaded = validate_project(proj, year=2026)
     assert not loaded.issues.errors, [i.render() for i in loaded.issues.errors]
     assert loaded.project.year == 2026
     assert loaded.project.baseline("D1.01", "central", "二级") == 0.063
@@ -112,7 +114,7 @@ def test_derived_file_validates_as_a_baselines_file(tmp_path):
     text = yaml.safe_load(path.read_text(encoding="utf-8"))
     text["baselines"]["D1.01"]["values"]["central"]["二级"] = 0.064
     path.write_text(yaml.safe_dump(text, allow_unicode=True), encoding="utf-8")
-    assert "PY407" in {i.code for i in load_project(proj, year=2026).issues.errors}
+    assert "PY407" in {i.code for i in validate_project(proj, year=2026).issues.errors}
 
 
 def test_ageing_csv_and_errors(tmp_path):
@@ -128,21 +130,16 @@ def test_ageing_csv_and_errors(tmp_path):
         load_ageing(bad, ["east"], [])
 
 
-def test_cli_derive_then_validate(tmp_path):
-    from typer.testing import CliRunner
-
-    from pingyi.cli import app
-
+def test_cli_derive_then_validate(cli, tmp_path):
     res = results_dir(tmp_path)
     proj = copy_project(tmp_path / "proj")
     out = proj / "baselines" / "2026.yaml"
-    runner = CliRunner()
-    r = runner.invoke(app, ["baselines", "derive", "--results", str(res), "--year", "2026", "--out", str(out),
-                            "--method", "p60", "--max-change", "0.2"])
-    assert r.exit_code == 0, r.output
-    assert "derived" in r.output and "carried forward" in r.output
-    r = runner.invoke(app, ["validate", "--project", str(proj), "--year", "2026"])
-    assert r.exit_code == 0, r.output
-    r = runner.invoke(app, ["baselines", "derive", "--results", str(tmp_path / "no"), "--year", "2026",
-                            "--out", str(out)])
-    assert isinstance(r.exception, PingyiError) and "results.json" in str(r.exception)  # main() exits 2
+    r = cli("baselines", "derive", "--results", res, "--year", "2026", "--out", out, "--method", "p60",
+            "--max-change", "0.2")
+    assert r.exit_code == 0, r.stderr
+    assert "derived" in r.stdout and "carried forward" in r.stdout
+    r = cli("validate", "--project", proj, "--year", "2026")
+    assert r.exit_code == 0, r.stderr
+    r = cli("baselines", "derive", "--results", tmp_path / "no", "--year", "2026", "--out", out)
+    assert r.exit_code == 2
+    assert r.stderr.startswith(f"error: {tmp_path / 'no'}: no results.json")

@@ -12,17 +12,19 @@ import duckdb
 import numpy as np
 import pytest
 
-from pingyi.compute.casemix import casemix_note, compute_casemix, fit_region
-from pingyi.data.read import TABLES
-from pingyi.compute.indicators import evaluate_indicator
-from pingyi.compute.measures import run_measures
-from pingyi.run.pipeline import compile_project_measures
-from pingyi.spec import project
-from pingyi.spec.project import default_project_dir, load_project
-from pingyi.data.views import create_stays
+from conftest import EXAMPLE, shipped
 
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = ROOT / "examples" / "province"
+from pingyi.compute.casemix import compute_casemix, fit_region
+from pingyi.compute.indicators import IndicatorValue, evaluate_indicator
+from pingyi.compute.measures import compile_project_measures, run_measures
+from pingyi.data.contract import TABLES
+from pingyi.data.views import create_stays
+from pingyi.score.casemix import casemix_sentence, score_with_casemix
+from pingyi.score.indicator import score_indicator
+from pingyi.spec import project
+from pingyi.spec.project import default_project_dir
+from pingyi.text import Status
+from pingyi.validate import validate_project
 SQL_TYPES = {"money": "DECIMAL(16,2)", "datetime": "TIMESTAMP", "int": "INTEGER", "float": "DOUBLE"}
 DRGS = [("A", 0.5, 1000, 4), ("B", 1.0, 2000, 8), ("C", 2.0, 4000, 10), ("D", 1.5, 3000, 6)]
 
@@ -76,8 +78,8 @@ def copy_project(dest: Path) -> Path:
 @pytest.fixture(scope="module")
 def tiny():
     con = _bundle()
-    project = load_project().project
-    compiled = compile_project_measures(project)
+    project = shipped().project
+    compiled = compile_project_measures(project.measures, project.data)
     table = run_measures(con, {"setl_lists": compiled["setl_lists"]}, {"setl_lists": "stays"})
     return con, project, table
 
@@ -255,7 +257,7 @@ def test_casemix_measures_from_the_stays_view(tiny):
 
 
 def test_adjusted_growth_deflates_by_the_case_mix_change():
-    project = load_project().project
+    project = shipped().project
     ind = project.indicators["D1.01"]
     cur = {"inpatient_cost": 1_270_000.0, "inpatient_stays": 100.0, "casemix_expected_cost": 12_400.0}
     pri = {"inpatient_cost": 1_000_000.0, "inpatient_stays": 100.0, "casemix_expected_cost": 10_000.0}
@@ -265,7 +267,7 @@ def test_adjusted_growth_deflates_by_the_case_mix_change():
     assert v.value == v.adjusted_value  # casemix: adjusted -> the adjusted value is scored
     same = evaluate_indicator(ind, cur, {**pri, "casemix_expected_cost": 12_400.0}, {}, {}, {}, 2025)
     assert same.adjusted_value == pytest.approx(same.raw_value)  # unchanged case mix: equal
-    en, zh = casemix_note(ind, 0.272, 0.025, "red", "green", 0.241)
+    en, zh = casemix_sentence(ind, 0.272, 0.025, "red", "green", 0.241)
     assert "raw 27.2% would be red" in en and "sicker" in en and "2.5%, green" in en and "+24.1%" in en
     assert "原始值 27.2% 为红灯" in zh and "病情更重" in zh and "计分采用调整值" in zh
 
@@ -276,17 +278,13 @@ def test_adjusted_indicator_needs_an_adjusted_formula(tmp_path):
     text = path.read_text(encoding="utf-8")
     start = text.index("    adjusted_formula:")
     path.write_text(text[:start] + text[text.index("\n", start) + 1:], encoding="utf-8")
-    codes = {i.code for i in load_project(proj).issues.errors}
+    codes = {i.code for i in validate_project(proj).issues.errors}
     assert "PY210" in codes
 
 
-@pytest.fixture(scope="module")
-def example_results(tmp_path_factory):
-    from pingyi.run.evaluate import evaluate_to
-
-    out = tmp_path_factory.mktemp("casemix_example")
-    evaluate_to(EXAMPLE, None, None, None, out)
-    return json.loads((out / "results.json").read_text(encoding="utf-8"))
+@pytest.fixture
+def example_results(example):
+    return example.results
 
 
 def test_severe_casemix_tertiary_is_red_raw_but_not_adjusted(example_results):
@@ -337,18 +335,14 @@ def test_peer_view_in_results(example_results):
 
 
 def test_missing_adjustment_is_grey_and_says_why():
-    from pingyi.compute.indicators import IndicatorValue
-    from pingyi.run.pipeline import _casemix_note
-    from pingyi.score.indicator import score_indicator
-
-    ind = load_project().project.indicators["D1.01"]
+    ind = shipped().project.indicators["D1.01"]
     v = IndicatorValue("D1.01", None, None, 200.0, {}, raw_value=0.10, adjusted_value=None)
     scored = score_indicator(ind, v.value, 0.07, volume=v.volume)
-    assert scored.status == "insufficient"
-    scored, note = _casemix_note(ind, v, scored, 0.07, None, None, {}, {})
+    assert scored.status is Status.INSUFFICIENT
+    scored, note = score_with_casemix(ind, v, scored, 0.07, None, None, {}, {})
     assert "no case-mix-adjusted value" in scored.reason and "无病例组合调整值" in scored.reason_zh
-    assert note["raw_light"] == "red" and note["adjusted_light"] == "grey"
+    assert note.raw_light == "red" and note.adjusted_light == "grey"
     # below the minimum volume the grey reason stays the volume one
     small = IndicatorValue("D1.01", None, None, 5.0, {}, raw_value=0.10, adjusted_value=None)
     grey = score_indicator(ind, None, 0.07, volume=5.0)
-    assert _casemix_note(ind, small, grey, 0.07, None, None, {}, {}) == (grey, None)
+    assert score_with_casemix(ind, small, grey, 0.07, None, None, {}, {}) == (grey, None)

@@ -2,8 +2,9 @@
 and the YAML say today; every indicator has a manual entry; every command is documented."""
 
 
+from conftest import shipped
+
 from pingyi.tools.docsgen import DOCS, cli_reference, indicator_manual
-from pingyi.spec.project import load_project
 
 HINT = "docs are stale: run `python -m pingyi.tools.docsgen` and commit the result"
 
@@ -18,7 +19,7 @@ def test_cli_reference_is_current():
 
 def test_every_indicator_has_a_manual_entry():
     manual = (DOCS / "indicator-manual.md").read_text(encoding="utf-8")
-    project = load_project().project
+    project = shipped().project
     for code, ind in project.indicators.items():
         assert f"### {code} {ind.name_zh}" in manual
 

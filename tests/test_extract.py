@@ -13,8 +13,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from pingyi.data.bundle import open_bundle
+from pingyi.data.contract import TABLES
+from pingyi.data.write import save_bundle
 from pingyi.errors import PingyiError
-from pingyi.data.read import TABLES, open_bundle, save_bundle
 from pingyi.spec.models import DataSettings
 
 YEAR = 2024
@@ -157,7 +159,7 @@ def test_row_order_is_kept_on_a_large_csv_with_malformed_lines(tmp_path, monkeyp
     malformed lines."""
     import duckdb
 
-    import pingyi.data.read
+    import pingyi.data.bundle
 
     real_connect = duckdb.connect
 
@@ -166,7 +168,7 @@ def test_row_order_is_kept_on_a_large_csv_with_malformed_lines(tmp_path, monkeyp
         con.execute("SET threads = 4")
         return con
 
-    monkeypatch.setattr(pingyi.data.read.duckdb, "connect", connect)
+    monkeypatch.setattr(pingyi.data.bundle.duckdb, "connect", connect)
     d = tmp_path / "b"
     d.mkdir()
     write_csv(d / "providers.csv", PROVIDERS)
@@ -318,7 +320,7 @@ def test_xlsx_reader_gives_the_text_openpyxl_gives(tmp_path):
 
     from python_calamine import CalamineWorkbook
 
-    from pingyi.data.read import _xlsx_cell, cell_text
+    from pingyi.data.sheets import _xlsx_cell, cell_text
 
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -447,7 +449,7 @@ def test_derived_columns_match_docs_data_bundle():
 def test_duckdb_memory_limit_default_override_and_bad_value(tmp_path, monkeypatch):
     """DuckDB is capped at DEFAULT_MEMORY_LIMIT unless PINGYI_MEMORY_LIMIT says otherwise ('none': no cap);
     a bad value is one clear error naming the variable."""
-    from pingyi.data.read import DEFAULT_MEMORY_LIMIT, memory_limit
+    from pingyi.data.bundle import DEFAULT_MEMORY_LIMIT, memory_limit
 
     d = write_bundle(tmp_path / "b", valid_tables())
     monkeypatch.delenv("PINGYI_MEMORY_LIMIT", raising=False)

@@ -10,8 +10,10 @@ import pytest
 
 from pingyi.score.funnel import FunnelFit, FunnelPoint, band, fit_funnel, overdispersion, winsorise
 from pingyi.report.funnel_svg import funnel_svg
-from pingyi.score.indicator import Light, score_indicator
+from pingyi.score.indicator import score_indicator
 from pingyi.spec.models import IndicatorSpec
+from pingyi.text import Light
+from pingyi.validate import validate_project
 
 MANUAL = {"meaning": "m", "meaning_en": "m", "formula_text": "f", "formula_text_en": "f", "inclusions": "i",
           "exclusions": "e", "data_source": "d"}
@@ -107,7 +109,7 @@ def test_small_provider_with_a_bad_rate_is_not_red_but_a_large_one_is():
 
 def load_with_d104_lights(tmp_path, lights: str):
     """The shipped project with D1.04's lights replaced (D1.04: an index with a target band)."""
-    from pingyi.spec.project import copy_project, default_project_dir, load_project
+    from pingyi.spec.project import copy_project, default_project_dir
 
     proj = tmp_path / "p"
     copy_project(default_project_dir(), proj)
@@ -116,7 +118,7 @@ def load_with_d104_lights(tmp_path, lights: str):
     old = "lights: {mode: absolute, yellow: 0.05, red: 0.15}"
     assert old in text
     path.write_text(text.replace(old, lights, 1), encoding="utf-8")
-    return load_project(proj)
+    return validate_project(proj)
 
 
 def test_funnel_lights_need_a_rate(tmp_path):

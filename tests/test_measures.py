@@ -7,10 +7,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pingyi.compute.measures import MeasureSqlError, compile_measure, run_measures, table_sql
-from pingyi.run.pipeline import compile_project_measures
+from conftest import shipped
+
+from pingyi.compute.measures import MeasureSqlError, compile_measure, compile_project_measures, run_measures, table_sql
 from pingyi.spec.models import DataSettings, MeasureSpec
-from pingyi.spec.project import load_project
 
 GOLDEN = Path(__file__).parent / "golden"
 COLS = ["fixmedins_code", "year", "mdtrt_id", "setl_id", "med_type", "refd_setl_flag", "medfee_sumamt", "amt"]
@@ -100,8 +100,8 @@ def test_golden_sql_of_the_shipped_measures():
     """The SQL pingyi runs is pinned; regenerate with PINGYI_UPDATE_GOLDEN=1 after a deliberate change."""
     import os
 
-    project = load_project().project
-    compiled = compile_project_measures(project)
+    project = shipped().project
+    compiled = compile_project_measures(project.measures, project.data)
     views = {"setl_lists": "stays", "settlements": "settlement_rows"}
     for table, measures in sorted(compiled.items()):
         sql = table_sql(views.get(table, f"clean_{table}"), measures) + "\n"
@@ -114,5 +114,5 @@ def test_golden_sql_of_the_shipped_measures():
 def test_explain_shows_generated_sql():
     from pingyi.explain import explain_measures
 
-    text = explain_measures(load_project().project, "D1.01")
+    text = explain_measures(shipped().project, "D1.01")
     assert "FROM settlement_rows" in text and "AS inpatient_stays" in text and "FILTER(WHERE" in text

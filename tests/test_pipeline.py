@@ -6,27 +6,29 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import EXAMPLE, shipped
 
+from pingyi.compute.measures import compile_project_measures, run_measures
+from pingyi.data.bundle import open_bundle
+from pingyi.data.quality import run_quality
+from pingyi.data.views import create_views
+from pingyi.data.write import save_bundle
 from pingyi.run.evaluate import evaluate_to
-from pingyi.run.manifest import verify
+from pingyi.run.verify import verify
+from pingyi.spec.project import copy_project, default_project_dir
+from pingyi.tools.example import generate_example
 
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = ROOT / "examples" / "province"
 OUTPUTS = ("scores.csv", "indicators.csv", "adjustments.csv", "quality.csv", "rejected.csv", "results.json",
            "manifest.json")
 
 
-@pytest.fixture(scope="module")
-def results(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("results")
-    evaluate_to(EXAMPLE, None, None, None, out)
-    return out
+@pytest.fixture
+def results(example) -> Path:
+    return example.out
 
 
 def rows(path: Path) -> list[dict]:
@@ -78,12 +80,6 @@ def test_no_patient_identifiers_in_any_output(results):
         assert not any(p in text for p in sample if len(p) >= 6), name
 
 
-def test_rerun_is_byte_identical(results, tmp_path):
-    evaluate_to(EXAMPLE, None, None, None, tmp_path)
-    for name in OUTPUTS:
-        assert (tmp_path / name).read_bytes() == (results / name).read_bytes(), name
-
-
 def test_row_order_and_format_do_not_matter(results, tmp_path):
     """Shuffle every table's rows and save them in another format: every result is the same. Only
     rejected.csv row numbers move with the rows (they point into the new files) and the manifest's
@@ -118,9 +114,9 @@ def test_row_order_and_format_do_not_matter(results, tmp_path):
     assert strip(out / "rejected.csv") == strip(results / "rejected.csv")
 
 
-def test_verify_passes_then_detects_an_edit(results, tmp_path):
-    copy = tmp_path / "copy"
-    shutil.copytree(results, copy)
+def test_verify_passes_then_detects_an_edit(cli, example_copy):
+    """verify re-runs the evaluation: its passing is also the proof that a re-run is byte-identical."""
+    copy = example_copy
     report = verify(copy)
     assert report.ok, report.lines
     text = (copy / "scores.csv").read_text(encoding="utf-8")
@@ -133,39 +129,36 @@ def test_verify_passes_then_detects_an_edit(results, tmp_path):
     assert not report.ok
     message = "\n".join(report.lines)
     assert "EDITED scores.csv" in message and "provider H" in message
-    r = subprocess.run([sys.executable, "-m", "pingyi.cli", "verify", str(copy)], capture_output=True, text=True)
-    assert r.returncode == 1 and "Traceback" not in r.stderr
+    r = cli("verify", copy)
+    assert r.exit_code == 1 and "EDITED scores.csv" in r.stdout and "NOT verified" in r.stdout
 
 
-def test_explain_walks_one_number(results):
+def test_explain_walks_one_number(cli, results):
     data = json.loads((results / "results.json").read_text(encoding="utf-8"))
     code = data["providers"][0]["fixmedins_code"]
-    r = subprocess.run([sys.executable, "-m", "pingyi.cli", "explain", "D1.01", "--provider", code, "--results",
-                        str(results)], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
+    r = cli("explain", "D1.01", "--provider", code, "--results", results)
+    assert r.exit_code == 0, r.stderr
     for needle in ("inpatient_cost", "FILTER(WHERE", "baseline", "score:", "light:", "contribution"):
         assert needle in r.stdout, needle
 
 
-def test_score_cli_summary(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "pingyi.cli", "score", "--data", str(EXAMPLE), "--out",
-                        str(tmp_path / "o")], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
+def test_score_cli_summary(cli, tmp_path):
+    r = cli("score", "--data", EXAMPLE, "--out", tmp_path / "o")
+    assert r.exit_code == 0, r.stderr
     assert "providers per grade and region" in r.stdout and "penalties" in r.stdout
 
 
-def test_score_bad_data_dir_is_exit_2(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "pingyi.cli", "score", "--data", str(tmp_path / "nope"), "--out",
-                        str(tmp_path / "o")], capture_output=True, text=True)
-    assert r.returncode == 2 and "Traceback" not in r.stderr and "nope" in r.stderr
+def test_score_bad_data_dir_is_exit_2(cli, tmp_path):
+    r = cli("score", "--data", tmp_path / "nope", "--out", tmp_path / "o")
+    assert r.exit_code == 2
+    assert r.stderr.startswith(f"error: {tmp_path / 'nope'}: data directory not found")
 
 
-def test_every_planted_bad_row_is_rejected_with_its_reason(tmp_path):
-    """Issue 3 'Done when': rejected.csv lists each planted row with the right reason and column."""
+def test_every_planted_bad_row_is_rejected_with_its_reason(cli, tmp_path):
+    """rejected.csv lists each planted row with the right reason and column."""
     planted = json.loads((EXAMPLE / "_planted.json").read_text(encoding="utf-8"))["rows"]
-    r = subprocess.run([sys.executable, "-m", "pingyi.cli", "quality", "--data", str(EXAMPLE), "--out", str(tmp_path)],
-                       capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
+    r = cli("quality", "--data", EXAMPLE, "--out", tmp_path)
+    assert r.exit_code == 0, r.stderr
     rejected = {(row["table"], int(row["row"])): row for row in rows(tmp_path / "rejected.csv")}
     quality = rows(tmp_path / "quality.csv")
     for p in planted:
@@ -180,18 +173,9 @@ def test_every_planted_bad_row_is_rejected_with_its_reason(tmp_path):
 
 
 def test_bundle_in_every_format_gives_identical_measures(tmp_path):
-    """Issue 3 'Done when': the same bundle saved as CSV, XLSX, Parquet and JSON gives identical measure tables."""
-    from pingyi.data.read import open_bundle, save_bundle
-    from pingyi.compute.measures import run_measures
-    from pingyi.run.pipeline import compile_project_measures
-    from pingyi.data.quality import run_quality
-    from pingyi.spec.project import load_project
-    from pingyi.data.views import create_settlement_rows, create_stays
-
-    from pingyi.tools.example import generate_example
-
-    project = load_project().project
-    compiled = compile_project_measures(project)
+    """The same bundle saved as CSV, XLSX, Parquet and JSON gives identical measure tables."""
+    project = shipped().project
+    compiled = compile_project_measures(project.measures, project.data)
     small = tmp_path / "small"  # a small province keeps the XLSX round trip quick
     generate_example(small, providers=9, rows=2000, seed=7)
     tables = {}
@@ -200,10 +184,7 @@ def test_bundle_in_every_format_gives_identical_measures(tmp_path):
         save_bundle(small, target, fmt)
         with open_bundle(target, project.data, project.year, tmp_path / f"w-{fmt}") as bundle:
             run_quality(bundle, project.data, project.year)
-            create_settlement_rows(bundle.con)
-            create_stays(bundle.con, True)
-            views = {t: f"clean_{t}" for t in ("fee_items", "audit_flags")}
-            views.update(settlements="settlement_rows", setl_lists="stays")
+            views = create_views(bundle.con, bundle.present, {})
             tables[fmt] = run_measures(bundle.con, compiled, views).values
     assert tables["csv"] and tables["csv"] == tables["xlsx"] == tables["parquet"] == tables["json"]
 
@@ -223,18 +204,36 @@ def test_history_revokes_after_two_failing_years(results, tmp_path):
     assert all(designation[r["fixmedins_code"]] == "warning" for r in failing[1:])
 
 
-def test_measure_that_reads_a_file_is_refused(tmp_path):
-    """Issue 3 'Done when': a measure whose SQL tries read_csv('/etc/passwd') gives one clear message, exit 2."""
-    from pingyi.spec.project import copy_project, default_project_dir
-
+def test_measure_that_reads_a_file_is_refused(cli, tmp_path):
+    """A measure whose SQL tries read_csv('/etc/passwd') gives one clear message, exit 2."""
     project = tmp_path / "p"
     copy_project(default_project_dir(), project)
     path = project / "measures" / "fee_items.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("aggregate: sum(amt)",
                     "aggregate: sum(amt) + count(read_csv('/etc/passwd'))", 1), encoding="utf-8")
-    for args in (["validate", "--project", str(project)],
-                 ["score", "--data", str(EXAMPLE), "--out", str(tmp_path / "o"), "--project", str(project)]):
-        r = subprocess.run([sys.executable, "-m", "pingyi.cli", *args], capture_output=True, text=True)
-        assert r.returncode == 2, r.stderr
+    for args in (["validate", "--project", project],
+                 ["score", "--data", EXAMPLE, "--out", tmp_path / "o", "--project", project]):
+        r = cli(*args)
+        assert r.exit_code == 2, r.stderr
         assert "measures/fee_items.yaml:" in r.stderr and "READ_CSV" in r.stderr and "Traceback" not in r.stderr
         assert "root:" not in r.stdout + r.stderr  # nothing of /etc/passwd leaked
+    assert not (tmp_path / "o").exists()
+
+
+def test_score_refuses_a_misspelt_veto_measure(cli, tmp_path):
+    """A policy whose veto names a measure that does not exist would veto nobody: validate and score both
+    stop with the policy's file and line, and nothing is written."""
+    project = tmp_path / "p"
+    copy_project(default_project_dir(), project)
+    path = project / "policy.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "measure: fraud_cases" in text
+    path.write_text(text.replace("measure: fraud_cases", "measure: fraud_case", 1), encoding="utf-8")
+    line = text[:text.index("measure: fraud_cases")].count("\n") + 1
+    for args in (["validate", "--project", project],
+                 ["score", "--data", EXAMPLE, "--out", tmp_path / "o", "--project", project]):
+        r = cli(*args)
+        assert r.exit_code == 2, r.stdout
+        assert f"policy.yaml:{line} (veto[0].measure): error PY604: policy names an undefined measure; " \
+               "found fraud_case" in r.stderr
+    assert not (tmp_path / "o").exists()

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from pingyi.data.read import FORMATS, TABLES, save_bundle
-from pingyi.data.quality import REASONS, run_quality
+from pingyi.data.checks import REASONS
+from pingyi.data.contract import FORMATS, TABLES
+from pingyi.data.quality import run_quality
+from pingyi.data.write import save_bundle
 from test_extract import (YEAR, open_test_bundle, audit_flag, drg_group, expert_score, fee_item, reported,
                           setl_list, settlement, valid_tables, write_bundle)
 

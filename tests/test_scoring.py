@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pingyi.score.adjust import compute_adjustments, designation_status
-from pingyi.score.aggregate import aggregate_provider, assign_ranks, grade_for
-from pingyi.score.indicator import Light, score_indicator
+from pingyi.score.adjust import AdjustmentInput, compute_adjustments, designation_status
+from pingyi.score.aggregate import aggregate_provider, grade_for, rank_results
+from pingyi.score.indicator import score_indicator
 from pingyi.spec.models import IndicatorSpec, PolicyFile
-from pingyi.spec.project import load_project
-from pingyi.weights.tree import compute_weights
+from pingyi.text import Light
+from pingyi.validate import require_valid
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
 MANUAL = {k: "x" for k in ("meaning", "meaning_en", "formula_text", "formula_text_en", "inclusions", "exclusions",
@@ -143,9 +143,8 @@ def test_scores_in_range_and_monotone(direction, rule, base, v1, v2, prior):
 
 @pytest.fixture(scope="module")
 def mini():
-    result = load_project(MINI)
-    tree = compute_weights(result.project, result.issues)
-    return result.project, tree
+    valid = require_valid(MINI)
+    return valid.project, valid.tree
 
 
 def _scores(project, values: dict[str, float | None]):
@@ -213,7 +212,7 @@ def test_ranks_ties_share_rank(mini):
         vals = {"D1.01": v, "D1.02": 0.30, "D1.03": 0.90, "D2.01": 85, "D2.02": 80}
         results.append(aggregate_provider(code, _scores(project, vals), tree, project.policy))
     results.append(aggregate_provider("H4", _scores(project, {}), tree, project.policy))  # no data: not graded
-    assign_ranks(results)
+    results = rank_results(results)
     assert {r.fixmedins_code: r.rank for r in results} == {"H1": 1, "H2": 1, "H3": 3, "H5": 4, "H4": None}
     assert next(r for r in results if r.fixmedins_code == "H4").grade == "不予评级"
 
@@ -238,8 +237,9 @@ def test_improving_one_indicator_never_lowers_total(mini, values, which, step):
 
 
 def _row(code, grade, total, prepay="100000.00", history=()):
-    return {"fixmedins_code": code, "grade": grade, "total": total,
-            "prepayment": Decimal(prepay) if prepay else None, "prepayment_source": "providers", "history": list(history)}
+    return AdjustmentInput(fixmedins_code=code, grade=grade, total=total,
+                           prepayment=Decimal(prepay) if prepay else None, prepayment_source="providers",
+                           history=tuple(history))
 
 
 def test_step_adjustments_and_budget():

@@ -1,29 +1,67 @@
 """The `pingyi` command line. It maps errors to exit codes and one-line messages and holds no
-domain logic: every command calls one function of the library.
+domain logic: every command calls one function of pingyi.api.
 
 Exit codes: 0 success, 2 user error (bad project, bad data, bad arguments), 1 internal error.
-No traceback is shown unless --debug is given.
+No traceback is shown unless --debug is given. The mapping happens inside each command (`_guarded`),
+so the app behaves the same run as `pingyi`, as `python -m pingyi.cli` or in-process (tests).
 """
 
 from __future__ import annotations
 
+import functools
 import json
-import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional, TypeVar
 
+import click
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from pingyi import __version__
-from pingyi.errors import IssueList, Level, PingyiError
+from pingyi import __version__, api
+from pingyi.errors import IssueList, PingyiError, Severity
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_enable=False,
                   help="pingyi (评议): performance scorecards for medical-insurance designated providers.")
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 _state = {"debug": False}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _guarded(fn: F) -> F:
+    """User errors (PingyiError) -> one line and exit 2; a bug -> one line and exit 1; with --debug the
+    exception propagates with its traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (typer.Exit, typer.Abort, click.exceptions.ClickException):
+            raise
+        except PingyiError as exc:
+            if _state["debug"]:
+                raise
+            err.print(f"error: {exc.message}", markup=False)
+            raise typer.Exit(2) from None
+        except Exception as exc:  # a bug, not a user mistake
+            if _state["debug"]:
+                raise
+            err.print(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", markup=False)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def command(group: typer.Typer, name: str | None = None) -> Callable[[F], F]:
+    def register(fn: F) -> F:
+        group.command(name)(_guarded(fn))
+        return fn
+
+    return register
+
 
 ProjectOpt = typer.Option(None, "--project", "-p", help="Project directory (default: the project shipped with pingyi).")
 
@@ -41,34 +79,19 @@ def _root(debug: bool = typer.Option(False, "--debug", help="Show Python traceba
     _state["debug"] = debug
 
 
-def _load(project: Optional[Path], year: Optional[int] = None):
-    """Load and validate a project; print every issue; exit 2 if any error."""
-    from pingyi.spec.project import load_project
-    from pingyi.weights.tree import compute_weights
-
-    result = load_project(project, year=year)
-    tree = None
-    if result.project is not None:
-        from pingyi.run.pipeline import check_measures
-
-        tree = compute_weights(result.project, result.issues)
-        result.issues.extend(check_measures(result.project))
-    return result, tree
-
-
 def _print_issues(issues: IssueList) -> None:
     for issue in issues.sorted():
-        style = "red" if issue.level is Level.ERROR else "yellow"
+        style = "red" if issue.severity is Severity.ERROR else "yellow"
         err.print(issue.render(), style=style, markup=False)
 
 
-@app.command()
+@command(app)
 def validate(project: Optional[Path] = ProjectOpt,
              year: Optional[int] = typer.Option(None, help="Evaluation year whose baselines to check (default: latest)."),
              as_json: bool = typer.Option(False, "--json", help="Print issues as JSON.")) -> None:
     """Check a project (indicators, AHP judgments, baselines, regions, policy); report every problem at once."""
-    result, tree = _load(project, year)
-    issues = result.issues
+    checked = api.validate(project, year)
+    issues, tree = checked.issues, checked.tree
     if as_json:
         out.print_json(json.dumps([i.as_dict() for i in issues.sorted()], ensure_ascii=False))
     else:
@@ -77,7 +100,8 @@ def validate(project: Optional[Path] = ProjectOpt,
     if n_err:
         err.print(f"{n_err} error(s), {n_warn} warning(s): the project is not valid.", markup=False)
         raise typer.Exit(2)
-    p = result.project
+    p = checked.project
+    assert p is not None
     summary = (f"OK: {len(p.dimensions)} primary and {len(p.indicators)} secondary indicators, "
                f"baselines {p.year} ({p.baselines.region_scheme}), {n_warn} warning(s)")
     if tree is not None:
@@ -85,20 +109,18 @@ def validate(project: Optional[Path] = ProjectOpt,
     (err if as_json else out).print(summary, markup=False)
 
 
-@app.command()
+@command(app)
 def weights(project: Optional[Path] = ProjectOpt,
             as_json: bool = typer.Option(False, "--json", help="Print the weight tree as JSON.")) -> None:
     """Print the indicator hierarchy with local and global weights and each matrix's consistency ratio."""
-    result, tree = _load(project)
-    if result.issues.errors or tree is None:
-        _print_issues(result.issues)
-        raise PingyiError("the project has errors; run `pingyi validate` for the full list")
+    valid = api.weights(project)
+    tree = valid.tree
     if as_json:
         out.print_json(json.dumps(tree.as_json(), ensure_ascii=False))
         return
     root = tree.root
     cr = f"CR {root.cr:.3f}" if root.cr is not None else "direct"
-    out.print(f"{result.project.hierarchy.name} {result.project.hierarchy.version}: primary matrix {cr}; "
+    out.print(f"{valid.project.hierarchy.name} {valid.project.hierarchy.version}: primary matrix {cr}; "
               f"{root.provenance()}", markup=False)
     table = Table(show_lines=False, header_style="bold")
     for col, justify in (("code", "left"), ("indicator", "left"), ("local", "right"), ("global", "right"),
@@ -116,42 +138,26 @@ def weights(project: Optional[Path] = ProjectOpt,
               markup=False)
 
 
-@app.command()
+@command(app)
 def explain(code: str = typer.Argument(..., help="Indicator code, e.g. D1.01."),
             project: Optional[Path] = ProjectOpt,
             provider: Optional[str] = typer.Option(None, "--provider", help="fixmedins_code: walk this provider's number end to end."),
             results: Optional[Path] = typer.Option(None, "--results", help="Results directory of `pingyi score` (with --provider).")) -> None:
     """Print one indicator's explanation-manual entry (指标解释手册) and the SQL of its measures; with
     --provider and --results, walk that provider's number from measures to its contribution to the total."""
-    from pingyi.explain import explain_indicator, explain_measures, explain_provider
-
-    result, tree = _load(project)
-    if result.project is None:
-        _print_issues(result.issues)
-        raise PingyiError("the project cannot be loaded; run `pingyi validate` for the full list")
-    out.print(explain_indicator(result.project, tree, code), markup=False)
-    out.print(explain_measures(result.project, code), markup=False)
-    if provider is not None or results is not None:
-        if provider is None or results is None:
-            raise PingyiError("--provider and --results go together: give both to explain one provider's number")
-        out.print(explain_provider(result.project, code, provider, results), markup=False)
+    out.print(api.explain(code, project, provider, results), markup=False)
 
 
-@app.command()
+@command(app)
 def init(directory: Path = typer.Argument(..., help="New project directory to create."),
          force: bool = typer.Option(False, help="Write into an existing non-empty directory.")) -> None:
     """Copy the shipped project (indicators, baselines, measures, policy) into DIRECTORY for a committee to edit."""
-    from pingyi.spec.project import copy_project, default_project_dir
-
-    if directory.exists() and any(directory.iterdir()) and not force:
-        raise PingyiError(f"{directory}: directory is not empty; expected a new or empty directory "
-                          f"(use --force to write into it)")
-    copied = copy_project(default_project_dir(), directory)
+    copied = api.init_project(directory, force)
     out.print(f"created project {directory} ({', '.join(copied)}); check it with `pingyi validate --project {directory}`",
               markup=False)
 
 
-@app.command()
+@command(app)
 def score(data: Path = typer.Option(..., "--data", "-d", help="Bundle directory: one file per table."),
           out_dir: Path = typer.Option(..., "--out", "-o", help="Directory for the result files."),
           project: Optional[Path] = ProjectOpt,
@@ -160,69 +166,56 @@ def score(data: Path = typer.Option(..., "--data", "-d", help="Bundle directory:
     """Evaluate every provider: scores, traffic lights, grades, prepayment adjustments, manifest."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from pingyi.run.evaluate import evaluate_to
     from pingyi.run.summary import print_summary
 
     with Progress(TextColumn("scoring providers"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task("score", total=None)
-        run = evaluate_to(data, project, year, history, out_dir, progress=lambda: bar.advance(task))
+        run = api.evaluate(data, out_dir, project, year, history, progress=lambda: bar.advance(task))
     print_summary(out, run, out_dir)
 
 
-@app.command()
+@command(app)
 def quality(data: Path = typer.Option(..., "--data", "-d", help="Bundle directory: one file per table."),
             project: Optional[Path] = ProjectOpt,
             year: Optional[int] = typer.Option(None, help="Evaluation year (default: the project's baselines year)."),
             out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Write quality.csv and rejected.csv here.")) -> None:
     """Check a data bundle: rows read, used and rejected per table, the top failing checks (exit 0 even with rejects)."""
-    from pingyi.data.read import open_bundle
-    from pingyi.data.quality import run_quality
-    from pingyi.spec.project import baselines_year, load_data_settings
-
-    settings = load_data_settings(project)
-    if year is None:
-        year = baselines_year(project)
-        if year is None:
-            raise PingyiError("cannot tell the evaluation year: the project has no baselines/*.yaml with a year; "
-                              "pass --year YYYY")
-    with open_bundle(data, settings, year) as bundle:
-        for warning in bundle.warnings:
-            err.print(f"warning: {warning}", style="yellow", markup=False)
-        result = run_quality(bundle, settings, year)
-        table = Table(title=f"data quality, evaluation year {year} (window {year - 1}-01-01 to {year}-12-31)",
-                      header_style="bold")
-        for col, justify in (("table", "left"), ("file", "left"), ("read", "right"), ("used", "right"),
-                             ("rejected", "right"), ("flagged", "right")):
-            table.add_column(col, justify=justify)
-        for c in result.counts.values():
-            if c.file:
-                table.add_row(c.table, c.file, f"{c.read:,}", f"{c.used:,}", f"{c.rejected:,}", f"{c.flagged:,}")
-        out.print(table)
-        top = result.top_failures(10)
-        if top:
-            t2 = Table(title="top failing checks", header_style="bold")
-            for col, justify in (("table", "left"), ("check", "left"), ("reason", "left"), ("severity", "left"),
-                                 ("failed", "right"), ("rate", "right")):
-                t2.add_column(col, justify=justify)
-            for f in top:
-                t2.add_row(f["table"], f["check"], f["reason_code"], f["severity"], f"{f['failed']:,}", f"{f['rate']:.2%}")
-            out.print(t2)
-        else:
-            out.print("no check failed", markup=False)
-        if out_dir is not None:
-            written = result.write(out_dir)
-            out.print(f"wrote {', '.join(str(p) for p in written)}", markup=False)
+    checked = api.check_quality(data, project, year, out_dir)
+    year = checked.year
+    for warning in checked.warnings:
+        err.print(f"warning: {warning}", style="yellow", markup=False)
+    result = checked.result
+    table = Table(title=f"data quality, evaluation year {year} (window {year - 1}-01-01 to {year}-12-31)",
+                  header_style="bold")
+    for col, justify in (("table", "left"), ("file", "left"), ("read", "right"), ("used", "right"),
+                         ("rejected", "right"), ("flagged", "right")):
+        table.add_column(col, justify=justify)
+    for c in result.counts.values():
+        if c.file:
+            table.add_row(c.table, c.file, f"{c.read:,}", f"{c.used:,}", f"{c.rejected:,}", f"{c.flagged:,}")
+    out.print(table)
+    top = result.top_failures(10)
+    if top:
+        t2 = Table(title="top failing checks", header_style="bold")
+        for col, justify in (("table", "left"), ("check", "left"), ("reason", "left"), ("severity", "left"),
+                             ("failed", "right"), ("rate", "right")):
+            t2.add_column(col, justify=justify)
+        for f in top:
+            t2.add_row(f.table, f.check, f.reason_code, f.severity, f"{f.failed:,}", f"{f.rate:.2%}")
+        out.print(t2)
+    else:
+        out.print("no check failed", markup=False)
+    if checked.written:
+        out.print(f"wrote {', '.join(str(p) for p in checked.written)}", markup=False)
 
 
-@app.command()
+@command(app)
 def verify(results: Path = typer.Argument(..., help="Results directory written by `pingyi score`."),
            data: Optional[Path] = typer.Option(None, "--data", help="Bundle directory (default: as recorded in the manifest)."),
            project: Optional[Path] = ProjectOpt) -> None:
     """Re-run an evaluation from the inputs its manifest names and check every output byte for byte (exit 0 all match, 1 otherwise)."""
-    from pingyi.run.manifest import verify as verify_results
-
-    report = verify_results(results, data, project)
+    report = api.verify(results, data, project)
     for line in report.lines:
         style = None if line.startswith(("ok", "note")) else "red"
         out.print(line, style=style, markup=False)
@@ -233,7 +226,7 @@ def verify(results: Path = typer.Argument(..., help="Results directory written b
         raise typer.Exit(1)
 
 
-@app.command()
+@command(app)
 def example(out_dir: Path = typer.Option(..., "--out", "-o", help="Directory to write the bundle into."),
             providers: int = typer.Option(24, help="Number of providers (at least 9)."),
             rows: int = typer.Option(40000, help="Settlement rows, both years together (planted bad rows included)."),
@@ -244,8 +237,8 @@ def example(out_dir: Path = typer.Option(..., "--out", "-o", help="Directory to 
     """Write a deterministic synthetic bundle for 浙江/河南/四川 (with planted bad rows listed in _planted.json)."""
     import time
 
-    from pingyi.tools.example import generate_example
     from pingyi.spec.project import default_project_dir
+    from pingyi.tools.example import generate_example
 
     started = time.perf_counter()
     s = generate_example(out_dir, providers=providers, rows=rows, seed=seed, year=year,
@@ -258,7 +251,7 @@ def example(out_dir: Path = typer.Option(..., "--out", "-o", help="Directory to 
               f"confirmed fraud {s.fraud_provider}", markup=False)
 
 
-@app.command()
+@command(app)
 def report(results: Path = typer.Option(..., "--results", "-r", help="Results directory written by `pingyi score`."),
            out_dir: Path = typer.Option(..., "--out", "-o", help="Directory for the reports."),
            formats: str = typer.Option("pdf,xlsx,html", "--format", "-f", help="Comma-separated: pdf, xlsx, html."),
@@ -272,8 +265,6 @@ def report(results: Path = typer.Option(..., "--results", "-r", help="Results di
     all from one context per provider, so they never disagree."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    from pingyi.report.run import render_reports
-
     names = {"pdf": "PDF cards", "committee": "committee PDF", "xlsx": "Excel workbook", "html": "HTML cards"}
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal) as bar:
@@ -285,8 +276,8 @@ def report(results: Path = typer.Option(..., "--results", "-r", help="Results di
             if advance:
                 bar.advance(tasks[stage], advance)
 
-        run = render_reports(results, out_dir, formats=[formats], providers=provider, lang=lang, workers=workers,
-                             templates=templates, progress=tick)
+        run = api.report(results, out_dir, formats=[formats], providers=provider, lang=lang, workers=workers,
+                         templates=templates, progress=tick)
     took = ", ".join(f"{k} {v:.1f}s" for k, v in run.timings.items())
     out.print(f"wrote {len(run.files)} file(s) for {run.cards} provider(s) to {run.out}"
               + (f" ({run.pages} PDF card pages)" if run.pages else "") + f"; {took}", markup=False)
@@ -297,7 +288,7 @@ baselines_app = typer.Typer(add_completion=False, no_args_is_help=True, rich_mar
 app.add_typer(baselines_app, name="baselines")
 
 
-@baselines_app.command("derive")
+@command(baselines_app, "derive")
 def baselines_derive(results: Path = typer.Option(..., "--results", "-r", help="Results directory of `pingyi score`."),
                      year: int = typer.Option(..., "--year", help="The year the new baselines are for (usually next year)."),
                      out_file: Path = typer.Option(..., "--out", "-o", help="Baselines YAML to write, e.g. baselines/2026.yaml."),
@@ -315,11 +306,8 @@ def baselines_derive(results: Path = typer.Option(..., "--results", "-r", help="
                      project: Optional[Path] = ProjectOpt) -> None:
     """Write next year's baselines from this year's results by region and level, with ageing adjustment and a
     guardrail on the yearly move; every value carries its provenance. The file validates like any baselines file."""
-    from pingyi.score.baselines import derive_baselines, write_derived
-
-    derived = derive_baselines(results, year, project, method=method, ageing_file=ageing, max_change=max_change,
-                               max_change_pp=max_change_pp, min_providers=min_providers)
-    path = write_derived(derived, out_file)
+    derived, path = api.derive_baselines(results, year, project, method=method, ageing=ageing, max_change=max_change,
+                                         max_change_pp=max_change_pp, min_providers=min_providers, out=out_file)
     c = derived.counts
     out.print(f"wrote {path}: baselines {derived.year} from the {derived.from_year} results ({method}); "
               f"{c['derived']} region x level values derived, {c['carried']} carried forward, {c['capped']} capped by "
@@ -327,23 +315,8 @@ def baselines_derive(results: Path = typer.Option(..., "--results", "-r", help="
 
 
 def main() -> None:
-    """Console-script entry point: user errors exit 2 without a traceback (unless --debug).
-
-    typer's standalone mode already turns usage errors into exit 2 and typer.Exit into its code;
-    we add PingyiError (exit 2) and a one-line message for genuine bugs (exit 1)."""
-    debug = "--debug" in sys.argv[1:]
-    try:
-        app()
-    except PingyiError as exc:
-        if debug:
-            raise
-        err.print(f"error: {exc.message}", markup=False)
-        sys.exit(2)
-    except Exception as exc:  # a bug, not a user mistake
-        if debug:
-            raise
-        err.print(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", markup=False)
-        sys.exit(1)
+    """Console-script entry point (typer's standalone mode turns usage errors into exit 2)."""
+    app()
 
 
 if __name__ == "__main__":  # pragma: no cover

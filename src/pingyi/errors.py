@@ -1,34 +1,112 @@
-"""Issues (validation findings) and the one exception type the CLI maps to exit code 2.
+"""Issues (validation findings), the catalogue of issue codes, and the one exception type the CLI
+maps to exit code 2.
 
-Every finding carries a stable code, the file and line it came from, the YAML path inside
-that file, what was found and what was expected, so a committee can fix its project
-without reading Python.
+Every finding carries a stable code from `ISSUE_CODES`, the file and line it came from, the YAML
+path inside that file, what was found and what was expected, so a committee can fix its project
+without reading Python. A code always has the same severity: the catalogue says which, and an
+`Issue` takes its severity from there.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
 
 
-class Level(str, Enum):
+class Severity(StrEnum):
+    """How bad a validation finding is: an error stops every command that would use the project."""
+
     ERROR = "error"
     WARNING = "warning"
 
 
+@dataclass(frozen=True)
+class IssueCode:
+    code: str
+    severity: Severity
+    sentence: str
+
+
+def _catalogue(*rows: tuple[str, Severity, str]) -> dict[str, IssueCode]:
+    return {code: IssueCode(code, severity, sentence) for code, severity, sentence in rows}
+
+
+E, W = Severity.ERROR, Severity.WARNING
+
+# The catalogue: docs/user-guide.md lists it (generated), and a test breaks a fixture for every code.
+ISSUE_CODES: dict[str, IssueCode] = _catalogue(
+    ("PY101", E, "YAML syntax error"),
+    ("PY102", E, "a project file cannot be read or is not UTF-8"),
+    ("PY103", E, "a key appears twice in one mapping (YAML would keep only the last)"),
+    ("PY104", E, "unknown field (a typo is never silently ignored)"),
+    ("PY105", E, "a required field is missing, or the file is empty"),
+    ("PY106", E, "invalid value: wrong type, out of range, wrong pattern, or not a mapping"),
+    ("PY201", E, "a required project file or directory is missing"),
+    ("PY202", E, "an indicator code is defined twice"),
+    ("PY203", E, "primary dimensions and the hierarchy disagree (no file, not judged, or defined twice)"),
+    ("PY204", E, "a formula is outside the formula language"),
+    ("PY205", E, "a settlement-sourced indicator has no formula"),
+    ("PY206", W, "the catalogue is not the national plan's 8 primary x 35 secondary indicators"),
+    ("PY207", E, "an indicator's direction, scoring rule and lights disagree"),
+    ("PY208", W, "an indicator's qualitative flag and its source disagree"),
+    ("PY209", E, "an indicator code does not belong to its dimension"),
+    ("PY210", E, "a case-mix adjustment without its formulas (adjusted_formula, or the raw formula)"),
+    ("PY211", E, "funnel lights on an indicator that is not a rate with a volume rule"),
+    ("PY212", E, "funnel_score beyond_95 without funnel lights"),
+    ("PY213", W, "an optional project file (policy.yaml, data.yaml) is missing: its defaults are used"),
+    ("PY301", E, "a dimension's judgment items are not its indicators"),
+    ("PY302", E, "a comparison matrix is not square"),
+    ("PY303", E, "a judgment is not a positive number or fraction within Saaty's 1/9-9"),
+    ("PY304", E, "a diagonal judgment is not 1"),
+    ("PY305", E, "a comparison matrix is not reciprocal"),
+    ("PY306", E, "the combined judgments are inconsistent (consistency ratio too high)"),
+    ("PY307", W, "one expert's judgments are inconsistent"),
+    ("PY308", E, "a judgment names an unknown expert"),
+    ("PY309", E, "direct weights do not cover the items, do not sum to 1, or have no source"),
+    ("PY310", E, "judgments cannot be completed (not every item is compared, directly or through others)"),
+    ("PY311", E, "no judgments: neither expert matrices nor direct weights"),
+    ("PY312", E, "expert-scored (qualitative) indicators carry more weight than the cap"),
+    ("PY313", W, "a judgment is not an exact Saaty scale value (an integer 1-9 or its reciprocal)"),
+    ("PY401", E, "a baseline is missing (an indicator, a region x level, or the evaluation year)"),
+    ("PY402", W, "a baseline for an indicator that is not in the catalogue"),
+    ("PY403", E, "an unknown region or level in the baselines"),
+    ("PY404", E, "an unknown region scheme"),
+    ("PY405", E, "the regions file is incomplete or inconsistent"),
+    ("PY406", E, "a vbp-scored indicator has no benchmark"),
+    ("PY407", E, "a derived baseline's provenance disagrees with its value"),
+    ("PY601", E, "a measure is defined twice"),
+    ("PY602", E, "a formula or volume rule uses an undefined measure"),
+    ("PY603", E, "measure SQL is outside the allowed language"),
+    ("PY604", E, "the policy names an undefined measure"),
+    ("PY605", E, "the policy names a grade its grade bands do not define"),
+    ("PY606", E, "two grade bands share a name"),
+)
+
+
 @dataclass(frozen=True, order=True)
 class Issue:
-    """One validation finding. Sorted by file, line, code for stable output."""
+    """One validation finding. Sorted by file, line, code for stable output. The severity comes from
+    the code's catalogue entry."""
 
     file: str
     line: int | None
     code: str
-    level: Level
     path: str
     message: str
     found: str | None = None
     expected: str | None = None
     hint: str | None = None
+    severity: Severity = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        entry = ISSUE_CODES.get(self.code)
+        if entry is None:
+            raise ValueError(f"issue code {self.code} is not in the catalogue (pingyi.errors.ISSUE_CODES)")
+        object.__setattr__(self, "severity", entry.severity)
 
     def location(self) -> str:
         where = self.file
@@ -39,7 +117,7 @@ class Issue:
         return where
 
     def render(self) -> str:
-        parts = [f"{self.location()}: {self.level.value} {self.code}: {self.message}"]
+        parts = [f"{self.location()}: {self.severity.value} {self.code}: {self.message}"]
         if self.found is not None:
             parts.append(f"found {self.found}")
         if self.expected is not None:
@@ -49,13 +127,13 @@ class Issue:
             text += f". Fix: {self.hint}"
         return text
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "file": self.file,
             "line": self.line,
             "path": self.path,
             "code": self.code,
-            "level": self.level.value,
+            "severity": self.severity.value,
             "message": self.message,
             "found": self.found,
             "expected": self.expected,
@@ -72,16 +150,16 @@ class IssueList:
     def add(self, issue: Issue) -> None:
         self.items.append(issue)
 
-    def extend(self, issues) -> None:
+    def extend(self, issues: Iterable[Issue]) -> None:
         self.items.extend(issues)
 
     @property
     def errors(self) -> list[Issue]:
-        return [i for i in self.items if i.level is Level.ERROR]
+        return [i for i in self.items if i.severity is Severity.ERROR]
 
     @property
     def warnings(self) -> list[Issue]:
-        return [i for i in self.items if i.level is Level.WARNING]
+        return [i for i in self.items if i.severity is Severity.WARNING]
 
     def sorted(self) -> list[Issue]:
         return sorted(set(self.items), key=lambda i: (i.file, i.line or 0, i.code, i.path, i.message))
@@ -96,11 +174,8 @@ class PingyiError(Exception):
         self.issues = issues or []
 
 
-def read_json(path, what: str = "results.json written by `pingyi score`"):
+def read_json(path: Path | str, what: str = "results.json written by `pingyi score`") -> Any:
     """Read a JSON file pingyi wrote; a missing or damaged file is a user error naming the file."""
-    import json
-    from pathlib import Path
-
     path = Path(path)
     if not path.is_file():
         raise PingyiError(f"{path.parent}: no {path.name}; expected the --out directory of `pingyi score` ({what})")

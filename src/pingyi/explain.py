@@ -6,76 +6,26 @@ assessor runs can never disagree.
 
 from __future__ import annotations
 
-from pingyi.errors import PingyiError
-from pingyi.spec.models import LEVELS, IndicatorSpec, Unit
+from pathlib import Path
+
+from pingyi.compute.measures import compile_project_measures, table_sql
+from pingyi.data.views import view_of
+from pingyi.errors import PingyiError, read_json
+from pingyi.spec import formula as formula_lang
+from pingyi.spec.models import LEVELS, Unit
 from pingyi.spec.project import Project
-
-DIRECTION_TEXT = {
-    "up": "逐步提高 higher is better",
-    "down": "逐步降低 lower is better",
-    "target": "目标区间 inside the target band is best",
-    "monitor": "监测比较 monitor only (not scored)",
-}
-SOURCE_TEXT = {
-    "settlement": "医保信息平台结算数据 settlement records",
-    "report": "机构填报 provider report",
-    "survey": "满意度调查 survey",
-    "expert": "专家评分 expert score",
-}
+from pingyi.spec.rules import scoring_text
+from pingyi.text import MANUAL_DIRECTION, MANUAL_SOURCE
+from pingyi.text import format_value
+from pingyi.weights.tree import WeightTree
 
 
-def format_value(value: float | None, unit: Unit | str) -> str:
-    """Human display of a value in its unit (percent values are stored as fractions)."""
-    if value is None:
-        return "—"
-    unit = Unit(unit)
-    if unit is Unit.PERCENT:
-        return f"{value * 100:.1f}%"
-    if unit is Unit.YUAN:
-        return f"{value:,.2f} 元"
-    if unit in (Unit.DAYS, Unit.MINUTES):
-        return f"{value:.1f} {'天' if unit is Unit.DAYS else '分钟'}"
-    if unit is Unit.COUNT:
-        return f"{value:,.0f}"
-    if unit is Unit.PER_10K:
-        return f"{value:.2f} /万人次"
-    if unit is Unit.SCORE:
-        return f"{value:.1f} 分"
-    return f"{value:.3f}"
+def _fv(value: float | None, unit: Unit | str) -> str:
+    """The record form of a value (pingyi.text): what the reasons and the manual print."""
+    return format_value(value, unit, display=False)
 
 
-def scoring_text(ind: IndicatorSpec) -> str:
-    rule = ind.scoring
-    lights = ind.lights
-    if lights.mode == "relative":
-        bounds = f"green when not worse than baseline by more than {lights.yellow:.0%}, red when worse by more than {lights.red:.0%}"
-    else:
-        bounds = (f"green when within {format_value(lights.yellow, ind.unit)} of the baseline, "
-                  f"red when worse by more than {format_value(lights.red, ind.unit)}")
-    if rule.rule == "threshold":
-        zero = rule.zero_at if rule.zero_at is not None else lights.red
-        text = f"threshold: meets baseline -> 100, linear to 0 at {zero:.0%} worse" if lights.mode == "relative" else \
-            f"threshold: meets baseline -> 100, linear to 0 at {format_value(zero, ind.unit)} worse"
-    elif rule.rule == "vbp":
-        text = "vbp: achievement points between baseline and benchmark" + (
-            "; improvement points against own prior year; the higher counts" if rule.improvement else "")
-    elif rule.rule == "target_range":
-        text = (f"target range [{format_value(rule.low, ind.unit)}, {format_value(rule.high, ind.unit)}] -> 100, "
-                f"linear to 0 at {format_value(rule.zero_at, ind.unit)} outside")
-    else:
-        text = "none: monitored, shown with a neutral mark, no weight in the total"
-    if lights.statistical == "funnel":
-        od = {"tau2": "additive tau^2", "phi": "multiplicative phi", "none": "no"}[lights.overdispersion]
-        bounds += (f"; funnel lights: red only when beyond the 99.8 % control limit at the provider's volume AND "
-                   f"worse than the red bound; yellow beyond the 95 % limit or materially worse inside it; "
-                   f"{od} overdispersion correction after {lights.trim:.0%} winsorisation of z-scores")
-        if lights.funnel_score == "beyond_95":
-            bounds += ("; scored on the deviation beyond the 95 % limit only (inside it: as meeting the "
-                       "baseline)")
-    return f"{text}; lights: {bounds}"
-
-
-def explain_indicator(project: Project, tree, code: str) -> str:
+def explain_indicator(project: Project, tree: WeightTree | None, code: str) -> str:
     ind = project.indicators.get(code) or project.indicators.get(code.upper())
     if ind is None:
         raise PingyiError(f"unknown indicator '{code}'; expected one of {', '.join(project.indicators)}")
@@ -96,8 +46,8 @@ def explain_indicator(project: Project, tree, code: str) -> str:
          f"{ind.adjusted_formula}") if ind.adjusted_formula else None,
         f"纳入范围 inclusions: {m.inclusions}",
         f"排除范围 exclusions: {m.exclusions}",
-        f"数据来源 data source: {m.data_source} [{SOURCE_TEXT[ind.source.value]}]",
-        f"单位 unit: {ind.unit.value}; 导向 direction: {DIRECTION_TEXT[ind.direction.value]}; "
+        f"数据来源 data source: {m.data_source} [{MANUAL_SOURCE[ind.source.value]}]",
+        f"单位 unit: {ind.unit.value}; 导向 direction: {MANUAL_DIRECTION[ind.direction.value]}; "
         f"定性 qualitative: {'yes' if ind.qualitative else 'no'}; case mix: {ind.casemix}",
         f"评分 scoring: {scoring_text(ind)}",
     ]
@@ -121,10 +71,10 @@ def explain_indicator(project: Project, tree, code: str) -> str:
         header = "  region      " + "".join(f"{lv:>14}" for lv in LEVELS)
         lines.append(header)
         for region, label in regions.items():
-            row = "".join(f"{format_value(project.baseline(ind.code, region, lv), ind.unit):>14}" for lv in LEVELS)
+            row = "".join(f"{_fv(project.baseline(ind.code, region, lv), ind.unit):>14}" for lv in LEVELS)
             lines.append(f"  {region:<8}{label:<4}{row}")
             if entry.benchmark is not None:
-                bench = "".join(f"{format_value(project.baseline(ind.code, region, lv, 'benchmark'), ind.unit):>14}"
+                bench = "".join(f"{_fv(project.baseline(ind.code, region, lv, 'benchmark'), ind.unit):>14}"
                                 for lv in LEVELS)
                 lines.append(f"  {'  benchmark':<12}{bench}")
     return "\n".join(line for line in lines if line is not None)
@@ -132,10 +82,6 @@ def explain_indicator(project: Project, tree, code: str) -> str:
 
 def explain_measures(project: Project, code: str) -> str:
     """The generated SQL of the measures an indicator uses (what `pingyi score` runs)."""
-    from pingyi.compute.measures import table_sql
-    from pingyi.run.pipeline import compile_project_measures
-    from pingyi.spec import formula as formula_lang
-
     ind = project.indicators.get(code) or project.indicators.get(code.upper())
     if ind is None or not project.measures:
         return ""
@@ -147,22 +93,17 @@ def explain_measures(project: Project, code: str) -> str:
         names.add(ind.volume.measure)
     if not names:
         return "measures: none (the value comes from the reported or expert-score table)"
-    compiled = compile_project_measures(project)
-    views = {"setl_lists": "stays", "settlements": "settlement_rows"}
+    compiled = compile_project_measures(project.measures, project.data)
     lines = ["", "生成的SQL generated SQL of its measures (per provider and year, over rows that passed data quality):"]
     for table, measures in sorted(compiled.items()):
         used = [m for m in measures if m.name in names]
         if used:
-            lines.append(table_sql(views.get(table, f"clean_{table}"), used))
+            lines.append(table_sql(view_of(table), used))
     return "\n".join(lines)
 
 
-def explain_provider(project: Project, code: str, provider: str, results_dir) -> str:
+def explain_provider(project: Project, code: str, provider: str, results_dir: Path | str) -> str:
     """Walk one provider's number: measures, formula, value, baseline, rule, score, light, weight, contribution."""
-    from pathlib import Path
-
-    from pingyi.errors import read_json
-
     path = Path(results_dir) / "results.json"
     data = read_json(path)
     prov = next((p for p in data["providers"] if p["fixmedins_code"] == provider), None)
@@ -183,8 +124,8 @@ def explain_provider(project: Project, code: str, provider: str, results_dir) ->
     ]
     if ind.adjusted_formula:
         lines += [f"adjusted formula ({'scored' if ind.casemix == 'adjusted' else 'not scored'}): {ind.adjusted_formula}",
-                  f"raw value: {format_value(item.get('raw_value'), unit)}; case-mix-adjusted value: "
-                  f"{format_value(item.get('adjusted_value'), unit)}"]
+                  f"raw value: {_fv(item.get('raw_value'), unit)}; case-mix-adjusted value: "
+                  f"{_fv(item.get('adjusted_value'), unit)}"]
         note = item.get("casemix_note")
         if note:
             lines += [f"case mix: {note['text']}", f"          {note['text_zh']}"]
@@ -198,9 +139,9 @@ def explain_provider(project: Project, code: str, provider: str, results_dir) ->
         lines.append(f"peers ({prov['region']} / {prov['level']}): percentile {item.get('peer_percentile')} "
                      f"among {item['peer_n']} (100 = best)")
     lines += [
-        f"value: {format_value(item['value'], unit)} (last year {format_value(item['prior_value'], unit)})",
-        f"baseline ({prov['region']} / {prov['level']}): {format_value(item['baseline'], unit)}"
-        + (f"; benchmark {format_value(item['benchmark'], unit)}" if item.get("benchmark") is not None else "")
+        f"value: {_fv(item['value'], unit)} (last year {_fv(item['prior_value'], unit)})",
+        f"baseline ({prov['region']} / {prov['level']}): {_fv(item['baseline'], unit)}"
+        + (f"; benchmark {_fv(item['benchmark'], unit)}" if item.get("benchmark") is not None else "")
         + (f"; source: {entry.source}{' (assumed)' if entry.assumed else ''}" if entry else ""),
         f"rule: {scoring_text(ind)}",
         f"score: {'—' if item['score'] is None else format(item['score'], '.2f')}; light: {item['light']}",

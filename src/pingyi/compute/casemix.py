@@ -48,10 +48,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-from pingyi.compute.indicators import stable
+from pingyi.compute.measures import MeasureTable
+from pingyi.numbers import stable
+from pingyi.spec import formula as formula_lang
+from pingyi.spec.models import CASEMIX_MEASURES, IndicatorSpec
 
 MIN_STAYS = 30
 AGE_CENTRE = 60.0
@@ -82,11 +86,11 @@ class RegionModel:
                 "r2": self.r2, "imputed_means": dict(self.imputed)}
 
 
-@dataclass
+@dataclass(frozen=True)
 class CaseMix:
-    models: dict[str, RegionModel]
-    measures: dict[tuple[str, int], dict[str, float | None]]  # (provider, year) -> case-mix measures
-    skipped: dict[str, str] = field(default_factory=dict)  # region -> why it has no model
+    models: Mapping[str, RegionModel]
+    measures: Mapping[tuple[str, int], Mapping[str, float | None]]  # (provider, year) -> case-mix measures
+    skipped: Mapping[str, str] = field(default_factory=dict)  # region -> why it has no model
 
     def as_json(self) -> dict:
         return {
@@ -157,7 +161,7 @@ def _column(data: dict, name: str) -> np.ndarray:
     return np.asarray(col, dtype=float)
 
 
-def compute_casemix(con, region_of: Mapping[str, str], years: tuple[int, ...]) -> CaseMix:
+def compute_casemix(con: Any, region_of: Mapping[str, str], years: tuple[int, ...]) -> CaseMix:
     """Fit the per-region models over the `stays` view and aggregate per provider and year."""
     sql = STAYS_FOR_MODEL_SQL.format(years=", ".join(str(int(y)) for y in years))
     data = con.execute(sql).fetchnumpy()
@@ -194,55 +198,17 @@ def compute_casemix(con, region_of: Mapping[str, str], years: tuple[int, ...]) -
     return CaseMix(models=models, measures=measures, skipped=skipped)
 
 
-def merge_into(measure_table, casemix: CaseMix | None) -> None:
-    """Add the case-mix measures to every provider-year of a MeasureTable (None where not modelled)."""
-    from pingyi.spec.models import CASEMIX_MEASURES
-
-    for key, slot in measure_table.values.items():
-        extra = casemix.measures.get(key, {}) if casemix is not None else {}
-        for name in CASEMIX_MEASURES:
-            slot[name] = extra.get(name)
-    if casemix is not None:
-        for key, extra in casemix.measures.items():
-            if key not in measure_table.values:
-                measure_table.values[key] = dict(extra)
+def uses_casemix(indicators: Mapping[str, IndicatorSpec]) -> bool:
+    """Whether any formula reads a case-mix measure (only then is the model fitted)."""
+    for ind in indicators.values():
+        for text in (ind.formula, ind.adjusted_formula):
+            if text:
+                parsed = formula_lang.parse(text)
+                if (parsed.measures | parsed.prior_measures) & set(CASEMIX_MEASURES):
+                    return True
+    return False
 
 
-def casemix_note(ind, raw_value: float | None, adjusted_value: float | None, raw_light: str | None,
-                 adjusted_light: str | None, expected_change: float | None) -> tuple[str, str]:
-    """One sentence (English, Chinese) saying which value counted and why raw and adjusted differ,
-    e.g. "raw growth 27.2% would be red, but its patients are sicker ...: case-mix-adjusted 2.9%, green"."""
-    from pingyi.explain import format_value
-
-    lz = {"green": "绿灯", "yellow": "黄灯", "red": "红灯", "grey": "灰灯", "none": "监测"}
-    counted = "adjusted" if ind.casemix == "adjusted" else "raw"
-    counted_zh = "病例组合调整值" if counted == "adjusted" else "原始值"
-    if raw_value is None or adjusted_value is None:
-        missing = "case-mix-adjusted value" if adjusted_value is None else "raw value"
-        en = (f"the {counted} value counts; no {missing} (settlement lists, DRG weights or the regional cost "
-              f"model missing)")
-        zh = f"计分采用{counted_zh}；{'无病例组合调整值（缺结算清单、DRG权重或区域费用模型）' if adjusted_value is None else '无原始值'}"
-        return en, zh
-    raw_s, adj_s = format_value(raw_value, ind.unit), format_value(adjusted_value, ind.unit)
-    if expected_change is not None and abs(expected_change) >= 0.005:
-        sicker = expected_change > 0
-        why = (f"its patients are {'sicker' if sicker else 'less severe'} (expected cost per stay "
-               f"{expected_change:+.1%} from age, sex, DRG weight and comorbidity)")
-        why_zh = (f"其收治患者病情{'更重' if sicker else '更轻'}（按年龄、性别、DRG权重和合并症测算的预期次均费用"
-                  f"{'上升' if sicker else '下降'}{abs(expected_change):.1%}）")
-    else:
-        why, why_zh = "its case mix barely changed", "其病例组合基本未变"
-    same = raw_light == adjusted_light
-    if counted == "adjusted":
-        if same:
-            en = f"case-mix adjusted {adj_s} counts ({adjusted_light}); raw {raw_s} is {raw_light} too: {why}"
-            zh = f"计分采用病例组合调整值 {adj_s}（{lz.get(adjusted_light, adjusted_light)}）；原始值 {raw_s} 同为{lz.get(raw_light, raw_light)}：{why_zh}"
-        else:
-            en = (f"raw {raw_s} would be {raw_light}, but {why}: case-mix adjusted {adj_s}, {adjusted_light}; "
-                  f"the adjusted value counts")
-            zh = (f"原始值 {raw_s} 为{lz.get(raw_light, raw_light)}，但{why_zh}：病例组合调整后为 {adj_s}，"
-                  f"{lz.get(adjusted_light, adjusted_light)}；计分采用调整值")
-    else:
-        en = f"raw {raw_s} counts ({raw_light}); case-mix adjusted {adj_s} ({adjusted_light}) is shown for information: {why}"
-        zh = f"计分采用原始值 {raw_s}（{lz.get(raw_light, raw_light)}）；病例组合调整值 {adj_s}（{lz.get(adjusted_light, adjusted_light)}）仅供参考：{why_zh}"
-    return en, zh
+def add_casemix(measures: MeasureTable, casemix: CaseMix | None) -> MeasureTable:
+    """A new measure table with the case-mix measures of every provider-year (None where not modelled)."""
+    return measures.with_measures(CASEMIX_MEASURES, casemix.measures if casemix is not None else {})

@@ -1,24 +1,49 @@
 """Indicator values per provider: formulas over measures (with prior-year references), values
 reported by providers or surveys, and expert scores.
 
-Measure values are rounded to 12 significant digits before formulas see them: DuckDB adds
-floating-point partial sums in whatever order its threads finish, and 12 digits is far below any
-displayed precision yet removes that last-bit noise, so results are byte-identical run to run.
+Measure values are rounded to 12 significant digits before formulas see them (pingyi.numbers.stable),
+so results are byte-identical run to run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import functools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
+from pingyi.compute.measures import MeasureTable
+from pingyi.numbers import stable
 from pingyi.spec import formula as formula_lang
 from pingyi.spec.models import DataSource, IndicatorSpec
 
+Keyed = Mapping[str, Mapping[tuple[str, int], float]]  # provider -> (indicator, year) -> value
 
-def stable(x: float | None) -> float | None:
-    if x is None:
-        return None
-    return float(f"{x:.12g}")
+
+@dataclass(frozen=True)
+class SideValues:
+    """Values that do not come from measures: provider reports and surveys (`reported`), and the mean
+    expert score per provider, indicator and year (`expert_scores`)."""
+
+    reported: Keyed = field(default_factory=dict)
+    expert: Keyed = field(default_factory=dict)
+
+
+def _keyed(con: Any, sql: str) -> dict[str, dict[tuple[str, int], float]]:
+    out: dict[str, dict[tuple[str, int], float]] = {}
+    for provider, indicator, year, value in con.execute(sql).fetchall():
+        out.setdefault(provider, {})[(indicator, int(year))] = stable(float(value))  # type: ignore[assignment]
+    return out
+
+
+def read_side_values(con: Any, present: Iterable[str]) -> SideValues:
+    """The reported and expert-score tables' used rows (their clean views), when the bundle has them."""
+    present = set(present)
+    reported = _keyed(con, "SELECT fixmedins_code, indicator, year, value FROM clean_reported") \
+        if "reported" in present else {}
+    expert = _keyed(con, """SELECT fixmedins_code, indicator, year, avg(score) FROM clean_expert_scores
+                            GROUP BY ALL""") if "expert_scores" in present else {}
+    return SideValues(reported, expert)
 
 
 @dataclass(frozen=True)
@@ -27,7 +52,7 @@ class IndicatorValue:
     value: float | None
     prior: float | None  # the same indicator last year (for improvement points and "what changed")
     volume: float | None  # the minimum-volume measure, current year
-    inputs: dict  # measure values (current and prior) the formula used
+    inputs: Mapping[str, Mapping[str, float | None]]  # measure values ("current", "prior") the formula used
     # case mix (pingyi.compute.casemix): `value`/`prior` are the scored ones; with an adjusted_formula both
     # variants are kept so reports can show them side by side
     raw_value: float | None = None
@@ -59,9 +84,15 @@ def evaluate_indicator(ind: IndicatorSpec, current: Mapping[str, float | None], 
                           raw_prior=stable(prior_value))
 
 
+@functools.lru_cache(maxsize=1024)
+def _parse(text: str) -> formula_lang.Formula:
+    """Formulas are parsed once per run, not once per provider (a parsed formula is immutable)."""
+    return formula_lang.parse(text)
+
+
 def _evaluate(text: str, current: Mapping[str, float | None], prior: Mapping[str, float | None],
               before_prior: Mapping[str, float | None]) -> tuple[float | None, float | None, dict]:
-    parsed = formula_lang.parse(text)
+    parsed = _parse(text)
     cur = {k: stable(current.get(k)) for k in parsed.measures}
     pri = {k: stable(prior.get(k)) for k in parsed.prior_measures}
     value = parsed.evaluate(cur, pri)
@@ -70,3 +101,15 @@ def _evaluate(text: str, current: Mapping[str, float | None], prior: Mapping[str
     pri_prev = {k: stable(before_prior.get(k)) for k in parsed.prior_measures}
     prior_value = parsed.evaluate(cur_prev, pri_prev)
     return stable(value), stable(prior_value), {"current": cur, "prior": pri}
+
+
+def evaluate_all(indicators: Mapping[str, IndicatorSpec], providers: Iterable[str], measures: MeasureTable,
+                 side: SideValues, year: int) -> dict[str, dict[str, IndicatorValue]]:
+    """Every indicator of every provider: provider -> indicator code -> value."""
+    out: dict[str, dict[str, IndicatorValue]] = {}
+    for code in providers:
+        cur, pri, pri2 = (measures.get(code, y) for y in (year, year - 1, year - 2))
+        out[code] = {c: evaluate_indicator(ind, cur, pri, pri2, side.reported.get(code, {}),
+                                           side.expert.get(code, {}), year)
+                     for c, ind in indicators.items()}
+    return out

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
 
+from pingyi.data.contract import TABLES
+from pingyi.data.views import SETTLEMENT_COLUMNS, STAY_COLUMNS
 from pingyi.errors import PingyiError
-from pingyi.spec.models import DataSettings
+from pingyi.spec.models import DataSettings, MeasureSpec
 
 # Aggregates a measure may use; each is given its measure's FILTER clause.
 AGGREGATES: tuple[type[exp.Expression], ...] = (exp.Count, exp.Sum, exp.Avg, exp.Min, exp.Max)
@@ -169,12 +172,12 @@ def table_sql(view: str, measures: list[CompiledMeasure]) -> str:
     return "\n".join(lines)
 
 
-@dataclass
+@dataclass(frozen=True)
 class MeasureTable:
-    """provider x year x measure values (None where the provider has no rows)."""
+    """provider x year x measure values (None where the provider has no rows), and the SQL per table."""
 
-    values: dict[tuple[str, int], dict[str, float | None]]
-    sql: dict[str, str]  # table -> SQL text that produced it
+    values: Mapping[tuple[str, int], Mapping[str, float | None]]
+    sql: Mapping[str, str]  # table -> SQL text that produced it
 
     def get(self, provider: str, year: int) -> Mapping[str, float | None]:
         return self.values.get((provider, year), {})
@@ -182,8 +185,22 @@ class MeasureTable:
     def rows(self, names: list[str]) -> list[tuple]:
         return [(p, y, *(vals.get(n) for n in names)) for (p, y), vals in sorted(self.values.items())]
 
+    def with_measures(self, names: Iterable[str], extra: Mapping[tuple[str, int], Mapping[str, float | None]]
+                      ) -> MeasureTable:
+        """A new table with the measures `names` added to every provider-year (None where `extra` has
+        no value for it), and the provider-years of `extra` that this table lacks."""
+        names = list(names)
+        values: dict[tuple[str, int], dict[str, float | None]] = {}
+        for key, slot in self.values.items():
+            more = extra.get(key, {})
+            values[key] = {**slot, **{n: more.get(n) for n in names}}
+        for key, more in extra.items():
+            if key not in values:
+                values[key] = dict(more)
+        return MeasureTable(values=values, sql=self.sql)
 
-def run_measures(con, compiled: dict[str, list[CompiledMeasure]], views: Mapping[str, str]) -> MeasureTable:
+
+def run_measures(con: Any, compiled: Mapping[str, list[CompiledMeasure]], views: Mapping[str, str]) -> MeasureTable:
     """Run one query per table. `views` maps table name -> the DuckDB view holding its used rows."""
     values: dict[tuple[str, int], dict[str, float | None]] = {}
     sql_by_table: dict[str, str] = {}
@@ -203,9 +220,34 @@ def run_measures(con, compiled: dict[str, list[CompiledMeasure]], views: Mapping
         for row in result:
             key = (row[0], int(row[1]))
             slot = values.setdefault(key, {name: None for name in all_names})
-            for m, value in zip(measures, row[2:]):
+            for m, value in zip(measures, row[2:], strict=False):
                 slot[m.name] = None if value is None else float(value)
     for slot in values.values():
         for name in all_names:
             slot.setdefault(name, None)
     return MeasureTable(values=values, sql=sql_by_table)
+
+
+def table_columns(table: str) -> list[str]:
+    """The columns a measure over `table` may read: the contract's columns, the derived columns of its
+    view (settlement_rows, stays) and `year`."""
+    if table not in TABLES:
+        raise MeasureSqlError(f"unknown table '{table}'; measures read one of {', '.join(sorted(TABLES))}", table)
+    extra = {"setl_lists": list(STAY_COLUMNS), "settlements": list(SETTLEMENT_COLUMNS)}.get(table, [])
+    return [*TABLES[table].names, *extra, "year"]
+
+
+def compile_project_measures(measures: Mapping[str, MeasureSpec], settings: DataSettings
+                             ) -> dict[str, list[CompiledMeasure]]:
+    """Compile every measure, grouped by table; an invalid one is a user error naming its file and line
+    (validation reports all of them as PY603 first)."""
+    compiled: dict[str, list[CompiledMeasure]] = {}
+    for name, spec in sorted(measures.items()):
+        try:
+            cm = compile_measure(spec, table_columns(spec.table), settings)
+        except MeasureSqlError as exc:
+            where = f"{spec.origin.file}:{spec.origin.line}" if spec.origin else name
+            raise PingyiError(f"{where} (measure {name}): {exc}; found {exc.fragment!r}; expected only aggregates, "
+                              "arithmetic, CASE and comparisons over the table's declared columns") from None
+        compiled.setdefault(spec.table, []).append(cm)
+    return compiled

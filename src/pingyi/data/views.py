@@ -12,7 +12,8 @@ deaths; z < -1 is low risk; a DRG with no death in the region is low risk. Witho
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 # columns the `settlement_rows` view adds to clean_settlements
 SETTLEMENT_COLUMNS: dict[str, str] = {
@@ -34,7 +35,7 @@ FROM clean_settlements s
 """
 
 
-def create_settlement_rows(con) -> None:
+def create_settlement_rows(con: Any) -> None:
     con.execute(SETTLEMENTS_SQL)
 
 
@@ -108,7 +109,7 @@ SELECT CAST(NULL AS VARCHAR) AS drg_code, CAST(NULL AS DOUBLE) AS weight, CAST(N
 """
 
 
-def create_stays(con, have_drg_groups: bool, region_of: Mapping[str, str] | None = None) -> None:
+def create_stays(con: Any, have_drg_groups: bool, region_of: Mapping[str, str] | None = None) -> None:
     """Create `stays` over clean_setl_lists (and clean_drg_groups when the bundle has it). `region_of`:
     provider code -> region, for the regional DRG risk levels (None: the bundle is one region)."""
     con.execute("CREATE OR REPLACE TEMP TABLE provider_regions (fixmedins_code VARCHAR PRIMARY KEY, region VARCHAR)")
@@ -118,3 +119,23 @@ def create_stays(con, have_drg_groups: bool, region_of: Mapping[str, str] | None
     if not have_drg_groups:
         con.execute(EMPTY_DRG_SQL)
     con.execute(STAYS_SQL.format(drg_view=drg_view))  # two statements: DuckDB runs them in turn
+
+
+# the view each table's measures read: the two enriched views, else the table's used rows
+MEASURE_VIEWS: dict[str, str] = {"settlements": "settlement_rows", "setl_lists": "stays"}
+# the columns those views add to the table's own (declared for measure validation and documented)
+DERIVED_COLUMNS: dict[str, dict[str, str]] = {"settlements": SETTLEMENT_COLUMNS, "setl_lists": STAY_COLUMNS}
+
+
+def view_of(table: str) -> str:
+    return MEASURE_VIEWS.get(table, f"clean_{table}")
+
+
+def create_views(con: Any, present: Iterable[str], region_of: Mapping[str, str]) -> dict[str, str]:
+    """Create the views the measures read and return table -> view for every table in the bundle.
+    `region_of`: provider code -> region (the DRG risk levels are per region)."""
+    present = set(present)
+    create_settlement_rows(con)
+    if "setl_lists" in present:
+        create_stays(con, "drg_groups" in present, region_of)
+    return {t: view_of(t) for t in sorted(present | {"settlements"})}

@@ -12,13 +12,12 @@ the unit.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from math import fsum
 from statistics import median
 from typing import Any, Iterable, Mapping
 
+from pingyi import text as tx
 from pingyi.report import labels as lb
 
 LEVEL_ORDER = ("三级", "二级", "一级及基层")
@@ -27,87 +26,8 @@ FIX_FIRST_N = 3
 CHANGES_N = 5
 
 
-# --------------------------------------------------------------------------- formatting
-
-
-def fmt_value(value: float | None, unit: str, lang: str = "zh") -> str:
-    """A value in its unit (percent values are fractions). Chinese units by default."""
-    if value is None:
-        return "—"
-    zh = lang == "zh"
-    if unit == "percent":
-        digits = 2 if 0 < abs(value) < 0.01 else 1  # 0.08 %, not 0.1 %
-        return f"{value * 100:.{digits}f}%"
-    if unit == "yuan":
-        return f"{value:,.2f} 元" if zh else f"CNY {value:,.2f}"
-    if unit == "days":
-        return f"{value:.1f} {'天' if zh else 'd'}"
-    if unit == "minutes":
-        return f"{value:.1f} {'分钟' if zh else 'min'}"
-    if unit == "count":
-        return f"{value:,.0f}"
-    if unit == "per_10k":  # the indicator's name says "每万人次" already
-        return f"{value:.2f}" if zh else f"{value:.2f} /10k"
-    if unit == "score":
-        return f"{value:.1f} {'分' if zh else 'pts'}"
-    return f"{value:.3f}"
-
-
-def fmt_delta(delta: float | None, unit: str, lang: str = "zh") -> str:
-    if delta is None:
-        return "—"
-    if unit == "percent":
-        digits = 2 if abs(delta) < 0.001 else 1
-        text = f"{abs(delta) * 100:.{digits}f}{'个百分点' if lang == 'zh' else ' pp'}"
-    else:
-        text = fmt_value(abs(delta), unit, lang)
-    number = re.search(r"\d[\d,]*(?:\.\d+)?", text)
-    shown_zero = number is None or not any(ch in "123456789" for ch in number.group(0))
-    sign = "±" if shown_zero else ("+" if delta > 0 else "−")
-    return sign + text
-
-
-def fmt_score(score: float | None) -> str:
-    return "—" if score is None else f"{score:.1f}"
-
-
-def fmt_total(total: float | None) -> str:
-    return "—" if total is None else f"{total:.2f}"
-
-
-def fmt_weight(weight: float | None) -> str:
-    return "—" if weight is None else f"{weight * 100:.2f}%"
-
-
-def to_decimal(x: Any) -> Decimal | None:
-    if x is None or x == "":
-        return None
-    try:
-        return Decimal(str(x))
-    except InvalidOperation:
-        return None
-
-
-def fmt_money(x: Any, lang: str = "zh", signed: bool = False) -> str:
-    d = to_decimal(x)
-    if d is None:
-        return "—"
-    text = f"{d:+,.2f}" if signed and d != 0 else f"{d:,.2f}"
-    text = text.replace("-", "−")
-    return f"{text} 元" if lang == "zh" else f"CNY {text}"
-
-
-def fmt_rate(x: Any) -> str:
-    d = to_decimal(x)
-    if d is None:
-        return "—"
-    pct = (d * 100).quantize(Decimal("0.01")).normalize()
-    text = f"{pct:+f}%" if pct != 0 else "0%"
-    return text.replace("-", "−")
-
-
 def _money_float(x: Any) -> float | None:
-    d = to_decimal(x)
+    d = tx.to_decimal(x)
     return None if d is None else float(d)
 
 
@@ -219,8 +139,8 @@ def quality_summary_from_rows(rows: Iterable[Mapping[str, Any]], rejected_counts
 
 def prepare(results: Mapping[str, Any], *, lang: str = "zh", quality_rows: Iterable[Mapping] | None = None,
             rejected_counts: Iterable[Mapping] | None = None) -> Prepared:
-    if lang not in lb.LANGS:
-        raise ValueError(f"unknown language {lang!r}; expected one of {', '.join(lb.LANGS)}")
+    if lang not in tx.LANGS:
+        raise ValueError(f"unknown language {lang!r}; expected one of {', '.join(tx.LANGS)}")
     indicators = {i["code"]: i for i in results["indicators"]}
     primaries = list(results["primaries"])
     providers = {p["fixmedins_code"]: p for p in results["providers"]}
@@ -251,14 +171,14 @@ def _region_label(prep: Prepared, region: str | None) -> str:
     if region is None:
         return "—"
     if prep.lang == "en":
-        return lb.REGIONS_EN.get(region, region)
+        return tx.REGION_WORDS_EN.get(region, region)
     return (prep.results.get("regions") or {}).get(region, region)
 
 
 def _level_label(prep: Prepared, level: str | None) -> str:
     if level is None:
         return "—"
-    return lb.LEVELS[prep.lang].get(level, level)
+    return tx.LEVEL_WORDS[prep.lang].get(level, level)
 
 
 def _name(prep: Prepared, item: Mapping) -> str:
@@ -267,13 +187,13 @@ def _name(prep: Prepared, item: Mapping) -> str:
 
 def _grade(prep: Prepared, p: Mapping) -> str:
     if prep.lang == "en":
-        return p.get("grade_en") or p.get("grade") or lb.NOT_GRADED["en"]
-    return p.get("grade") or lb.NOT_GRADED["zh"]
+        return p.get("grade_en") or p.get("grade") or tx.NOT_GRADED["en"]
+    return p.get("grade") or tx.NOT_GRADED["zh"]
 
 
 def _light(prep: Prepared, light: str | None) -> dict:
     light = light or "grey"
-    return {"key": light, "label": lb.LIGHTS[prep.lang].get(light, light), "colour": lb.LIGHT_COLOURS.get(light, "#999")}
+    return {"key": light, "label": tx.LIGHT_SHORT[prep.lang].get(light, light), "colour": lb.LIGHT_COLOURS.get(light, "#999")}
 
 
 def peer_group(prep: Prepared, p: Mapping) -> tuple[GroupStats, str]:
@@ -313,7 +233,7 @@ def _gap_display(prep: Prepared, row: Mapping, meta: Mapping) -> str:
     base, value = row.get("baseline"), row.get("value")
     relative = base not in (None, 0) and value is not None and meta.get("direction") in ("up", "down") and \
         abs(abs(value - base) / abs(base) - abs(gap)) < 1e-6
-    amount = f"{abs(gap):.0%}" if relative else fmt_value(abs(gap), meta.get("unit", ""), prep.lang)
+    amount = f"{abs(gap):.0%}" if relative else tx.format_value(abs(gap), meta.get("unit", ""), prep.lang)
     if gap > 0:
         return f"差 {amount}" if zh else f"{amount} worse"
     if gap < 0:
@@ -332,8 +252,8 @@ def _static(prep: Prepared, code: str) -> dict:
         unit = meta["unit"]
         cached = prep.extra[("static", code)] = {
             "code": code, "primary": meta["primary"], "name": _name(prep, meta), "name_zh": meta.get("name_zh"),
-            "name_en": meta.get("name_en"), "unit": unit, "unit_label": lb.UNITS[lang].get(unit, unit),
-            "direction": meta.get("direction"), "source": lb.SOURCES[lang].get(meta.get("source"), meta.get("source")),
+            "name_en": meta.get("name_en"), "unit": unit, "unit_label": tx.UNIT_WORDS[lang].get(unit, unit),
+            "direction": meta.get("direction"), "source": tx.SOURCE_WORDS[lang].get(meta.get("source"), meta.get("source")),
             "qualitative": bool(meta.get("qualitative")), "rule": meta.get("rule"),
             # the manual's interpretation exists in Chinese only (results.json carries no English text)
             "interpretation": (meta.get("interpretation") or "") if lang == "zh" else "",
@@ -352,41 +272,34 @@ def indicator_row(prep: Prepared, p: Mapping, row: Mapping, peers: GroupStats) -
     peer = peers.indicator_mean.get(code)
     out = dict(_static(prep, code))
     out.update({
-        "value": value, "value_display": fmt_value(value, unit, lang),
-        "baseline": row.get("baseline"), "baseline_display": fmt_value(row.get("baseline"), unit, lang),
-        "benchmark": row.get("benchmark"), "benchmark_display": fmt_value(row.get("benchmark"), unit, lang),
-        "prior": prior, "prior_display": fmt_value(prior, unit, lang),
-        "delta": delta, "delta_display": fmt_delta(delta, unit, lang), "trend": trend,
+        "value": value, "value_display": tx.format_value(value, unit, lang),
+        "baseline": row.get("baseline"), "baseline_display": tx.format_value(row.get("baseline"), unit, lang),
+        "benchmark": row.get("benchmark"), "benchmark_display": tx.format_value(row.get("benchmark"), unit, lang),
+        "prior": prior, "prior_display": tx.format_value(prior, unit, lang),
+        "delta": delta, "delta_display": tx.format_delta(delta, unit, lang), "trend": trend,
         "trend_label": prep.L.get(trend, "") if trend in ("improved", "worsened", "same") else "",
-        "peer_mean": peer, "peer_mean_display": fmt_value(peer, unit, lang),
-        "score": score, "score_display": fmt_score(score),
-        "weight": weight, "weight_display": fmt_weight(weight) if status == "scored" else "—",
+        "peer_mean": peer, "peer_mean_display": tx.format_value(peer, unit, lang),
+        "score": score, "score_display": tx.format_score(score),
+        "weight": weight, "weight_display": tx.format_weight(weight) if status == "scored" else "—",
         "contribution": row.get("contribution"),
         "gap": row.get("gap"), "gap_display": _gap_display(prep, row, meta),
         "light": _light(prep, row.get("light")), "status": status,
-        "status_label": lb.STATUS[lang].get(status, status),
+        "status_label": tx.STATUS_WORDS[lang].get(status, status),
         "reason": row.get("reason_zh") if lang == "zh" and row.get("reason_zh") else row.get("reason", ""),
         # where the provider stands among its peers (same region and level), 100 = best [issue 6]
         "peer_percentile": row.get("peer_percentile"), "peer_n": row.get("peer_n"),
-        "peer_percentile_display": _percentile(row.get("peer_percentile"), row.get("peer_n")),
-        "peer_percentile_short": _percentile(row.get("peer_percentile"), row.get("peer_n"), short=True),
+        "peer_percentile_display": tx.format_percentile(row.get("peer_percentile"), row.get("peer_n")),
+        "peer_percentile_short": tx.format_percentile(row.get("peer_percentile"), row.get("peer_n"), short=True),
         # case mix: both values shown, and which one counted
         "casemix": row.get("casemix") or "raw",
         "raw_value": row.get("raw_value"), "adjusted_value": row.get("adjusted_value"),
-        "raw_value_display": fmt_value(row.get("raw_value"), unit, lang),
-        "adjusted_value_display": fmt_value(row.get("adjusted_value"), unit, lang),
+        "raw_value_display": tx.format_value(row.get("raw_value"), unit, lang),
+        "adjusted_value_display": tx.format_value(row.get("adjusted_value"), unit, lang),
         "casemix_note": ((row.get("casemix_note") or {}).get("text_zh" if lang == "zh" else "text") or ""),
         # the points the total gains if this indicator reached 100 (effective weight x score gap)
         "gain": (weight or 0.0) * (100.0 - score) if score is not None and status == "scored" else 0.0,
     })
     return out
-
-
-def _percentile(value: float | None, n: int | None, short: bool = False) -> str:
-    """'P75 (12)' (short: 'P75'): does better than 75 % of the other peers among n; '—' without peers."""
-    if value is None or not n:
-        return "—"
-    return f"P{value:.0f}" if short else f"P{value:.0f} ({n})"
 
 
 def _quality_notes(prep: Prepared, q: Mapping | None) -> dict:
@@ -400,9 +313,9 @@ def _quality_notes(prep: Prepared, q: Mapping | None) -> dict:
             rate = (c.get("failed") or 0) / c["checked"]
         checks.append({
             "table": c.get("table") or "", "check": c.get("check") or "", "column": c.get("column") or "",
-            "dimension": lb.QUALITY_DIMENSIONS[lang].get(c.get("dimension"), c.get("dimension") or ""),
-            "reason_code": reason, "reason": lb.REASONS_ZH.get(reason, reason) if lang == "zh" else reason.replace("_", " "),
-            "severity": lb.SEVERITY[lang].get(c.get("severity"), c.get("severity") or ""),
+            "dimension": tx.QUALITY_DIMENSION_WORDS[lang].get(c.get("dimension"), c.get("dimension") or ""),
+            "reason_code": reason, "reason": tx.QUALITY_REASON_WORDS_ZH.get(reason, reason) if lang == "zh" else reason.replace("_", " "),
+            "severity": tx.QUALITY_SEVERITY_WORDS[lang].get(c.get("severity"), c.get("severity") or ""),
             "failed": c.get("failed") or 0, "checked": c.get("checked") or 0,
             "rate": rate, "rate_display": "—" if rate is None else f"{rate:.2%}",
         })
@@ -420,27 +333,27 @@ def _adjustment(prep: Prepared, a: Mapping | None, grade: str) -> dict:
     a = dict(a or {})
     mode = (prep.results.get("budget") or {}).get("mode") or (prep.results.get("parameters") or {}).get("adjustment_mode", "")
     designation = a.get("designation") or "kept"
-    rate, amount = to_decimal(a.get("rate")), to_decimal(a.get("amount"))
-    mode_text = lb.MODES[lang].get(mode, mode)
+    rate, amount = tx.to_decimal(a.get("rate")), tx.to_decimal(a.get("amount"))
+    mode_text = tx.ADJUSTMENT_MODE_WORDS[lang].get(mode, mode)
     if lang == "zh":
-        sentence = f"{mode_text}：评议等级{grade}，预付金调整 {fmt_rate(a.get('rate'))}，调整金额 {fmt_money(a.get('amount'), lang, True)}。"
+        sentence = f"{mode_text}：评议等级{grade}，预付金调整 {tx.format_rate(a.get('rate'))}，调整金额 {tx.format_money(a.get('amount'), lang, signed=True)}。"
         if a.get("prepayment") is None:
             sentence += "本机构无预付金基数，实际不发生调整。"
     else:
-        sentence = (f"{mode_text}: grade {grade}, prepayment {fmt_rate(a.get('rate'))}, amount "
-                    f"{fmt_money(a.get('amount'), lang, True)}.")
+        sentence = (f"{mode_text}: grade {grade}, prepayment {tx.format_rate(a.get('rate'))}, amount "
+                    f"{tx.format_money(a.get('amount'), lang, signed=True)}.")
         if a.get("prepayment") is None:
             sentence += " No prepayment base, so nothing moves."
     return {
-        "prepayment": _money_float(a.get("prepayment")), "prepayment_display": fmt_money(a.get("prepayment"), lang),
-        "prepayment_source": lb.PREPAY_SOURCE[lang].get(a.get("prepayment_source"), a.get("prepayment_source") or "—"),
-        "rate": None if rate is None else float(rate), "rate_display": fmt_rate(a.get("rate")),
-        "amount": None if amount is None else float(amount), "amount_display": fmt_money(a.get("amount"), lang, True),
+        "prepayment": _money_float(a.get("prepayment")), "prepayment_display": tx.format_money(a.get("prepayment"), lang),
+        "prepayment_source": tx.PREPAYMENT_SOURCE_WORDS[lang].get(a.get("prepayment_source"), a.get("prepayment_source") or "—"),
+        "rate": None if rate is None else float(rate), "rate_display": tx.format_rate(a.get("rate")),
+        "amount": None if amount is None else float(amount), "amount_display": tx.format_money(a.get("amount"), lang, signed=True),
         "new_prepayment": _money_float(a.get("new_prepayment")),
-        "new_prepayment_display": fmt_money(a.get("new_prepayment"), lang),
+        "new_prepayment_display": tx.format_money(a.get("new_prepayment"), lang),
         "rule": a.get("rule") or "", "rule_text": sentence, "mode": mode, "mode_label": mode_text,
-        "designation": designation, "designation_label": lb.DESIGNATION[lang].get(designation, designation),
-        "designation_short": lb.DESIGNATION_SHORT[lang].get(designation, designation),
+        "designation": designation, "designation_label": tx.DESIGNATION_WORDS[lang].get(designation, designation),
+        "designation_short": tx.DESIGNATION_SHORT[lang].get(designation, designation),
         "at_risk": designation in ("warning", "revoked"),
         "direction": "down" if amount is not None and amount < 0 else ("up" if amount is not None and amount > 0 else "none"),
     }
@@ -459,7 +372,7 @@ def common_context(prep: Prepared) -> dict:
         "footer": L["footer"].format(version=r.get("pingyi_version") or (r.get("parameters") or {}).get("pingyi", ""),
                                      system=system.get("name", ""), system_version=system.get("version", "")),
         "light_colours": dict(lb.LIGHT_COLOURS),
-        "light_names": dict(lb.LIGHTS[prep.lang]),
+        "light_names": dict(tx.LIGHT_SHORT[prep.lang]),
     }
 
 
@@ -480,12 +393,12 @@ def provider_context(prep: Prepared, code: str) -> dict:
         dimensions.append({
             "code": pc["code"], "name": _name(prep, pc), "name_zh": pc.get("name_zh"), "name_en": pc.get("name_en"),
             "description": pc.get("description") or "",
-            "score": ps.get("score"), "score_display": fmt_score(ps.get("score")),
+            "score": ps.get("score"), "score_display": tx.format_score(ps.get("score")),
             "light": _light(prep, ps.get("light")),
             "weight": ps.get("effective_weight", ps.get("weight")),
-            "weight_display": fmt_weight(ps.get("effective_weight", ps.get("weight"))),
+            "weight_display": tx.format_weight(ps.get("effective_weight", ps.get("weight"))),
             "nominal_weight": ps.get("weight"),
-            "peer_mean": avg, "peer_mean_display": fmt_score(avg),
+            "peer_mean": avg, "peer_mean_display": tx.format_score(avg),
             "insufficient": list(ps.get("insufficient") or []),
             "indicators": ind,
             "reds": sum(1 for r in ind if r["light"]["key"] == "red"),
@@ -525,17 +438,17 @@ def provider_context(prep: Prepared, code: str) -> dict:
             "region_label": _region_label(prep, p.get("region")), "level": p.get("level"),
             "level_label": _level_label(prep, p.get("level")), "type": p.get("type") or "",
         },
-        "total": total, "total_display": fmt_total(total), "grade": grade, "grade_zh": p.get("grade"),
+        "total": total, "total_display": tx.format_total(total), "grade": grade, "grade_zh": p.get("grade"),
         "light": _light(prep, p.get("light")),
         "rank": p.get("rank"), "rank_of": prep.graded,
         "rank_display": "—" if p.get("rank") is None else f"{p['rank']}{L['of']}{prep.graded}",
         # rank among the providers of the same region and level (even when they are too few for averages)
         "peer_rank": same.ranks.get(code), "peer_n": len(same.ranks), "peer_label": peer_label,
         "peer_rank_display": "—" if same.ranks.get(code) is None else f"{same.ranks[code]}{L['of']}{len(same.ranks)}",
-        "peer_total_mean": peers.total_mean, "peer_total_mean_display": fmt_total(peers.total_mean),
+        "peer_total_mean": peers.total_mean, "peer_total_mean_display": tx.format_total(peers.total_mean),
         "peer_percentile": p.get("peer_percentile"),
-        "peer_percentile_display": _percentile(p.get("peer_percentile"), p.get("peer_n")),
-        "peer_percentile_short": _percentile(p.get("peer_percentile"), p.get("peer_n"), short=True),
+        "peer_percentile_display": tx.format_percentile(p.get("peer_percentile"), p.get("peer_n")),
+        "peer_percentile_short": tx.format_percentile(p.get("peer_percentile"), p.get("peer_n"), short=True),
         "veto": list(p.get("veto") or []),
         "dimensions": dimensions, "indicators": rows, "lights": lights,
         "fix_first": fix_first, "changes": changes, "radar": radar,
@@ -587,10 +500,10 @@ def committee_context(prep: Prepared, cards: Mapping[str, dict] | None = None) -
         totals = [c["total"] for c in members if c["total"] is not None]
         comparison.append({
             "region_label": _region_label(prep, region), "level_label": _level_label(prep, level), "n": len(members),
-            "mean": mean(totals) if totals else None, "mean_display": fmt_total(mean(totals) if totals else None),
-            "median_display": fmt_total(median(totals) if totals else None),
-            "min_display": fmt_total(min(totals) if totals else None),
-            "max_display": fmt_total(max(totals) if totals else None),
+            "mean": mean(totals) if totals else None, "mean_display": tx.format_total(mean(totals) if totals else None),
+            "median_display": tx.format_total(median(totals) if totals else None),
+            "min_display": tx.format_total(min(totals) if totals else None),
+            "max_display": tx.format_total(max(totals) if totals else None),
             "grades": [{"grade": g, "count": sum(1 for c in members if c["grade"] == g)} for g in counts],
         })
     # red lights per dimension
@@ -615,10 +528,10 @@ def committee_context(prep: Prepared, cards: Mapping[str, dict] | None = None) -
     b = prep.results.get("budget") or {}
     amounts = [c["adjustment"]["amount"] for c in ctxs if c["adjustment"]["amount"] is not None]
     budget = {
-        "mode": b.get("mode"), "mode_label": lb.MODES[lang].get(b.get("mode"), b.get("mode") or "—"),
-        "penalties": _money_float(b.get("penalties")), "penalties_display": fmt_money(b.get("penalties"), lang),
-        "rewards": _money_float(b.get("rewards")), "rewards_display": fmt_money(b.get("rewards"), lang),
-        "net": _money_float(b.get("net")), "net_display": fmt_money(b.get("net"), lang, True),
+        "mode": b.get("mode"), "mode_label": tx.ADJUSTMENT_MODE_WORDS[lang].get(b.get("mode"), b.get("mode") or "—"),
+        "penalties": _money_float(b.get("penalties")), "penalties_display": tx.format_money(b.get("penalties"), lang),
+        "rewards": _money_float(b.get("rewards")), "rewards_display": tx.format_money(b.get("rewards"), lang),
+        "net": _money_float(b.get("net")), "net_display": tx.format_money(b.get("net"), lang, signed=True),
         "scale": b.get("scale"), "penalised": sum(1 for a in amounts if a < 0),
         "rewarded": sum(1 for a in amounts if a > 0), "unchanged": sum(1 for a in amounts if a == 0),
     }
@@ -640,8 +553,8 @@ def committee_context(prep: Prepared, cards: Mapping[str, dict] | None = None) -
         reason = f.get("reason_code") or ""
         rate = f.get("rate")
         top_failures.append({"table": f.get("table") or "", "check": f.get("check") or "",
-                             "reason": lb.REASONS_ZH.get(reason, reason) if lang == "zh" else reason.replace("_", " "),
-                             "severity": lb.SEVERITY[lang].get(f.get("severity"), f.get("severity") or ""),
+                             "reason": tx.QUALITY_REASON_WORDS_ZH.get(reason, reason) if lang == "zh" else reason.replace("_", " "),
+                             "severity": tx.QUALITY_SEVERITY_WORDS[lang].get(f.get("severity"), f.get("severity") or ""),
                              "failed": f.get("failed") or 0, "checked": f.get("checked") or 0,
                              "rate_display": "—" if rate is None else f"{rate:.2%}"})
     worst = sorted(((c["quality"]["rejected"], c["quality"]["flagged"], c["provider"]["code"], c["provider"]["name"])
@@ -656,8 +569,8 @@ def committee_context(prep: Prepared, cards: Mapping[str, dict] | None = None) -
     ctx = common_context(prep)
     ctx.update({
         "kind": "committee", "n": n, "graded": prep.graded,
-        "mean_display": fmt_total(mean(totals) if totals else None),
-        "median_display": fmt_total(median(totals) if totals else None),
+        "mean_display": tx.format_total(mean(totals) if totals else None),
+        "median_display": tx.format_total(median(totals) if totals else None),
         "ranking": rank_rows, "distribution": distribution, "comparison": comparison, "grades": list(counts),
         "reds": reds, "budget": budget, "at_risk": at_risk, "quality": quality,
         # raw vs case-mix-adjusted: whose light the adjustment changed, and the cost models (issue 6)
@@ -696,8 +609,8 @@ def casemix_overview(prep: Prepared, ctxs: list[dict]) -> dict:
             changed.append({
                 "indicator": row["code"], "code": pcode, "name": c["provider"]["name"],
                 "region_label": c["provider"]["region_label"], "level_label": c["provider"]["level_label"],
-                "raw_display": fmt_value(row.get("raw_value"), unit, prep.lang), "raw_light": _light(prep, raw),
-                "adjusted_display": fmt_value(row.get("adjusted_value"), unit, prep.lang),
+                "raw_display": tx.format_value(row.get("raw_value"), unit, prep.lang), "raw_light": _light(prep, raw),
+                "adjusted_display": tx.format_value(row.get("adjusted_value"), unit, prep.lang),
                 "adjusted_light": _light(prep, adj),
                 "expected_change_display": "—" if change is None else f"{change:+.1%}",
                 "counted": prep.L["adjusted_value"] if note.get("counted") == "adjusted" else prep.L["raw_value"]})

@@ -3,7 +3,9 @@ dimension names come from the catalogue (name_zh / name_en), never from here."""
 
 from __future__ import annotations
 
-LANGS = ("zh", "en")
+from pingyi.text import LANGS
+
+__all__ = ["LABELS", "LANGS", "LIGHT_COLOURS", "LIGHT_FILLS"]
 
 LABELS: dict[str, dict[str, str]] = {
     "zh": {
@@ -299,76 +301,5 @@ LABELS: dict[str, dict[str, str]] = {
     },
 }
 
-LIGHTS = {
-    "zh": {"green": "绿", "yellow": "黄", "red": "红", "grey": "灰", "none": "监测"},
-    "en": {"green": "green", "yellow": "yellow", "red": "red", "grey": "grey", "none": "monitor"},
-}
 LIGHT_COLOURS = {"green": "#2e9d4a", "yellow": "#e8a317", "red": "#d7301f", "grey": "#9e9e9e", "none": "#cfd8dc"}
 LIGHT_FILLS = {"green": "C6EFCE", "yellow": "FFEB9C", "red": "FFC7CE", "grey": "E0E0E0", "none": "ECEFF1"}
-
-STATUS = {
-    "zh": {"scored": "计分", "insufficient": "数据不足", "monitor": "监测"},
-    "en": {"scored": "scored", "insufficient": "insufficient", "monitor": "monitor only"},
-}
-LEVELS = {
-    "zh": {"三级": "三级", "二级": "二级", "一级及基层": "一级及基层"},
-    "en": {"三级": "Tertiary", "二级": "Secondary", "一级及基层": "Primary & community"},
-}
-REGIONS_EN = {"east": "East", "central": "Central", "west": "West", "northeast": "Northeast"}
-DESIGNATION = {
-    "zh": {"kept": "保留", "warning": "预警：本年不合格，连续两年不合格将取消定点资格",
-           "revoked": "取消：连续两年不合格，按规定取消定点资格"},
-    "en": {"kept": "kept", "warning": "warning: failed this year; a second consecutive fail revokes the designation",
-           "revoked": "revoked: failed two years in a row"},
-}
-DESIGNATION_SHORT = {
-    "zh": {"kept": "保留", "warning": "预警", "revoked": "取消"},
-    "en": {"kept": "kept", "warning": "warning", "revoked": "revoked"},
-}
-MODES = {
-    "zh": {"step": "按等级定档调整", "per_point": "按分差扣减（预留金）", "budget_neutral": "预算中性（扣减资金用于奖励）"},
-    "en": {"step": "step rates by grade", "per_point": "per point below the bar (withheld share)",
-           "budget_neutral": "budget neutral (penalties fund the rewards)"},
-}
-PREPAY_SOURCE = {
-    "zh": {"providers table": "机构信息表", "none": "无预付金基数"},
-    "en": {"providers table": "providers table", "none": "no prepayment base"},
-}
-QUALITY_DIMENSIONS = {
-    "zh": {"completeness": "完整性", "validity": "有效性", "consistency": "一致性", "timeliness": "及时性",
-           "uniqueness": "唯一性"},
-    "en": {},
-}
-SEVERITY = {"zh": {"reject": "剔除", "flag": "标记"}, "en": {"reject": "rejected", "flag": "flagged"}}
-REASONS_ZH = {
-    "missing_required": "必填项为空",
-    "malformed_row": "行格式错误",
-    "bad_type": "类型错误",
-    "bad_code": "代码不在代码表中",
-    "bad_format": "代码格式错误",
-    "unclassified_code": "未归类的地方代码",
-    "negative_money": "金额为负",
-    "positive_refund": "退费金额为正",
-    "money_precision": "金额超过两位小数",
-    "out_of_range": "数值超出范围",
-    "fund_exceeds_total": "基金支付超过总费用",
-    "payments_do_not_add_up": "支付分项与合计不符",
-    "discharge_before_admission": "出院早于入院",
-    "unknown_provider": "机构编码不存在",
-    "unmatched_settlement": "结算清单无对应结算",
-    "handled_before_flag": "疑点处理早于生成",
-    "duplicate_key": "主键重复",
-    "outside_window": "超出评议期",
-    "late_upload": "逾期上传",
-}
-SOURCES = {
-    "zh": {"settlement": "结算数据", "report": "机构填报", "survey": "满意度调查", "expert": "专家评分"},
-    "en": {"settlement": "settlements", "report": "self-report", "survey": "survey", "expert": "expert score"},
-}
-UNITS = {
-    "zh": {"percent": "%", "ratio": "比值", "index": "指数", "yuan": "元", "days": "天", "minutes": "分钟",
-           "count": "个", "per_10k": "/万人次", "score": "分"},
-    "en": {"percent": "%", "ratio": "ratio", "index": "index", "yuan": "CNY", "days": "days", "minutes": "min",
-           "count": "count", "per_10k": "per 10k", "score": "points"},
-}
-NOT_GRADED = {"zh": "不予评级", "en": "Not graded"}

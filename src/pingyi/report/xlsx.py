@@ -24,6 +24,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from pingyi import text as tx
 from pingyi.report import labels as lb
 
 UNIT_FORMATS = {"percent": "0.0%", "yuan": "#,##0.00", "days": "0.0", "minutes": "0.0", "count": "#,##0",
@@ -245,7 +246,7 @@ def build_workbook(cards: Iterable[dict], committee: dict, *, per_provider: bool
     summary = book.sheet(_sheet_title("汇总" if zh else "Summary", used),
                           [L["code"], L["name"], L["province"], L["region"], L["level"], L["type"], L["total"],
                            L["grade"], L["rank"], L["rank_peers"], L["peer_percentile"], *[f"{c} {n}" for c, n in dims],
-                           *(f"{L['light']}:{lb.LIGHTS[committee['lang']][k]}" for k in ("red", "yellow", "green", "grey")),
+                           *(f"{L['light']}:{tx.LIGHT_SHORT[committee['lang']][k]}" for k in ("red", "yellow", "green", "grey")),
                            L["prepayment"], L["rate"], L["amount"], L["new_prepayment"], L["designation"]],
                           widths_max=40, freeze="C2")
     for c in cards:
@@ -313,7 +314,7 @@ def build_workbook(cards: Iterable[dict], committee: dict, *, per_provider: bool
         about.add([about.text(k), about.text(v) if isinstance(v, str) else v])
     for key in ("penalties", "rewards", "net"):
         about.add([about.text(L[key]), about.num(b[key], YUAN_FMT)])
-    for key, label in lb.LIGHTS[committee["lang"]].items():
+    for key, label in tx.LIGHT_SHORT[committee["lang"]].items():
         about.add([about.text(f"{L['light']}: {label}", lb.LIGHT_FILLS[key]), about.text(key)])
     about.add([about.text(L["weight"]), about.text(L["weight_note"])])
     about.add([about.text(L["fix_first"]), about.text(L["fix_first_note"])])

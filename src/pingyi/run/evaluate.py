@@ -5,6 +5,7 @@ Shared by `pingyi score`, `pingyi verify` (which re-runs into a scratch director
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from pingyi.run.manifest import build_manifest, write_manifest
@@ -14,7 +15,7 @@ from pingyi.spec.project import default_project_dir
 
 
 def evaluate_to(data_dir: Path, project_dir: Path | None, year: int | None, history_dir: Path | None,
-                out: Path, progress=None) -> RunResult:
+                out: Path, progress: Callable[[], None] | None = None) -> RunResult:
     project_dir = Path(project_dir) if project_dir is not None else default_project_dir()
     result = run(data_dir, project_dir, year=year, history_dir=history_dir, progress=progress)
     try:
@@ -23,5 +24,6 @@ def evaluate_to(data_dir: Path, project_dir: Path | None, year: int | None, hist
                                   parameters=result.parameters, outputs=outputs)
         write_manifest(Path(out), manifest)
     finally:
-        result.bundle.close()
+        if result.scratch is not None:
+            result.scratch.cleanup()
     return result

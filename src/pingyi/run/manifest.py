@@ -1,26 +1,20 @@
-"""manifest.json and `pingyi verify`: what a third-party assessor needs to re-run a result and
-prove it identical, or find where it differs.
+"""manifest.json: what a third-party assessor needs to re-run a result and prove it identical
+(`pingyi verify`, pingyi.run.verify).
 
 The manifest records the pingyi version, key dependency versions, SHA-256 of every input file and
-every project file, all parameters, and SHA-256 of every output. Verify first checks the outputs
-against the manifest (an output edited after the run is caught), then re-runs the evaluation from
-the recorded inputs into a scratch directory and compares every output byte for byte, naming the
-first differing provider and indicator.
+every project file, all parameters, and SHA-256 of every output.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
-import tempfile
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from pingyi import __version__
-from pingyi.errors import PingyiError, read_json
 
 KEY_DEPENDENCIES = ("duckdb", "numpy", "scipy", "pydantic", "sqlglot", "pyarrow", "openpyxl", "python-calamine", "pyyaml")
 PROJECT_GLOBS = ("indicators/*.yaml", "baselines/*.yaml", "measures/*.yaml", "policy.yaml", "data.yaml")
@@ -34,7 +28,8 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _files(root: Path, globs) -> dict[str, str]:
+def project_files(root: Path, globs: Iterable[str] = ()) -> dict[str, str]:
+    globs = tuple(globs) or PROJECT_GLOBS
     out = {}
     for pattern in globs:
         for path in sorted(root.glob(pattern)):
@@ -48,8 +43,8 @@ def data_files(data_dir: Path) -> dict[str, str]:
             if p.is_file() and not p.name.startswith((".", "_"))}
 
 
-def build_manifest(*, data_dir: Path, project_dir: Path, history_dir: Path | None, parameters: dict,
-                   outputs: list[Path]) -> dict:
+def build_manifest(*, data_dir: Path, project_dir: Path, history_dir: Path | None, parameters: Mapping[str, Any],
+                   outputs: list[Path]) -> dict[str, Any]:
     deps = {}
     for name in KEY_DEPENDENCIES:
         try:
@@ -59,12 +54,12 @@ def build_manifest(*, data_dir: Path, project_dir: Path, history_dir: Path | Non
     return {
         "pingyi_version": __version__,
         "dependencies": deps,
-        "parameters": parameters,
+        "parameters": dict(parameters),
         "inputs": {
             "data_dir": str(Path(data_dir).resolve()),
             "data_files": data_files(data_dir),
             "project_dir": str(Path(project_dir).resolve()),
-            "project_files": _files(Path(project_dir), PROJECT_GLOBS),
+            "project_files": project_files(Path(project_dir)),
             "history_dir": None if history_dir is None else str(Path(history_dir).resolve()),
             "history_files": {} if history_dir is None else {"scores.csv": sha256(Path(history_dir) / "scores.csv")},
         },
@@ -72,89 +67,7 @@ def build_manifest(*, data_dir: Path, project_dir: Path, history_dir: Path | Non
     }
 
 
-def write_manifest(out: Path, manifest: dict) -> Path:
+def write_manifest(out: Path, manifest: Mapping[str, Any]) -> Path:
     path = out / "manifest.json"
     path.write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return path
-
-
-@dataclass
-class VerifyReport:
-    ok: bool
-    lines: list[str]
-
-
-def _first_difference(name: str, expected: bytes, actual: bytes) -> str:
-    """Name the first differing provider (and indicator) of a CSV, or the first differing line."""
-    exp_lines = expected.decode("utf-8", "replace").splitlines()
-    act_lines = actual.decode("utf-8", "replace").splitlines()
-    for i, (a, b) in enumerate(zip(exp_lines, act_lines), 1):
-        if a != b:
-            if name.endswith(".csv") and i > 1:
-                header = next(csv.reader(io.StringIO(exp_lines[0])))
-                row = next(csv.reader(io.StringIO(a)))
-                other = next(csv.reader(io.StringIO(b)))
-                where = dict(zip(header, row))
-                cols = [h for h, x, y in zip(header, row, other) if x != y]
-                who = where.get("fixmedins_code", "?")
-                ind = f", indicator {where['indicator']}" if "indicator" in where else ""
-                return f"{name} line {i}: provider {who}{ind}, column(s) {', '.join(cols) or '?'} differ " \
-                       f"(expected {[where.get(c) for c in cols]}, found {[dict(zip(header, other)).get(c) for c in cols]})"
-            return f"{name} line {i} differs"
-    return f"{name}: {len(exp_lines)} lines recorded vs {len(act_lines)} re-run"
-
-
-def verify(results_dir: Path, data_dir: Path | None = None, project_dir: Path | None = None) -> VerifyReport:
-    from pingyi.run.evaluate import evaluate_to
-
-    results_dir = Path(results_dir)
-    manifest = read_json(results_dir / "manifest.json", "the manifest written by `pingyi score`")
-    lines: list[str] = []
-    ok = True
-    edited = set()
-    for name, digest in manifest.get("outputs", {}).items():
-        path = results_dir / name
-        if not path.is_file():
-            ok = False
-            lines.append(f"MISSING {name}: listed in the manifest but not in {results_dir}")
-        elif sha256(path) != digest:
-            ok = False
-            edited.add(name)
-    inputs = manifest["inputs"]
-    data = Path(data_dir) if data_dir else Path(inputs["data_dir"])
-    project = Path(project_dir) if project_dir else Path(inputs["project_dir"])
-    history = Path(inputs["history_dir"]) if inputs.get("history_dir") else None
-    if not data.is_dir():
-        raise PingyiError(f"{data}: the data directory recorded in the manifest is not here; pass --data DIR")
-    now = data_files(data)
-    for name, digest in inputs["data_files"].items():
-        if now.get(name) != digest:
-            ok = False
-            lines.append(f"INPUT {name}: data file differs from the one recorded (hash mismatch or missing)")
-    for name in sorted(set(now) - set(inputs["data_files"])):
-        lines.append(f"note: data file {name} was not part of the recorded run")
-    proj_now = _files(project, PROJECT_GLOBS)
-    for name, digest in inputs["project_files"].items():
-        if proj_now.get(name) != digest:
-            ok = False
-            lines.append(f"INPUT {name}: project file differs from the one recorded")
-    with tempfile.TemporaryDirectory(prefix="pingyi-verify-") as tmp:
-        rerun = Path(tmp) / "out"
-        evaluate_to(data, project, manifest["parameters"].get("year"), history, rerun)
-        new_manifest = json.loads((rerun / "manifest.json").read_text(encoding="utf-8"))
-        for name in manifest.get("outputs", {}):
-            recorded = results_dir / name
-            fresh = rerun / name
-            if not fresh.is_file():
-                ok = False
-                lines.append(f"DIFFERS {name}: the re-run did not produce it")
-                continue
-            if name in edited:
-                lines.append(f"EDITED {name}: its SHA-256 no longer matches the manifest (changed after the run); "
-                             + _first_difference(name, fresh.read_bytes(), recorded.read_bytes()))
-            elif new_manifest["outputs"].get(name) != manifest["outputs"][name]:
-                ok = False
-                lines.append("DIFFERS " + _first_difference(name, recorded.read_bytes(), fresh.read_bytes()))
-            else:
-                lines.append(f"ok {name}")
-    return VerifyReport(ok=ok, lines=lines)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+from rich.console import Console
 from rich.table import Table
 
-from pingyi.score.indicator import Light
+from pingyi.run.pipeline import RunResult
+from pingyi.text import Designation, Light
 
 
-def print_summary(console, run, out_dir: Path) -> None:
+def print_summary(console: Console, run: RunResult, out_dir: Path) -> None:
     project = run.project
     info = {p.code: p for p in run.providers}
     grades = [g.name for g in project.policy.grades] + [project.policy.insufficient_grade]
@@ -44,7 +46,7 @@ def print_summary(console, run, out_dir: Path) -> None:
     scale = f", reward scale {b.scale}" if b.scale is not None else ""
     console.print(f"prepayment adjustments ({project.policy.adjustment.mode}{scale}): penalties {b.penalties:,} 元, "
                   f"rewards {b.rewards:,} 元, net effect on providers {b.net:,} 元; designation: "
-                  f"{designation.get('revoked', 0)} revoked, {designation.get('warning', 0)} at risk", markup=False)
+                  f"{designation.get(Designation.REVOKED, 0)} revoked, {designation.get(Designation.WARNING, 0)} at risk", markup=False)
     counts = run.quality.counts
     read = sum(c.read for c in counts.values())
     rejected = sum(c.rejected for c in counts.values())

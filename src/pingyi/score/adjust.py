@@ -6,16 +6,25 @@ the same yuan. The committee sees the budget: total penalties, total rewards, ne
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from pingyi.numbers import money
 from pingyi.spec.models import PolicyFile
+from pingyi.text import Designation, rate_text
 
-FEN = Decimal("0.01")
 
+@dataclass(frozen=True)
+class AdjustmentInput:
+    """What the adjustment of one provider depends on."""
 
-def money(x: float | Decimal) -> Decimal:
-    return Decimal(str(x)).quantize(FEN, rounding=ROUND_HALF_UP)
+    fixmedins_code: str
+    grade: str
+    total: float | None
+    prepayment: Decimal | None
+    prepayment_source: str  # providers table | prior-year <measure> / 12 | none
+    history: tuple[str, ...] = field(default_factory=tuple)  # earlier years' grades, most recent last
 
 
 @dataclass(frozen=True)
@@ -27,7 +36,7 @@ class Adjustment:
     amount: Decimal
     new_prepayment: Decimal | None
     rule: str
-    designation: str  # kept | warning | revoked
+    designation: Designation
 
 
 @dataclass(frozen=True)
@@ -38,36 +47,31 @@ class Budget:
     scale: Decimal | None  # budget-neutral scaling factor applied to rewards
 
 
-def designation_status(grade: str, history: list[str], policy: PolicyFile) -> str:
+def designation_status(grade: str, history: Sequence[str], policy: PolicyFile) -> Designation:
     """`history` holds earlier years' grades, most recent last."""
     if grade != policy.fail_grade:
-        return "kept"
+        return Designation.KEPT
     run = 1
     for g in reversed(history):
         if g == policy.fail_grade:
             run += 1
         else:
             break
-    return "revoked" if run >= policy.adjustment.revoke_after else "warning"
+    return Designation.REVOKED if run >= policy.adjustment.revoke_after else Designation.WARNING
 
 
-def _rate_str(rate: Decimal) -> str:
-    return f"{(rate * 100).normalize():f}%"
-
-
-def compute_adjustments(rows: list[dict], policy: PolicyFile) -> tuple[list[Adjustment], Budget]:
-    """rows: dicts with fixmedins_code, grade, total, prepayment (Decimal|None), prepayment_source, history."""
+def compute_adjustments(rows: Sequence[AdjustmentInput], policy: PolicyFile) -> tuple[list[Adjustment], Budget]:
     cfg = policy.adjustment
-    raw: list[tuple[dict, Decimal, str]] = []
+    raw: list[tuple[AdjustmentInput, Decimal, str]] = []
     for r in rows:
-        grade, total = r["grade"], r["total"]
+        grade, total = r.grade, r.total
         if cfg.mode == "per_point":
             pp = cfg.per_point
             if total is None:
                 rate, rule = Decimal(0), "per_point: not graded, no adjustment"
             elif total < pp.forfeit_below:
                 rate = -Decimal(str(pp.withhold))
-                rule = f"per_point: score {total:.2f} < {pp.forfeit_below:g}, all withheld {_rate_str(-rate)} deducted"
+                rule = f"per_point: score {total:.2f} < {pp.forfeit_below:g}, all withheld {rate_text(-rate)} deducted"
             elif total < pp.below:
                 points = Decimal(str(pp.below)) - Decimal(str(round(total, 6)))
                 rate = -(Decimal(str(pp.withhold)) * Decimal(str(pp.per_point)) * points)
@@ -77,26 +81,26 @@ def compute_adjustments(rows: list[dict], policy: PolicyFile) -> tuple[list[Adju
                 rate, rule = Decimal(0), f"per_point: score {total:.2f} >= {pp.below:g}, withheld amount returned"
         else:
             rate = Decimal(str(cfg.step_rates.get(grade, 0.0)))
-            rule = f"step: {grade} {_rate_str(rate)}" if rate else f"step: {grade} no change"
+            rule = f"step: {grade} {rate_text(rate)}" if rate else f"step: {grade} no change"
         raw.append((r, rate, rule))
     scale = None
     if cfg.mode == "budget_neutral":
-        penalties = sum((-(r["prepayment"] or 0) * rate for r, rate, _ in raw if rate < 0), Decimal(0))
-        rewards = sum(((r["prepayment"] or 0) * rate for r, rate, _ in raw if rate > 0), Decimal(0))
+        penalties = sum((-(r.prepayment or 0) * rate for r, rate, _ in raw if rate < 0), Decimal(0))
+        rewards = sum(((r.prepayment or 0) * rate for r, rate, _ in raw if rate > 0), Decimal(0))
         scale = Decimal(0) if rewards == 0 else min(Decimal(str(cfg.max_scale)), penalties / rewards)
         scale = scale.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
         raw = [(r, rate * scale if rate > 0 else rate,
                 rule + (f" x budget-neutral scale {scale.normalize():f}" if rate > 0 else "")) for r, rate, rule in raw]
     out = []
     for r, rate, rule in raw:
-        base = r["prepayment"]
-        status = designation_status(r["grade"], r.get("history", []), policy)
+        base = r.prepayment
+        status = designation_status(r.grade, r.history, policy)
         if base is None:
-            out.append(Adjustment(r["fixmedins_code"], None, "none", rate, Decimal("0.00"), None,
+            out.append(Adjustment(r.fixmedins_code, None, "none", rate, Decimal("0.00"), None,
                                   rule + "; no prepayment base", status))
             continue
         amount = money(base * rate)
-        out.append(Adjustment(r["fixmedins_code"], money(base), r["prepayment_source"], rate, amount,
+        out.append(Adjustment(r.fixmedins_code, money(base), r.prepayment_source, rate, amount,
                               money(base) + amount, rule, status))
     penalties = -sum((a.amount for a in out if a.amount < 0), Decimal(0))
     rewards = sum((a.amount for a in out if a.amount > 0), Decimal(0))

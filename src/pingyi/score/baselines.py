@@ -29,15 +29,17 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
 
-from pingyi.errors import PingyiError, read_json
+from pingyi.errors import PingyiError
 from pingyi.spec.models import LEVELS, BaselinesFile, Direction, Unit
-from pingyi.spec.project import load_project, resolve_baseline
+from pingyi.spec.project import Project, resolve_baseline
 
 METHOD_PATTERN = re.compile(r"^(median|p([1-9][0-9]?))$")
 
@@ -179,21 +181,20 @@ _Dumper.add_representer(_Flow, lambda d, data: d.represent_mapping("tag:yaml.org
                                                                    flow_style=True))
 
 
-def derive_baselines(results_dir: Path, year: int, project_dir: Path | None = None, *, method: str = "median",
-                     ageing_file: Path | None = None, max_change: float = 0.10, max_change_pp: float | None = None,
-                     min_providers: int = 3) -> Derived:
-    path = Path(results_dir) / "results.json"
+def check_options(method: str, max_change: float, max_change_pp: float | None, min_providers: int) -> None:
     if METHOD_PATTERN.match(method) is None:
         raise PingyiError(f"unknown method {method!r}; expected median or pNN (e.g. p75)")
     if max_change < 0 or (max_change_pp is not None and max_change_pp < 0) or min_providers < 1:
         raise PingyiError("--max-change and --max-change-pp must be >= 0 and --min-providers >= 1")
-    results = read_json(path)
+
+
+def derive_baselines(results: Mapping[str, Any], source: str, project: Project, year: int, *, method: str = "median",
+                     ageing_file: Path | None = None, max_change: float = 0.10, max_change_pp: float | None = None,
+                     min_providers: int = 3) -> Derived:
+    """Next year's baselines from `results` (a parsed results.json; `source` names it in the file's
+    header) for `project` as it was in the results' year."""
+    check_options(method, max_change, max_change_pp, min_providers)
     from_year = int(results["year"])
-    loaded = load_project(project_dir, year=from_year)
-    if loaded.project is None or loaded.issues.errors:
-        raise PingyiError(f"the project's {from_year} baselines cannot be loaded; run `pingyi validate --year "
-                          f"{from_year}`", issues=loaded.issues.errors)
-    project = loaded.project
     regions = project.region_codes()
     ageing = load_ageing(ageing_file, regions, list(project.indicators)) if ageing_file is not None else None
 
@@ -272,7 +273,7 @@ def derive_baselines(results_dir: Path, year: int, project_dir: Path | None = No
     except Exception as exc:  # pragma: no cover - a bug, not a user error
         raise PingyiError(f"derived baselines do not validate: {exc}") from exc
     header = [
-        f"baselines/{year}.yaml — derived by `pingyi baselines derive` from {path.parent.name}/results.json "
+        f"baselines/{year}.yaml — derived by `pingyi baselines derive` from {source} "
         f"(evaluation year {from_year})",
         f"method: {method}; min providers per region x level: {min_providers}; guardrail: ±{max_change:.0%} of the "
         f"{from_year} baseline" + (f", ±{max_change_pp * 100:g} percentage points for percent indicators"

@@ -39,12 +39,16 @@ Yellow: beyond the 95 % limit on the bad side but not red, or materially worse b
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from pingyi.compute.indicators import stable
+from pingyi.compute.indicators import IndicatorValue
+from pingyi.data.providers import ProviderInfo
+from pingyi.numbers import stable
+from pingyi.spec.models import LEVELS
+from pingyi.spec.project import Project
 
 Z95 = 1.96
 Z998 = 3.09
@@ -246,3 +250,33 @@ def funnel_light(fit: FunnelFit, direction: str, value: float, n: float, target:
     else:
         light = "green"
     return light, z, b
+
+
+@dataclass(frozen=True)
+class FunnelSet:
+    """One funnel-mode indicator: its fit and the providers it was fitted on (in provider order)."""
+
+    fit: FunnelFit
+    points: tuple[FunnelPoint, ...]
+
+
+def fit_funnels(project: Project, providers: Sequence[ProviderInfo],
+                values: Mapping[str, Mapping[str, IndicatorValue]]) -> dict[str, FunnelSet]:
+    """phi / tau^2 per funnel-mode indicator over the providers whose value is scored (a value, a
+    baseline, a volume at or above the minimum): they need every provider's value first."""
+    out: dict[str, FunnelSet] = {}
+    for code, ind in project.indicators.items():
+        if ind.lights.statistical != "funnel":
+            continue
+        pts = []
+        for p in providers:
+            v = values[p.code][code]
+            base = project.baseline(code, p.region, p.level) if p.level in LEVELS else None
+            if v.value is None or base is None or v.volume is None:
+                continue
+            if ind.volume is not None and v.volume < ind.volume.minimum:
+                continue
+            pts.append(FunnelPoint(p.code, v.volume, v.value, base))
+        fit = fit_funnel(code, ind.unit.value, pts, ind.lights.overdispersion, ind.lights.trim)
+        out[code] = FunnelSet(fit, tuple(pts))
+    return out

@@ -20,7 +20,9 @@ _CODES = {
 }
 
 
-_UNION_TAGS = {"threshold", "vbp", "target_range", "none", "float", "str", "int", "bool"}
+# pydantic's tags for the members of a plain union (float | str | None ...); a discriminated union's
+# tag is the discriminator's value, found in the data itself (see _data_path)
+_TYPE_TAGS = {"none", "float", "str", "int", "bool"}
 
 
 def _data_path(data: Any, loc: tuple) -> PathKey:
@@ -36,7 +38,7 @@ def _data_path(data: Any, loc: tuple) -> PathKey:
             node = node[part]
         elif isinstance(node, dict) and isinstance(part, str) and part not in node:
             # a missing key or a discriminator tag: keep missing keys (for the message), skip tags
-            if part in _UNION_TAGS or any(c in part for c in "[]-,"):
+            if part in _TYPE_TAGS or part in node.values() or any(c in part for c in "[]-,"):
                 continue
             path.append(part)
             node = None

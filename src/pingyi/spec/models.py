@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import Annotated, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from pingyi.spec.rules import RULES, Rule
 
 CODE_PATTERN = r"^[A-Z][A-Z0-9]*\.[0-9]{2}$"  # secondary: D1.01
 PRIMARY_PATTERN = r"^[A-Z][A-Z0-9]*$"  # primary: D1
@@ -61,15 +63,15 @@ class DataSource(str, Enum):
     EXPERT = "expert"  # expert score (qualitative)
 
 
-class Level(str, Enum):
-    """Provider levels used for baselines."""
+class ProviderLevel(str, Enum):
+    """Provider levels (医院等级) baselines are set for; an export's 一级 and 基层 count as 一级及基层."""
 
     TERTIARY = "三级"
     SECONDARY = "二级"
     PRIMARY = "一级及基层"
 
 
-LEVELS: tuple[str, ...] = tuple(level.value for level in Level)
+LEVELS: tuple[str, ...] = tuple(level.value for level in ProviderLevel)
 
 
 # --------------------------------------------------------------------------- indicators
@@ -115,37 +117,10 @@ class Lights(Frozen):
         default="observed", description="funnel: score the observed value, or only its deviation beyond the 95 % limit")
 
 
-class ThresholdRule(Frozen):
-    """Meets the baseline -> 100; linear deduction to 0 at `zero_at` (default: the red bound)."""
-
-    rule: Literal["threshold"]
-    zero_at: float | None = Field(default=None, gt=0, description="worse-than-baseline share (or absolute gap) scoring 0")
-
-
-class VbpRule(Frozen):
-    """Value-based-purchasing style (CMS HVBP): achievement points between the baseline and a
-    benchmark, improvement points against the provider's own prior year; the higher counts."""
-
-    rule: Literal["vbp"]
-    improvement: bool = True
-
-
-class TargetRangeRule(Frozen):
-    """Inside [low, high] -> 100; linear to 0 at `zero_at` outside the band."""
-
-    rule: Literal["target_range"]
-    low: float
-    high: float
-    zero_at: float = Field(gt=0, description="distance outside the band (indicator units) scoring 0")
-
-
-class NoRule(Frozen):
-    """Monitor-only: shown with a neutral mark, carries no weight in the total."""
-
-    rule: Literal["none"]
-
-
-ScoringRule = Annotated[Union[ThresholdRule, VbpRule, TargetRangeRule, NoRule], Field(discriminator="rule")]
+if TYPE_CHECKING:
+    ScoringRule = Rule
+else:  # the discriminated union of every registered rule (pingyi.spec.rules.RULES)
+    ScoringRule = Annotated[Union[tuple(RULES.values())], Field(discriminator="rule")]
 
 
 class Volume(Frozen):

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from pingyi.errors import Issue, Level
+from pingyi.errors import Issue
 
 PathKey = tuple[Any, ...]
 
@@ -49,9 +49,9 @@ class LocatedDoc:
                 return None
             path = path[:-1]
 
-    def issue(self, code: str, path: PathKey, message: str, *, level: Level = Level.ERROR,
+    def issue(self, code: str, path: PathKey, message: str, *,
               found: str | None = None, expected: str | None = None, hint: str | None = None) -> Issue:
-        return Issue(file=self.file, line=self.line(path), code=code, level=level,
+        return Issue(file=self.file, line=self.line(path), code=code,
                      path=path_str(path), message=message, found=found, expected=expected, hint=hint)
 
 
@@ -69,8 +69,7 @@ class _Builder:
                 key_path = path + (key,)
                 if key in result:
                     self.doc.issues.append(Issue(
-                        file=self.doc.file, line=key_node.start_mark.line + 1, code="PY103",
-                        level=Level.ERROR, path=path_str(key_path),
+                        file=self.doc.file, line=key_node.start_mark.line + 1, code="PY103", path=path_str(key_path),
                         message="duplicate key; YAML would silently keep only the last one",
                         found=f"'{key}' a second time", expected="each key once per mapping",
                         hint="delete or rename one of the two entries"))
@@ -99,12 +98,12 @@ def load_yaml(path: Path, display: str | None = None) -> LocatedDoc:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        doc.issues.append(Issue(file=display, line=None, code="PY102", level=Level.ERROR, path="",
+        doc.issues.append(Issue(file=display, line=None, code="PY102", path="",
                                 message="file is not UTF-8 text", found=str(exc.reason),
                                 expected="UTF-8 encoded YAML", hint="re-save the file as UTF-8"))
         return doc
     except OSError as exc:
-        doc.issues.append(Issue(file=display, line=None, code="PY102", level=Level.ERROR, path="",
+        doc.issues.append(Issue(file=display, line=None, code="PY102", path="",
                                 message="file cannot be read", found=exc.strerror or str(exc),
                                 expected="a readable YAML file"))
         return doc
@@ -116,13 +115,13 @@ def load_yaml(path: Path, display: str | None = None) -> LocatedDoc:
         line = mark.line + 1 if mark else None
         problem = (exc.problem or "invalid YAML").strip()
         context = f" {exc.context}" if exc.context else ""
-        doc.issues.append(Issue(file=display, line=line, code="PY101", level=Level.ERROR, path="",
+        doc.issues.append(Issue(file=display, line=line, code="PY101", path="",
                                 message=f"YAML syntax error: {problem}{context}",
                                 found=_excerpt(text, line), expected="valid YAML",
                                 hint="check indentation, colons and quotes on this line"))
         doc.data = None
     except yaml.YAMLError as exc:  # pragma: no cover - defensive, unmarked errors are rare
-        doc.issues.append(Issue(file=display, line=None, code="PY101", level=Level.ERROR, path="",
+        doc.issues.append(Issue(file=display, line=None, code="PY101", path="",
                                 message=f"YAML syntax error: {exc}", expected="valid YAML"))
     return doc
 

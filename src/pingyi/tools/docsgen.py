@@ -10,21 +10,20 @@ import os
 import sys
 from pathlib import Path
 
-from pingyi.explain import DIRECTION_TEXT, SOURCE_TEXT, format_value, scoring_text
 from pingyi.spec.models import LEVELS
+from pingyi.spec.rules import scoring_text
+from pingyi.text import MANUAL_DIRECTION, MANUAL_SOURCE, format_value
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
 
 
 def indicator_manual(project_dir: Path | None = None) -> str:
-    from pingyi.spec.project import load_project
-    from pingyi.weights.tree import compute_weights
+    from pingyi.validate import validate_project
 
-    result = load_project(project_dir)
-    project = result.project
+    checked = validate_project(project_dir)
+    project, tree = checked.project, checked.tree
     if project is None:
         raise SystemExit("the project does not load; run `pingyi validate`")
-    tree = compute_weights(project, result.issues)
     weights = {s.code: (s.local_weight, s.global_weight) for p in tree.primary for s in p.secondary} if tree else {}
     pweights = {p.code: p.weight for p in tree.primary} if tree else {}
     regions = project.regions.schemes[project.baselines.region_scheme].regions
@@ -45,8 +44,8 @@ def indicator_manual(project_dir: Path | None = None) -> str:
                     f"| formula over measures | value from the {ind.source.value} table |",
                     f"| 纳入范围 inclusions | {m.inclusions} |",
                     f"| 排除范围 exclusions | {m.exclusions} |",
-                    f"| 数据来源 data source | {m.data_source} ({SOURCE_TEXT[ind.source.value]}) |",
-                    f"| 单位 unit / 导向 direction | {ind.unit.value} / {DIRECTION_TEXT[ind.direction.value]} |",
+                    f"| 数据来源 data source | {m.data_source} ({MANUAL_SOURCE[ind.source.value]}) |",
+                    f"| 单位 unit / 导向 direction | {ind.unit.value} / {MANUAL_DIRECTION[ind.direction.value]} |",
                     f"| 定性 qualitative | {'yes' if ind.qualitative else 'no'} |",
                     f"| 评分 scoring | {scoring_text(ind)} |",
                     f"| 最小样本量 minimum volume | {ind.volume.measure} ≥ {ind.volume.minimum:g} |" if ind.volume else
@@ -64,7 +63,7 @@ def indicator_manual(project_dir: Path | None = None) -> str:
                 out += [f"Baselines {project.year} ({'assumed' if entry.assumed else 'documented'}): {entry.source}", "",
                         "| region | " + " | ".join(LEVELS) + " |", "|---|" + "---|" * len(LEVELS)]
                 for region, label in regions.items():
-                    cells = [format_value(project.baseline(ind.code, region, lv), ind.unit) for lv in LEVELS]
+                    cells = [format_value(project.baseline(ind.code, region, lv), ind.unit, display=False) for lv in LEVELS]
                     out.append(f"| {region} {label} | " + " | ".join(cells) + " |")
                 out.append("")
     return "\n".join(out).rstrip() + "\n"

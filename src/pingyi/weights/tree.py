@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from pingyi.weights import ahp
-from pingyi.errors import Issue, IssueList, Level
+from pingyi.errors import Issue, IssueList
 from pingyi.spec.models import HierarchyFile, Judgments
 from pingyi.spec.project import HIERARCHY, Project
 from pingyi.spec.yamlsrc import LocatedDoc
@@ -182,8 +182,7 @@ def _matrix_issues(j: Judgments, doc: LocatedDoc, base: tuple, group: str, setti
                                          found=f"{raw!r} at row {items[i]}, column {items[c]}", expected="between 1/9 and 9"))
                     bad = True
                 elif v is not None and i != c and not ahp.saaty_value_ok(v):
-                    issues.add(doc.issue("PY303", epath + ("matrix", i), "judgment is not a Saaty scale value",
-                                         level=Level.WARNING, found=f"{raw!r} at row {items[i]}, column {items[c]}",
+                    issues.add(doc.issue("PY313", epath + ("matrix", i), "judgment is not a Saaty scale value", found=f"{raw!r} at row {items[i]}, column {items[c]}",
                                          expected="an integer 1-9 or its reciprocal"))
                 out.append(v)
             parsed.append(out)
@@ -216,8 +215,7 @@ def _matrix_issues(j: Judgments, doc: LocatedDoc, base: tuple, group: str, setti
         expert_cr[ex.expert] = res.cr
         if res.cr >= settings.cr_threshold:
             worst = ahp.inconsistent_judgments(parsed, res.weights, top=3)
-            issues.add(doc.issue("PY307", epath + ("matrix",), "one expert's judgments are inconsistent",
-                                 level=Level.WARNING, found=f"CR {res.cr:.3f} from {ex.expert}",
+            issues.add(doc.issue("PY307", epath + ("matrix",), "one expert's judgments are inconsistent", found=f"CR {res.cr:.3f} from {ex.expert}",
                                  expected=f"CR < {settings.cr_threshold}", hint=_worst_hint(worst, items)))
     combined = ahp.aggregate_aij([p for _, p, _ in matrices])
     try:
@@ -287,7 +285,7 @@ def compute_weights(project: Project, issues: IssueList | None = None) -> Weight
     share = tree.qualitative_share()
     if share > hierarchy.qualitative_cap + 1e-12:
         quals = [f"{s.code} {s.name_zh} {s.global_weight:.3f}" for p in primaries for s in p.secondary if s.qualitative]
-        issues.add(Issue(file=HIERARCHY, line=hdoc.line(("qualitative_cap",)), code="PY312", level=Level.ERROR,
+        issues.add(Issue(file=HIERARCHY, line=hdoc.line(("qualitative_cap",)), code="PY312",
                          path="qualitative_cap", message="expert-scored (qualitative) indicators carry too much weight",
                          found=f"{share:.1%} ({'; '.join(quals)})", expected=f"at most {hierarchy.qualitative_cap:.0%} [001 §3.2]",
                          hint="lower their judgments or score them from data"))

@@ -1,0 +1,43 @@
+"""The providers under evaluation (from the used rows of the providers table), each with its region
+under the project's region scheme and its level as baselines name it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from pingyi.numbers import money
+from pingyi.spec.project import Project
+
+# exports write 一级 or 基层 where the baselines say 一级及基层
+LEVEL_ALIASES = {"一级": "一级及基层", "基层": "一级及基层"}
+UNKNOWN = "?"  # a province or region the regions file does not know
+
+
+@dataclass(frozen=True)
+class ProviderInfo:
+    code: str
+    name: str
+    level: str
+    type: str | None
+    province: str
+    province_name: str
+    region: str
+    prepayment: Decimal | None
+
+
+def read_providers(con: Any, project: Project) -> list[ProviderInfo]:
+    """The used providers rows, ordered by code."""
+    rows = con.execute("""SELECT fixmedins_code, fixmedins_name, hosp_lv, fixmedins_type, prepayment
+                          FROM clean_providers ORDER BY fixmedins_code""").fetchall()
+    scheme = project.baselines.region_scheme
+    by_code = {p.code: p for p in project.regions.provinces}
+    out = []
+    for code, name, level, ptype, prepay in rows:
+        prov = by_code.get(code[1:3])
+        region = prov.regions.get(scheme) if prov else None
+        out.append(ProviderInfo(code=code, name=name, level=LEVEL_ALIASES.get(level, level), type=ptype,
+                                province=code[1:3], province_name=prov.name if prov else UNKNOWN,
+                                region=region or UNKNOWN, prepayment=None if prepay is None else money(prepay)))
+    return out

@@ -1,0 +1,97 @@
+"""`pingyi verify`: check a results directory against its manifest, then re-run the evaluation from the
+recorded inputs into a scratch directory and compare every output byte for byte, naming the first
+differing provider and indicator. An output edited after the run is caught either way.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from pingyi.errors import PingyiError, read_json
+from pingyi.run.evaluate import evaluate_to
+from pingyi.run.manifest import data_files, project_files, sha256
+
+
+@dataclass
+class VerifyReport:
+    ok: bool
+    lines: list[str]
+
+
+def _first_difference(name: str, expected: bytes, actual: bytes) -> str:
+    """Name the first differing provider (and indicator) of a CSV, or the first differing line."""
+    exp_lines = expected.decode("utf-8", "replace").splitlines()
+    act_lines = actual.decode("utf-8", "replace").splitlines()
+    for i, (a, b) in enumerate(zip(exp_lines, act_lines), 1):
+        if a != b:
+            if name.endswith(".csv") and i > 1:
+                header = next(csv.reader(io.StringIO(exp_lines[0])))
+                row = next(csv.reader(io.StringIO(a)))
+                other = next(csv.reader(io.StringIO(b)))
+                where = dict(zip(header, row))
+                cols = [h for h, x, y in zip(header, row, other) if x != y]
+                who = where.get("fixmedins_code", "?")
+                ind = f", indicator {where['indicator']}" if "indicator" in where else ""
+                return f"{name} line {i}: provider {who}{ind}, column(s) {', '.join(cols) or '?'} differ " \
+                       f"(expected {[where.get(c) for c in cols]}, found {[dict(zip(header, other)).get(c) for c in cols]})"
+            return f"{name} line {i} differs"
+    return f"{name}: {len(exp_lines)} lines recorded vs {len(act_lines)} re-run"
+
+
+def verify(results_dir: Path, data_dir: Path | None = None, project_dir: Path | None = None) -> VerifyReport:
+    results_dir = Path(results_dir)
+    manifest = read_json(results_dir / "manifest.json", "the manifest written by `pingyi score`")
+    lines: list[str] = []
+    ok = True
+    edited = set()
+    for name, digest in manifest.get("outputs", {}).items():
+        path = results_dir / name
+        if not path.is_file():
+            ok = False
+            lines.append(f"MISSING {name}: listed in the manifest but not in {results_dir}")
+        elif sha256(path) != digest:
+            ok = False
+            edited.add(name)
+    inputs = manifest["inputs"]
+    data = Path(data_dir) if data_dir else Path(inputs["data_dir"])
+    project = Path(project_dir) if project_dir else Path(inputs["project_dir"])
+    history = Path(inputs["history_dir"]) if inputs.get("history_dir") else None
+    if not data.is_dir():
+        raise PingyiError(f"{data}: the data directory recorded in the manifest is not here; pass --data DIR")
+    now = data_files(data)
+    for name, digest in inputs["data_files"].items():
+        if now.get(name) != digest:
+            ok = False
+            lines.append(f"INPUT {name}: data file differs from the one recorded (hash mismatch or missing)")
+    for name in sorted(set(now) - set(inputs["data_files"])):
+        lines.append(f"note: data file {name} was not part of the recorded run")
+    proj_now = project_files(project)
+    for name, digest in inputs["project_files"].items():
+        if proj_now.get(name) != digest:
+            ok = False
+            lines.append(f"INPUT {name}: project file differs from the one recorded")
+    with tempfile.TemporaryDirectory(prefix="pingyi-verify-") as tmp:
+        rerun = Path(tmp) / "out"
+        evaluate_to(data, project, manifest["parameters"].get("year"), history, rerun)
+        new_manifest = json.loads((rerun / "manifest.json").read_text(encoding="utf-8"))
+        for name in manifest.get("outputs", {}):
+            recorded = results_dir / name
+            fresh = rerun / name
+            if not fresh.is_file():
+                ok = False
+                lines.append(f"DIFFERS {name}: the re-run did not produce it")
+                continue
+            if name in edited:
+                lines.append(f"EDITED {name}: its SHA-256 no longer matches the manifest (changed after the run); "
+                             + _first_difference(name, fresh.read_bytes(), recorded.read_bytes()))
+            elif new_manifest["outputs"].get(name) != manifest["outputs"][name]:
+                ok = False
+                lines.append("DIFFERS " + _first_difference(name, recorded.read_bytes(), fresh.read_bytes()))
+            else:
+                lines.append(f"ok {name}")
+    return VerifyReport(ok=ok, lines=lines)

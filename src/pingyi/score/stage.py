@@ -1,0 +1,94 @@
+"""The score stage as the pipeline calls it: every provider's indicators scored against their baselines
+(with funnel lights and case-mix notes), aggregated to dimensions and a total, graded and ranked,
+placed among their peers; then the prepayment adjustments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from pingyi.compute.indicators import IndicatorValue
+from pingyi.compute.measures import MeasureTable
+from pingyi.data.providers import ProviderInfo
+from pingyi.numbers import money
+from pingyi.score.adjust import Adjustment, AdjustmentInput, Budget, compute_adjustments
+from pingyi.score.aggregate import ProviderResult, aggregate_provider, rank_results, vetoes_of
+from pingyi.score.casemix import CasemixNote, score_with_casemix
+from pingyi.score.funnel import FunnelSet, fit_funnels
+from pingyi.score.indicator import IndicatorScore, score_indicator
+from pingyi.score.peers import PeerView, peer_view
+from pingyi.spec.models import LEVELS
+from pingyi.spec.project import Project
+from pingyi.weights.tree import WeightTree
+
+
+@dataclass(frozen=True)
+class Scored:
+    """What the score stage made of the indicator values."""
+
+    results: tuple[ProviderResult, ...]  # in provider order, ranked
+    casemix_notes: Mapping[str, Mapping[str, CasemixNote]]  # provider -> indicator -> both judgements
+    funnels: Mapping[str, FunnelSet]  # funnel-mode indicator -> its fit and points
+    peers: Mapping[str, PeerView]  # provider -> its standing among its region-and-level peers
+
+
+def score_provider(project: Project, p: ProviderInfo, values: Mapping[str, IndicatorValue], measures: MeasureTable,
+                   funnels: Mapping[str, FunnelSet]) -> tuple[dict[str, IndicatorScore], dict[str, CasemixNote]]:
+    """Every indicator of one provider, and the case-mix notes of those with an adjusted formula."""
+    year = project.year
+    level = p.level if p.level in LEVELS else None
+    cur, pri = measures.get(p.code, year), measures.get(p.code, year - 1)
+    scores: dict[str, IndicatorScore] = {}
+    notes: dict[str, CasemixNote] = {}
+    for code, ind in project.indicators.items():
+        v = values[code]
+        base = project.baseline(code, p.region, level) if level else None
+        bench = project.baseline(code, p.region, level, "benchmark") if level else None
+        fit = funnels[code].fit if code in funnels else None
+        scores[code] = score_indicator(ind, v.value, base, benchmark=bench, prior=v.prior, volume=v.volume, funnel=fit)
+        if ind.adjusted_formula is not None:
+            scores[code], note = score_with_casemix(ind, v, scores[code], base, bench, fit, cur, pri)
+            if note is not None:
+                notes[code] = note
+    return scores, notes
+
+
+def score_all(project: Project, tree: WeightTree, providers: Sequence[ProviderInfo],
+              values: Mapping[str, Mapping[str, IndicatorValue]], measures: MeasureTable,
+              progress: Callable[[], None] | None = None) -> Scored:
+    # funnel lights need every provider's value first: phi / tau^2 are estimated across providers
+    funnels = fit_funnels(project, providers, values)
+    results: list[ProviderResult] = []
+    notes: dict[str, Mapping[str, CasemixNote]] = {}
+    for p in providers:
+        scores, provider_notes = score_provider(project, p, values[p.code], measures, funnels)
+        if provider_notes:
+            notes[p.code] = provider_notes
+        vetoes = vetoes_of(project.policy, measures.get(p.code, project.year))
+        results.append(aggregate_provider(p.code, scores, tree, project.policy, vetoes))
+        if progress is not None:
+            progress()
+    ranked = tuple(rank_results(results))
+    peers = peer_view(ranked, {p.code: (p.region, p.level) for p in providers}, project.indicators)
+    return Scored(results=ranked, casemix_notes=notes, funnels=funnels, peers=peers)
+
+
+def adjust_all(project: Project, providers: Sequence[ProviderInfo], results: Sequence[ProviderResult],
+               measures: MeasureTable, history: Mapping[str, Sequence[str]]
+               ) -> tuple[list[Adjustment], Budget]:
+    """Prepayment adjustments; a provider without a prepayment is sized at its prior-year `base_measure`
+    / 12 (about one month)."""
+    base_measure = project.policy.adjustment.base_measure
+    rows = []
+    for p, r in zip(providers, results, strict=True):
+        prepay, source = p.prepayment, "providers table"
+        if prepay is None:
+            prior_fund = measures.get(p.code, project.year - 1).get(base_measure)
+            if prior_fund:
+                prepay, source = money(Decimal(str(prior_fund)) / 12), f"prior-year {base_measure} / 12"
+        rows.append(AdjustmentInput(fixmedins_code=p.code, grade=r.grade, total=r.total, prepayment=prepay,
+                                    prepayment_source=source if prepay is not None else "none",
+                                    history=tuple(history.get(p.code, ()))))
+    return compute_adjustments(rows, project.policy)

@@ -1,0 +1,229 @@
+"""Scoring rules, keyed by name: each rule is one class holding its parameters (validated with the
+project, so a bad parameter is reported at its file and line), the directions it serves, the points
+it gives a value, and the sentence the indicator manual prints for it.
+
+Adding a rule means adding one class here (registered with `@rule`) and its paragraph in
+docs/user-guide.md; the spec models, the validation, the score stage and the manual pick it up
+from `RULES`. The rules live in the spec layer because their parameters are part of the project's
+YAML and the spec layer validates that; the score stage only calls `points()`.
+
+Points are on [0, 100] and monotone in the indicator's good direction:
+
+* ``threshold``: meets the baseline -> 100; linear deduction to 0 at ``zero_at`` worse
+  (default: the red bound, so a red indicator scores 0). Relative mode measures "worse" as a
+  share of the baseline, the source documents' rule ("exceeding its baseline by 20 %" [001 §5.3]).
+* ``vbp``: CMS Hospital Value-Based Purchasing style (42 CFR 412.165): achievement points from 10
+  at the baseline (achievement threshold) to 100 at the benchmark, 0 below the baseline;
+  improvement points 0-90 for closing the gap between the provider's own prior year and the
+  benchmark; the score is the higher of the two. (HVBP: 1-10 achievement, 0-9 improvement points;
+  scaled x10 and kept continuous, without HVBP's rounding.)
+* ``target_range``: inside [low, high] -> 100; linear to 0 at ``zero_at`` outside the band.
+* ``none``: monitor-only; no score, a neutral mark.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pingyi.text import format_value
+
+if TYPE_CHECKING:
+    from pingyi.spec.models import IndicatorSpec
+
+UP, DOWN, TARGET, MONITOR = "up", "down", "target", "monitor"
+
+
+def worse_gap(ind: IndicatorSpec, value: float, reference: float) -> float:
+    """How much worse `value` is than `reference` in the indicator's bad direction.
+
+    Relative mode divides by |reference|; with a zero reference it falls back to the absolute gap
+    (a share of zero is undefined)."""
+    diff = value - reference if ind.direction.value == DOWN else reference - value
+    if ind.lights.mode == "relative" and reference != 0:
+        return diff / abs(reference)
+    return diff
+
+
+def goodness(ind: IndicatorSpec, v: float) -> float:
+    """`v` on a scale where larger is better."""
+    return -v if ind.direction.value == DOWN else v
+
+
+def clip(x: float, lo: float = 0.0, hi: float = 100.0) -> float:
+    return max(lo, min(hi, x))
+
+
+@dataclass(frozen=True)
+class Points:
+    """What a rule gives one value. `gap` and `how` are set by rules that judge a value against their
+    own band rather than the baseline (the light then follows that gap); `missing` names what the rule
+    needed and did not get (the indicator is then insufficient, grey)."""
+
+    score: float | None
+    detail: dict[str, float] = field(default_factory=dict)
+    gap: float | None = None
+    how: tuple[str, str] | None = None  # (English, Chinese)
+    missing: tuple[str, str] | None = None  # (English, Chinese)
+
+
+class Rule(BaseModel):
+    """Base of every rule: frozen, no unknown fields."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rule: str
+    directions: ClassVar[frozenset[str]] = frozenset({UP, DOWN})
+    uses_baseline: ClassVar[bool] = True  # no baseline for the provider's region and level: insufficient
+    uses_benchmark: ClassVar[bool] = False  # the baselines file must give a benchmark (PY406)
+    scored: ClassVar[bool] = True  # False: monitor-only, no weight in the total
+
+    def points(self, ind: IndicatorSpec, value: float, baseline: float | None, benchmark: float | None,
+               prior: float | None) -> Points:
+        raise NotImplementedError
+
+    def describe(self, ind: IndicatorSpec) -> str:
+        raise NotImplementedError
+
+    def problems(self) -> list[tuple[tuple[str, ...], str, str, str]]:
+        """Inconsistent parameters: (path under `scoring`, message, found, expected)."""
+        return []
+
+
+RULES: dict[str, type[Rule]] = {}
+
+
+def rule(cls: type[Rule]) -> type[Rule]:
+    """Register a rule under the name its `rule` field admits."""
+    name = cls.model_fields["rule"].annotation.__args__[0]  # type: ignore[union-attr]
+    RULES[name] = cls
+    return cls
+
+
+@rule
+class ThresholdRule(Rule):
+    """Meets the baseline -> 100; linear deduction to 0 at `zero_at` (default: the red bound)."""
+
+    rule: Literal["threshold"]
+    zero_at: float | None = Field(default=None, gt=0, description="worse-than-baseline share (or absolute gap) scoring 0")
+
+    def points(self, ind, value, baseline, benchmark, prior):
+        assert baseline is not None
+        zero_at = self.zero_at if self.zero_at is not None else ind.lights.red
+        gap = worse_gap(ind, value, baseline)
+        return Points(100.0 if gap <= 0 else clip(100.0 * (1.0 - gap / zero_at)))
+
+    def describe(self, ind):
+        zero = self.zero_at if self.zero_at is not None else ind.lights.red
+        if ind.lights.mode == "relative":
+            return f"threshold: meets baseline -> 100, linear to 0 at {zero:.0%} worse"
+        return f"threshold: meets baseline -> 100, linear to 0 at {format_value(zero, ind.unit, display=False)} worse"
+
+
+@rule
+class VbpRule(Rule):
+    """Value-based-purchasing style (CMS HVBP): achievement points between the baseline and a
+    benchmark, improvement points against the provider's own prior year; the higher counts."""
+
+    rule: Literal["vbp"]
+    improvement: bool = True
+    uses_benchmark: ClassVar[bool] = True
+
+    def points(self, ind, value, baseline, benchmark, prior):
+        assert baseline is not None
+        if benchmark is None:
+            return Points(None, missing=("no benchmark for this region and level", "本地区本级别无标杆值"))
+        g_v, g_b, g_bm = goodness(ind, value), goodness(ind, baseline), goodness(ind, benchmark)
+        span = g_bm - g_b
+        if g_v < g_b:
+            achievement = 0.0
+        elif span <= 0 or g_v >= g_bm:
+            achievement = 100.0
+        else:
+            achievement = 10.0 + 90.0 * (g_v - g_b) / span
+        improvement = 0.0
+        if self.improvement and prior is not None:
+            g_p = goodness(ind, prior)
+            if g_v >= g_bm and g_p < g_bm:
+                improvement = 90.0
+            elif g_bm > g_p and g_v > g_p:
+                improvement = clip(90.0 * (g_v - g_p) / (g_bm - g_p), 0.0, 90.0)
+        return Points(max(achievement, improvement), {"achievement": achievement, "improvement": improvement})
+
+    def describe(self, ind):
+        return "vbp: achievement points between baseline and benchmark" + (
+            "; improvement points against own prior year; the higher counts" if self.improvement else "")
+
+
+@rule
+class TargetRangeRule(Rule):
+    """Inside [low, high] -> 100; linear to 0 at `zero_at` outside the band."""
+
+    rule: Literal["target_range"]
+    low: float
+    high: float
+    zero_at: float = Field(gt=0, description="distance outside the band (indicator units) scoring 0")
+    directions: ClassVar[frozenset[str]] = frozenset({TARGET})
+    uses_baseline: ClassVar[bool] = False
+
+    def points(self, ind, value, baseline, benchmark, prior):
+        if self.low <= value <= self.high:
+            dist = 0.0
+        else:
+            dist = self.low - value if value < self.low else value - self.high
+        bound = self.low if value < self.low else self.high
+        gap = dist / abs(bound) if ind.lights.mode == "relative" and bound != 0 else dist
+        band = f"[{format_value(self.low, ind.unit, display=False)}, {format_value(self.high, ind.unit, display=False)}]"
+        if dist == 0:
+            how = (f"inside the target band {band}", f"在目标区间 {band} 内")
+        else:
+            how = (f"{format_value(dist, ind.unit, display=False)} outside the target band {band}", f"偏离目标区间 {band}")
+        return Points(clip(100.0 * (1.0 - dist / self.zero_at)), {"distance": dist}, gap=gap, how=how)
+
+    def describe(self, ind):
+        return (f"target range [{format_value(self.low, ind.unit, display=False)}, "
+                f"{format_value(self.high, ind.unit, display=False)}] -> 100, "
+                f"linear to 0 at {format_value(self.zero_at, ind.unit, display=False)} outside")
+
+    def problems(self):
+        if self.low > self.high:
+            return [(("low",), "target band is empty", f"low {self.low} > high {self.high}", "low <= high")]
+        return []
+
+
+@rule
+class NoRule(Rule):
+    """Monitor-only: shown with a neutral mark, carries no weight in the total."""
+
+    rule: Literal["none"]
+    directions: ClassVar[frozenset[str]] = frozenset({MONITOR})
+    uses_baseline: ClassVar[bool] = False
+    scored: ClassVar[bool] = False
+
+    def points(self, ind, value, baseline, benchmark, prior):
+        return Points(None)
+
+    def describe(self, ind):
+        return "none: monitored, shown with a neutral mark, no weight in the total"
+
+
+def scoring_text(ind: IndicatorSpec) -> str:
+    """The manual's sentence for an indicator's rule and lights (`pingyi explain`, the manual)."""
+    lights = ind.lights
+    if lights.mode == "relative":
+        bounds = (f"green when not worse than baseline by more than {lights.yellow:.0%}, red when worse by more "
+                  f"than {lights.red:.0%}")
+    else:
+        bounds = (f"green when within {format_value(lights.yellow, ind.unit, display=False)} of the baseline, "
+                  f"red when worse by more than {format_value(lights.red, ind.unit, display=False)}")
+    if lights.statistical == "funnel":
+        od = {"tau2": "additive tau^2", "phi": "multiplicative phi", "none": "no"}[lights.overdispersion]
+        bounds += (f"; funnel lights: red only when beyond the 99.8 % control limit at the provider's volume AND "
+                   f"worse than the red bound; yellow beyond the 95 % limit or materially worse inside it; "
+                   f"{od} overdispersion correction after {lights.trim:.0%} winsorisation of z-scores")
+        if lights.funnel_score == "beyond_95":
+            bounds += ("; scored on the deviation beyond the 95 % limit only (inside it: as meeting the "
+                       "baseline)")
+    return f"{ind.scoring.describe(ind)}; lights: {bounds}"

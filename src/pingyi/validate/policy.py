@@ -1,0 +1,51 @@
+"""The policy's references: every measure it names (veto rules, the prepayment base) is defined, every
+grade it names (step rates, grade lights, the fail and veto grades) is one of its grade bands, and no
+two bands share a name. A typo here would otherwise veto nobody or cancel a penalty without a word."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pingyi.errors import IssueList
+from pingyi.spec.models import MeasureSpec, PolicyFile
+from pingyi.spec.project import POLICY
+from pingyi.spec.yamlsrc import LocatedDoc
+
+
+def check_policy(policy: PolicyFile, measures: Mapping[str, MeasureSpec], docs: Mapping[str, LocatedDoc],
+                 issues: IssueList) -> None:
+    doc = docs.get(POLICY)
+    if doc is None:  # no policy.yaml: the documented defaults, which are consistent
+        return
+    if measures:
+        refs: list[tuple[tuple[Any, ...], str]] = [(("veto", i, "measure"), v.measure)
+                                                   for i, v in enumerate(policy.veto)]
+        refs.append((("adjustment", "base_measure"), policy.adjustment.base_measure))
+        for path, measure in refs:
+            if measure not in measures:
+                issues.add(doc.issue("PY604", path, "policy names an undefined measure", found=measure,
+                                     expected="a measure defined in measures/*.yaml",
+                                     hint="fix the spelling or define the measure"))
+    names = [g.name for g in policy.grades]
+    seen: set[str] = set()
+    for i, name in enumerate(names):
+        if name in seen:
+            issues.add(doc.issue("PY606", ("grades", i, "name"), "two grade bands share a name", found=name,
+                                 expected="each grade name once"))
+        seen.add(name)
+    known = set(names)
+    expected = f"one of the grade bands {', '.join(names)}"
+    grade_refs: list[tuple[tuple[Any, ...], str, str]] = [
+        (("fail_grade",), policy.fail_grade, expected),
+        (("veto_grade",), policy.veto_grade, expected),
+    ]
+    # a step rate or a light may also be given to the ungraded (不予评级)
+    with_ungraded = f"{expected}, or the insufficient grade {policy.insufficient_grade}"
+    grade_refs += [(("adjustment", "step_rates", g), g, with_ungraded) for g in policy.adjustment.step_rates]
+    grade_refs += [(("grade_lights", g), g, with_ungraded) for g in policy.grade_lights]
+    for path, grade, exp in grade_refs:
+        allowed = known | ({policy.insufficient_grade} if exp is with_ungraded else set())
+        if grade not in allowed:
+            issues.add(doc.issue("PY605", path, "policy names a grade its grade bands do not define", found=grade,
+                                 expected=exp, hint="a misspelt grade would silently get no rate or light"))

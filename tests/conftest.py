@@ -1,0 +1,81 @@
+"""Shared fixtures: the paths of the shipped example and fixtures, one evaluation of the example for the
+whole session (tests copy it before changing anything), and the CLI run in-process."""
+
+from __future__ import annotations
+
+import functools
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from pingyi.cli import _state, app
+from pingyi.run.evaluate import evaluate_to
+from pingyi.run.pipeline import RunResult
+from pingyi.validate import ValidProject, require_valid
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "province"
+MINI = ROOT / "tests" / "fixtures" / "mini"
+REPORT_FIXTURE = ROOT / "tests" / "fixtures" / "report" / "results"
+
+
+@functools.cache
+def shipped() -> ValidProject:
+    """The shipped project, validated once per session (treat it as read-only: it is shared)."""
+    return require_valid()
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    out: Path  # the results directory (read-only: copy it before editing)
+    run: RunResult
+
+    @functools.cached_property
+    def results(self) -> dict[str, Any]:
+        """results.json, parsed (shared: do not change it)."""
+        return json.loads((self.out / "results.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def example(tmp_path_factory: pytest.TempPathFactory) -> Evaluated:
+    """`pingyi score --data examples/province` with the shipped project, once per session."""
+    out = tmp_path_factory.mktemp("example-results")
+    run = evaluate_to(EXAMPLE, None, None, None, out)
+    return Evaluated(out, run)
+
+
+@pytest.fixture
+def example_copy(example: Evaluated, tmp_path: Path) -> Path:
+    """A copy of the session's example results that a test may change."""
+    target = tmp_path / "results"
+    shutil.copytree(example.out, target)
+    return target
+
+
+@dataclass(frozen=True)
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+    exception: BaseException | None
+
+
+@pytest.fixture
+def cli() -> Callable[..., CliResult]:
+    """Run `pingyi ARGS` in-process: the same exit codes and messages as the console script."""
+    runner = CliRunner()
+
+    def invoke(*args: str) -> CliResult:
+        try:
+            result = runner.invoke(app, [str(a) for a in args], prog_name="pingyi")
+        finally:
+            _state["debug"] = False
+        return CliResult(result.exit_code, result.stdout, result.stderr, result.exception)
+
+    return invoke
