@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import REPORT_FIXTURE
 
 from pingyi.api import derive_baselines
 from pingyi.errors import PingyiError
@@ -24,11 +25,16 @@ def copy_project(dest: Path) -> Path:
 
 
 def results_dir(tmp_path: Path) -> Path:
-    """A minimal results.json: central 二级 has three scored D1.01 values (0.02, 0.05, 0.09) and one grey;
-    east 一级及基层 has three D2.05 values (baseline 0); east 三级 one CMI value."""
+    """A results.json (the report fixture's, following the results contract) with these providers only:
+    central 二级 has three scored D1.01 values (0.02, 0.05, 0.09) and one grey; east 一级及基层 has three
+    D2.05 values (baseline 0); east 三级 one CMI value."""
+    doc = json.loads((REPORT_FIXTURE / "results.json").read_text(encoding="utf-8"))
+    template = doc["providers"][0]
+    rows = {row["code"]: row for row in template["indicators"]}
+
     def prov(code, region, level, items):
-        return {"fixmedins_code": code, "region": region, "level": level,
-                "indicators": [{"code": c, "status": st, "value": v} for c, st, v in items]}
+        return {**template, "fixmedins_code": code, "region": region, "level": level,
+                "indicators": [{**rows[c], "status": st, "value": v} for c, st, v in items]}
     providers = [
         prov("H41000000001", "central", "二级", [("D1.01", "scored", 0.02), ("D2.05", "scored", 0.04)]),
         prov("H41000000002", "central", "二级", [("D1.01", "scored", 0.09), ("D2.05", "scored", 0.06)]),
@@ -41,7 +47,7 @@ def results_dir(tmp_path: Path) -> Path:
     ]
     out = tmp_path / "results"
     out.mkdir()
-    (out / "results.json").write_text(json.dumps({"year": 2025, "providers": providers}), encoding="utf-8")
+    (out / "results.json").write_text(json.dumps({**doc, "year": 2025, "providers": providers}), encoding="utf-8")
     return out
 
 

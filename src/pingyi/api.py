@@ -14,11 +14,12 @@ from pathlib import Path
 
 from pingyi.data.bundle import open_bundle
 from pingyi.data.quality import QualityResult, run_quality
-from pingyi.errors import PingyiError, read_json
+from pingyi.errors import PingyiError
 from pingyi.explain import explain_indicator, explain_measures, explain_provider
 from pingyi.report.run import Progress, ReportRun, render_reports
 from pingyi.run.evaluate import evaluate_to
 from pingyi.run.pipeline import RunResult
+from pingyi.run.schema import load_results_document
 from pingyi.run.verify import VerifyReport
 from pingyi.run.verify import verify as verify_results
 from pingyi.score.baselines import Derived, check_options, write_derived
@@ -97,7 +98,7 @@ def derive_baselines(results: Path, year: int, project: Path | None = None, *, m
                      min_providers: int = 3, out: Path | None = None) -> tuple[Derived, Path | None]:
     """Next year's baselines from a results directory (and, with `out`, the YAML written there)."""
     check_options(method, max_change, max_change_pp, min_providers)
-    doc = read_json(Path(results) / "results.json")
+    doc, _ = load_results_document(results)
     from_year = int(doc["year"])
     try:
         valid = require_valid(project, from_year)

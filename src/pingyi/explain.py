@@ -10,7 +10,8 @@ from pathlib import Path
 
 from pingyi.compute.measures import compile_project_measures, table_sql
 from pingyi.data.views import view_of
-from pingyi.errors import PingyiError, read_json
+from pingyi.errors import PingyiError
+from pingyi.run.schema import load_results_document
 from pingyi.spec import formula as formula_lang
 from pingyi.spec.models import LEVELS, Unit
 from pingyi.spec.project import Project
@@ -105,7 +106,7 @@ def explain_measures(project: Project, code: str) -> str:
 def explain_provider(project: Project, code: str, provider: str, results_dir: Path | str) -> str:
     """Walk one provider's number: measures, formula, value, baseline, rule, score, light, weight, contribution."""
     path = Path(results_dir) / "results.json"
-    data = read_json(path)
+    data, _ = load_results_document(results_dir)
     prov = next((p for p in data["providers"] if p["fixmedins_code"] == provider), None)
     if prov is None:
         raise PingyiError(f"provider {provider} is not in {path}; expected a fixmedins_code such as "

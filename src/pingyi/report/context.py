@@ -224,15 +224,17 @@ def _trend(direction: str, delta: float | None) -> str:
 
 
 def _gap_display(prep: Prepared, row: Mapping, meta: Mapping) -> str:
+    """How far from the baseline (or, for a target band, from the band's nearer edge), as the scoring rule
+    measured it: a share of that reference in relative-mode lights (when it is not 0), else in the unit."""
     gap = row.get("gap")
     if gap is None:
         return "—"
     zh = prep.lang == "zh"
-    # relative-mode gaps are shares of the baseline; absolute gaps are in the unit (we cannot tell the
-    # lights mode from results.json, so show relative gaps as the reason text does: a percentage)
-    base, value = row.get("baseline"), row.get("value")
-    relative = base not in (None, 0) and value is not None and meta.get("direction") in ("up", "down") and \
-        abs(abs(value - base) / abs(base) - abs(gap)) < 1e-6
+    reference = row.get("baseline")
+    if meta["rule"] == "target_range":
+        low, high, value = meta["rule_params"]["low"], meta["rule_params"]["high"], row.get("value")
+        reference = low if value is not None and value < low else high
+    relative = meta["lights"]["mode"] == "relative" and reference not in (None, 0)
     amount = f"{abs(gap):.0%}" if relative else tx.format_value(abs(gap), meta.get("unit", ""), prep.lang)
     if gap > 0:
         return f"差 {amount}" if zh else f"{amount} worse"

@@ -6,13 +6,14 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pingyi.errors import PingyiError, read_json
+from pingyi.run.schema import ResultsDocument, load_results_document
 
 
 @dataclass
 class ResultsDir:
     path: Path
-    results: dict
+    results: dict  # results.json as parsed (the renderers read it as plain data)
+    document: ResultsDocument  # the same, checked against the results contract
     scores: list[dict] = field(default_factory=list)  # scores.csv rows (strings, as written)
     quality_rows: list[dict] = field(default_factory=list)  # quality.csv rows
     rejected_counts: list[dict] = field(default_factory=list)  # rejected.csv rows counted by table and reason
@@ -27,11 +28,7 @@ def _csv_rows(path: Path) -> list[dict]:
 
 def load_results(path: Path | str) -> ResultsDir:
     path = Path(path)
-    rj = path / "results.json"
-    results = read_json(rj)
-    missing = [k for k in ("year", "primaries", "indicators", "providers") if k not in results]
-    if missing:
-        raise PingyiError(f"{rj}: key(s) {', '.join(missing)} missing; expected results.json written by `pingyi score`")
+    results, document = load_results_document(path)
     counts: dict[tuple, int] = {}
     rejected = path / "rejected.csv"
     if rejected.is_file():
@@ -39,6 +36,6 @@ def load_results(path: Path | str) -> ResultsDir:
             for row in csv.DictReader(fh):
                 key = (row.get("table") or "", row.get("reason_code") or "")
                 counts[key] = counts.get(key, 0) + 1
-    return ResultsDir(path=path, results=results, scores=_csv_rows(path / "scores.csv"),
+    return ResultsDir(path=path, results=results, document=document, scores=_csv_rows(path / "scores.csv"),
                       quality_rows=_csv_rows(path / "quality.csv"),
                       rejected_counts=[{"table": t, "reason_code": r, "rows": n} for (t, r), n in sorted(counts.items())])

@@ -1,5 +1,6 @@
-"""results.json: everything the result CSVs hold, nested per provider, with the catalogue, weights,
-budget, data quality, case-mix model and funnels. The report cards are rendered from this alone.
+"""results.json: everything the result CSVs hold, nested per provider, with the catalogue (rules,
+parameters, lights), weights, budget, data quality, case-mix model and funnels. The report cards are
+rendered from this alone. Its contract is pingyi.run.schema.
 
 Numbers are rounded once here (`_num`) so the file is byte-identical run to run; money stays a
 decimal string.
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pingyi.compute.indicators import IndicatorValue
 from pingyi.data.quality import ProviderQuality
+from pingyi.run.schema import SCHEMA_VERSION
 from pingyi.score.casemix import CasemixNote
 from pingyi.spec.models import IndicatorSpec
 
@@ -75,6 +77,7 @@ def results_document(run: RunResult) -> dict[str, Any]:
     scheme = project.regions.schemes[project.baselines.region_scheme]
     weights, local = run.tree.global_weights(), run.tree.local_weights()
     return {
+        "schema_version": SCHEMA_VERSION,
         "pingyi_version": run.parameters["pingyi"],
         "year": run.year,
         "system": {"name": project.hierarchy.name, "version": project.hierarchy.version},
@@ -86,7 +89,8 @@ def results_document(run: RunResult) -> dict[str, Any]:
         "indicators": [{"code": code, "primary": project.primary_of[code], "name_zh": ind.name_zh,
                         "name_en": ind.name_en, "unit": ind.unit.value, "direction": ind.direction.value,
                         "source": ind.source.value, "qualitative": ind.qualitative, "rule": ind.scoring.rule,
-                        "casemix": ind.casemix, "adjusted_formula": ind.adjusted_formula,
+                        "rule_params": ind.scoring.model_dump(mode="json", exclude={"rule"}),
+                        "lights": ind.lights.model_dump(mode="json"), "casemix": ind.casemix, "adjusted_formula": ind.adjusted_formula,
                         "statistical_lights": ind.lights.statistical,
                         "nominal_weight": _num(weights[code]), "local_weight": _num(local[code]),
                         "meaning": ind.manual.meaning, "interpretation": ind.manual.interpretation}

@@ -96,10 +96,23 @@ def cli_reference() -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+def results_schema() -> str:
+    """The JSON Schema of results.json (pingyi.run.schema.ResultsDocument)."""
+    import json
+
+    from pingyi.run.schema import SCHEMA_VERSION, ResultsDocument
+
+    schema = ResultsDocument.model_json_schema()
+    schema["description"] = f"results.json written by `pingyi score`, schema_version {SCHEMA_VERSION}. " + \
+        (schema.get("description") or "")
+    return json.dumps(schema, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+
+
 def write_all(docs: Path = DOCS) -> list[Path]:
     docs.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, text in (("indicator-manual.md", indicator_manual()), ("cli.md", cli_reference())):
+    for name, text in (("indicator-manual.md", indicator_manual()), ("cli.md", cli_reference()),
+                       ("results-schema.json", results_schema())):
         path = docs / name
         path.write_text(text, encoding="utf-8")
         written.append(path)

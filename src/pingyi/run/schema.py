@@ -1,0 +1,322 @@
+"""The results contract: results.json as pydantic models, versioned by `schema_version`.
+
+`pingyi score` writes results.json (pingyi.run.results) and every reader (the report cards, the
+committee report, `pingyi explain --provider`, `pingyi baselines derive`) reads it through
+`load_results_document`, which checks it against these models: a field the writer adds without
+declaring it here, a missing field or a wrong type is an error, not a silent guess. Each indicator
+carries its scoring rule with its parameters and its lights (mode, bounds, statistical lights), so
+renderers never have to infer them. docs/results-schema.json is the JSON Schema of `ResultsDocument`
+(generated; a test fails when it is stale).
+
+Versioning: the major number changes when a field is removed, renamed or changes meaning; the minor
+number when fields are added. A reader accepts the same major version.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from pingyi.errors import PingyiError, read_json
+
+SCHEMA_VERSION = "1.0"
+
+LightName = Literal["green", "yellow", "red", "grey", "none"]
+StatusName = Literal["scored", "insufficient", "monitor"]
+Number = float | int
+
+
+class Part(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------- the catalogue
+
+
+class Lights(Part):
+    mode: Literal["relative", "absolute"] = Field(description="gap as a share of the baseline, or in the unit")
+    yellow: float = Field(description="worse than the baseline by more than this: yellow")
+    red: float = Field(description="worse than the baseline by more than this: red")
+    statistical: Literal["none", "funnel"]
+    overdispersion: Literal["none", "phi", "tau2"] = Field(description="funnel lights only")
+    trim: float = Field(description="funnel lights only: winsorised share of z-scores at each end")
+    funnel_score: Literal["observed", "beyond_95"] = Field(description="funnel lights only: what is scored")
+
+
+class CatalogueIndicator(Part):
+    code: str
+    primary: str
+    name_zh: str
+    name_en: str
+    unit: str
+    direction: Literal["up", "down", "target", "monitor"]
+    source: str
+    qualitative: bool
+    rule: str = Field(description="the scoring rule's name (pingyi.spec.rules)")
+    rule_params: dict[str, Number | bool | None] = Field(description="the rule's parameters as the project sets them")
+    lights: Lights
+    casemix: Literal["raw", "adjusted"]
+    adjusted_formula: str | None
+    statistical_lights: Literal["none", "funnel"] = Field(description="the same as lights.statistical")
+    nominal_weight: float = Field(description="global AHP weight before any redistribution")
+    local_weight: float = Field(description="weight within its primary dimension")
+    meaning: str
+    interpretation: str | None
+
+
+class Primary(Part):
+    code: str
+    name_zh: str
+    name_en: str
+    weight: float
+    description: str
+
+
+class Grade(Part):
+    name: str
+    name_en: str
+    min_score: float
+
+
+class System(Part):
+    name: str
+    version: str
+
+
+class Budget(Part):
+    mode: Literal["step", "per_point", "budget_neutral"]
+    penalties: str = Field(description="yuan, decimal string")
+    rewards: str
+    net: str
+    scale: str | None
+
+
+class TableQuality(Part):
+    file: str
+    format: str
+    read: int
+    used: int
+    rejected: int
+    flagged: int
+
+
+class CheckTotal(Part):
+    table: str
+    check: str
+    reason_code: str
+    severity: Literal["reject", "flag"]
+    failed: int
+    checked: int
+    rate: float
+
+
+class QualitySummary(Part):
+    tables: dict[str, TableQuality]
+    top_failures: list[CheckTotal]
+
+
+class RegionModel(Part):
+    stays: int
+    coefficients: dict[str, float | None]
+    smearing: float
+    r2: float
+    imputed_means: dict[str, float]
+
+
+class CasemixModel(Part):
+    model: str
+    min_stays: int
+    regions: dict[str, RegionModel]
+    skipped: dict[str, str]
+
+
+class FunnelPlotPoint(Part):
+    fixmedins_code: str
+    fixmedins_name: str
+    region: str
+    level: str
+    n: float
+    value: float
+    target: float
+    z: float | None
+    light: LightName
+
+
+class Funnel(Part):
+    indicator: str
+    name_zh: str
+    name_en: str
+    unit: str
+    direction: str
+    target: float | None
+    targets: list[float]
+    method: Literal["proportion", "rate"]
+    method_text: str
+    overdispersion: Literal["none", "phi", "tau2"]
+    applied: Literal["none", "phi", "tau2"]
+    phi: float | None
+    tau2: float | None
+    units: int
+    trim: float
+    z: dict[str, float]
+    note: str
+    red_bound: float
+    lights_mode: Literal["relative", "absolute"]
+    points: list[FunnelPlotPoint]
+
+
+# --------------------------------------------------------------------------- one provider
+
+
+class CasemixNote(Part):
+    counted: Literal["raw", "adjusted"]
+    raw_light: LightName
+    adjusted_light: LightName
+    raw_score: float | None
+    adjusted_score: float | None
+    expected_cost_change: float | None
+    text: str
+    text_zh: str
+
+
+class FunnelPlace(Part):
+    n: float
+    target: float
+    z: float | None
+    limits: dict[str, list[float]]
+
+
+class ProviderIndicator(Part):
+    code: str
+    value: float | None = Field(description="the scored value (the case-mix-adjusted one where it counts)")
+    prior_value: float | None
+    baseline: float | None
+    benchmark: float | None
+    score: float | None = Field(description="0-100; None when insufficient or monitor-only")
+    light: LightName
+    status: StatusName
+    gap: float | None = Field(description="how much worse than the baseline, in lights.mode terms")
+    reason: str
+    reason_zh: str
+    weight: float = Field(description="effective global weight after redistribution")
+    contribution: float
+    volume: float | None
+    detail: dict[str, float | None]
+    inputs: dict[str, dict[str, float | None]]
+    casemix: Literal["raw", "adjusted"]
+    raw_value: float | None
+    adjusted_value: float | None
+    casemix_note: CasemixNote | None = None
+    peer_n: int | None
+    peer_percentile: float | None
+    funnel: FunnelPlace | None = None
+    scored_value: float | None = None
+
+
+class ProviderPrimary(Part):
+    code: str
+    score: float | None
+    light: LightName
+    weight: float
+    effective_weight: float
+    insufficient: list[str]
+
+
+class Adjustment(Part):
+    prepayment: str | None
+    prepayment_source: str
+    rate: str
+    amount: str
+    new_prepayment: str | None
+    rule: str
+    designation: Literal["kept", "warning", "revoked"]
+
+
+class ProviderCheck(Part):
+    table: str
+    check: str
+    reason_code: str
+    dimension: str
+    severity: Literal["reject", "flag"]
+    failed: int
+    checked: int
+
+
+class ProviderQuality(Part):
+    rejected: int = 0
+    flagged: int = 0
+    checks: list[ProviderCheck] = Field(default_factory=list)
+
+
+class PeerGroup(Part):
+    region: str
+    level: str
+
+
+class Provider(Part):
+    fixmedins_code: str
+    fixmedins_name: str
+    province: str
+    province_name: str
+    region: str
+    level: str
+    type: str | None
+    total_score: float | None
+    grade: str
+    grade_en: str
+    light: LightName
+    rank: int | None
+    veto: list[str]
+    peer_group: PeerGroup
+    peer_n: int | None
+    peer_percentile: float | None
+    primaries: list[ProviderPrimary]
+    indicators: list[ProviderIndicator]
+    adjustment: Adjustment
+    quality: ProviderQuality
+
+
+class ResultsDocument(Part):
+    """results.json, version `SCHEMA_VERSION`."""
+
+    schema_version: str = Field(pattern=r"^[0-9]+\.[0-9]+$")
+    pingyi_version: str
+    year: int
+    system: System
+    parameters: dict[str, Any]
+    regions: dict[str, str]
+    grades: list[Grade]
+    primaries: list[Primary]
+    indicators: list[CatalogueIndicator]
+    budget: Budget
+    quality: QualitySummary
+    casemix_model: CasemixModel | None
+    funnels: dict[str, Funnel]
+    providers: list[Provider]
+
+
+def check_document(doc: Any, where: str = "results.json") -> ResultsDocument:
+    """`doc` checked against the contract; a user error naming the first problems otherwise."""
+    version = doc.get("schema_version") if isinstance(doc, dict) else None
+    if version is None or str(version).split(".")[0] != SCHEMA_VERSION.split(".")[0]:
+        raise PingyiError(f"{where}: schema_version {version!r}; this pingyi reads results of schema "
+                          f"{SCHEMA_VERSION.split('.')[0]}.x; expected results.json written by `pingyi score` of this "
+                          f"version (re-run it)")
+    try:
+        return ResultsDocument.model_validate(doc)
+    except ValidationError as exc:
+        problems = []
+        for e in exc.errors(include_url=False)[:5]:
+            loc = ".".join(str(part) for part in e["loc"])
+            problems.append(f"{loc}: {e['msg']}")
+        raise PingyiError(f"{where}: does not follow the results contract {SCHEMA_VERSION} ({exc.error_count()} "
+                          f"problem(s)): {'; '.join(problems)}; expected results.json written by `pingyi score`") from None
+
+
+def load_results_document(results_dir: Path | str) -> tuple[dict[str, Any], ResultsDocument]:
+    """results.json of a results directory: the parsed JSON and its checked model."""
+    path = Path(results_dir) / "results.json"
+    raw = read_json(path)
+    return raw, check_document(raw, str(path))
