@@ -87,8 +87,11 @@ def run_reference(data: Path, fmt: str) -> dict:
     from pingyi.data.read import memory_limit
 
     project, measures = _settlement_measures()
-    source = f"read_parquet('{data / 'settlements.parquet'}')" if fmt == "parquet" else \
-        f"read_csv('{data / 'settlements.csv'}', all_varchar=true)"
+    source = (
+        f"read_parquet('{data / 'settlements.parquet'}')"
+        if fmt == "parquet"
+        else f"read_csv('{data / 'settlements.csv'}', all_varchar=true)"
+    )
     select = ",\n  ".join(f"{m.aggregate.sql(dialect='duckdb')} AS {m.name}" for m in measures)
     sql = f"""
         WITH t AS (
@@ -116,8 +119,11 @@ def run_scan(data: Path, fmt: str) -> dict:
     """DuckDB's own scan of the file (count of rows), the floor for any query over it."""
     import duckdb
 
-    source = f"read_parquet('{data / 'settlements.parquet'}')" if fmt == "parquet" else \
-        f"read_csv('{data / 'settlements.csv'}', all_varchar=true)"
+    source = (
+        f"read_parquet('{data / 'settlements.parquet'}')"
+        if fmt == "parquet"
+        else f"read_csv('{data / 'settlements.csv'}', all_varchar=true)"
+    )
     con = duckdb.connect()
     t0 = time.perf_counter()
     con.execute(f"SELECT count(*), count(DISTINCT fixmedins_code) FROM {source}").fetchall()
@@ -125,9 +131,9 @@ def run_scan(data: Path, fmt: str) -> dict:
 
 
 def run_pingyi(data: Path, fmt: str) -> dict:
-    from pingyi.data.read import open_bundle
     from pingyi.compute.measures import run_measures
     from pingyi.data.quality import run_quality
+    from pingyi.data.read import open_bundle
     from pingyi.data.views import create_settlement_rows
 
     project, measures = _settlement_measures()
@@ -141,8 +147,14 @@ def run_pingyi(data: Path, fmt: str) -> dict:
         t2 = time.perf_counter()
         counts = quality.counts["settlements"]
         bundle.close()
-    return {"extract_quality_seconds": t1 - t0, "seconds": t2 - t1, "groups": len(table.values),
-            "read": counts.read, "used": counts.used, "rejected": counts.rejected}
+    return {
+        "extract_quality_seconds": t1 - t0,
+        "seconds": t2 - t1,
+        "groups": len(table.values),
+        "read": counts.read,
+        "used": counts.used,
+        "rejected": counts.rejected,
+    }
 
 
 def _vm_hwm_mb() -> float:
@@ -162,8 +174,12 @@ def child(kind: str, data: str, fmt: str) -> None:
 
 
 def measure(kind: str, data: Path, fmt: str) -> dict:
-    out = subprocess.run([sys.executable, str(HERE), "--child", kind, "--data", str(data), "--format", fmt],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, str(HERE), "--child", kind, "--data", str(data), "--format", fmt],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -172,8 +188,11 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=10_000_000)
     ap.add_argument("--providers", type=int, default=5000)
     ap.add_argument("--format", default="both", choices=["parquet", "csv", "both"])
-    ap.add_argument("--memory-limit", help="cap DuckDB memory in every variant, e.g. 1GB, or 'none' "
-                    "(PINGYI_MEMORY_LIMIT; default: pingyi's DEFAULT_MEMORY_LIMIT)")
+    ap.add_argument(
+        "--memory-limit",
+        help="cap DuckDB memory in every variant, e.g. 1GB, or 'none' "
+        "(PINGYI_MEMORY_LIMIT; default: pingyi's DEFAULT_MEMORY_LIMIT)",
+    )
     ap.add_argument("--child")
     ap.add_argument("--data")
     args = ap.parse_args()
@@ -188,23 +207,35 @@ def main() -> None:
             data = Path(tmp) / fmt
             t0 = time.perf_counter()
             generate(data, args.rows, args.providers, fmt)
-            print(f"\n{fmt}: generated {args.rows:,} settlement rows for {args.providers:,} providers "
-                  f"in {time.perf_counter() - t0:.1f} s")
+            print(
+                f"\n{fmt}: generated {args.rows:,} settlement rows for {args.providers:,} providers "
+                f"in {time.perf_counter() - t0:.1f} s"
+            )
             scan = measure("scan", data, fmt)
             ref = measure("reference", data, fmt)
             ours = measure("pingyi", data, fmt)
             rows = args.rows
-            print(f"  {'DuckDB scan of the file':38s} {scan['seconds']:7.2f} s  {rows / scan['seconds']:>13,.0f} rows/s"
-                  f"  peak {scan['peak_rss_mb']:6.0f} MB")
-            print(f"  {'reference: one hand-written query':38s} {ref['seconds']:7.2f} s  {rows / ref['seconds']:>13,.0f} rows/s"
-                  f"  peak {ref['peak_rss_mb']:6.0f} MB")
-            print(f"  {'pingyi measure stage (query)':38s} {ours['seconds']:7.2f} s  {rows / ours['seconds']:>13,.0f} rows/s"
-                  f"  ratio {ours['seconds'] / ref['seconds']:.2f}x reference")
-            print(f"  {'pingyi extract + quality (all checks)':38s} {ours['extract_quality_seconds']:7.2f} s  "
-                  f"{rows / ours['extract_quality_seconds']:>13,.0f} rows/s  peak (whole process) "
-                  f"{ours['peak_rss_mb']:6.0f} MB")
-            print(f"  read {ours['read']:,} = used {ours['used']:,} + rejected {ours['rejected']:,}; "
-                  f"{ours['groups']:,} provider-years")
+            print(
+                f"  {'DuckDB scan of the file':38s} {scan['seconds']:7.2f} s  {rows / scan['seconds']:>13,.0f} rows/s"
+                f"  peak {scan['peak_rss_mb']:6.0f} MB"
+            )
+            print(
+                f"  {'reference: one hand-written query':38s} {ref['seconds']:7.2f} s  {rows / ref['seconds']:>13,.0f} rows/s"
+                f"  peak {ref['peak_rss_mb']:6.0f} MB"
+            )
+            print(
+                f"  {'pingyi measure stage (query)':38s} {ours['seconds']:7.2f} s  {rows / ours['seconds']:>13,.0f} rows/s"
+                f"  ratio {ours['seconds'] / ref['seconds']:.2f}x reference"
+            )
+            print(
+                f"  {'pingyi extract + quality (all checks)':38s} {ours['extract_quality_seconds']:7.2f} s  "
+                f"{rows / ours['extract_quality_seconds']:>13,.0f} rows/s  peak (whole process) "
+                f"{ours['peak_rss_mb']:6.0f} MB"
+            )
+            print(
+                f"  read {ours['read']:,} = used {ours['used']:,} + rejected {ours['rejected']:,}; "
+                f"{ours['groups']:,} provider-years"
+            )
 
 
 if __name__ == "__main__":

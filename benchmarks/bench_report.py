@@ -55,12 +55,14 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    import weasyprint
     import openpyxl
+    import weasyprint
 
     hb = ctypes.util.find_library("harfbuzz-subset")
-    return (f"{cpu}; {os.cpu_count()} CPUs; Python {platform.python_version()}; weasyprint {weasyprint.__version__}; "
-            f"openpyxl {openpyxl.__version__}; libharfbuzz-subset: {'yes' if hb else 'NO (CJK ~25x slower)'}")
+    return (
+        f"{cpu}; {os.cpu_count()} CPUs; Python {platform.python_version()}; weasyprint {weasyprint.__version__}; "
+        f"openpyxl {openpyxl.__version__}; libharfbuzz-subset: {'yes' if hb else 'NO (CJK ~25x slower)'}"
+    )
 
 
 def bench_reference(repeat: int = 10) -> float:
@@ -69,9 +71,11 @@ def bench_reference(repeat: int = 10) -> float:
     from weasyprint.text.fonts import FontConfiguration
 
     fc = FontConfiguration()
-    html = ('<html><head><style>@page{size:A4;font-family:"Noto Sans CJK SC"} body{font-family:"Noto Sans CJK SC"}'
-            '</style></head><body><h1>杭州市第一人民医院</h1><p>2025年度 医保定点医疗机构评议报告卡 总分 92.92 优秀</p>'
-            '</body></html>')
+    html = (
+        '<html><head><style>@page{size:A4;font-family:"Noto Sans CJK SC"} body{font-family:"Noto Sans CJK SC"}'
+        "</style></head><body><h1>杭州市第一人民医院</h1><p>2025年度 医保定点医疗机构评议报告卡 总分 92.92 优秀</p>"
+        "</body></html>"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         HTML(string=html).write_pdf(f"{tmp}/warm.pdf", font_config=fc)
         t = time.perf_counter()
@@ -93,8 +97,15 @@ def bench_cards(n: int, workers: int) -> dict:
         k1 = resource.getrusage(resource.RUSAGE_CHILDREN)  # the worker processes, joined by now
         cpu = time.process_time() - c0 + (k1.ru_utime + k1.ru_stime) - (k0.ru_utime + k0.ru_stime)
     pages = sum(d.pages for d in done)
-    return {"cards": n, "workers": workers, "seconds": wall, "cards_per_s": n / wall, "pages": pages,
-            "pages_per_s": pages / wall, "cpu_s": cpu}
+    return {
+        "cards": n,
+        "workers": workers,
+        "seconds": wall,
+        "cards_per_s": n / wall,
+        "pages": pages,
+        "pages_per_s": pages / wall,
+        "cpu_s": cpu,
+    }
 
 
 def bench_card_cpu(repeat: int = 5) -> float:
@@ -128,8 +139,15 @@ def bench_workbook(n: int) -> dict:
         path = write_workbook(ctxs.cards.values(), ctxs.committee, Path(tmp) / "bench.xlsx")
         t_xlsx, c_xlsx = time.perf_counter() - t, time.process_time() - c
         size = path.stat().st_size
-    return {"providers": n, "rows": n * 35, "context_s": t_ctx, "workbook_s": t_xlsx, "total_s": t_ctx + t_xlsx,
-            "cpu_s": c_ctx + c_xlsx, "mb": size / 1e6}
+    return {
+        "providers": n,
+        "rows": n * 35,
+        "context_s": t_ctx,
+        "workbook_s": t_xlsx,
+        "total_s": t_ctx + t_xlsx,
+        "cpu_s": c_ctx + c_xlsx,
+        "mb": size / 1e6,
+    }
 
 
 def main() -> None:
@@ -150,18 +168,32 @@ def main() -> None:
         ref = bench_reference()
         rows.append(("reference: minimal 1-page CJK PDF, 1 process", f"{ref:.1f} pages/s", ""))
         cpu = bench_card_cpu()
-        rows.append(("one card, CPU time in 1 process (best of 5)", f"{cpu:.2f} s", f"= {1 / cpu:.2f} cards/s per core"))
-        runs = [(args.cards, w) for w in sorted({1, args.workers})] + ([(args.batch, args.workers)] if args.batch else [])
+        rows.append(
+            ("one card, CPU time in 1 process (best of 5)", f"{cpu:.2f} s", f"= {1 / cpu:.2f} cards/s per core")
+        )
+        runs = [(args.cards, w) for w in sorted({1, args.workers})] + (
+            [(args.batch, args.workers)] if args.batch else []
+        )
         for n, w in runs:
             r = bench_cards(n, w)
-            rows.append((f"{r['cards']} cards, {w} worker process(es)", f"{r['cards_per_s']:.2f} cards/s",
-                         f"{r['pages']} pages, {r['seconds']:.1f} s wall; {r['cpu_s']:.1f} s CPU in all processes "
-                         f"= {r['cpu_s'] / r['cards']:.2f} s per card, start-up included"))
+            rows.append(
+                (
+                    f"{r['cards']} cards, {w} worker process(es)",
+                    f"{r['cards_per_s']:.2f} cards/s",
+                    f"{r['pages']} pages, {r['seconds']:.1f} s wall; {r['cpu_s']:.1f} s CPU in all processes "
+                    f"= {r['cpu_s'] / r['cards']:.2f} s per card, start-up included",
+                )
+            )
     if not args.skip_xlsx:
         r = bench_workbook(args.providers)
-        rows.append((f"workbook, {r['providers']:,} providers ({r['rows']:,} indicator rows)", f"{r['total_s']:.1f} s",
-                     f"wall: contexts {r['context_s']:.1f} s + workbook {r['workbook_s']:.1f} s; "
-                     f"CPU {r['cpu_s']:.1f} s; {r['mb']:.1f} MB"))
+        rows.append(
+            (
+                f"workbook, {r['providers']:,} providers ({r['rows']:,} indicator rows)",
+                f"{r['total_s']:.1f} s",
+                f"wall: contexts {r['context_s']:.1f} s + workbook {r['workbook_s']:.1f} s; "
+                f"CPU {r['cpu_s']:.1f} s; {r['mb']:.1f} MB",
+            )
+        )
     if os.path.exists("/proc/loadavg"):
         print(f"load average after: {Path('/proc/loadavg').read_text().split()[:3]}")
     print()

@@ -62,13 +62,17 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=2)
     args = ap.parse_args()
-    print(f"machine: {platform.processor() or platform.machine()}; {os.cpu_count()} CPUs; Python {sys.version.split()[0]}; "
-          f"load average before: {os.getloadavg()[0]:.2f}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}; {os.cpu_count()} CPUs; Python {sys.version.split()[0]}; "
+        f"load average before: {os.getloadavg()[0]:.2f}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "settlements.xlsx"
         t = time.perf_counter()
         cols = write_workbook(path, args.rows)
-        print(f"wrote {args.rows:,} rows x {cols} columns ({path.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - t:.1f} s")
+        print(
+            f"wrote {args.rows:,} rows x {cols} columns ({path.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - t:.1f} s"
+        )
         best = {"openpyxl read-only (reference)": [], "pingyi reader (python-calamine)": []}
         for _ in range(args.repeat):
             for name, fn in zip(best, (read_openpyxl, read_calamine)):

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPORT_FIXTURE
 
+from conftest import REPORT_FIXTURE
 from pingyi.api import derive_baselines
 from pingyi.errors import PingyiError
 from pingyi.score.baselines import guardrail, load_ageing, statistic, write_derived
@@ -33,8 +33,14 @@ def results_dir(tmp_path: Path) -> Path:
     rows = {row["code"]: row for row in template["indicators"]}
 
     def prov(code, region, level, items):
-        return {**template, "fixmedins_code": code, "region": region, "level": level,
-                "indicators": [{**rows[c], "status": st, "value": v} for c, st, v in items]}
+        return {
+            **template,
+            "fixmedins_code": code,
+            "region": region,
+            "level": level,
+            "indicators": [{**rows[c], "status": st, "value": v} for c, st, v in items],
+        }
+
     providers = [
         prov("H41000000001", "central", "二级", [("D1.01", "scored", 0.02), ("D2.05", "scored", 0.04)]),
         prov("H41000000002", "central", "二级", [("D1.01", "scored", 0.09), ("D2.05", "scored", 0.06)]),
@@ -77,8 +83,11 @@ def test_statistic_and_guardrail_by_hand():
 def test_derived_values_with_ageing_and_guardrail(tmp_path):
     res = results_dir(tmp_path)
     ageing = tmp_path / "ageing.yaml"
-    ageing.write_text("ageing_change: {east: 0.008, central: 0.006, west: 0.005}\n"
-                      "elasticity:\n  D1.01: {absolute: 0.002}\n  D2.01: {relative: 0.01}\n", encoding="utf-8")
+    ageing.write_text(
+        "ageing_change: {east: 0.008, central: 0.006, west: 0.005}\n"
+        "elasticity:\n  D1.01: {absolute: 0.002}\n  D2.01: {relative: 0.01}\n",
+        encoding="utf-8",
+    )
     d = derive_baselines(res, 2026, method="median", ageing=ageing, max_change=0.10)[0]
     c = cell(d, "D1.01", "central", "二级")
     # median 0.05 (the grey 0.50 does not count) + 0.002 x 0.6 points = 0.0512; capped at 0.07 - 10 % = 0.063
@@ -140,8 +149,20 @@ def test_cli_derive_then_validate(cli, tmp_path):
     res = results_dir(tmp_path)
     proj = copy_project(tmp_path / "proj")
     out = proj / "baselines" / "2026.yaml"
-    r = cli("baselines", "derive", "--results", res, "--year", "2026", "--out", out, "--method", "p60",
-            "--max-change", "0.2")
+    r = cli(
+        "baselines",
+        "derive",
+        "--results",
+        res,
+        "--year",
+        "2026",
+        "--out",
+        out,
+        "--method",
+        "p60",
+        "--max-change",
+        "0.2",
+    )
     assert r.exit_code == 0, r.stderr
     assert "derived" in r.stdout and "carried forward" in r.stdout
     r = cli("validate", "--project", proj, "--year", "2026")

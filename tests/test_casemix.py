@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from conftest import EXAMPLE, shipped
-
 from pingyi.compute.casemix import compute_casemix, fit_region
 from pingyi.compute.indicators import IndicatorValue, evaluate_indicator
 from pingyi.compute.measures import compile_project_measures, run_measures
@@ -25,6 +24,7 @@ from pingyi.spec import project
 from pingyi.spec.project import default_project_dir
 from pingyi.text import Status
 from pingyi.validate import validate_project
+
 SQL_TYPES = {"money": "DECIMAL(16,2)", "datetime": "TIMESTAMP", "int": "INTEGER", "float": "DOUBLE"}
 DRGS = [("A", 0.5, 1000, 4), ("B", 1.0, 2000, 8), ("C", 2.0, 4000, 10), ("D", 1.5, 3000, 6)]
 
@@ -44,8 +44,14 @@ def _bundle():
     H1: A 800/3, A 1200/5 (two settlements 700 + 500), B 2600/8, C 2000/20 dead, plus one ungrouped stay.
     H2: A 1000/4, B 19 x 2000/8 (one dead), C 4000/10, D 4 x 3600/6 (one dead).
     Region mortality: A 0/3, B 1/20, C 1/2, D 1/4."""
-    stays = [("H1", "A", 800, 3, 0), ("H1", "A", 1200, 5, 0), ("H1", "B", 2600, 8, 0), ("H1", "C", 2000, 20, 1),
-             ("H1", None, 5000, 9, 0), ("H2", "A", 1000, 4, 0)]
+    stays = [
+        ("H1", "A", 800, 3, 0),
+        ("H1", "A", 1200, 5, 0),
+        ("H1", "B", 2600, 8, 0),
+        ("H1", "C", 2000, 20, 1),
+        ("H1", None, 5000, 9, 0),
+        ("H2", "A", 1000, 4, 0),
+    ]
     stays += [("H2", "B", 2000, 8, 1 if i == 0 else 0) for i in range(19)]
     stays += [("H2", "C", 4000, 10, 0)]
     stays += [("H2", "D", 3600, 6, 1 if i == 0 else 0) for i in range(4)]
@@ -53,15 +59,33 @@ def _bundle():
     for i, (prov, drg, cost, los, dead) in enumerate(stays):
         m = f"M{i:03d}"
         code = "H33010600001" if prov == "H1" else "H33010600002"
-        lists.append({"mdtrt_id": m, "setl_id": f"S{i:03d}", "fixmedins_code": code, "psn_no": f"P{i:03d}",
-                      "drg_code": drg, "diag_code": "J18.900", "diag_code_cnt": 3, "adm_time": f"2025-03-{1 + i % 20:02d} 08:00:00",
-                      "dscg_time": f"2025-04-{1 + i % 20:02d} 08:00:00", "act_ipt_days": los,
-                      "dscg_way": "5" if dead else "1", "days_rinp_flag_31": "1", "setl_time": "2025-04-25 10:00:00",
-                      "dcla_time": "2025-04-26 10:00:00", "qc_rslt": "1", "age": 60, "gend": "1", "year": 2025})
+        lists.append(
+            {
+                "mdtrt_id": m,
+                "setl_id": f"S{i:03d}",
+                "fixmedins_code": code,
+                "psn_no": f"P{i:03d}",
+                "drg_code": drg,
+                "diag_code": "J18.900",
+                "diag_code_cnt": 3,
+                "adm_time": f"2025-03-{1 + i % 20:02d} 08:00:00",
+                "dscg_time": f"2025-04-{1 + i % 20:02d} 08:00:00",
+                "act_ipt_days": los,
+                "dscg_way": "5" if dead else "1",
+                "days_rinp_flag_31": "1",
+                "setl_time": "2025-04-25 10:00:00",
+                "dcla_time": "2025-04-26 10:00:00",
+                "qc_rslt": "1",
+                "age": 60,
+                "gend": "1",
+                "year": 2025,
+            }
+        )
         parts = [700, 500] if (prov, drg, cost) == ("H1", "A", 1200) else [cost]
         for j, amt in enumerate(parts):
-            setls.append({"setl_id": f"S{i:03d}-{j}", "mdtrt_id": m, "medfee_sumamt": amt, "fixmedins_code": code,
-                          "year": 2025})
+            setls.append(
+                {"setl_id": f"S{i:03d}-{j}", "mdtrt_id": m, "medfee_sumamt": amt, "fixmedins_code": code, "year": 2025}
+            )
     con = duckdb.connect()
     _table(con, "setl_lists", lists)
     _table(con, "settlements", setls)
@@ -137,19 +161,39 @@ def test_risk_levels_are_per_region():
     create_stays(con, True, {"H33010600001": "east", "H33010600002": "west"})
     rows = con.execute("SELECT region, drg_code, cases, deaths, z FROM drg_mortality ORDER BY 1, 2").fetchall()
     # east (H1): A 0/2, B 0/1, C 1/1: one DRG with deaths -> sd undefined -> z 0 (not low risk)
-    assert [(r, d, c, k) for r, d, c, k, _ in rows if r == "east"] == [("east", "A", 2, 0), ("east", "B", 1, 0),
-                                                                        ("east", "C", 1, 1)]
+    assert [(r, d, c, k) for r, d, c, k, _ in rows if r == "east"] == [
+        ("east", "A", 2, 0),
+        ("east", "B", 1, 0),
+        ("east", "C", 1, 1),
+    ]
     assert {d: z for r, d, _, _, z in rows if r == "east"} == {"A": None, "B": None, "C": 0}
     # west (H2): B 1/19, C 0/1, D 1/4: ln(1/19), ln(1/4) -> z = -0.7071, +0.7071 (two values, sample sd)
     west = {d: z for r, d, _, _, z in rows if r == "west"}
-    assert west["C"] is None and west["B"] == pytest.approx(-1 / math.sqrt(2)) and west["D"] == pytest.approx(1 / math.sqrt(2))
-    low = dict(con.execute("SELECT fixmedins_code || drg_code, max(low_risk_drg) FROM stays WHERE drg_code IS NOT NULL "
-                           "GROUP BY 1").fetchall())
-    assert low == {"H33010600001A": 1, "H33010600001B": 1, "H33010600001C": 0,  # east: no-death DRGs are low risk
-                   "H33010600002A": 1, "H33010600002B": 0, "H33010600002C": 1, "H33010600002D": 0}  # west: B not < -1
+    assert (
+        west["C"] is None
+        and west["B"] == pytest.approx(-1 / math.sqrt(2))
+        and west["D"] == pytest.approx(1 / math.sqrt(2))
+    )
+    low = dict(
+        con.execute(
+            "SELECT fixmedins_code || drg_code, max(low_risk_drg) FROM stays WHERE drg_code IS NOT NULL GROUP BY 1"
+        ).fetchall()
+    )
+    assert low == {
+        "H33010600001A": 1,
+        "H33010600001B": 1,
+        "H33010600001C": 0,  # east: no-death DRGs are low risk
+        "H33010600002A": 1,
+        "H33010600002B": 0,
+        "H33010600002C": 1,
+        "H33010600002D": 0,
+    }  # west: B not < -1
     # the efficiency indices' regional means are per region too: H1 alone in east is its own mean (k = 1)
-    means = dict(con.execute("SELECT fixmedins_code || drg_code, max(drg_region_cost) FROM stays "
-                             "WHERE drg_code IS NOT NULL GROUP BY 1").fetchall())
+    means = dict(
+        con.execute(
+            "SELECT fixmedins_code || drg_code, max(drg_region_cost) FROM stays WHERE drg_code IS NOT NULL GROUP BY 1"
+        ).fetchall()
+    )
     assert means["H33010600001A"] == 1000 and means["H33010600001B"] == 2600 and means["H33010600001C"] == 2000
     assert means["H33010600002B"] == 2000 and means["H33010600002C"] == 4000
     # one region (no mapping) is the bundle-wide rule of test_risk_levels_by_hand
@@ -161,12 +205,37 @@ def test_risk_levels_when_every_drg_has_the_same_mortality():
     """Two DRGs, each 1 death in 4 stays: the spread is exactly 0, so z is 0 for both (not low risk), never
     a ratio of two rounding errors."""
     con = duckdb.connect()
-    lists = [{"mdtrt_id": f"M{d}{i}", "setl_id": f"S{d}{i}", "fixmedins_code": "H33010600001", "psn_no": f"P{d}{i}",
-              "drg_code": d, "dscg_way": "5" if i == 0 else "1", "adm_time": "2025-03-01 08:00:00",
-              "dscg_time": "2025-03-05 08:00:00", "act_ipt_days": 4, "year": 2025} for d in "XY" for i in range(4)]
+    lists = [
+        {
+            "mdtrt_id": f"M{d}{i}",
+            "setl_id": f"S{d}{i}",
+            "fixmedins_code": "H33010600001",
+            "psn_no": f"P{d}{i}",
+            "drg_code": d,
+            "dscg_way": "5" if i == 0 else "1",
+            "adm_time": "2025-03-01 08:00:00",
+            "dscg_time": "2025-03-05 08:00:00",
+            "act_ipt_days": 4,
+            "year": 2025,
+        }
+        for d in "XY"
+        for i in range(4)
+    ]
     _table(con, "setl_lists", lists)
-    _table(con, "settlements", [{"setl_id": r["setl_id"], "mdtrt_id": r["mdtrt_id"], "medfee_sumamt": 100,
-                                 "fixmedins_code": "H33010600001", "year": 2025} for r in lists])
+    _table(
+        con,
+        "settlements",
+        [
+            {
+                "setl_id": r["setl_id"],
+                "mdtrt_id": r["mdtrt_id"],
+                "medfee_sumamt": 100,
+                "fixmedins_code": "H33010600001",
+                "year": 2025,
+            }
+            for r in lists
+        ],
+    )
     _table(con, "drg_groups", [{"drg_code": d, "weight": 1.0, "mean_cost": 100, "mean_los": 4} for d in "XY"])
     create_stays(con, True)
     assert con.execute("SELECT drg_code, z FROM drg_mortality ORDER BY 1").fetchall() == [("X", 0.0), ("Y", 0.0)]
@@ -277,7 +346,7 @@ def test_adjusted_indicator_needs_an_adjusted_formula(tmp_path):
     path = proj / "indicators" / "D1_fund_efficiency.yaml"
     text = path.read_text(encoding="utf-8")
     start = text.index("    adjusted_formula:")
-    path.write_text(text[:start] + text[text.index("\n", start) + 1:], encoding="utf-8")
+    path.write_text(text[:start] + text[text.index("\n", start) + 1 :], encoding="utf-8")
     codes = {i.code for i in validate_project(proj).issues.errors}
     assert "PY210" in codes
 
@@ -313,22 +382,30 @@ def test_severe_casemix_tertiary_is_red_raw_but_not_adjusted(example_results):
     cm = build_contexts(example_results, lang="en").committee["casemix"]
     assert code in [r["code"] for r in cm["changed"] if r["raw_light"]["key"] == "red"]
     assert cm["indicators"][0]["code"] == "D1.01" and cm["indicators"][0]["saved"] >= 1
-    assert [r["region_label"] for r in cm["regions"]] == ["Central", "East", "West"] and "within providers" in cm["model"]
+    assert [r["region_label"] for r in cm["regions"]] == ["Central", "East", "West"] and "within providers" in cm[
+        "model"
+    ]
 
 
 def test_peer_view_in_results(example_results):
     for p in example_results["providers"]:
         assert p["peer_group"] == {"region": p["region"], "level": p["level"]}
-        peers = [q for q in example_results["providers"] if q["region"] == p["region"] and q["level"] == p["level"]
-                 and q["total_score"] is not None]
+        peers = [
+            q
+            for q in example_results["providers"]
+            if q["region"] == p["region"] and q["level"] == p["level"] and q["total_score"] is not None
+        ]
         assert p["peer_n"] == len(peers)
         if p["total_score"] is not None and len(peers) > 1:
             better = sum(q["total_score"] < p["total_score"] for q in peers)
             ties = sum(q["total_score"] == p["total_score"] for q in peers) - 1
             assert p["peer_percentile"] == pytest.approx(100 * (better + ties / 2) / (len(peers) - 1), abs=0.01)
     # down indicator: the lower value is the better percentile
-    d101 = {p["fixmedins_code"]: next(i for i in p["indicators"] if i["code"] == "D1.01")
-            for p in example_results["providers"] if p["region"] == "central" and p["level"] == "二级"}
+    d101 = {
+        p["fixmedins_code"]: next(i for i in p["indicators"] if i["code"] == "D1.01")
+        for p in example_results["providers"]
+        if p["region"] == "central" and p["level"] == "二级"
+    }
     scored = {c: i for c, i in d101.items() if i["status"] == "scored"}
     best = min(scored, key=lambda c: scored[c]["value"])
     assert scored[best]["peer_percentile"] == 100.0 and scored[best]["peer_n"] == len(scored)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+
 from conftest import MINI
 
 
@@ -61,8 +62,9 @@ def test_broken_project_exit_2_with_locations(cli, tmp_path):
     root = tmp_path / "p"
     shutil.copytree(MINI, root)
     path = root / "indicators" / "D2_service.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("primary: {code: D2,", "primary: {code: D2, ["),
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("primary: {code: D2,", "primary: {code: D2, ["), encoding="utf-8"
+    )
     r = cli("validate", "--project", str(root))
     assert r.exit_code == 2
     assert "indicators/D2_service.yaml:1" in r.stderr and "PY101" in r.stderr

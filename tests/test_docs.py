@@ -1,9 +1,7 @@
 """Docs that cannot go stale: the generated manual and CLI reference must match what the code
 and the YAML say today; every indicator has a manual entry; every command is documented."""
 
-
 from conftest import shipped
-
 from pingyi.tools.docsgen import DOCS, cli_reference, indicator_manual
 
 HINT = "docs are stale: run `python -m pingyi.tools.docsgen` and commit the result"

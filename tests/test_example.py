@@ -33,11 +33,33 @@ MED_TYPES = set(DATA["inpatient_med_types"]) | set(DATA["outpatient_med_types"])
 INSUTYPES = {"310", "320", "330", "340", "390", "392", "510"}
 MONEY_RE = re.compile(r"^-?\d+\.\d{2}$")
 TIME_FMT = "%Y-%m-%d %H:%M:%S"
-REQUIRED = ["setl_id", "mdtrt_id", "psn_no", "insutype", "med_type", "setl_time", "medfee_sumamt",
-            "fulamt_ownpay_amt", "hifp_pay", "fund_pay_sumamt", "psn_part_amt", "acct_pay", "psn_cash_pay",
-            "fixmedins_code", "insuplc_admdvs", "refd_setl_flag"]
-MONEY = ["medfee_sumamt", "fulamt_ownpay_amt", "hifp_pay", "fund_pay_sumamt", "psn_part_amt", "acct_pay",
-         "psn_cash_pay"]
+REQUIRED = [
+    "setl_id",
+    "mdtrt_id",
+    "psn_no",
+    "insutype",
+    "med_type",
+    "setl_time",
+    "medfee_sumamt",
+    "fulamt_ownpay_amt",
+    "hifp_pay",
+    "fund_pay_sumamt",
+    "psn_part_amt",
+    "acct_pay",
+    "psn_cash_pay",
+    "fixmedins_code",
+    "insuplc_admdvs",
+    "refd_setl_flag",
+]
+MONEY = [
+    "medfee_sumamt",
+    "fulamt_ownpay_amt",
+    "hifp_pay",
+    "fund_pay_sumamt",
+    "psn_part_amt",
+    "acct_pay",
+    "psn_cash_pay",
+]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -51,8 +73,9 @@ def read_table(bundle: Path, name: str) -> list[dict]:
     if path.suffix == ".parquet":
         table = pq.read_table(path)
     elif path.suffix == ".csv":
-        opts = pacsv.ConvertOptions(column_types={c: pa.string() for c in TABLE_COLUMNS[name]},
-                                    strings_can_be_null=True)
+        opts = pacsv.ConvertOptions(
+            column_types={c: pa.string() for c in TABLE_COLUMNS[name]}, strings_can_be_null=True
+        )
         table = pacsv.read_csv(path, convert_options=opts)
     else:
         from openpyxl import load_workbook
@@ -138,8 +161,10 @@ def settlement_defects(row: dict, providers: set[str], year: int = YEAR) -> set[
     if sign * m["fund_pay_sumamt"] > sign * m["medfee_sumamt"]:
         found.add("fund_exceeds_total")
     tol = 1  # cent (data.yaml money_tolerance 0.01 yuan)
-    if (abs(m["fund_pay_sumamt"] + m["psn_part_amt"] - m["medfee_sumamt"]) > tol
-            or abs(m["acct_pay"] + m["psn_cash_pay"] - m["psn_part_amt"]) > tol):
+    if (
+        abs(m["fund_pay_sumamt"] + m["psn_part_amt"] - m["medfee_sumamt"]) > tol
+        or abs(m["acct_pay"] + m["psn_cash_pay"] - m["psn_part_amt"]) > tol
+    ):
         found.add("payments_do_not_add_up")
     if sign * m["hifp_pay"] > sign * m["fund_pay_sumamt"]:
         found.add("hifp_exceeds_fund")
@@ -195,8 +220,19 @@ def test_formats_hold_the_same_rows(tmp_path):
     generate_example(tmp_path / "pq", providers=9, rows=3000, seed=3, fmt="parquet")
     generate_example(tmp_path / "mixed", providers=9, rows=3000, seed=3)
     assert sorted(p.name for p in (tmp_path / "mixed").iterdir()) == sorted(
-        ["_example.json", "_planted.json", "providers.xlsx", "settlements.parquet", "setl_lists.parquet",
-         "fee_items.parquet", "audit_flags.csv", "reported.csv", "expert_scores.csv", "drg_groups.csv"])
+        [
+            "_example.json",
+            "_planted.json",
+            "providers.xlsx",
+            "settlements.parquet",
+            "setl_lists.parquet",
+            "fee_items.parquet",
+            "audit_flags.csv",
+            "reported.csv",
+            "expert_scores.csv",
+            "drg_groups.csv",
+        ]
+    )
     for name in TABLE_COLUMNS:
         rows = read_table(tmp_path / "csv", name)
         assert rows == read_table(tmp_path / "pq", name), name
@@ -267,13 +303,14 @@ def test_codes_match_their_patterns(tables, planted):
     bad = planted_rows(planted, "settlements")
     setl_ids = [r["setl_id"] for i, r in enumerate(tables["settlements"], 1) if i not in bad]
     assert len(set(setl_ids)) == len(setl_ids)
-    assert all(re.match(r"^[0-9]{6}$", r["insuplc_admdvs"]) for i, r in enumerate(tables["settlements"], 1)
-               if i not in bad)
+    assert all(
+        re.match(r"^[0-9]{6}$", r["insuplc_admdvs"]) for i, r in enumerate(tables["settlements"], 1) if i not in bad
+    )
 
     drg = {g["drg_code"]: g for g in tables["drg_groups"]}
     assert all(re.match(r"^[A-Z]{2}[0-9]{2}$", c) for c in drg)
     weights = [float(g["weight"]) for g in drg.values()]
-    assert 0.3 <= min(weights) and max(weights) <= 5
+    assert min(weights) >= 0.3 and max(weights) <= 5
     for g in drg.values():  # regional mean cost and stay consistent with the weight
         assert abs(float(g["mean_cost"]) / float(g["weight"]) - 11000) < 1
         assert float(g["mean_los"]) > 0
@@ -344,8 +381,11 @@ def test_reported_and_expert_follow_the_catalogue(tables):
                         assert int(r["numerator"]) <= int(r["denominator"])
                     assert v >= 0
             elif source == "expert":
-                scores = [e for e in expert if e["fixmedins_code"] == code and e["indicator"] == ind["code"]
-                          and e["year"] == "2025"]
+                scores = [
+                    e
+                    for e in expert
+                    if e["fixmedins_code"] == code and e["indicator"] == ind["code"] and e["year"] == "2025"
+                ]
                 assert len({e["expert_id"] for e in scores}) == 3
                 assert all(0 <= float(e["score"]) <= 100 for e in scores)
     catalogue = {i["code"] for i in indicators}
@@ -359,10 +399,10 @@ def _duck(bundle: Path, planted) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     bad = sorted(planted_rows(planted, "settlements")) or [0]
     con.execute(f"""create view s as select * from read_parquet('{bundle}/settlements.parquet', file_row_number=true)
-                    where file_row_number + 1 not in ({','.join(map(str, bad))})""")
+                    where file_row_number + 1 not in ({",".join(map(str, bad))})""")
     bad_l = sorted(planted_rows(planted, "setl_lists")) or [0]
     con.execute(f"""create view l as select * from read_parquet('{bundle}/setl_lists.parquet', file_row_number=true)
-                    where file_row_number + 1 not in ({','.join(map(str, bad_l))})""")
+                    where file_row_number + 1 not in ({",".join(map(str, bad_l))})""")
     con.execute(f"create view g as select * from read_csv('{bundle}/drg_groups.csv', all_varchar=true)")
     return con
 
@@ -371,10 +411,12 @@ def test_severe_casemix_provider_is_efficient_within_drgs(bundle, planted, info)
     code = info["special_providers"]["severe_casemix_efficient"]
     con = _duck(bundle, planted)
     inpatient = ",".join(f"'{m}'" for m in DATA["inpatient_med_types"])
-    cps = dict(con.execute(f"""select year(setl_time::timestamp),
+    cps = dict(
+        con.execute(f"""select year(setl_time::timestamp),
             sum(medfee_sumamt::decimal(16,2)) / count(distinct mdtrt_id)
         from s where fixmedins_code = '{code}' and med_type in ({inpatient}) and refd_setl_flag = '0'
-        group by 1""").fetchall())
+        group by 1""").fetchall()
+    )
     raw_growth = float(cps[YEAR] / cps[YEAR - 1] - 1)
     assert raw_growth >= 0.15, raw_growth  # looks like poor cost control ...
     rows = con.execute(f"""select year(l.setl_time::timestamp) y,
@@ -409,25 +451,37 @@ def test_levels_and_regions_differ_the_way_real_ones_do(bundle, planted, info):
     lv = {p["fixmedins_code"]: p["hosp_lv"] for p in info["providers_detail"]}
     con.execute("create table lv(code varchar, lv varchar)")
     con.executemany("insert into lv values (?, ?)", list(lv.items()))
-    stays = dict(con.execute("""select lv.lv, count(*) filter (where med_type like '2%' or med_type in ('52','92'))
-        / count(distinct s.fixmedins_code) from s join lv on lv.code = s.fixmedins_code group by 1""").fetchall())
+    stays = dict(
+        con.execute("""select lv.lv, count(*) filter (where med_type like '2%' or med_type in ('52','92'))
+        / count(distinct s.fixmedins_code) from s join lv on lv.code = s.fixmedins_code group by 1""").fetchall()
+    )
     assert stays["三级"] > 2 * stays["二级"] and stays["二级"] > 3 * stays["一级及基层"]
-    drug = dict(con.execute("""select lv.lv, sum(amt::double) filter (where med_chrgitm in ('09','10','11'))
-        / sum(amt::double) from f join lv on lv.code = f.fixmedins_code group by 1""").fetchall())
+    drug = dict(
+        con.execute("""select lv.lv, sum(amt::double) filter (where med_chrgitm in ('09','10','11'))
+        / sum(amt::double) from f join lv on lv.code = f.fixmedins_code group by 1""").fetchall()
+    )
     assert drug["一级及基层"] > drug["二级"] > drug["三级"]
-    cost = dict(con.execute("""select substr(fixmedins_code, 2, 2), avg(medfee_sumamt::double)
-        from s where med_type = '11' and refd_setl_flag = '0' group by 1""").fetchall())
+    cost = dict(
+        con.execute("""select substr(fixmedins_code, 2, 2), avg(medfee_sumamt::double)
+        from s where med_type = '11' and refd_setl_flag = '0' group by 1""").fetchall()
+    )
     assert cost["33"] > cost["41"] and cost["33"] > cost["51"]
-    cross = dict(con.execute("""select substr(fixmedins_code, 2, 2),
+    cross = dict(
+        con.execute("""select substr(fixmedins_code, 2, 2),
         avg(case when substr(insuplc_admdvs, 1, 2) <> substr(fixmedins_code, 2, 2) then 1.0 else 0 end)
-        from s group by 1""").fetchall())
+        from s group by 1""").fetchall()
+    )
     assert cross["33"] > cross["41"] and cross["33"] > cross["51"]
-    ecert = dict(con.execute("""select year(setl_time::timestamp),
+    ecert = dict(
+        con.execute("""select year(setl_time::timestamp),
         avg(case when mdtrt_cert_type = '01' then 1.0 else 0 end)
-        from s group by 1""").fetchall())
+        from s group by 1""").fetchall()
+    )
     assert ecert[YEAR] > ecert[YEAR - 1]
-    cmi = dict(con.execute("""select lv.lv, avg(g.weight::double) from l join g using (drg_code)
-        join lv on lv.code = l.fixmedins_code group by 1""").fetchall())
+    cmi = dict(
+        con.execute("""select lv.lv, avg(g.weight::double) from l join g using (drg_code)
+        join lv on lv.code = l.fixmedins_code group by 1""").fetchall()
+    )
     assert cmi["三级"] > 1.0 > cmi["二级"] > cmi["一级及基层"]
     # low-risk groups exist: some DRGs almost never end in death
     deaths = con.execute("""select drg_code, avg(case when dscg_way = '5' then 1.0 else 0 end) m, count(*) n
@@ -445,9 +499,9 @@ def test_good_and_poor_providers_differ(bundle, planted, info):
         values = [v for v in values if v is not None]
         return sum(values) / len(values)
 
-    late = ("""select
+    late = """select
                avg(case when date_diff('day', setl_time::timestamp, dcla_time::timestamp) > 30 then 1.0 else 0 end)
-               + avg(case when qc_rslt = '0' then 1.0 else 0 end) from l where fixmedins_code = ?""")
+               + avg(case when qc_rslt = '0' then 1.0 else 0 end) from l where fixmedins_code = ?"""
     assert mean(late, poor) > mean(late, good)
     ecert = "select avg(case when mdtrt_cert_type = '01' then 1.0 else 0 end) from s where fixmedins_code = ?"
     assert mean(ecert, good) > mean(ecert, poor)
@@ -524,11 +578,15 @@ def test_direct_settlement_rates(bundle, planted, info):
 def test_vbp_quantities_and_national_codes(bundle, info):
     con = duckdb.connect()
     con.execute(f"create view f as select * from read_parquet('{bundle}/fee_items.parquet')")
-    vbp = dict(con.execute(f"""select fixmedins_code,
+    vbp = dict(
+        con.execute(f"""select fixmedins_code,
             sum(cnt::double) filter (where vbp_flag = '1') / sum(cnt::double) filter (where vbp_generic_flag = '1')
-        from f where med_chrgitm in ('09', '11') and year(fee_ocur_time::timestamp) = {YEAR} group by 1""").fetchall())
-    coded = dict(con.execute(f"""select fixmedins_code, avg(case when natl_code_flag = '1' then 1.0 else 0 end)
-        from f where amt::double >= 0 and year(fee_ocur_time::timestamp) = {YEAR} group by 1""").fetchall())
+        from f where med_chrgitm in ('09', '11') and year(fee_ocur_time::timestamp) = {YEAR} group by 1""").fetchall()
+    )
+    coded = dict(
+        con.execute(f"""select fixmedins_code, avg(case when natl_code_flag = '1' then 1.0 else 0 end)
+        from f where amt::double >= 0 and year(fee_ocur_time::timestamp) = {YEAR} group by 1""").fetchall()
+    )
     assert len(vbp) == len(coded) == len(info["providers_detail"])
     base, bench = BASELINES["D3.03"]["values"], BASELINES["D3.03"]["benchmark"]
     assert all(0.6 <= v <= 1.0 for v in vbp.values())
@@ -552,9 +610,21 @@ def test_vbp_quantities_and_national_codes(bundle, info):
 
 def test_every_reason_is_planted(planted):
     reasons = {e["reason"] for e in planted["rows"]}
-    assert reasons == {"missing_required", "bad_type", "bad_code", "bad_format", "negative_money", "money_precision",
-                       "fund_exceeds_total", "payments_do_not_add_up", "discharge_before_admission",
-                       "unknown_provider", "duplicate_key", "outside_window", "late_upload"}
+    assert reasons == {
+        "missing_required",
+        "bad_type",
+        "bad_code",
+        "bad_format",
+        "negative_money",
+        "money_precision",
+        "fund_exceeds_total",
+        "payments_do_not_add_up",
+        "discharge_before_admission",
+        "unknown_provider",
+        "duplicate_key",
+        "outside_window",
+        "late_upload",
+    }
     counts = {}
     for e in planted["rows"]:
         counts[e["reason"]] = counts.get(e["reason"], 0) + 1
@@ -603,8 +673,9 @@ def test_committed_example_is_what_the_generator_writes(bundle):
     if not committed.is_dir():
         pytest.skip("examples/province is not present in this installation")
     for name in ("settlements", "setl_lists", "fee_items"):  # large: compare as Arrow tables
-        assert pq.read_table(committed / f"{name}.parquet").equals(pq.read_table(bundle / f"{name}.parquet")), \
+        assert pq.read_table(committed / f"{name}.parquet").equals(pq.read_table(bundle / f"{name}.parquet")), (
             f"{name}: regenerate examples/province"
+        )
     for name in ("providers", "audit_flags", "drg_groups"):
         assert read_table(committed, name) == read_table(bundle, name), f"{name}: regenerate examples/province"
     fresh = json.loads((bundle / "_planted.json").read_text(encoding="utf-8"))
@@ -616,8 +687,9 @@ def test_committed_example_is_what_the_generator_writes(bundle):
 
 def test_cli_writes_a_bundle(tmp_path):
     out = tmp_path / "b"
-    result = CliRunner().invoke(app, ["example", "--out", str(out), "--providers", "9", "--rows", "2000",
-                                      "--seed", "5", "--format", "csv"])
+    result = CliRunner().invoke(
+        app, ["example", "--out", str(out), "--providers", "9", "--rows", "2000", "--seed", "5", "--format", "csv"]
+    )
     assert result.exit_code == 0, result.output
     assert "planted bad rows" in result.output
     assert (out / "settlements.csv").is_file() and (out / "_planted.json").is_file()

@@ -25,73 +25,152 @@ SETTINGS = DataSettings()
 # --------------------------------------------------------------------------- bundle factory
 
 PROVIDERS = [
-    {"fixmedins_code": "H33010600001", "fixmedins_name": "浙江省人民医院", "hosp_lv": "三级",
-     "fixmedins_type": "综合医院", "prepayment": "5000000.00"},
-    {"fixmedins_code": "H33010600002", "fixmedins_name": "杭州市中医院", "hosp_lv": "二级",
-     "fixmedins_type": "中医医院", "prepayment": "800000"},
-    {"fixmedins_code": "H51010400001", "fixmedins_name": "成都市锦江区镕城社区卫生服务中心", "hosp_lv": "基层",
-     "fixmedins_type": "社区卫生服务中心", "prepayment": ""},
+    {
+        "fixmedins_code": "H33010600001",
+        "fixmedins_name": "浙江省人民医院",
+        "hosp_lv": "三级",
+        "fixmedins_type": "综合医院",
+        "prepayment": "5000000.00",
+    },
+    {
+        "fixmedins_code": "H33010600002",
+        "fixmedins_name": "杭州市中医院",
+        "hosp_lv": "二级",
+        "fixmedins_type": "中医医院",
+        "prepayment": "800000",
+    },
+    {
+        "fixmedins_code": "H51010400001",
+        "fixmedins_name": "成都市锦江区镕城社区卫生服务中心",
+        "hosp_lv": "基层",
+        "fixmedins_type": "社区卫生服务中心",
+        "prepayment": "",
+    },
 ]
 CODES = [p["fixmedins_code"] for p in PROVIDERS]
 
 
 def settlement(i: int, **kw) -> dict:
-    row = {"setl_id": f"S{i:05d}", "mdtrt_id": f"M{i:05d}", "psn_no": f"P{i:05d}", "insutype": "310",
-           "med_type": "21" if i % 2 else "11", "setl_time": f"2024-{1 + i % 12:02d}-{1 + i % 28:02d} 10:{i % 60:02d}:00",
-           "medfee_sumamt": "1000.00", "fulamt_ownpay_amt": "50.00", "hifp_pay": "600.00",
-           "fund_pay_sumamt": "700.00", "psn_part_amt": "300.00", "acct_pay": "100.00", "psn_cash_pay": "200.00",
-           "fixmedins_code": CODES[i % len(CODES)], "insuplc_admdvs": "330106" if i % 5 else "110101",
-           "refd_setl_flag": "0", "age": str(20 + i % 70), "gend": "1" if i % 2 else "2", "mdtrt_cert_type": "01"}
+    row = {
+        "setl_id": f"S{i:05d}",
+        "mdtrt_id": f"M{i:05d}",
+        "psn_no": f"P{i:05d}",
+        "insutype": "310",
+        "med_type": "21" if i % 2 else "11",
+        "setl_time": f"2024-{1 + i % 12:02d}-{1 + i % 28:02d} 10:{i % 60:02d}:00",
+        "medfee_sumamt": "1000.00",
+        "fulamt_ownpay_amt": "50.00",
+        "hifp_pay": "600.00",
+        "fund_pay_sumamt": "700.00",
+        "psn_part_amt": "300.00",
+        "acct_pay": "100.00",
+        "psn_cash_pay": "200.00",
+        "fixmedins_code": CODES[i % len(CODES)],
+        "insuplc_admdvs": "330106" if i % 5 else "110101",
+        "refd_setl_flag": "0",
+        "age": str(20 + i % 70),
+        "gend": "1" if i % 2 else "2",
+        "mdtrt_cert_type": "01",
+    }
     row.update(kw)
     return row
 
 
 def setl_list(i: int, **kw) -> dict:
     s = settlement(i)
-    row = {"mdtrt_id": s["mdtrt_id"], "setl_id": s["setl_id"], "fixmedins_code": s["fixmedins_code"],
-           "psn_no": s["psn_no"], "drg_code": "ES31", "diag_code": "J18.900", "diag_code_cnt": "3",
-           "adm_time": s["setl_time"].replace(" 10:", " 08:"), "dscg_time": s["setl_time"], "act_ipt_days": "0",
-           "dscg_way": "1", "days_rinp_flag_31": "1", "max_oprn_lv": "", "oprn_cmpl_flag": "0",
-           "setl_time": s["setl_time"], "dcla_time": s["setl_time"].replace(" 10:", " 12:"), "qc_rslt": "1",
-           "age": s["age"], "gend": s["gend"]}
+    row = {
+        "mdtrt_id": s["mdtrt_id"],
+        "setl_id": s["setl_id"],
+        "fixmedins_code": s["fixmedins_code"],
+        "psn_no": s["psn_no"],
+        "drg_code": "ES31",
+        "diag_code": "J18.900",
+        "diag_code_cnt": "3",
+        "adm_time": s["setl_time"].replace(" 10:", " 08:"),
+        "dscg_time": s["setl_time"],
+        "act_ipt_days": "0",
+        "dscg_way": "1",
+        "days_rinp_flag_31": "1",
+        "max_oprn_lv": "",
+        "oprn_cmpl_flag": "0",
+        "setl_time": s["setl_time"],
+        "dcla_time": s["setl_time"].replace(" 10:", " 12:"),
+        "qc_rslt": "1",
+        "age": s["age"],
+        "gend": s["gend"],
+    }
     row.update(kw)
     return row
 
 
 def fee_item(i: int, **kw) -> dict:
     s = settlement(i)
-    row = {"mdtrt_id": s["mdtrt_id"], "setl_id": s["setl_id"], "fixmedins_code": s["fixmedins_code"],
-           "fee_ocur_time": s["setl_time"], "med_chrgitm": "09", "amt": "120.50", "fulamt_ownpay_amt": "0",
-           "vbp_flag": "1", "nego_flag": "0"}
+    row = {
+        "mdtrt_id": s["mdtrt_id"],
+        "setl_id": s["setl_id"],
+        "fixmedins_code": s["fixmedins_code"],
+        "fee_ocur_time": s["setl_time"],
+        "med_chrgitm": "09",
+        "amt": "120.50",
+        "fulamt_ownpay_amt": "0",
+        "vbp_flag": "1",
+        "nego_flag": "0",
+    }
     row.update(kw)
     return row
 
 
 def audit_flag(i: int, **kw) -> dict:
-    row = {"flag_id": f"F{i:04d}", "fixmedins_code": CODES[i % len(CODES)], "setl_id": f"S{i:05d}",
-           "rule_code": "R001", "rule_type": "重复收费", "amount": "35.00", "flag_time": "2024-05-01 09:00:00",
-           "handled_time": "2024-05-03 09:00:00", "confirmed": "1", "fraud": "0"}
+    row = {
+        "flag_id": f"F{i:04d}",
+        "fixmedins_code": CODES[i % len(CODES)],
+        "setl_id": f"S{i:05d}",
+        "rule_code": "R001",
+        "rule_type": "重复收费",
+        "amount": "35.00",
+        "flag_time": "2024-05-01 09:00:00",
+        "handled_time": "2024-05-03 09:00:00",
+        "confirmed": "1",
+        "fraud": "0",
+    }
     row.update(kw)
     return row
 
 
 def reported(i: int, **kw) -> dict:
-    row = {"fixmedins_code": CODES[i % len(CODES)], "year": str(YEAR - (i // len(CODES)) % 2),
-           "indicator": f"D3.0{1 + i // (2 * len(CODES))}", "value": "0.93", "numerator": "93",
-           "denominator": "100", "source": "survey"}
+    row = {
+        "fixmedins_code": CODES[i % len(CODES)],
+        "year": str(YEAR - (i // len(CODES)) % 2),
+        "indicator": f"D3.0{1 + i // (2 * len(CODES))}",
+        "value": "0.93",
+        "numerator": "93",
+        "denominator": "100",
+        "source": "survey",
+    }
     row.update(kw)
     return row
 
 
 def expert_score(i: int, **kw) -> dict:
-    row = {"fixmedins_code": CODES[i % len(CODES)], "year": str(YEAR), "indicator": "D8.01",
-           "expert_id": f"E{i // len(CODES) + 1:02d}", "score": "85.5"}
+    row = {
+        "fixmedins_code": CODES[i % len(CODES)],
+        "year": str(YEAR),
+        "indicator": "D8.01",
+        "expert_id": f"E{i // len(CODES) + 1:02d}",
+        "score": "85.5",
+    }
     row.update(kw)
     return row
 
 
 def drg_group(i: int, **kw) -> dict:
-    row = {"drg_code": f"ES3{i}", "drg_name": "呼吸系统感染", "weight": "0.85", "mean_cost": "8200.00", "mean_los": "7.2"}
+    row = {
+        "drg_code": f"ES3{i}",
+        "drg_name": "呼吸系统感染",
+        "weight": "0.85",
+        "mean_cost": "8200.00",
+        "mean_los": "7.2",
+    }
     row.update(kw)
     return row
 
@@ -234,8 +313,9 @@ def test_missing_required_column_is_one_clear_error(tmp_path):
     d = write_bundle(tmp_path / "b", tables)
     with pytest.raises(PingyiError) as exc:
         open_test_bundle(d, tmp_path)
-    assert exc.value.message.startswith("settlements.csv: required column 'medfee_sumamt' is missing; found columns: "
-                                        "setl_id, mdtrt_id")
+    assert exc.value.message.startswith(
+        "settlements.csv: required column 'medfee_sumamt' is missing; found columns: setl_id, mdtrt_id"
+    )
     assert exc.value.message.endswith("expected the platform field codes in docs/data-bundle.md")
 
 
@@ -248,8 +328,10 @@ def test_xlsx_with_wrong_sheet_name_is_one_clear_error(tmp_path):
     wb.save(d / "providers.xlsx")
     with pytest.raises(PingyiError) as exc:
         open_test_bundle(d, tmp_path)
-    assert exc.value.message == ("providers.xlsx: no sheet named 'providers'; found sheets: Sheet1, 机构; expected a "
-                                 "sheet named 'providers' (or a workbook with a single sheet)")
+    assert exc.value.message == (
+        "providers.xlsx: no sheet named 'providers'; found sheets: Sheet1, 机构; expected a "
+        "sheet named 'providers' (or a workbook with a single sheet)"
+    )
 
 
 def test_bundle_level_errors_and_warnings(tmp_path):
@@ -270,8 +352,10 @@ def test_bundle_level_errors_and_warnings(tmp_path):
 
 
 def test_optional_tables_may_be_absent_and_extra_columns_are_not_read(tmp_path):
-    tables = {"providers": valid_tables()["providers"],
-              "settlements": [dict(settlement(1), psn_name="张三", certno="330106199001011234")]}
+    tables = {
+        "providers": valid_tables()["providers"],
+        "settlements": [dict(settlement(1), psn_name="张三", certno="330106199001011234")],
+    }
     d = write_bundle(tmp_path / "b", tables)
     with open_test_bundle(d, tmp_path) as b:
         assert not b.tables["fee_items"].present and b.tables["fee_items"].rows == 0
@@ -305,11 +389,14 @@ def test_xlsx_cells_become_canonical_text_and_formulas_are_not_evaluated(tmp_pat
     ws.append(["M00003", "S00003", "H51010400001", dt.datetime(2024, 3, 3, 10, 0), "11", "=SUM(1,2)"])
     wb.save(d / "fee_items.xlsx")
     with open_test_bundle(d, tmp_path) as b:
-        rows = b.con.execute("SELECT _row, fee_ocur_time, med_chrgitm, amt, vbp_flag FROM raw_fee_items "
-                             "ORDER BY _row").fetchall()
-    assert rows == [(1, "2024-03-01 10:00:00", "09", "1000", None),
-                    (2, "2024-03-02 10:00:00", "9", "12.5", None),
-                    (4, "2024-03-03 10:00:00", "11", None, None)]  # formula: its cached value (none), never evaluated
+        rows = b.con.execute(
+            "SELECT _row, fee_ocur_time, med_chrgitm, amt, vbp_flag FROM raw_fee_items ORDER BY _row"
+        ).fetchall()
+    assert rows == [
+        (1, "2024-03-01 10:00:00", "09", "1000", None),
+        (2, "2024-03-02 10:00:00", "9", "12.5", None),
+        (4, "2024-03-03 10:00:00", "11", None, None),
+    ]  # formula: its cached value (none), never evaluated
 
 
 def test_xlsx_reader_gives_the_text_openpyxl_gives(tmp_path):
@@ -336,13 +423,18 @@ def test_xlsx_reader_gives_the_text_openpyxl_gives(tmp_path):
     def blank_none(text):
         return None if text is None or not text.strip() else text
 
-    ours = [[blank_none(_xlsx_cell(v)) for v in row]
-            for row in CalamineWorkbook.from_path(str(tmp_path / "e.xlsx")).get_sheet_by_name("t").iter_rows()]
-    ref = [[blank_none(cell_text(v)) for v in row]
-           for row in openpyxl.load_workbook(tmp_path / "e.xlsx", read_only=True, data_only=True)["t"].iter_rows(
-               values_only=True)]
+    ours = [
+        [blank_none(_xlsx_cell(v)) for v in row]
+        for row in CalamineWorkbook.from_path(str(tmp_path / "e.xlsx")).get_sheet_by_name("t").iter_rows()
+    ]
+    ref = [
+        [blank_none(cell_text(v)) for v in row]
+        for row in openpyxl.load_workbook(tmp_path / "e.xlsx", read_only=True, data_only=True)["t"].iter_rows(
+            values_only=True
+        )
+    ]
     assert len(ours) == len(ref) == 6  # rows from the sheet's first row: numbering kept
-    assert [r[-len(o):] if o else r for r, o in zip(ref, ours)] == ours  # calamine drops leading blank columns
+    assert [r[-len(o) :] if o else r for r, o in zip(ref, ours)] == ours  # calamine drops leading blank columns
     assert ours[2] == ["S1", "12.5", "2025-01-02 03:04:05", None, "2025-03-04 00:00:00"]
     assert ours[3] == ["S2", "3", None, "true", "2025-01-01 00:00:00"]
 
@@ -352,18 +444,25 @@ def test_json_lines_and_xml_attributes(tmp_path):
     (d / "drg_groups.csv").unlink()
     (d / "drg_groups.json").write_text(
         '{"drg_code": "ES31", "weight": 0.85, "mean_cost": "8200.00", "mean_los": 7.2}\n'
-        '{"drg_code": "ES32", "weight": 1, "mean_cost": 9000, "mean_los": "6", "drg_name": null}\n', encoding="utf-8")
+        '{"drg_code": "ES32", "weight": 1, "mean_cost": 9000, "mean_los": "6", "drg_name": null}\n',
+        encoding="utf-8",
+    )
     (d / "reported.csv").unlink()
     (d / "reported.xml").write_text(
         '<?xml version="1.0" encoding="UTF-8"?><data xmlns="urn:x">'
         '<r fixmedins_code="H33010600001"><year>2024</year><indicator>D3.01</indicator><value>0.9</value></r>'
-        '<r><fixmedins_code>H33010600002</fixmedins_code><year>2024</year><indicator>D3.01</indicator>'
-        '<value> 0.8 </value><extra>x</extra></r></data>', encoding="utf-8")
+        "<r><fixmedins_code>H33010600002</fixmedins_code><year>2024</year><indicator>D3.01</indicator>"
+        "<value> 0.8 </value><extra>x</extra></r></data>",
+        encoding="utf-8",
+    )
     with open_test_bundle(d, tmp_path) as b:
-        assert b.con.execute("SELECT _row, drg_code, weight, mean_cost, mean_los FROM raw_drg_groups ORDER BY _row"
-                             ).fetchall() == [(1, "ES31", "0.85", "8200.00", "7.2"), (2, "ES32", "1", "9000", "6")]
+        assert b.con.execute(
+            "SELECT _row, drg_code, weight, mean_cost, mean_los FROM raw_drg_groups ORDER BY _row"
+        ).fetchall() == [(1, "ES31", "0.85", "8200.00", "7.2"), (2, "ES32", "1", "9000", "6")]
         assert b.con.execute("SELECT _row, fixmedins_code, value FROM raw_reported ORDER BY _row").fetchall() == [
-            (1, "H33010600001", "0.9"), (2, "H33010600002", " 0.8 ")]
+            (1, "H33010600001", "0.9"),
+            (2, "H33010600002", " 0.8 "),
+        ]
         assert b.tables["reported"].extra_columns == ("extra",)
 
 
@@ -372,8 +471,9 @@ def test_xml_entity_expansion_is_refused(tmp_path):
     (d / "drg_groups.csv").unlink()
     (d / "drg_groups.xml").write_text(
         '<?xml version="1.0"?><!DOCTYPE t [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
-        '<t><row><drg_code>&b;</drg_code><weight>1</weight><mean_cost>1</mean_cost><mean_los>1</mean_los></row></t>',
-        encoding="utf-8")
+        "<t><row><drg_code>&b;</drg_code><weight>1</weight><mean_cost>1</mean_cost><mean_los>1</mean_los></row></t>",
+        encoding="utf-8",
+    )
     with pytest.raises(PingyiError, match="drg_groups.xml: XML with a DTD, entities"):
         open_test_bundle(d, tmp_path)
 
@@ -397,7 +497,9 @@ def test_cli_quality_exit_codes(tmp_path):
 
     from pingyi.cli import app
 
-    r = CliRunner().invoke(app, ["quality", "--data", str(d), "--project", str(project), "--out", str(tmp_path / "out")])
+    r = CliRunner().invoke(
+        app, ["quality", "--data", str(d), "--project", str(project), "--out", str(tmp_path / "out")]
+    )
     assert r.exit_code == 0, r.output
     assert "evaluation year 2024" in r.output and "settlements" in r.output and "negative_money" in r.output
     assert (tmp_path / "out" / "quality.csv").is_file() and (tmp_path / "out" / "rejected.csv").is_file()
@@ -441,8 +543,11 @@ def test_derived_columns_match_docs_data_bundle():
 
     doc = (Path(__file__).parents[1] / "docs" / "data-bundle.md").read_text(encoding="utf-8")
     section = doc.split("## Derived columns", 1)[1].split("\n## ", 1)[0]
-    rows = [line.strip().strip("|").split(" | ", 1) for line in section.splitlines()
-            if line.startswith("| ") and not line.startswith(("| derived column", "|---"))]
+    rows = [
+        line.strip().strip("|").split(" | ", 1)
+        for line in section.splitlines()
+        if line.startswith("| ") and not line.startswith(("| derived column", "|---"))
+    ]
     assert [(k.strip(), v.strip()) for k, v in rows] == [*SETTLEMENT_COLUMNS.items(), *STAY_COLUMNS.items()]
 
 

@@ -8,24 +8,40 @@ import re
 
 import pytest
 
-from pingyi.score.funnel import FunnelFit, FunnelPoint, band, fit_funnel, overdispersion, winsorise
 from pingyi.report.funnel_svg import funnel_svg
+from pingyi.score.funnel import FunnelFit, FunnelPoint, band, fit_funnel, overdispersion, winsorise
 from pingyi.score.indicator import score_indicator
 from pingyi.spec.models import IndicatorSpec
 from pingyi.text import Light
 from pingyi.validate import validate_project
 
-MANUAL = {"meaning": "m", "meaning_en": "m", "formula_text": "f", "formula_text_en": "f", "inclusions": "i",
-          "exclusions": "e", "data_source": "d"}
+MANUAL = {
+    "meaning": "m",
+    "meaning_en": "m",
+    "formula_text": "f",
+    "formula_text_en": "f",
+    "inclusions": "i",
+    "exclusions": "e",
+    "data_source": "d",
+}
 
 
 def rate_indicator(**lights) -> IndicatorSpec:
-    return IndicatorSpec.model_validate({
-        "code": "D2.03", "name_zh": "31日内非计划再住院率", "name_en": "Unplanned readmission", "manual": MANUAL,
-        "formula": "unplanned_readmissions / alive_discharges", "direction": "down", "unit": "percent",
-        "source": "settlement", "scoring": {"rule": "threshold", "zero_at": 1.0},
-        "lights": {"mode": "relative", "yellow": 0.0, "red": 0.20, "statistical": "funnel", **lights},
-        "volume": {"measure": "alive_discharges", "minimum": 10}})
+    return IndicatorSpec.model_validate(
+        {
+            "code": "D2.03",
+            "name_zh": "31日内非计划再住院率",
+            "name_en": "Unplanned readmission",
+            "manual": MANUAL,
+            "formula": "unplanned_readmissions / alive_discharges",
+            "direction": "down",
+            "unit": "percent",
+            "source": "settlement",
+            "scoring": {"rule": "threshold", "zero_at": 1.0},
+            "lights": {"mode": "relative", "yellow": 0.0, "red": 0.20, "statistical": "funnel", **lights},
+            "volume": {"measure": "alive_discharges", "minimum": 10},
+        }
+    )
 
 
 def test_phi_and_tau2_by_hand():
@@ -72,7 +88,9 @@ def test_limits_with_overdispersion_by_hand():
 def test_fit_funnel_estimates_over_providers():
     pts = [FunnelPoint(f"H{i}", 400, p, 0.02) for i, p in enumerate([0.01, 0.015, 0.02, 0.025, 0.03, 0.06, 0.02])]
     fit = fit_funnel("D2.03", "percent", pts, "tau2", 0.1)
-    z = [(math.asin(math.sqrt(p.value)) - math.asin(math.sqrt(0.02))) * 2 * 20 for p in sorted(pts, key=lambda p: p.code)]
+    z = [
+        (math.asin(math.sqrt(p.value)) - math.asin(math.sqrt(0.02))) * 2 * 20 for p in sorted(pts, key=lambda p: p.code)
+    ]
     phi, tau2 = overdispersion(z, [1 / 40] * 7, 0.1)
     assert fit.units == 7 and fit.phi == pytest.approx(phi) and fit.tau2 == pytest.approx(tau2)
     assert fit.applied == ("tau2" if tau2 > 0 else "none")
@@ -83,8 +101,10 @@ def test_fit_funnel_estimates_over_providers():
 def test_small_provider_with_a_bad_rate_is_not_red_but_a_large_one_is():
     """12 stays with 1 event and 5,004 with 417: the same 8.3 % rate against a 2 % baseline."""
     ind = rate_indicator()
-    peers = [FunnelPoint(f"P{i}", n, k / n, 0.02) for i, (k, n) in enumerate(
-        [(8, 400), (11, 500), (5, 300), (13, 600), (7, 350), (9, 450), (4, 250), (12, 520)])]
+    peers = [
+        FunnelPoint(f"P{i}", n, k / n, 0.02)
+        for i, (k, n) in enumerate([(8, 400), (11, 500), (5, 300), (13, 600), (7, 350), (9, 450), (4, 250), (12, 520)])
+    ]
     small, large = FunnelPoint("SMALL", 12, 1 / 12, 0.02), FunnelPoint("LARGE", 5004, 417 / 5004, 0.02)
     fit = fit_funnel("D2.03", "percent", [*peers, small, large], "tau2", 0.1)
     s_small = score_indicator(ind, small.value, 0.02, volume=12, funnel=fit)
@@ -125,21 +145,53 @@ def test_funnel_lights_need_a_rate(tmp_path):
     ind = rate_indicator()
     assert ind.lights.overdispersion == "tau2" and ind.lights.trim == 0.1  # defaults
     result = load_with_d104_lights(
-        tmp_path, "lights: {mode: absolute, yellow: 0.05, red: 0.15, statistical: funnel, overdispersion: phi}")
+        tmp_path, "lights: {mode: absolute, yellow: 0.05, red: 0.15, statistical: funnel, overdispersion: phi}"
+    )
     assert [i.code for i in result.issues.errors] == ["PY211"]  # D1.04 is an index with a target band
     assert "direction target" in result.issues.errors[0].found and "unit index" in result.issues.errors[0].found
 
 
 def test_funnel_svg():
     fit = FunnelFit("D2.03", "proportion", "tau2", "tau2", 1.8, 0.001, 7, 0.1, "")
-    funnel = {"indicator": "D2.03", "name_zh": "31日内非计划再住院率", "name_en": "Unplanned readmission",
-              "unit": "percent", **fit.as_json(), "points": [
-                  {"fixmedins_code": "H1", "fixmedins_name": "甲医院", "level": "三级", "n": 400, "value": 0.0225,
-                   "target": 0.02, "z": 0.2, "light": "green"},
-                  {"fixmedins_code": "H2", "fixmedins_name": "乙医院", "level": "三级", "n": 154, "value": 0.065,
-                   "target": 0.02, "z": 2.2, "light": "yellow"},
-                  {"fixmedins_code": "H3", "fixmedins_name": "丙医院", "level": "二级", "n": 146, "value": 0.007,
-                   "target": 0.025, "z": -1.4, "light": "green"}]}
+    funnel = {
+        "indicator": "D2.03",
+        "name_zh": "31日内非计划再住院率",
+        "name_en": "Unplanned readmission",
+        "unit": "percent",
+        **fit.as_json(),
+        "points": [
+            {
+                "fixmedins_code": "H1",
+                "fixmedins_name": "甲医院",
+                "level": "三级",
+                "n": 400,
+                "value": 0.0225,
+                "target": 0.02,
+                "z": 0.2,
+                "light": "green",
+            },
+            {
+                "fixmedins_code": "H2",
+                "fixmedins_name": "乙医院",
+                "level": "三级",
+                "n": 154,
+                "value": 0.065,
+                "target": 0.02,
+                "z": 2.2,
+                "light": "yellow",
+            },
+            {
+                "fixmedins_code": "H3",
+                "fixmedins_name": "丙医院",
+                "level": "二级",
+                "n": 146,
+                "value": 0.007,
+                "target": 0.025,
+                "z": -1.4,
+                "light": "green",
+            },
+        ],
+    }
     svg = funnel_svg(funnel)
     assert svg.startswith("<svg") and svg.endswith("</svg>")
     assert 'font-family="Noto Sans CJK SC"' in svg.split(">", 1)[0]
@@ -162,8 +214,12 @@ from hypothesis import strategies as st  # noqa: E402
 
 
 @settings(max_examples=60, deadline=None)
-@given(p0=st.floats(0.001, 0.6), n1=st.integers(5, 5000), extra=st.integers(1, 5000),
-       tau2=st.sampled_from([0.0, 0.0005, 0.01]))
+@given(
+    p0=st.floats(0.001, 0.6),
+    n1=st.integers(5, 5000),
+    extra=st.integers(1, 5000),
+    tau2=st.sampled_from([0.0, 0.0005, 0.01]),
+)
 def test_limits_narrow_with_volume_and_bracket_the_target(p0, n1, extra, tau2):
     fit = FunnelFit("X", "proportion", "tau2", "tau2" if tau2 else "none", 1.5, tau2, 10, 0.1, "")
     small, large = fit.limits(n1, p0), fit.limits(n1 + extra, p0)
@@ -194,7 +250,7 @@ def test_beyond_95_by_hand():
     assert rate.beyond_95(80.0, 10_000, 50.0, "down") == pytest.approx(63.4296, abs=1e-3)
     # with tau^2 the allowance is 1.96 sqrt(s^2 + tau^2): more is explained by chance
     tau = FunnelFit("X", "proportion", "tau2", "tau2", 3.0, 0.004, 20, 0.1, "")
-    y = math.asin(0.5) - 1.96 * math.sqrt(0.05 ** 2 + 0.004)
+    y = math.asin(0.5) - 1.96 * math.sqrt(0.05**2 + 0.004)
     assert tau.beyond_95(0.25, 100, 0.10, "down") == pytest.approx(math.sin(y) ** 2)
 
 
@@ -203,8 +259,10 @@ def test_beyond_95_scores_what_chance_cannot_explain():
     one (inside the limits) scores as meeting its baseline; the large one is scored on nearly all of its
     deviation, as before; the reasons say which value was scored."""
     observed, beyond = rate_indicator(), rate_indicator(funnel_score="beyond_95")
-    peers = [FunnelPoint(f"P{i}", n, k / n, 0.02) for i, (k, n) in enumerate(
-        [(8, 400), (11, 500), (5, 300), (13, 600), (7, 350), (9, 450), (4, 250), (12, 520)])]
+    peers = [
+        FunnelPoint(f"P{i}", n, k / n, 0.02)
+        for i, (k, n) in enumerate([(8, 400), (11, 500), (5, 300), (13, 600), (7, 350), (9, 450), (4, 250), (12, 520)])
+    ]
     small, large = FunnelPoint("SMALL", 12, 1 / 12, 0.02), FunnelPoint("LARGE", 5004, 417 / 5004, 0.02)
     fit = fit_funnel("D2.03", "percent", [*peers, small, large], "tau2", 0.1)
     assert band(fit, "down", small.value, 12, 0.02)[1] == "inside"
@@ -226,8 +284,14 @@ def test_beyond_95_scores_what_chance_cannot_explain():
 
 
 @settings(max_examples=80, deadline=None)
-@given(p0=st.floats(0.005, 0.5), n=st.integers(5, 20_000), v1=st.floats(0.0, 1.0), v2=st.floats(0.0, 1.0),
-       tau2=st.sampled_from([0.0, 0.0005, 0.01]), up=st.booleans())
+@given(
+    p0=st.floats(0.005, 0.5),
+    n=st.integers(5, 20_000),
+    v1=st.floats(0.0, 1.0),
+    v2=st.floats(0.0, 1.0),
+    tau2=st.sampled_from([0.0, 0.0005, 0.01]),
+    up=st.booleans(),
+)
 def test_beyond_95_lies_between_target_and_value_and_keeps_order(p0, n, v1, v2, tau2, up):
     fit = FunnelFit("X", "proportion", "tau2", "tau2" if tau2 else "none", 1.5, tau2, 10, 0.1, "")
     direction = "up" if up else "down"
@@ -243,6 +307,8 @@ def test_beyond_95_lies_between_target_and_value_and_keeps_order(p0, n, v1, v2, 
 
 
 def test_beyond_95_needs_funnel_lights(tmp_path):
-    result = load_with_d104_lights(tmp_path, "lights: {mode: absolute, yellow: 0.05, red: 0.15, funnel_score: beyond_95}")
+    result = load_with_d104_lights(
+        tmp_path, "lights: {mode: absolute, yellow: 0.05, red: 0.15, funnel_score: beyond_95}"
+    )
     assert [i.code for i in result.issues.errors] == ["PY212"]
     assert "funnel_score beyond_95" in result.issues.errors[0].found

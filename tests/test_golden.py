@@ -33,7 +33,13 @@ def test_example_output_equals_golden(fresh, name):
     expected = (GOLDEN / name).read_bytes()
     actual = (fresh / name).read_bytes()
     if actual != expected:
-        diff = difflib.unified_diff(expected.decode("utf-8").splitlines(), actual.decode("utf-8").splitlines(),
-                                    f"golden/{name}", f"fresh/{name}", lineterm="", n=1)
+        diff = difflib.unified_diff(
+            expected.decode("utf-8").splitlines(),
+            actual.decode("utf-8").splitlines(),
+            f"golden/{name}",
+            f"fresh/{name}",
+            lineterm="",
+            n=1,
+        )
         shown = "\n".join(list(diff)[:40])
         pytest.fail(f"{name} differs from tests/golden/example/{name} (PINGYI_UPDATE_GOLDEN=1 regenerates):\n{shown}")

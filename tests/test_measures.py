@@ -8,7 +8,6 @@ import duckdb
 import pytest
 
 from conftest import shipped
-
 from pingyi.compute.measures import MeasureSqlError, compile_measure, compile_project_measures, run_measures, table_sql
 from pingyi.spec.models import DataSettings, MeasureSpec
 
@@ -20,19 +19,22 @@ def m(aggregate, filter=None, name="x"):
     return MeasureSpec(name=name, table="settlements", description="d", aggregate=aggregate, filter=filter)
 
 
-@pytest.mark.parametrize("aggregate,filter,fragment", [
-    ("sum(read_csv('/etc/passwd'))", None, "READ_CSV"),
-    ("count(*)", "fixmedins_code IN (SELECT 1)", "SELECT 1"),
-    ("sum(secret_column)", None, "secret_column"),
-    ("medfee_sumamt", None, "medfee_sumamt"),
-    ("sum(amt); DROP TABLE t", None, ";"),
-    ("sum(t.amt)", None, "t.amt"),
-    ("count(*)", "sum(amt) > 0", "SUM(amt)"),
-    ("sum(sum(amt))", None, "SUM(SUM(amt))"),
-    ("current_setting('threads')", None, "CURRENT_SETTING"),
-    ("sum(amt) AS y", None, "AS"),
-    ("count(*)", "med_type IN (:no_such_set)", ":no_such_set"),
-])
+@pytest.mark.parametrize(
+    "aggregate,filter,fragment",
+    [
+        ("sum(read_csv('/etc/passwd'))", None, "READ_CSV"),
+        ("count(*)", "fixmedins_code IN (SELECT 1)", "SELECT 1"),
+        ("sum(secret_column)", None, "secret_column"),
+        ("medfee_sumamt", None, "medfee_sumamt"),
+        ("sum(amt); DROP TABLE t", None, ";"),
+        ("sum(t.amt)", None, "t.amt"),
+        ("count(*)", "sum(amt) > 0", "SUM(amt)"),
+        ("sum(sum(amt))", None, "SUM(SUM(amt))"),
+        ("current_setting('threads')", None, "CURRENT_SETTING"),
+        ("sum(amt) AS y", None, "AS"),
+        ("count(*)", "med_type IN (:no_such_set)", ":no_such_set"),
+    ],
+)
 def test_rejected_sql(aggregate, filter, fragment):
     with pytest.raises(MeasureSqlError) as err:
         compile_measure(m(aggregate, filter), COLS, DataSettings())
@@ -42,11 +44,15 @@ def test_rejected_sql(aggregate, filter, fragment):
 def test_filter_applies_to_every_aggregate_including_a_lone_one():
     single = compile_measure(m("count(*)", "med_type = '21'"), COLS, DataSettings())
     assert single.aggregate.sql(dialect="duckdb") == "COUNT(*) FILTER(WHERE med_type = '21')"
-    ratio = compile_measure(m("sum(medfee_sumamt) / count(DISTINCT mdtrt_id)", "med_type IN (:inpatient_med_types)"),
-                            COLS, DataSettings(inpatient_med_types=["21", "28"]))
+    ratio = compile_measure(
+        m("sum(medfee_sumamt) / count(DISTINCT mdtrt_id)", "med_type IN (:inpatient_med_types)"),
+        COLS,
+        DataSettings(inpatient_med_types=["21", "28"]),
+    )
     assert ratio.aggregate.sql(dialect="duckdb") == (
         "SUM(CAST(medfee_sumamt AS DECIMAL(38, 12))) FILTER(WHERE med_type IN ('21', '28')) / "
-        "COUNT(DISTINCT mdtrt_id) FILTER(WHERE med_type IN ('21', '28'))")
+        "COUNT(DISTINCT mdtrt_id) FILTER(WHERE med_type IN ('21', '28'))"
+    )
 
 
 from hypothesis import given, settings  # noqa: E402
@@ -54,8 +60,10 @@ from hypothesis import strategies as st  # noqa: E402
 
 
 @settings(max_examples=40, deadline=None)
-@given(pairs=st.lists(st.tuples(st.floats(0.01, 1e6), st.floats(0.01, 1e6)), min_size=2, max_size=40),
-       seed=st.integers(0, 10_000))
+@given(
+    pairs=st.lists(st.tuples(st.floats(0.01, 1e6), st.floats(0.01, 1e6)), min_size=2, max_size=40),
+    seed=st.integers(0, 10_000),
+)
 def test_sums_do_not_depend_on_row_order(pairs, seed):
     """A sum of ratios (the DRG cost index: Σ cost / regional mean) is the same whatever order the rows
     arrive in: sums are taken in DECIMAL(38, 12) (measures.exact_sums), not in floating point."""
@@ -86,9 +94,14 @@ def test_hand_computed_values():
         ('H2', 2025, 'M4', 'S6', '11', '0', 10.00)
         ) t(fixmedins_code, year, mdtrt_id, setl_id, med_type, refd_setl_flag, medfee_sumamt)""")
     settings = DataSettings()
-    specs = [m("count(DISTINCT mdtrt_id)", "med_type IN (:inpatient_med_types) AND refd_setl_flag NOT IN "
-               "(:refund_flag_values)", "stays"),
-             m("sum(medfee_sumamt)", "med_type IN (:inpatient_med_types)", "cost")]
+    specs = [
+        m(
+            "count(DISTINCT mdtrt_id)",
+            "med_type IN (:inpatient_med_types) AND refd_setl_flag NOT IN (:refund_flag_values)",
+            "stays",
+        ),
+        m("sum(medfee_sumamt)", "med_type IN (:inpatient_med_types)", "cost"),
+    ]
     compiled = {"settlements": [compile_measure(s, COLS, settings) for s in specs]}
     table = run_measures(con, compiled, {"settlements": "clean_settlements"})
     assert table.get("H1", 2025) == {"stays": 2.0, "cost": 330.0}

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import EXAMPLE, shipped
 
+from conftest import EXAMPLE, shipped
 from pingyi.compute.measures import compile_project_measures, run_measures
 from pingyi.data.bundle import open_bundle
 from pingyi.data.quality import run_quality
@@ -22,8 +22,15 @@ from pingyi.run.verify import verify
 from pingyi.spec.project import copy_project, default_project_dir
 from pingyi.tools.example import generate_example
 
-OUTPUTS = ("scores.csv", "indicators.csv", "adjustments.csv", "quality.csv", "rejected.csv", "results.json",
-           "manifest.json")
+OUTPUTS = (
+    "scores.csv",
+    "indicators.csv",
+    "adjustments.csv",
+    "quality.csv",
+    "rejected.csv",
+    "results.json",
+    "manifest.json",
+)
 
 
 @pytest.fixture
@@ -40,16 +47,39 @@ def test_result_files_and_contract(results):
     for name in OUTPUTS:
         assert (results / name).is_file(), name
     scores = rows(results / "scores.csv")
-    assert list(scores[0])[:7] == ["fixmedins_code", "fixmedins_name", "region", "level", "total_score", "grade", "rank"]
+    assert list(scores[0])[:7] == [
+        "fixmedins_code",
+        "fixmedins_name",
+        "region",
+        "level",
+        "total_score",
+        "grade",
+        "rank",
+    ]
     assert list(scores[0])[7:] == [f"D{i}" for i in range(1, 9)]
     indicators = rows(results / "indicators.csv")
-    assert list(indicators[0])[:8] == ["fixmedins_code", "indicator", "value", "baseline", "score", "light", "weight",
-                                       "contribution"]
+    assert list(indicators[0])[:8] == [
+        "fixmedins_code",
+        "indicator",
+        "value",
+        "baseline",
+        "score",
+        "light",
+        "weight",
+        "contribution",
+    ]
     assert len(indicators) == 35 * len(scores)
     assert {r["light"] for r in indicators} <= {"green", "yellow", "red", "grey", "none"}
     adjustments = rows(results / "adjustments.csv")
-    assert list(adjustments[0])[:7] == ["fixmedins_code", "prepayment", "rate", "amount", "new_prepayment", "rule",
-                                        "designation"]
+    assert list(adjustments[0])[:7] == [
+        "fixmedins_code",
+        "prepayment",
+        "rate",
+        "amount",
+        "new_prepayment",
+        "rule",
+        "designation",
+    ]
     # the total is the sum of contributions, and each contribution is weight x score
     by_provider: dict[str, float] = {}
     for r in indicators:
@@ -72,8 +102,12 @@ def test_grades_spread_and_special_providers(results):
 
 def test_no_patient_identifiers_in_any_output(results):
     con = duckdb.connect()
-    psn = {r[0] for r in con.execute(f"SELECT DISTINCT psn_no FROM read_parquet('{EXAMPLE / 'settlements.parquet'}') "
-                                     "WHERE psn_no IS NOT NULL").fetchall()}
+    psn = {
+        r[0]
+        for r in con.execute(
+            f"SELECT DISTINCT psn_no FROM read_parquet('{EXAMPLE / 'settlements.parquet'}') WHERE psn_no IS NOT NULL"
+        ).fetchall()
+    }
     sample = sorted(psn)[:2000]
     for name in OUTPUTS:
         text = (results / name).read_text(encoding="utf-8")
@@ -103,12 +137,14 @@ def test_row_order_and_format_do_not_matter(results, tmp_path):
     evaluate_to(shuffled, None, None, None, out)
     for name in ("scores.csv", "indicators.csv", "adjustments.csv", "quality.csv"):
         assert (out / name).read_bytes() == (results / name).read_bytes(), name
+
     # results.json names each input file and its format; everything else is identical
     def without_files(path: Path) -> dict:
         data = json.loads(path.read_text(encoding="utf-8"))
         for entry in data["quality"]["tables"].values():
             entry.pop("file"), entry.pop("format")
         return data
+
     assert without_files(out / "results.json") == without_files(results / "results.json")
     strip = lambda p: sorted((r["table"], r["column"], r["reason_code"]) for r in rows(p))  # noqa: E731
     assert strip(out / "rejected.csv") == strip(results / "rejected.csv")
@@ -123,7 +159,7 @@ def test_verify_passes_then_detects_an_edit(cli, example_copy):
     lines = text.splitlines(keepends=True)
     target = lines[3]
     i = next(k for k, ch in enumerate(target) if ch.isdigit() and k > target.index(",", 20))
-    lines[3] = target[:i] + ("1" if target[i] != "1" else "2") + target[i + 1:]
+    lines[3] = target[:i] + ("1" if target[i] != "1" else "2") + target[i + 1 :]
     (copy / "scores.csv").write_text("".join(lines), encoding="utf-8")
     report = verify(copy)
     assert not report.ok
@@ -196,7 +232,8 @@ def test_history_revokes_after_two_failing_years(results, tmp_path):
     last_year = tmp_path / "last-year"
     last_year.mkdir()
     (last_year / "scores.csv").write_text(
-        "fixmedins_code,grade\n" + "".join(f"{r['fixmedins_code']},不合格\n" for r in failing[:1]), encoding="utf-8")
+        "fixmedins_code,grade\n" + "".join(f"{r['fixmedins_code']},不合格\n" for r in failing[:1]), encoding="utf-8"
+    )
     out = tmp_path / "out"
     evaluate_to(EXAMPLE, None, None, last_year, out)
     designation = {r["fixmedins_code"]: r["designation"] for r in rows(out / "adjustments.csv")}
@@ -209,10 +246,16 @@ def test_measure_that_reads_a_file_is_refused(cli, tmp_path):
     project = tmp_path / "p"
     copy_project(default_project_dir(), project)
     path = project / "measures" / "fee_items.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("aggregate: sum(amt)",
-                    "aggregate: sum(amt) + count(read_csv('/etc/passwd'))", 1), encoding="utf-8")
-    for args in (["validate", "--project", project],
-                 ["score", "--data", EXAMPLE, "--out", tmp_path / "o", "--project", project]):
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "aggregate: sum(amt)", "aggregate: sum(amt) + count(read_csv('/etc/passwd'))", 1
+        ),
+        encoding="utf-8",
+    )
+    for args in (
+        ["validate", "--project", project],
+        ["score", "--data", EXAMPLE, "--out", tmp_path / "o", "--project", project],
+    ):
         r = cli(*args)
         assert r.exit_code == 2, r.stderr
         assert "measures/fee_items.yaml:" in r.stderr and "READ_CSV" in r.stderr and "Traceback" not in r.stderr
@@ -229,11 +272,15 @@ def test_score_refuses_a_misspelt_veto_measure(cli, tmp_path):
     text = path.read_text(encoding="utf-8")
     assert "measure: fraud_cases" in text
     path.write_text(text.replace("measure: fraud_cases", "measure: fraud_case", 1), encoding="utf-8")
-    line = text[:text.index("measure: fraud_cases")].count("\n") + 1
-    for args in (["validate", "--project", project],
-                 ["score", "--data", EXAMPLE, "--out", tmp_path / "o", "--project", project]):
+    line = text[: text.index("measure: fraud_cases")].count("\n") + 1
+    for args in (
+        ["validate", "--project", project],
+        ["score", "--data", EXAMPLE, "--out", tmp_path / "o", "--project", project],
+    ):
         r = cli(*args)
         assert r.exit_code == 2, r.stdout
-        assert f"policy.yaml:{line} (veto[0].measure): error PY604: policy names an undefined measure; " \
-               "found fraud_case" in r.stderr
+        assert (
+            f"policy.yaml:{line} (veto[0].measure): error PY604: policy names an undefined measure; "
+            "found fraud_case" in r.stderr
+        )
     assert not (tmp_path / "o").exists()

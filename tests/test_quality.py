@@ -15,8 +15,19 @@ from pingyi.data.checks import REASONS
 from pingyi.data.contract import FORMATS, TABLES
 from pingyi.data.quality import run_quality
 from pingyi.data.write import save_bundle
-from test_extract import (YEAR, open_test_bundle, audit_flag, drg_group, expert_score, fee_item, reported,
-                          setl_list, settlement, valid_tables, write_bundle)
+from test_extract import (
+    YEAR,
+    audit_flag,
+    drg_group,
+    expert_score,
+    fee_item,
+    open_test_bundle,
+    reported,
+    setl_list,
+    settlement,
+    valid_tables,
+    write_bundle,
+)
 
 SECRET_PSN = "PSN_SECRET_7731"
 SECRET_NAME = "王秘密"
@@ -24,50 +35,142 @@ SECRET_NAME = "王秘密"
 # (table, row factory, expected reason, column, severity). Each planted row has one defect
 # (its first failing reason); flags keep the row in clean_<table>.
 PLANTED = [
-    ("providers", lambda: {"fixmedins_code": "H33010600009", "fixmedins_name": "", "hosp_lv": "三级"},
-     "missing_required", "fixmedins_name", "reject"),
-    ("providers", lambda: {"fixmedins_code": "H3301060000X", "fixmedins_name": "甲", "hosp_lv": "三级"},
-     "bad_format", "fixmedins_code", "reject"),
-    ("providers", lambda: {"fixmedins_code": "H33010600008", "fixmedins_name": "乙", "hosp_lv": "四级"},
-     "bad_code", "hosp_lv", "reject"),
-    ("providers", lambda: {"fixmedins_code": "H33010600001", "fixmedins_name": "浙江省人民医院", "hosp_lv": "三级",
-                           "fixmedins_type": "综合医院", "prepayment": "5000000.00"},
-     "duplicate_key", "fixmedins_code", "reject"),
-    ("providers", lambda: {"fixmedins_code": "H33010600007", "fixmedins_name": "丙", "hosp_lv": "二级",
-                           "prepayment": "12.345"}, "money_precision", "prepayment", "flag"),
+    (
+        "providers",
+        lambda: {"fixmedins_code": "H33010600009", "fixmedins_name": "", "hosp_lv": "三级"},
+        "missing_required",
+        "fixmedins_name",
+        "reject",
+    ),
+    (
+        "providers",
+        lambda: {"fixmedins_code": "H3301060000X", "fixmedins_name": "甲", "hosp_lv": "三级"},
+        "bad_format",
+        "fixmedins_code",
+        "reject",
+    ),
+    (
+        "providers",
+        lambda: {"fixmedins_code": "H33010600008", "fixmedins_name": "乙", "hosp_lv": "四级"},
+        "bad_code",
+        "hosp_lv",
+        "reject",
+    ),
+    (
+        "providers",
+        lambda: {
+            "fixmedins_code": "H33010600001",
+            "fixmedins_name": "浙江省人民医院",
+            "hosp_lv": "三级",
+            "fixmedins_type": "综合医院",
+            "prepayment": "5000000.00",
+        },
+        "duplicate_key",
+        "fixmedins_code",
+        "reject",
+    ),
+    (
+        "providers",
+        lambda: {"fixmedins_code": "H33010600007", "fixmedins_name": "丙", "hosp_lv": "二级", "prepayment": "12.345"},
+        "money_precision",
+        "prepayment",
+        "flag",
+    ),
     ("settlements", lambda: settlement(101, psn_no=""), "missing_required", "psn_no", "reject"),
-    ("settlements", lambda: settlement(102, setl_time="2024-13-45 10:00:00", psn_no=SECRET_PSN),
-     "bad_type", "setl_time", "reject"),
+    (
+        "settlements",
+        lambda: settlement(102, setl_time="2024-13-45 10:00:00", psn_no=SECRET_PSN),
+        "bad_type",
+        "setl_time",
+        "reject",
+    ),
     ("settlements", lambda: settlement(103, insutype="999"), "bad_code", "insutype", "reject"),
     ("settlements", lambda: settlement(104, insuplc_admdvs="33010"), "bad_format", "insuplc_admdvs", "reject"),
-    ("settlements", lambda: settlement(105, fulamt_ownpay_amt="-1.00"), "negative_money", "fulamt_ownpay_amt", "reject"),
+    (
+        "settlements",
+        lambda: settlement(105, fulamt_ownpay_amt="-1.00"),
+        "negative_money",
+        "fulamt_ownpay_amt",
+        "reject",
+    ),
     ("settlements", lambda: settlement(106, refd_setl_flag="1"), "positive_refund", "medfee_sumamt", "reject"),
-    ("settlements", lambda: settlement(107, fulamt_ownpay_amt="1.005"), "money_precision", "fulamt_ownpay_amt", "reject"),
-    ("settlements", lambda: settlement(108, fund_pay_sumamt="1100.00"), "fund_exceeds_total", "fund_pay_sumamt", "reject"),
+    (
+        "settlements",
+        lambda: settlement(107, fulamt_ownpay_amt="1.005"),
+        "money_precision",
+        "fulamt_ownpay_amt",
+        "reject",
+    ),
+    (
+        "settlements",
+        lambda: settlement(108, fund_pay_sumamt="1100.00"),
+        "fund_exceeds_total",
+        "fund_pay_sumamt",
+        "reject",
+    ),
     ("settlements", lambda: settlement(109, psn_cash_pay="150.00"), "payments_do_not_add_up", "psn_part_amt", "reject"),
-    ("settlements", lambda: settlement(110, fixmedins_code="H99999900001"), "unknown_provider", "fixmedins_code", "reject"),
-    ("settlements", lambda: settlement(111, fixmedins_code="H33010600008"), "unknown_provider", "fixmedins_code", "reject"),
+    (
+        "settlements",
+        lambda: settlement(110, fixmedins_code="H99999900001"),
+        "unknown_provider",
+        "fixmedins_code",
+        "reject",
+    ),
+    (
+        "settlements",
+        lambda: settlement(111, fixmedins_code="H33010600008"),
+        "unknown_provider",
+        "fixmedins_code",
+        "reject",
+    ),
     ("settlements", lambda: settlement(112, setl_time="2021-06-01 10:00:00"), "outside_window", "setl_time", "reject"),
     ("settlements", lambda: settlement(3), "duplicate_key", "setl_id", "reject"),
-    ("settlements", lambda: settlement(114, medfee_sumamt="1E3"), "bad_type", "medfee_sumamt", "reject"),  # no exponents
+    (
+        "settlements",
+        lambda: settlement(114, medfee_sumamt="1E3"),
+        "bad_type",
+        "medfee_sumamt",
+        "reject",
+    ),  # no exponents
     ("settlements", lambda: settlement(113, med_type="28"), "unclassified_code", "med_type", "flag"),
     ("settlements", lambda: settlement(114, age="abc"), "bad_type", "age", "flag"),
     ("settlements", lambda: settlement(115, age="130"), "out_of_range", "age", "flag"),
     ("settlements", lambda: settlement(116, gend="男"), "bad_code", "gend", "flag"),
     ("setl_lists", lambda: setl_list(3), "duplicate_key", "mdtrt_id", "reject"),
-    ("setl_lists", lambda: setl_list(201, adm_time="2024-02-02 10:00:00", dscg_time="2024-02-01 10:00:00"),
-     "discharge_before_admission", "dscg_time", "reject"),
+    (
+        "setl_lists",
+        lambda: setl_list(201, adm_time="2024-02-02 10:00:00", dscg_time="2024-02-01 10:00:00"),
+        "discharge_before_admission",
+        "dscg_time",
+        "reject",
+    ),
     ("setl_lists", lambda: setl_list(203, act_ipt_days="-1"), "out_of_range", "act_ipt_days", "reject"),
-    ("setl_lists", lambda: setl_list(205, dcla_time="2024-12-30 10:00:00", setl_time="2024-03-01 10:00:00",
-                                     adm_time="2024-02-20 10:00:00", dscg_time="2024-03-01 10:00:00"),
-     "late_upload", "dcla_time", "flag"),
+    (
+        "setl_lists",
+        lambda: setl_list(
+            205,
+            dcla_time="2024-12-30 10:00:00",
+            setl_time="2024-03-01 10:00:00",
+            adm_time="2024-02-20 10:00:00",
+            dscg_time="2024-03-01 10:00:00",
+        ),
+        "late_upload",
+        "dcla_time",
+        "flag",
+    ),
     ("setl_lists", lambda: setl_list(207), "unmatched_settlement", "mdtrt_id", "flag"),
     ("fee_items", lambda: fee_item(301, med_chrgitm="9"), "bad_code", "med_chrgitm", "reject"),
     ("fee_items", lambda: fee_item(302, amt="-3.00"), "negative_money", "amt", "reject"),
     ("fee_items", lambda: fee_item(303, amt="12,000.00"), "bad_type", "amt", "reject"),
     ("fee_items", lambda: fee_item(120, amt="5.00"), "positive_refund", "amt", "reject"),  # S00120 is a refund
     ("audit_flags", lambda: audit_flag(1), "duplicate_key", "flag_id", "reject"),
-    ("audit_flags", lambda: audit_flag(401, handled_time="2024-04-01 09:00:00"), "handled_before_flag", "handled_time", "flag"),
+    (
+        "audit_flags",
+        lambda: audit_flag(401, handled_time="2024-04-01 09:00:00"),
+        "handled_before_flag",
+        "handled_time",
+        "flag",
+    ),
     ("reported", lambda: reported(0, year="2020", indicator="D3.09"), "outside_window", "year", "reject"),
     ("reported", lambda: reported(0, indicator="D3"), "bad_format", "indicator", "reject"),
     ("reported", lambda: reported(0), "duplicate_key", "fixmedins_code+year+indicator", "reject"),
@@ -77,8 +180,12 @@ PLANTED = [
 ]
 
 
-REFUND_AMOUNTS = {k: v for k, v in settlement(0).items() if k in (
-    "medfee_sumamt", "fulamt_ownpay_amt", "hifp_pay", "fund_pay_sumamt", "psn_part_amt", "acct_pay", "psn_cash_pay")}
+REFUND_AMOUNTS = {
+    k: v
+    for k, v in settlement(0).items()
+    if k
+    in ("medfee_sumamt", "fulamt_ownpay_amt", "hifp_pay", "fund_pay_sumamt", "psn_part_amt", "acct_pay", "psn_cash_pay")
+}
 
 
 def planted_tables():
@@ -138,8 +245,10 @@ def test_planted_row_is_reported_with_table_row_and_column(planted, index):
     else:
         assert (table, row) not in rejected
         assert in_clean == 1
-    failed = bundle.con.execute('SELECT sum(failed) FROM quality WHERE "table" = ? AND reason_code = ? AND severity = ?',
-                                [table, reason, severity]).fetchone()[0]
+    failed = bundle.con.execute(
+        'SELECT sum(failed) FROM quality WHERE "table" = ? AND reason_code = ? AND severity = ?',
+        [table, reason, severity],
+    ).fetchone()[0]
     assert failed and failed >= 1
 
 
@@ -155,9 +264,14 @@ def test_first_reason_and_the_others(planted):
 def test_flagged_optional_values_are_emptied_and_late_upload_is_kept(planted):
     bundle, *_ = planted
     con = bundle.con
-    assert con.execute("SELECT age FROM clean_settlements WHERE setl_id IN ('S00114', 'S00115')").fetchall() == [(None,), (None,)]
+    assert con.execute("SELECT age FROM clean_settlements WHERE setl_id IN ('S00114', 'S00115')").fetchall() == [
+        (None,),
+        (None,),
+    ]
     assert con.execute("SELECT med_type FROM clean_settlements WHERE setl_id = 'S00113'").fetchone() == ("28",)
-    assert con.execute("SELECT prepayment FROM clean_providers WHERE fixmedins_code = 'H33010600007'").fetchone() == (None,)
+    assert con.execute("SELECT prepayment FROM clean_providers WHERE fixmedins_code = 'H33010600007'").fetchone() == (
+        None,
+    )
     refund = con.execute("SELECT medfee_sumamt FROM clean_settlements WHERE setl_id = 'S00120'").fetchone()
     assert refund is not None and float(refund[0]) == -1000.0
     assert con.execute("SELECT amt FROM clean_fee_items WHERE setl_id = 'S00120'").fetchall() == [(-120.50,)]
@@ -167,12 +281,18 @@ def test_flagged_optional_values_are_emptied_and_late_upload_is_kept(planted):
 
 def test_clean_tables_are_typed(planted):
     bundle, *_ = planted
-    types = dict(bundle.con.execute("SELECT column_name, data_type FROM information_schema.columns "
-                                    "WHERE table_name = 'clean_settlements'").fetchall())
+    types = dict(
+        bundle.con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'clean_settlements'"
+        ).fetchall()
+    )
     assert types["medfee_sumamt"] == "DECIMAL(16,2)" and types["setl_time"] == "TIMESTAMP"
     assert types["age"] == "INTEGER" and types["year"] == "INTEGER" and types["_row"] == "BIGINT"
-    types = dict(bundle.con.execute("SELECT column_name, data_type FROM information_schema.columns "
-                                    "WHERE table_name = 'clean_drg_groups'").fetchall())
+    types = dict(
+        bundle.con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'clean_drg_groups'"
+        ).fetchall()
+    )
     assert types["weight"] == "DOUBLE" and types["mean_cost"] == "DECIMAL(16,2)"
     assert bundle.con.execute("SELECT insutype FROM clean_settlements WHERE _row = 1").fetchone() == ("310",)
     levels = bundle.con.execute("SELECT DISTINCT hosp_lv FROM clean_providers ORDER BY 1").fetchall()
@@ -220,7 +340,9 @@ def test_settings_change_the_checks(tmp_path):
     with open_test_bundle(d, tmp_path) as b:
         run_quality(b, settings, YEAR)
         assert b.con.execute("SELECT count(*) FROM clean_setl_lists WHERE late_upload").fetchone()[0] == 0
-        unclassified = b.con.execute("SELECT sum(failed) FROM quality WHERE reason_code = 'unclassified_code'").fetchone()[0]
+        unclassified = b.con.execute(
+            "SELECT sum(failed) FROM quality WHERE reason_code = 'unclassified_code'"
+        ).fetchone()[0]
         assert unclassified == 0
         # the evaluation year moves the window
         run_quality(b, settings, 2022)
@@ -237,8 +359,8 @@ def _snapshot(bundle) -> dict:
         cols = ", ".join(TABLES[name].names)  # the text as read, before any typing
         snap[f"raw_{name}"] = con.execute(f"SELECT _row, {cols} FROM raw_{name} ORDER BY _row").fetchall()
         snap[f"clean_{name}"] = con.execute(f"SELECT * FROM clean_{name} ORDER BY _row").fetchall()
-    snap["quality"] = con.execute('SELECT * FROM quality ORDER BY ALL').fetchall()
-    snap["rejected"] = con.execute('SELECT * FROM rejected ORDER BY ALL').fetchall()
+    snap["quality"] = con.execute("SELECT * FROM quality ORDER BY ALL").fetchall()
+    snap["rejected"] = con.execute("SELECT * FROM rejected ORDER BY ALL").fetchall()
     return snap
 
 
@@ -278,8 +400,10 @@ def _order_free(bundle, directory: Path) -> dict:
     """Outputs with row numbers replaced by the row's content, so two orders can be compared."""
     con = bundle.con
     content = {t: _rows_by_content(directory, t) for t in TABLES}
-    rejected = sorted((t, content[t][row], col, reason, re.sub(r"row \d+", "row N", msg), also)
-                      for t, row, col, reason, msg, also in con.execute("SELECT * FROM rejected").fetchall())
+    rejected = sorted(
+        (t, content[t][row], col, reason, re.sub(r"row \d+", "row N", msg), also)
+        for t, row, col, reason, msg, also in con.execute("SELECT * FROM rejected").fetchall()
+    )
     clean = {t: sorted(r[1:] for r in con.execute(f"SELECT * FROM clean_{t}").fetchall()) for t in TABLES}
     quality = con.execute("SELECT * FROM quality ORDER BY ALL").fetchall()
     return {"rejected": rejected, "clean": clean, "quality": quality}
@@ -311,8 +435,9 @@ def test_which_duplicate_is_kept_does_not_depend_on_order(tmp_path):
         directory = write_bundle(tmp_path / order, tables)
         with open_test_bundle(directory, tmp_path / f"w{order}") as bundle:
             run_quality(bundle)
-            kept.append(bundle.con.execute(
-                "SELECT medfee_sumamt FROM clean_settlements WHERE setl_id = 'S00003'").fetchall())
+            kept.append(
+                bundle.con.execute("SELECT medfee_sumamt FROM clean_settlements WHERE setl_id = 'S00003'").fetchall()
+            )
             reasons = bundle.con.execute("SELECT reason_code FROM rejected WHERE \"table\" = 'settlements'").fetchall()
             assert reasons == [("duplicate_key",)]
     assert kept[0] == kept[1] and len(kept[0]) == 1

@@ -27,12 +27,13 @@ from typer.testing import CliRunner
 
 from pingyi.cli import app
 from pingyi.errors import PingyiError
+from pingyi.report.card_layout import WIDTHS
 from pingyi.report.context import build_contexts, prepare, provider_context
 from pingyi.report.loader import load_results
 from pingyi.report.pdf import PdfRenderer
 from pingyi.report.run import WORKBOOK, render_reports
-from pingyi.report.textgrid import Col, Light, grid, padding, units, wrap
-from pingyi.report.card_layout import WIDTHS
+from pingyi.report.textgrid import Col, Light, grid
+from pingyi.report.textmetrics import padding, units, wrap
 from pingyi.report.xlsx import write_workbook
 
 FIXTURE = Path(__file__).parent / "fixtures" / "report" / "results"
@@ -90,14 +91,27 @@ def test_committee_pdf_and_workbook_exist(rendered):
     assert (out / WORKBOOK).stat().st_size > 5_000
     assert (out / "html" / "index.html").is_file() and (out / "html" / "committee.html").is_file()
     assert sorted(p.name for p in (out / "html" / "cards").iterdir()) == [
-        "H33010600001.html", "H33010600002.html", "H42010200004.html", "H51010400003.html"]
+        "H33010600001.html",
+        "H33010600002.html",
+        "H42010200004.html",
+        "H51010400003.html",
+    ]
 
 
 @needs_poppler
 def test_committee_pdf_content(rendered, results):
     text = pdftext(rendered[0] / "committee.pdf")
-    for word in ("等级分布", "分地区、分级别比较", "各维度红灯情况", "预付金调整预算", "定点资格风险机构", "数据质量概况",
-                 "机构排名", "880,000.00", "625,000.00"):
+    for word in (
+        "等级分布",
+        "分地区、分级别比较",
+        "各维度红灯情况",
+        "预付金调整预算",
+        "定点资格风险机构",
+        "数据质量概况",
+        "机构排名",
+        "880,000.00",
+        "625,000.00",
+    ):
         assert word in text, word
     for p in results["providers"]:
         assert re.sub(r"\s+", "", p["fixmedins_name"]) in text
@@ -218,10 +232,14 @@ def test_context_builder_is_pure(results, fixture, monkeypatch):
     monkeypatch.setattr(os, "open", no_io)
     monkeypatch.setattr(Path, "open", no_io)
     a = build_contexts(results, quality_rows=fixture.quality_rows, rejected_counts=fixture.rejected_counts)
-    b = build_contexts(copy.deepcopy(results), quality_rows=fixture.quality_rows, rejected_counts=fixture.rejected_counts)
+    b = build_contexts(
+        copy.deepcopy(results), quality_rows=fixture.quality_rows, rejected_counts=fixture.rejected_counts
+    )
     monkeypatch.undo()
     assert a == b
-    assert json.dumps(a.cards, sort_keys=True, ensure_ascii=False) == json.dumps(b.cards, sort_keys=True, ensure_ascii=False)
+    assert json.dumps(a.cards, sort_keys=True, ensure_ascii=False) == json.dumps(
+        b.cards, sort_keys=True, ensure_ascii=False
+    )
     assert json.dumps(results, sort_keys=True) == frozen  # input untouched
 
 
@@ -229,8 +247,14 @@ def test_fix_first_is_weight_times_score_gap(results):
     prep = prepare(results)
     for p in results["providers"]:
         ctx = provider_context(prep, p["fixmedins_code"])
-        gains = sorted(((i["weight"] * (100 - i["score"]), i["code"]) for i in p["indicators"]
-                        if i["status"] == "scored" and i["score"] < 100), key=lambda x: (-x[0], x[1]))[:3]
+        gains = sorted(
+            (
+                (i["weight"] * (100 - i["score"]), i["code"])
+                for i in p["indicators"]
+                if i["status"] == "scored" and i["score"] < 100
+            ),
+            key=lambda x: (-x[0], x[1]),
+        )[:3]
         assert [f["code"] for f in ctx["fix_first"]] == [c for _, c in gains]
         assert [f["gain"] for f in ctx["fix_first"]] == pytest.approx([g for g, _ in gains])
 
@@ -271,7 +295,9 @@ def test_quality_notes_from_quality_csv_when_results_json_has_none(results, fixt
     ctx = build_contexts(bare, quality_rows=fixture.quality_rows, rejected_counts=fixture.rejected_counts)
     assert ctx.cards["H33010600002"]["quality"]["rejected"] == 42
     assert ctx.committee["quality"]["top_failures"][0]["failed"] == 640 + 12  # late uploads, over all providers
-    assert {"table": "setlinfo", "reason_code": "negative_money", "rows": 37} in ctx.committee["quality"]["rejected_by_reason"]
+    assert {"table": "setlinfo", "reason_code": "negative_money", "rows": 37} in ctx.committee["quality"][
+        "rejected_by_reason"
+    ]
 
 
 def test_english_labels_and_names(results):
@@ -321,7 +347,10 @@ def test_every_card_is_one_a4_page(rendered, results, tmp_path):
         assert renderer.card(ctx, tmp_path / f"{code}.pdf") == 1, code
         assert renderer.last_fit == 0, code  # fits without trimming its texts (card_layout.FIT_LEVELS)
     text = pdftext(tmp_path / "H33010600001.pdf")
-    for name in ("Growth in cost per inpatient stay", "Direct-settlement rate for chronic and special-disease outpatient care"):
+    for name in (
+        "Growth in cost per inpatient stay",
+        "Direct-settlement rate for chronic and special-disease outpatient care",
+    ):
         assert name.replace(" ", "") in text, name
 
 
@@ -353,10 +382,16 @@ def test_card_stays_one_page_with_long_texts(tmp_path, results):
 def test_card_text_grid_columns_line_up(rendered):
     """The indicator grid is pre-formatted text placed by padding (pingyi.report.textgrid): the right edges of
     the numbers in one column agree to within a point, i.e. the width table matches what Pango lays out."""
-    bbox = subprocess.run(["pdftotext", "-bbox", str(rendered[0] / "cards" / "H51010400003.pdf"), "-"],
-                          check=True, capture_output=True, text=True).stdout
-    words = [(float(a), float(b), float(c), w) for a, b, c, w in
-             re.findall(r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)<', bbox)]
+    bbox = subprocess.run(
+        ["pdftotext", "-bbox", str(rendered[0] / "cards" / "H51010400003.pdf"), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    words = [
+        (float(a), float(b), float(c), w)
+        for a, b, c, w in re.findall(r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)<', bbox)
+    ]
     pt = 72 / 25.4
     w = WIDTHS["zh"]["ind"]
     weight_end, light_start = (8 + sum(w[:7])) * pt, (8 + sum(w[:4])) * pt  # page margin 8 mm
@@ -366,40 +401,57 @@ def test_card_text_grid_columns_line_up(rendered):
     lights = [x0 for x0, y, x1, w in words if w in ("绿", "黄", "红", "灰") and 0 < x0 - light_start < 25]
     assert len(lights) >= 40
     assert max(lights) - min(lights) < 1.0, sorted(lights)
-    bbox = subprocess.run(["pdftotext", "-bbox", str(rendered[0] / "cards" / "H33010600001.pdf"), "-"],
-                          check=True, capture_output=True, text=True).stdout  # a provider with a peer
-    percentiles = [float(x1) for x1, w in re.findall(r'xMax="([\d.]+)" yMax="[\d.]+">(P\d+)<', bbox)
-                   if 0 < float(x1) - weight_end < 40]  # not the key figures' total
+    bbox = subprocess.run(
+        ["pdftotext", "-bbox", str(rendered[0] / "cards" / "H33010600001.pdf"), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout  # a provider with a peer
+    percentiles = [
+        float(x1)
+        for x1, w in re.findall(r'xMax="([\d.]+)" yMax="[\d.]+">(P\d+)<', bbox)
+        if 0 < float(x1) - weight_end < 40
+    ]  # not the key figures' total
     assert len(percentiles) >= 30
     assert max(percentiles) - min(percentiles) < 1.0, sorted(percentiles)
 
 
 def test_textgrid_pads_escapes_and_keeps_rows_aligned():
     cols = [Col("编号", 10), Col("指标", 20, wrap=True), Col("值", 15, "r"), Col("灯", 10)]
-    rows = [{"kind": "group", "cells": ["D1", "<b>&基金", "", Light("red", "红")]},
-            {"kind": "row", "cells": ["D1.01", "一个很长很长很长很长很长的指标名称\n第二行", "1.5%", Light("green", "绿")]},
-            {"kind": "row", "cells": ["D1.02", "短", ("−0.2", "worsened"), Light("nope", "?")]}]
+    rows = [
+        {"kind": "group", "cells": ["D1", "<b>&基金", "", Light("red", "红")]},
+        {"kind": "row", "cells": ["D1.01", "一个很长很长很长很长很长的指标名称\n第二行", "1.5%", Light("green", "绿")]},
+        {"kind": "row", "cells": ["D1.02", "短", ("−0.2", "worsened"), Light("nope", "?")]},
+    ]
     g = grid(cols, rows, size=7, line=9, colours={"red": "#d7301f", "green": "#2e9d4a"})
     assert len(g.blocks) == 2  # the name wrapped: the columns after it are a block of their own
     texts = [str(b["text"]) for b in g.blocks]
     assert all(t.count("\n") == g.lines - 1 for t in texts)  # every block has every line
     assert "&lt;b&gt;&amp;基金" in texts[0] and "<b>" not in texts[0]
     assert '<span class="worsened">−0.2</span>' in texts[1]
-    assert g.lines == 1 + 1 + len(wrap("一个很长很长很长很长很长的指标名称 第二行", (20 - 1.6) * 72 / 25.4 - 0.6, 7)) + 1
+    assert (
+        g.lines == 1 + 1 + len(wrap("一个很长很长很长很长很长的指标名称 第二行", (20 - 1.6) * 72 / 25.4 - 0.6, 7)) + 1
+    )
     assert 'stroke="#d7301f"' in str(g.svg) and 'stroke="#9e9e9e"' in str(g.svg)  # unknown light: grey
     assert [r["kind"] for r in g.rows] == ["group", "row", "row"] and "&lt;b&gt;" in str(g.rows[0]["cells"][1])
     for gap in range(1500, 9000, 7):  # spacers: ideographic space, en space, space
         text, width = padding(gap)
         assert width == units(text) and abs(width - gap) <= 50, gap
-    assert wrap("按指标导向判断：改善 8 项，退步 8 项。", 40, 7)[1][0] not in "，。："  # no line starts with punctuation
+    assert (
+        wrap("按指标导向判断：改善 8 项，退步 8 项。", 40, 7)[1][0] not in "，。："
+    )  # no line starts with punctuation
 
 
 def test_templates_dir_overrides_one_file(tmp_path, results):
     own = tmp_path / "tpl"
     own.mkdir()
     shipped = Path(__file__).resolve().parents[1] / "reports" / "templates" / "index.html"
-    (own / "index.html").write_text(shipped.read_text(encoding="utf-8").replace(
-        "<h1>{{ year_title }} {{ L.index_title }}</h1>", "<h1>委员会自定义模板 {{ year_title }}</h1>"), encoding="utf-8")
+    (own / "index.html").write_text(
+        shipped.read_text(encoding="utf-8").replace(
+            "<h1>{{ year_title }} {{ L.index_title }}</h1>", "<h1>委员会自定义模板 {{ year_title }}</h1>"
+        ),
+        encoding="utf-8",
+    )
     render_reports(FIXTURE, tmp_path / "out", formats=["html"], templates=own)
     index = (tmp_path / "out" / "html" / "index.html").read_text(encoding="utf-8")
     assert "委员会自定义模板 2025" in index
@@ -411,8 +463,22 @@ def test_templates_dir_overrides_one_file(tmp_path, results):
 
 
 def test_cli_report_selected_provider_english(tmp_path):
-    res = CliRunner().invoke(app, ["report", "--results", str(FIXTURE), "--out", str(tmp_path), "--format", "xlsx,html",
-                                   "--provider", "H33010600001", "--lang", "en"])
+    res = CliRunner().invoke(
+        app,
+        [
+            "report",
+            "--results",
+            str(FIXTURE),
+            "--out",
+            str(tmp_path),
+            "--format",
+            "xlsx,html",
+            "--provider",
+            "H33010600001",
+            "--lang",
+            "en",
+        ],
+    )
     assert res.exit_code == 0, res.output
     wb = openpyxl.load_workbook(tmp_path / WORKBOOK)
     assert wb.sheetnames[:4] == ["Summary", "Indicators", "Adjustments", "About"]
@@ -421,11 +487,14 @@ def test_cli_report_selected_provider_english(tmp_path):
     assert "Growth in cost per inpatient stay" in (tmp_path / "html" / "cards" / "H33010600001.html").read_text("utf-8")
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"providers": ["NOPE"]}, "NOPE not in"),
-    ({"formats": ["pdf,docx"]}, "unknown format 'docx'"),
-    ({"lang": "fr"}, "unknown language"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"providers": ["NOPE"]}, "NOPE not in"),
+        ({"formats": ["pdf,docx"]}, "unknown format 'docx'"),
+        ({"lang": "fr"}, "unknown language"),
+    ],
+)
 def test_report_user_errors(tmp_path, kwargs, message):
     with pytest.raises(PingyiError, match=message):
         render_reports(FIXTURE, tmp_path, **{"formats": ["html"], **kwargs})
@@ -461,7 +530,10 @@ def test_card_shows_peer_percentiles_and_both_case_mix_values(rendered, results)
     text = pdftext(out / "cards" / "H33010600001.pdf")
     assert "分位P100" in text  # the total, in the key figures
     assert "4.9%*5.0%绿100.06.54%P100" in text  # D1.01's row: the scored value is marked as adjusted
-    assert "*D1.01：原始值30.1%为红灯，但其收治患者病情更重" in text and "病例组合调整后为4.9%，绿灯；计分采用调整值" in text
+    assert (
+        "*D1.01：原始值30.1%为红灯，但其收治患者病情更重" in text
+        and "病例组合调整后为4.9%，绿灯；计分采用调整值" in text
+    )
     assert "分位：在同地区同级别机构中优于其他机构的比例" in text
     # a provider without a peer of its region and level shows a dash, not a percentile
     alone = pdftext(out / "cards" / "H42010200004.pdf")
@@ -488,10 +560,21 @@ def test_committee_report_shows_whose_light_the_case_mix_changed(rendered, resul
     """The fixture's D1.01: H33010600001's patients got sicker (expected cost +24 %): red raw, green adjusted;
     H33010600002's got lighter (−3 %): green raw, red adjusted; the other two keep their light."""
     cm = build_contexts(results).committee["casemix"]
-    assert cm["indicators"] == [{"code": "D1.01", "name": "次均住院费用增长率", "n": 4, "changed": 2, "saved": 1,
-                                 "caught": 1, "share_display": "50.0%"}]
-    assert [(r["code"], r["raw_light"]["key"], r["adjusted_light"]["key"], r["expected_change_display"])
-            for r in cm["changed"]] == [("H33010600001", "red", "green", "+24.0%"), ("H33010600002", "green", "red", "-3.0%")]
+    assert cm["indicators"] == [
+        {
+            "code": "D1.01",
+            "name": "次均住院费用增长率",
+            "n": 4,
+            "changed": 2,
+            "saved": 1,
+            "caught": 1,
+            "share_display": "50.0%",
+        }
+    ]
+    assert [
+        (r["code"], r["raw_light"]["key"], r["adjusted_light"]["key"], r["expected_change_display"])
+        for r in cm["changed"]
+    ] == [("H33010600001", "red", "green", "+24.0%"), ("H33010600002", "green", "red", "-3.0%")]
     assert cm["regions"] == []  # the fixture has no fitted cost model
     # a change between yellow and green counts as a change, neither "saved" nor "caught"
     edited = copy.deepcopy(results)
@@ -500,7 +583,11 @@ def test_committee_report_shows_whose_light_the_case_mix_changed(rendered, resul
     note["raw_light"], note["adjusted_light"] = "yellow", "green"
     cm2 = build_contexts(edited).committee["casemix"]
     assert {k: cm2["indicators"][0][k] for k in ("n", "changed", "saved", "caught")} == {
-        "n": 4, "changed": 3, "saved": 1, "caught": 1}
+        "n": 4,
+        "changed": 3,
+        "saved": 1,
+        "caught": 1,
+    }
     assert [r["code"] for r in cm2["changed"]] == ["H33010600001", "H33010600002", "H51010400003"]
     text = pdftext(rendered[0] / "committee.pdf")
     assert "D1.01次均住院费用增长率：4家机构有病例组合调整值；调整改变了2家（50.0%）的灯色" in text

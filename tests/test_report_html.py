@@ -8,6 +8,7 @@ and a screenshot shows the traffic lights in colour.
 from __future__ import annotations
 
 import base64
+import contextlib
 import fcntl
 import io
 import json
@@ -25,11 +26,20 @@ from pingyi.report.html import write_html
 from pingyi.report.loader import load_results
 
 FIXTURE = Path(__file__).parent / "fixtures" / "report" / "results"
-CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium") or "", shutil.which("chromium-browser") or "")
-                 if p and os.access(p, os.X_OK)), None)
+CHROMIUM = next(
+    (
+        p
+        for p in ("/usr/bin/chromium", shutil.which("chromium") or "", shutil.which("chromium-browser") or "")
+        if p and os.access(p, os.X_OK)
+    ),
+    None,
+)
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian package `chromium`); "
-                                                          "the headless-browser checks of the HTML report need it")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="chromium is not installed (Debian package `chromium`); "
+    "the headless-browser checks of the HTML report need it",
+)
 
 
 class Browser:
@@ -46,12 +56,29 @@ class Browser:
             os.dup2(hi_w, 4)
 
         self.proc = subprocess.Popen(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
-             "--disable-default-apps", "--mute-audio", "--hide-scrollbars", f"--user-data-dir={user_data_dir}",
-             "--remote-debugging-pipe", "about:blank"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            pass_fds=(3, 4), preexec_fn=child)
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-extensions",
+                "--disable-default-apps",
+                "--mute-audio",
+                "--hide-scrollbars",
+                f"--user-data-dir={user_data_dir}",
+                "--remote-debugging-pipe",
+                "about:blank",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            pass_fds=(3, 4),
+            preexec_fn=child,
+        )
         for fd in (cmd_r, out_w, hi_r, hi_w):
             os.close(fd)
         self.w, self.r = cmd_w, out_r
@@ -103,19 +130,21 @@ class Browser:
 
     def open(self, url: str) -> None:
         target = self.send("Target.createTarget", {"url": "about:blank"}, session=False)["targetId"]
-        self.session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True},
-                                 session=False)["sessionId"]
+        self.session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True}, session=False)[
+            "sessionId"
+        ]
         for domain in ("Page", "Runtime", "Log", "Network"):
             self.send(f"{domain}.enable")
-        self.send("Emulation.setDeviceMetricsOverride", {"width": 1200, "height": 900, "deviceScaleFactor": 1,
-                                                         "mobile": False})
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 1200, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+        )
         self.events.clear()
         self.send("Page.navigate", {"url": url})
         self.wait_event("Page.loadEventFired")
 
     def evaluate(self, expression: str):
-        result = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True,
-                                                "awaitPromise": True})
+        result = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True, "awaitPromise": True})
         if "exceptionDetails" in result:
             raise RuntimeError(f"{expression}: {result['exceptionDetails']}")
         return result["result"].get("value")
@@ -143,10 +172,8 @@ class Browser:
         return data
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):
             self.send("Browser.close", session=False)
-        except Exception:
-            pass
         try:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
@@ -177,20 +204,26 @@ def test_index_loads_offline_sorts_and_filters(site, browser):
     assert browser.problems() == []
     assert browser.evaluate("document.querySelectorAll('#providers tbody tr').length") == 4
     # the hostile name is text, and no script from the data ran
-    names = browser.evaluate("Array.from(document.querySelectorAll('#providers tbody tr td:nth-child(3)'))"
-                             ".map(td => td.textContent.trim())")
+    names = browser.evaluate(
+        "Array.from(document.querySelectorAll('#providers tbody tr td:nth-child(3)')).map(td => td.textContent.trim())"
+    )
     assert "<script>alert(1)</script>示范医院" in names
     assert browser.evaluate("document.querySelectorAll('#providers tbody script').length") == 0
 
     def column(i):
-        return browser.evaluate(f"Array.from(document.querySelectorAll('#providers tbody tr'))"
-                                f".map(r => r.cells[{i}].getAttribute('data-v') || r.cells[{i}].textContent.trim())")
+        return browser.evaluate(
+            f"Array.from(document.querySelectorAll('#providers tbody tr'))"
+            f".map(r => r.cells[{i}].getAttribute('data-v') || r.cells[{i}].textContent.trim())"
+        )
 
     # click "total": numeric columns sort descending first, a second click ascending
     browser.evaluate("document.querySelectorAll('#providers thead th')[5].click()")
     totals = [float(x) for x in column(5)]
     assert totals == sorted(totals, reverse=True)
-    assert browser.evaluate("document.querySelectorAll('#providers thead th')[5].getAttribute('aria-sort')") == "descending"
+    assert (
+        browser.evaluate("document.querySelectorAll('#providers thead th')[5].getAttribute('aria-sort')")
+        == "descending"
+    )
     browser.evaluate("document.querySelectorAll('#providers thead th')[5].click()")
     totals = [float(x) for x in column(5)]
     assert totals == sorted(totals)
@@ -203,10 +236,18 @@ def test_index_loads_offline_sorts_and_filters(site, browser):
     assert column(1) == sorted(column(1))
     # filter by text and by grade
     browser.evaluate("const q = document.getElementById('q'); q.value = '杭州'; q.dispatchEvent(new Event('input'))")
-    assert browser.evaluate("Array.from(document.querySelectorAll('#providers tbody tr')).filter(r => !r.hidden).length") == 1
-    browser.evaluate("const q2 = document.getElementById('q'); q2.value = ''; q2.dispatchEvent(new Event('input'));"
-                     "const g = document.getElementById('f-grade'); g.value = '不合格'; g.dispatchEvent(new Event('change'))")
-    assert browser.evaluate("Array.from(document.querySelectorAll('#providers tbody tr')).filter(r => !r.hidden).length") == 2
+    assert (
+        browser.evaluate("Array.from(document.querySelectorAll('#providers tbody tr')).filter(r => !r.hidden).length")
+        == 1
+    )
+    browser.evaluate(
+        "const q2 = document.getElementById('q'); q2.value = ''; q2.dispatchEvent(new Event('input'));"
+        "const g = document.getElementById('f-grade'); g.value = '不合格'; g.dispatchEvent(new Event('change'))"
+    )
+    assert (
+        browser.evaluate("Array.from(document.querySelectorAll('#providers tbody tr')).filter(r => !r.hidden).length")
+        == 2
+    )
     assert browser.problems() == []
 
 

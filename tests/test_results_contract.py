@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from pathlib import Path
 
 import pytest
-from conftest import REPORT_FIXTURE, ROOT
 
+from conftest import REPORT_FIXTURE, ROOT
 from pingyi.errors import PingyiError
 from pingyi.run.schema import SCHEMA_VERSION, ResultsDocument, check_document, load_results_document
 from pingyi.tools.docsgen import DOCS, results_schema
@@ -45,14 +44,17 @@ def _fixture() -> dict:
     return json.loads((REPORT_FIXTURE / "results.json").read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda d: d.pop("schema_version"), "schema_version None"),
-    (lambda d: d.update(schema_version="2.0"), "schema_version '2.0'"),
-    (lambda d: d["providers"][0]["indicators"][0].update(colour="red"), "providers.0.indicators.0.colour"),
-    (lambda d: d["indicators"][0].pop("lights"), "indicators.0.lights"),
-    (lambda d: d["providers"][1].update(total_score="high"), "providers.1.total_score"),
-    (lambda d: d["providers"][0]["indicators"][2].update(light="purple"), "providers.0.indicators.2.light"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda d: d.pop("schema_version"), "schema_version None"),
+        (lambda d: d.update(schema_version="2.0"), "schema_version '2.0'"),
+        (lambda d: d["providers"][0]["indicators"][0].update(colour="red"), "providers.0.indicators.0.colour"),
+        (lambda d: d["indicators"][0].pop("lights"), "indicators.0.lights"),
+        (lambda d: d["providers"][1].update(total_score="high"), "providers.1.total_score"),
+        (lambda d: d["providers"][0]["indicators"][2].update(light="purple"), "providers.0.indicators.2.light"),
+    ],
+)
 def test_a_document_that_drifts_is_refused(tmp_path, change, message):
     doc = _fixture()
     change(doc)

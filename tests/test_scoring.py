@@ -17,13 +17,23 @@ from pingyi.text import Light
 from pingyi.validate import require_valid
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
-MANUAL = {k: "x" for k in ("meaning", "meaning_en", "formula_text", "formula_text_en", "inclusions", "exclusions",
-                           "data_source")}
+MANUAL = dict.fromkeys(
+    ("meaning", "meaning_en", "formula_text", "formula_text_en", "inclusions", "exclusions", "data_source"), "x"
+)
 
 
 def spec(**kw) -> IndicatorSpec:
-    base = dict(code="D1.01", name_zh="次均住院费用增长率", name_en="Cost growth", manual=MANUAL, formula="a / b",
-                direction="down", unit="percent", source="settlement", scoring={"rule": "threshold"})
+    base = {
+        "code": "D1.01",
+        "name_zh": "次均住院费用增长率",
+        "name_en": "Cost growth",
+        "manual": MANUAL,
+        "formula": "a / b",
+        "direction": "down",
+        "unit": "percent",
+        "source": "settlement",
+        "scoring": {"rule": "threshold"},
+    }
     base.update(kw)
     return IndicatorSpec.model_validate(base)
 
@@ -41,13 +51,16 @@ def test_threshold_issue_example_is_red_with_reason():
     assert "红灯" in s.reason_zh
 
 
-@pytest.mark.parametrize("value,score,light", [
-    (0.040, 100.0, Light.GREEN),   # better than baseline
-    (0.050, 100.0, Light.GREEN),   # meets baseline exactly
-    (0.055, 50.0, Light.YELLOW),   # 10 % worse: half way to the red bound
-    (0.060, 0.0, Light.YELLOW),    # exactly 20 % worse: still yellow (red is *more than* 20 %), score 0
-    (0.0601, 0.0, Light.RED),
-])
+@pytest.mark.parametrize(
+    "value,score,light",
+    [
+        (0.040, 100.0, Light.GREEN),  # better than baseline
+        (0.050, 100.0, Light.GREEN),  # meets baseline exactly
+        (0.055, 50.0, Light.YELLOW),  # 10 % worse: half way to the red bound
+        (0.060, 0.0, Light.YELLOW),  # exactly 20 % worse: still yellow (red is *more than* 20 %), score 0
+        (0.0601, 0.0, Light.RED),
+    ],
+)
 def test_threshold_linear_deduction(value, score, light):
     s = score_indicator(spec(), value, 0.05)
     assert s.score == pytest.approx(score, abs=1e-9)
@@ -100,8 +113,9 @@ def test_vbp_lower_is_better():
 
 
 def test_target_range():
-    ind = spec(direction="target", unit="index", scoring={"rule": "target_range", "low": 0.9, "high": 1.1,
-                                                             "zero_at": 0.4})
+    ind = spec(
+        direction="target", unit="index", scoring={"rule": "target_range", "low": 0.9, "high": 1.1, "zero_at": 0.4}
+    )
     assert score_indicator(ind, 1.0, 1.0).score == 100.0
     assert score_indicator(ind, 1.3, 1.0).score == pytest.approx(50.0)  # 0.2 outside of 0.4
     assert score_indicator(ind, 0.5, 1.0).score == 0.0
@@ -125,8 +139,14 @@ def test_insufficient_volume_is_grey_not_zero():
 
 
 @settings(max_examples=200, deadline=None)
-@given(direction=st.sampled_from(["up", "down"]), rule=st.sampled_from(["threshold", "vbp"]),
-       base=st.floats(0.05, 10), v1=st.floats(0, 20), v2=st.floats(0, 20), prior=st.floats(0, 20))
+@given(
+    direction=st.sampled_from(["up", "down"]),
+    rule=st.sampled_from(["threshold", "vbp"]),
+    base=st.floats(0.05, 10),
+    v1=st.floats(0, 20),
+    v2=st.floats(0, 20),
+    prior=st.floats(0, 20),
+)
 def test_scores_in_range_and_monotone(direction, rule, base, v1, v2, prior):
     bench = base * (1.5 if direction == "up" else 0.5)
     ind = spec(direction=direction, scoring={"rule": rule})
@@ -164,7 +184,7 @@ def test_aggregation_hand_computed(mini):
     r = aggregate_provider("H33010600001", scores, tree, project.policy)
     d1 = (4 / 7) * 50 + (2 / 7) * 100 + (1 / 7) * 100
     d2 = 0.75 * 100 + 0.25 * 0
-    w1 = 6 ** 0.5 / (6 ** 0.5 + 1)
+    w1 = 6**0.5 / (6**0.5 + 1)
     assert r.primaries[0].score == pytest.approx(d1)
     assert r.primaries[1].score == pytest.approx(d2)
     assert r.total == pytest.approx(w1 * d1 + (1 - w1) * d2)
@@ -190,9 +210,20 @@ def test_whole_primary_insufficient_redistributes_across_primaries(mini):
     assert r.total == pytest.approx(75.0)
 
 
-@pytest.mark.parametrize("total,grade", [(100, "优秀"), (90.0, "优秀"), (89.9999, "良好"), (80, "良好"),
-                                         (79.99, "合格"), (60, "合格"), (59.999, "不合格"), (0, "不合格"),
-                                         (None, "不予评级")])
+@pytest.mark.parametrize(
+    "total,grade",
+    [
+        (100, "优秀"),
+        (90.0, "优秀"),
+        (89.9999, "良好"),
+        (80, "良好"),
+        (79.99, "合格"),
+        (60, "合格"),
+        (59.999, "不合格"),
+        (0, "不合格"),
+        (None, "不予评级"),
+    ],
+)
 def test_grade_band_edges(total, grade):
     assert grade_for(total, PolicyFile())[0] == grade
 
@@ -237,14 +268,20 @@ def test_improving_one_indicator_never_lowers_total(mini, values, which, step):
 
 
 def _row(code, grade, total, prepay="100000.00", history=()):
-    return AdjustmentInput(fixmedins_code=code, grade=grade, total=total,
-                           prepayment=Decimal(prepay) if prepay else None, prepayment_source="providers",
-                           history=tuple(history))
+    return AdjustmentInput(
+        fixmedins_code=code,
+        grade=grade,
+        total=total,
+        prepayment=Decimal(prepay) if prepay else None,
+        prepayment_source="providers",
+        history=tuple(history),
+    )
 
 
 def test_step_adjustments_and_budget():
-    adj, budget = compute_adjustments([_row("A", "不合格", 50), _row("B", "优秀", 95), _row("C", "良好", 85)],
-                                      PolicyFile())
+    adj, budget = compute_adjustments(
+        [_row("A", "不合格", 50), _row("B", "优秀", 95), _row("C", "良好", 85)], PolicyFile()
+    )
     by = {a.fixmedins_code: a for a in adj}
     assert by["A"].amount == Decimal("-10000.00") and by["A"].new_prepayment == Decimal("90000.00")
     assert by["B"].amount == Decimal("5000.00") and by["C"].amount == Decimal("0.00")

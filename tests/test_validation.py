@@ -11,8 +11,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import MINI
 
+from conftest import MINI
 from pingyi.errors import ISSUE_CODES, IssueList, Severity
 from pingyi.validate import validate_project
 
@@ -60,22 +60,33 @@ def test_mini_project_is_valid():
 # (code, file edited, old text, new text, file expected in the issue, line needle or None, level)
 CASES = [
     ("PY101", D2, "primary: {code: D2,", "primary: {code: D2, [", D2, "primary: {code: D2, [", E),
-    ("PY103", D1, "    direction: down\n    unit: percent\n    source: settlement\n    scoring: {rule: threshold}\n",
-     "    direction: down\n    direction: up\n    unit: percent\n    source: settlement\n    scoring: {rule: threshold}\n",
-     D1, "direction: up", E),
+    (
+        "PY103",
+        D1,
+        "    direction: down\n    unit: percent\n    source: settlement\n    scoring: {rule: threshold}\n",
+        "    direction: down\n    direction: up\n    unit: percent\n    source: settlement\n    scoring: {rule: threshold}\n",
+        D1,
+        "direction: up",
+        E,
+    ),
     ("PY104", D1, "    scoring: {rule: vbp}", "    scoring: {rule: vbp}\n    colour: red", D1, "colour: red", E),
-    ("PY104", D1, "scoring: {rule: threshold, zero_at: 0.5}", "scoring: {rule: threshold, zero_att: 0.5}", D1,
-     "zero_att", E),
+    (
+        "PY104",
+        D1,
+        "scoring: {rule: threshold, zero_at: 0.5}",
+        "scoring: {rule: threshold, zero_att: 0.5}",
+        D1,
+        "zero_att",
+        E,
+    ),
     ("PY105", D1, "    direction: up\n", "", D1, "code: D1.03", E),
     ("PY106", D1, "    direction: up\n", "    direction: sideways\n", D1, "sideways", E),
     ("PY202", D1, "code: D1.02", "code: D1.01", D1, "code: D1.01\n    name_zh: 药品", E),
     ("PY203", D2, "code: D2,", "code: D9,", D2, "code: D9,", E),
-    ("PY204", D1, '"drug_cost / total_item_cost"', '"__import__(\'os\').system(\'ls\')"', D1, "__import__",
-     E),
+    ("PY204", D1, '"drug_cost / total_item_cost"', "\"__import__('os').system('ls')\"", D1, "__import__", E),
     ("PY204", D1, '"drug_cost / total_item_cost"', '"drug_cost.real / 2"', D1, "drug_cost.real", E),
     ("PY205", D1, '    formula: "drug_cost / total_item_cost"\n', "", D1, "code: D1.02", E),
-    ("PY207", D1, "scoring: {rule: threshold, zero_at: 0.5}", "scoring: {rule: none}", D1, "rule: none",
-     E),
+    ("PY207", D1, "scoring: {rule: threshold, zero_at: 0.5}", "scoring: {rule: none}", D1, "rule: none", E),
     ("PY208", D2, "    qualitative: true\n", "", D2, "code: D2.02", W),
     ("PY209", D1, "code: D1.03", "code: D2.03", D1, "code: D2.03", E),
     ("PY301", D1, "items: [D1.01, D1.02, D1.03]", "items: [D1.01, D1.02, D1.09]", D1, "items:", E),
@@ -84,69 +95,173 @@ CASES = [
     ("PY303", D1, "        - [1, 2, 4]", "        - [1, 2, abc]", D1, "[1, 2, abc]", E),
     ("PY304", D1, "        - [1, 2, 4]", "        - [2, 2, 4]", D1, "[2, 2, 4]", E),
     ("PY305", D1, '        - ["1/2", 1, 2]', '        - ["1/3", 1, 2]', D1, '["1/3", 1, 2]', E),
-    ("PY306", D1, '        - [1, 2, 4]\n        - ["1/2", 1, 2]\n        - ["1/4", "1/2", 1]',
-     '        - [1, 2, "1/4"]\n        - ["1/2", 1, 2]\n        - [4, "1/2", 1]', D1, "judgments:", E),
+    (
+        "PY306",
+        D1,
+        '        - [1, 2, 4]\n        - ["1/2", 1, 2]\n        - ["1/4", "1/2", 1]',
+        '        - [1, 2, "1/4"]\n        - ["1/2", 1, 2]\n        - [4, "1/2", 1]',
+        D1,
+        "judgments:",
+        E,
+    ),
     ("PY308", D1, "    - expert: E1", "    - expert: E7", D1, "expert: E7", E),
-    ("PY309", D1, "  experts:\n    - expert: E1\n      date: 2025-01-10\n      matrix:\n        - [1, 2, 4]\n"
-     '        - ["1/2", 1, 2]\n        - ["1/4", "1/2", 1]',
-     "  weights: {D1.01: 0.5, D1.02: 0.3, D1.03: 0.3}\n  source: published scheme", D1, "weights:", E),
-    ("PY310", D1, '        - [1, 2, 4]\n        - ["1/2", 1, 2]\n        - ["1/4", "1/2", 1]',
-     '        - [1, 2, null]\n        - ["1/2", 1, null]\n        - [null, null, 1]', D1, "matrix:", E),
-    ("PY311", D1, "  experts:\n    - expert: E1\n      date: 2025-01-10\n      matrix:\n        - [1, 2, 4]\n"
-     '        - ["1/2", 1, 2]\n        - ["1/4", "1/2", 1]', "", D1, "judgments:", E),
+    (
+        "PY309",
+        D1,
+        "  experts:\n    - expert: E1\n      date: 2025-01-10\n      matrix:\n        - [1, 2, 4]\n"
+        '        - ["1/2", 1, 2]\n        - ["1/4", "1/2", 1]',
+        "  weights: {D1.01: 0.5, D1.02: 0.3, D1.03: 0.3}\n  source: published scheme",
+        D1,
+        "weights:",
+        E,
+    ),
+    (
+        "PY310",
+        D1,
+        '        - [1, 2, 4]\n        - ["1/2", 1, 2]\n        - ["1/4", "1/2", 1]',
+        '        - [1, 2, null]\n        - ["1/2", 1, null]\n        - [null, null, 1]',
+        D1,
+        "matrix:",
+        E,
+    ),
+    (
+        "PY311",
+        D1,
+        "  experts:\n    - expert: E1\n      date: 2025-01-10\n      matrix:\n        - [1, 2, 4]\n"
+        '        - ["1/2", 1, 2]\n        - ["1/4", "1/2", 1]',
+        "",
+        D1,
+        "judgments:",
+        E,
+    ),
     ("PY312", H, "qualitative_cap: 0.20", "qualitative_cap: 0.05", H, "qualitative_cap", E),
     ("PY401", B, "  D2.01: {values: 85, source: assumed, assumed: true}\n", "", B, "baselines:", E),
-    ("PY401", B, "      west: {三级: 0.33, 二级: 0.38, 一级及基层: 0.48}", "      west: {三级: 0.33, 二级: 0.38}", B,
-     "west: {三级: 0.33", E),
+    (
+        "PY401",
+        B,
+        "      west: {三级: 0.33, 二级: 0.38, 一级及基层: 0.48}",
+        "      west: {三级: 0.33, 二级: 0.38}",
+        B,
+        "west: {三级: 0.33",
+        E,
+    ),
     ("PY402", B, "baselines:\n", "baselines:\n  D9.99: {values: 1, source: x}\n", B, "D9.99", W),
-    ("PY403", B, "values: {east: 0.05, central: 0.07, west: 0.07}", "values: {east: 0.05, central: 0.07, wst: 0.07}",
-     B, "wst", E),
+    (
+        "PY403",
+        B,
+        "values: {east: 0.05, central: 0.07, west: 0.07}",
+        "values: {east: 0.05, central: 0.07, wst: 0.07}",
+        B,
+        "wst",
+        E,
+    ),
     ("PY404", B, "region_scheme: three_way", "region_scheme: five_way", B, "five_way", E),
-    ("PY405", R, '  - {code: "65", name: 新疆, regions: {three_way: west, four_way: west}}\n', "", R, "provinces:",
-     E),
-    ("PY405", R, '{code: "51", name: 四川, regions: {three_way: west,', '{code: "51", name: 四川, regions: {three_way: far_west,',
-     R, "far_west", E),
+    ("PY405", R, '  - {code: "65", name: 新疆, regions: {three_way: west, four_way: west}}\n', "", R, "provinces:", E),
+    (
+        "PY405",
+        R,
+        '{code: "51", name: 四川, regions: {three_way: west,',
+        '{code: "51", name: 四川, regions: {three_way: far_west,',
+        R,
+        "far_west",
+        E,
+    ),
     ("PY406", B, "    benchmark: 0.90\n", "", B, "D1.03:", E),
     ("PY206", D1, "", "", "indicators/", None, W),  # the mini project itself: 2 x 5
-    ("PY210", D1, "    scoring: {rule: threshold}\n    volume:", "    scoring: {rule: threshold}\n    casemix: adjusted\n"
-     "    volume:", D1, "casemix: adjusted", E),
-    ("PY211", D1, "    scoring: {rule: threshold, zero_at: 0.5}", "    scoring: {rule: threshold, zero_at: 0.5}\n"
-     "    lights: {statistical: funnel}", D1, "lights: {statistical: funnel}", E),
-    ("PY212", D1, "    scoring: {rule: threshold, zero_at: 0.5}", "    scoring: {rule: threshold, zero_at: 0.5}\n"
-     "    lights: {funnel_score: beyond_95}", D1, "lights: {funnel_score: beyond_95}", E),
+    (
+        "PY210",
+        D1,
+        "    scoring: {rule: threshold}\n    volume:",
+        "    scoring: {rule: threshold}\n    casemix: adjusted\n    volume:",
+        D1,
+        "casemix: adjusted",
+        E,
+    ),
+    (
+        "PY211",
+        D1,
+        "    scoring: {rule: threshold, zero_at: 0.5}",
+        "    scoring: {rule: threshold, zero_at: 0.5}\n    lights: {statistical: funnel}",
+        D1,
+        "lights: {statistical: funnel}",
+        E,
+    ),
+    (
+        "PY212",
+        D1,
+        "    scoring: {rule: threshold, zero_at: 0.5}",
+        "    scoring: {rule: threshold, zero_at: 0.5}\n    lights: {funnel_score: beyond_95}",
+        D1,
+        "lights: {funnel_score: beyond_95}",
+        E,
+    ),
     ("PY313", D1, "        - [1, 2, 4]", "        - [1, 2, 4.5]", D1, "[1, 2, 4.5]", W),
-    ("PY407", B, "  D1.03:\n    values: 0.70\n", "  D1.03:\n    values: 0.70\n    provenance:\n      east:\n"
-     "        三级: {method: median, n: 5, value: 0.72}\n", B, "三级: {method: median", E),
+    (
+        "PY407",
+        B,
+        "  D1.03:\n    values: 0.70\n",
+        "  D1.03:\n    values: 0.70\n    provenance:\n      east:\n        三级: {method: median, n: 5, value: 0.72}\n",
+        B,
+        "三级: {method: median",
+        E,
+    ),
     ("PY601", M, "- name: fund_paid\n", "- name: drug_cost\n", M, "- name: drug_cost\n  table: settlements", E),
     ("PY602", D1, '"drug_cost / total_item_cost"', '"drug_costs / total_item_cost"', D1, "drug_costs", E),
     ("PY603", M, "aggregate: sum(fund_pay_sumamt)", "aggregate: sum(fund_pay_total)", M, "sum(fund_pay_total)", E),
-    ("PY603", M, "aggregate: sum(fund_pay_sumamt)", "aggregate: \"sum(fund_pay_sumamt) + (SELECT 1)\"", M,
-     "(SELECT 1)", E),
+    (
+        "PY603",
+        M,
+        "aggregate: sum(fund_pay_sumamt)",
+        'aggregate: "sum(fund_pay_sumamt) + (SELECT 1)"',
+        M,
+        "(SELECT 1)",
+        E,
+    ),
     ("PY604", P, "measure: fraud_cases", "measure: fraud_case", P, "measure: fraud_case", E),
     ("PY604", P, "base_measure: fund_paid", "base_measure: fund_payd", P, "base_measure: fund_payd", E),
-    ("PY605", P, "step_rates: {优秀: 0.05, 不合格: -0.10}", "step_rates: {优秀: 0.05, 不及格: -0.10}", P,
-     "step_rates:", E),
+    (
+        "PY605",
+        P,
+        "step_rates: {优秀: 0.05, 不合格: -0.10}",
+        "step_rates: {优秀: 0.05, 不及格: -0.10}",
+        P,
+        "step_rates:",
+        E,
+    ),
     ("PY605", P, "veto_grade: 不合格", "veto_grade: 不及格", P, "veto_grade:", E),
-    ("PY606", P, "{name: 合格, name_en: Pass, min_score: 60}", "{name: 良好, name_en: Pass, min_score: 60}", P,
-     "{name: 良好, name_en: Pass", E),
+    (
+        "PY606",
+        P,
+        "{name: 合格, name_en: Pass, min_score: 60}",
+        "{name: 良好, name_en: Pass, min_score: 60}",
+        P,
+        "{name: 良好, name_en: Pass",
+        E,
+    ),
 ]
 
 
 # codes whose fixture is not a text edit: a test of its own below
-OWN_TESTS = {"PY102": "test_non_utf8_file", "PY201": "test_missing_hierarchy", "PY213": "test_missing_policy",
-             "PY307": "test_expert_cr_warning_names_worst_judgment"}
+OWN_TESTS = {
+    "PY102": "test_non_utf8_file",
+    "PY201": "test_missing_hierarchy",
+    "PY213": "test_missing_policy",
+    "PY307": "test_expert_cr_warning_names_worst_judgment",
+}
 
 
 def test_every_catalogue_code_has_a_broken_fixture():
     covered = {c[0] for c in CASES} | set(OWN_TESTS)
-    assert covered == set(ISSUE_CODES), f"no fixture for {sorted(set(ISSUE_CODES) - covered)}; " \
-                                        f"unknown codes {sorted(covered - set(ISSUE_CODES))}"
+    assert covered == set(ISSUE_CODES), (
+        f"no fixture for {sorted(set(ISSUE_CODES) - covered)}; unknown codes {sorted(covered - set(ISSUE_CODES))}"
+    )
     for code, name in OWN_TESTS.items():
         assert callable(globals()[name]), code
 
 
-@pytest.mark.parametrize("code,name,old,new,file,needle,severity", CASES,
-                         ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+@pytest.mark.parametrize(
+    "code,name,old,new,file,needle,severity", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)]
+)
 def test_each_code_has_a_fixture(tmp_path, code, name, old, new, file, needle, severity):
     root = copy_mini(tmp_path)
     if old or new:
@@ -188,9 +303,13 @@ def test_missing_policy(tmp_path):
 def test_expert_cr_warning_names_worst_judgment(tmp_path):
     root = copy_mini(tmp_path)
     # a second expert whose D1.01 vs D1.03 judgment contradicts the chain D1.01 > D1.02 > D1.03
-    edit(root, D1, '        - ["1/4", "1/2", 1]\nindicators:',
-         '        - ["1/4", "1/2", 1]\n    - expert: E2\n      date: 2025-01-11\n      matrix:\n'
-         '        - [1, 3, "1/5"]\n        - ["1/3", 1, 3]\n        - [5, "1/3", 1]\nindicators:')
+    edit(
+        root,
+        D1,
+        '        - ["1/4", "1/2", 1]\nindicators:',
+        '        - ["1/4", "1/2", 1]\n    - expert: E2\n      date: 2025-01-11\n      matrix:\n'
+        '        - [1, 3, "1/5"]\n        - ["1/3", 1, 3]\n        - [5, "1/3", 1]\nindicators:',
+    )
     issues = run(root)
     warn = [i for i in issues.items if i.code == "PY307"]
     assert warn and "from E2" in warn[0].found
@@ -199,8 +318,12 @@ def test_expert_cr_warning_names_worst_judgment(tmp_path):
 
 def test_harker_completion_is_accepted(tmp_path):
     root = copy_mini(tmp_path)
-    edit(root, D1, '        - [1, 2, 4]\n        - ["1/2", 1, 2]\n        - ["1/4", "1/2", 1]',
-         '        - [1, 2, null]\n        - ["1/2", 1, 2]\n        - [null, "1/2", 1]')
+    edit(
+        root,
+        D1,
+        '        - [1, 2, 4]\n        - ["1/2", 1, 2]\n        - ["1/4", "1/2", 1]',
+        '        - [1, 2, null]\n        - ["1/2", 1, 2]\n        - [null, "1/2", 1]',
+    )
     checked = validate_project(root)
     tree = checked.tree
     assert not checked.issues.errors
@@ -217,8 +340,12 @@ def test_done_when_all_problems_in_one_run(tmp_path):
     edit(root, D2, "primary: {code: D2,", "primary: {code: D2, [")
     edit(root, D1, "    scoring: {rule: vbp}", "    scoring: {rule: vbp}\n    colour: red")
     edit(root, H, '        - ["1/2", 1]', '        - ["1/3", 1]')
-    edit(root, D1, '        - [1, 2, 4]\n        - ["1/2", 1, 2]\n        - ["1/4", "1/2", 1]',
-         '        - [1, 2, "1/4"]\n        - ["1/2", 1, 2]\n        - [4, "1/2", 1]')
+    edit(
+        root,
+        D1,
+        '        - [1, 2, 4]\n        - ["1/2", 1, 2]\n        - ["1/4", "1/2", 1]',
+        '        - [1, 2, "1/4"]\n        - ["1/2", 1, 2]\n        - [4, "1/2", 1]',
+    )
     edit(root, B, '  D1.01:\n    values: {east: 0.05, central: 0.07, west: 0.07}\n    source: "001 §5.1"\n', "")
     issues = run(root)
     codes = {i.code for i in issues.errors}

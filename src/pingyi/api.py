@@ -25,7 +25,7 @@ from pingyi.run.verify import verify as verify_results
 from pingyi.score.baselines import Derived, check_options, write_derived
 from pingyi.score.baselines import derive_baselines as derive
 from pingyi.spec.project import baselines_year, copy_project, default_project_dir, load_data_settings
-from pingyi.validate import ValidProject, Validation, require_valid, validate_project
+from pingyi.validate import Validation, ValidProject, require_valid, validate_project
 
 
 def validate(project: Path | None = None, year: int | None = None) -> Validation:
@@ -38,8 +38,14 @@ def weights(project: Path | None = None) -> ValidProject:
     return require_valid(project)
 
 
-def evaluate(data: Path | str, out: Path | str, project: Path | None = None, year: int | None = None,
-             history: Path | None = None, progress: Callable[[], None] | None = None) -> RunResult:
+def evaluate(
+    data: Path | str,
+    out: Path | str,
+    project: Path | None = None,
+    year: int | None = None,
+    history: Path | None = None,
+    progress: Callable[[], None] | None = None,
+) -> RunResult:
     """Score every provider of the bundle `data`; write the result files and the manifest to `out`."""
     return evaluate_to(Path(data), project, year, history, Path(out), progress=progress)
 
@@ -52,15 +58,17 @@ class QualityCheck:
     written: tuple[Path, ...]  # quality.csv and rejected.csv, when an output directory was given
 
 
-def check_quality(data: Path | str, project: Path | None = None, year: int | None = None,
-                  out: Path | None = None) -> QualityCheck:
+def check_quality(
+    data: Path | str, project: Path | None = None, year: int | None = None, out: Path | None = None
+) -> QualityCheck:
     """The data-quality stage alone: rows read, used and rejected per table, and every failed check."""
     settings = load_data_settings(project)
     if year is None:
         year = baselines_year(project)
         if year is None:
-            raise PingyiError("cannot tell the evaluation year: the project has no baselines/*.yaml with a year; "
-                              "pass --year YYYY")
+            raise PingyiError(
+                "cannot tell the evaluation year: the project has no baselines/*.yaml with a year; pass --year YYYY"
+            )
     with open_bundle(Path(data), settings, year) as bundle:
         result = run_quality(bundle, settings, year)
         written = tuple(result.write(out)) if out is not None else ()
@@ -72,16 +80,31 @@ def verify(results: Path, data: Path | None = None, project: Path | None = None)
     return verify_results(results, data, project)
 
 
-def report(results: Path, out: Path, *, formats: Iterable[str] = ("pdf", "xlsx", "html"),
-           providers: Iterable[str] | None = None, lang: str = "zh", workers: int = 0,
-           templates: Path | None = None, progress: Progress | None = None) -> ReportRun:
+def report(
+    results: Path,
+    out: Path,
+    *,
+    formats: Iterable[str] = ("pdf", "xlsx", "html"),
+    providers: Iterable[str] | None = None,
+    lang: str = "zh",
+    workers: int = 0,
+    templates: Path | None = None,
+    progress: Progress | None = None,
+) -> ReportRun:
     """PDF cards and committee report, the Excel workbook and offline HTML from a results directory."""
-    return render_reports(results, out, formats=formats, providers=providers, lang=lang, workers=workers,
-                          templates=templates, progress=progress)
+    return render_reports(
+        results,
+        out,
+        formats=formats,
+        providers=providers,
+        lang=lang,
+        workers=workers,
+        templates=templates,
+        progress=progress,
+    )
 
 
-def explain(code: str, project: Path | None = None, provider: str | None = None,
-            results: Path | None = None) -> str:
+def explain(code: str, project: Path | None = None, provider: str | None = None, results: Path | None = None) -> str:
     """An indicator's manual entry and measure SQL; with `provider` and `results`, that provider's number
     walked from its measures to its contribution to the total."""
     if (provider is None) != (results is None):
@@ -93,9 +116,18 @@ def explain(code: str, project: Path | None = None, provider: str | None = None,
     return "\n".join(parts)
 
 
-def derive_baselines(results: Path, year: int, project: Path | None = None, *, method: str = "median",
-                     ageing: Path | None = None, max_change: float = 0.10, max_change_pp: float | None = None,
-                     min_providers: int = 3, out: Path | None = None) -> tuple[Derived, Path | None]:
+def derive_baselines(
+    results: Path,
+    year: int,
+    project: Path | None = None,
+    *,
+    method: str = "median",
+    ageing: Path | None = None,
+    max_change: float = 0.10,
+    max_change_pp: float | None = None,
+    min_providers: int = 3,
+    out: Path | None = None,
+) -> tuple[Derived, Path | None]:
     """Next year's baselines from a results directory (and, with `out`, the YAML written there)."""
     check_options(method, max_change, max_change_pp, min_providers)
     doc, _ = load_results_document(results)
@@ -103,17 +135,28 @@ def derive_baselines(results: Path, year: int, project: Path | None = None, *, m
     try:
         valid = require_valid(project, from_year)
     except PingyiError as exc:
-        raise PingyiError(f"the project's {from_year} baselines cannot be loaded; run `pingyi validate --year "
-                          f"{from_year}`", issues=exc.issues) from None
-    derived = derive(doc, f"{Path(results).name}/results.json", valid.project, year, method=method,
-                     ageing_file=ageing, max_change=max_change, max_change_pp=max_change_pp,
-                     min_providers=min_providers)
+        raise PingyiError(
+            f"the project's {from_year} baselines cannot be loaded; run `pingyi validate --year {from_year}`",
+            issues=exc.issues,
+        ) from None
+    derived = derive(
+        doc,
+        f"{Path(results).name}/results.json",
+        valid.project,
+        year,
+        method=method,
+        ageing_file=ageing,
+        max_change=max_change,
+        max_change_pp=max_change_pp,
+        min_providers=min_providers,
+    )
     return derived, (write_derived(derived, out) if out is not None else None)
 
 
 def init_project(directory: Path, force: bool = False) -> list[str]:
     """Copy the shipped project into `directory` for a committee to edit; returns what was copied."""
     if directory.exists() and any(directory.iterdir()) and not force:
-        raise PingyiError(f"{directory}: directory is not empty; expected a new or empty directory "
-                          f"(use --force to write into it)")
+        raise PingyiError(
+            f"{directory}: directory is not empty; expected a new or empty directory (use --force to write into it)"
+        )
     return copy_project(default_project_dir(), directory)

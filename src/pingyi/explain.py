@@ -16,8 +16,7 @@ from pingyi.spec import formula as formula_lang
 from pingyi.spec.models import LEVELS, Unit
 from pingyi.spec.project import Project
 from pingyi.spec.rules import scoring_text
-from pingyi.text import MANUAL_DIRECTION, MANUAL_SOURCE
-from pingyi.text import format_value
+from pingyi.text import MANUAL_DIRECTION, MANUAL_SOURCE, format_value
 from pingyi.weights.tree import WeightTree
 
 
@@ -43,8 +42,12 @@ def explain_indicator(project: Project, tree: WeightTree | None, code: str) -> s
         f"计算方法 formula: {m.formula_text}",
         f"  {m.formula_text_en}",
         f"  formula over measures: {ind.formula or '(value from the ' + ind.source.value + ' table)'}",
-        (f"  case-mix-adjusted formula ({'scored' if ind.casemix == 'adjusted' else 'shown, not scored'}): "
-         f"{ind.adjusted_formula}") if ind.adjusted_formula else None,
+        (
+            f"  case-mix-adjusted formula ({'scored' if ind.casemix == 'adjusted' else 'shown, not scored'}): "
+            f"{ind.adjusted_formula}"
+        )
+        if ind.adjusted_formula
+        else None,
         f"纳入范围 inclusions: {m.inclusions}",
         f"排除范围 exclusions: {m.exclusions}",
         f"数据来源 data source: {m.data_source} [{MANUAL_SOURCE[ind.source.value]}]",
@@ -53,8 +56,10 @@ def explain_indicator(project: Project, tree: WeightTree | None, code: str) -> s
         f"评分 scoring: {scoring_text(ind)}",
     ]
     if ind.volume:
-        lines.append(f"最小样本量 minimum volume: {ind.volume.measure} >= {ind.volume.minimum:g}, "
-                     f"otherwise insufficient (grey) and its weight is redistributed within {primary}")
+        lines.append(
+            f"最小样本量 minimum volume: {ind.volume.measure} >= {ind.volume.minimum:g}, "
+            f"otherwise insufficient (grey) and its weight is redistributed within {primary}"
+        )
     if m.interpretation:
         lines.append(f"解读 interpretation: {m.interpretation}")
     if m.references:
@@ -63,8 +68,10 @@ def explain_indicator(project: Project, tree: WeightTree | None, code: str) -> s
         for p in tree.primary:
             for s in p.secondary:
                 if s.code == ind.code:
-                    lines.append(f"权重 weight: local {s.local_weight:.4f} within {primary} "
-                                 f"(primary weight {p.weight:.4f}), global {s.global_weight:.4f}")
+                    lines.append(
+                        f"权重 weight: local {s.local_weight:.4f} within {primary} "
+                        f"(primary weight {p.weight:.4f}), global {s.global_weight:.4f}"
+                    )
     entry = project.baselines.baselines.get(ind.code)
     if entry is not None:
         lines.append(f"基线 baselines {project.year} ({'assumed' if entry.assumed else 'documented'}; {entry.source}):")
@@ -75,8 +82,9 @@ def explain_indicator(project: Project, tree: WeightTree | None, code: str) -> s
             row = "".join(f"{_fv(project.baseline(ind.code, region, lv), ind.unit):>14}" for lv in LEVELS)
             lines.append(f"  {region:<8}{label:<4}{row}")
             if entry.benchmark is not None:
-                bench = "".join(f"{_fv(project.baseline(ind.code, region, lv, 'benchmark'), ind.unit):>14}"
-                                for lv in LEVELS)
+                bench = "".join(
+                    f"{_fv(project.baseline(ind.code, region, lv, 'benchmark'), ind.unit):>14}" for lv in LEVELS
+                )
                 lines.append(f"  {'  benchmark':<12}{bench}")
     return "\n".join(line for line in lines if line is not None)
 
@@ -109,8 +117,10 @@ def explain_provider(project: Project, code: str, provider: str, results_dir: Pa
     data, _ = load_results_document(results_dir)
     prov = next((p for p in data["providers"] if p["fixmedins_code"] == provider), None)
     if prov is None:
-        raise PingyiError(f"provider {provider} is not in {path}; expected a fixmedins_code such as "
-                          f"{data['providers'][0]['fixmedins_code'] if data['providers'] else 'H33010600001'}")
+        raise PingyiError(
+            f"provider {provider} is not in {path}; expected a fixmedins_code such as "
+            f"{data['providers'][0]['fixmedins_code'] if data['providers'] else 'H33010600001'}"
+        )
     ind = project.indicators[code]
     item = next(i for i in prov["indicators"] if i["code"] == code)
     unit = ind.unit
@@ -124,9 +134,11 @@ def explain_provider(project: Project, code: str, provider: str, results_dir: Pa
         f"formula: {ind.formula or 'value from the ' + ind.source.value + ' table'}",
     ]
     if ind.adjusted_formula:
-        lines += [f"adjusted formula ({'scored' if ind.casemix == 'adjusted' else 'not scored'}): {ind.adjusted_formula}",
-                  f"raw value: {_fv(item.get('raw_value'), unit)}; case-mix-adjusted value: "
-                  f"{_fv(item.get('adjusted_value'), unit)}"]
+        lines += [
+            f"adjusted formula ({'scored' if ind.casemix == 'adjusted' else 'not scored'}): {ind.adjusted_formula}",
+            f"raw value: {_fv(item.get('raw_value'), unit)}; case-mix-adjusted value: "
+            f"{_fv(item.get('adjusted_value'), unit)}",
+        ]
         note = item.get("casemix_note")
         if note:
             lines += [f"case mix: {note['text']}", f"          {note['text_zh']}"]
@@ -134,11 +146,15 @@ def explain_provider(project: Project, code: str, provider: str, results_dir: Pa
         f = item["funnel"]
         fit = data.get("funnels", {}).get(code, {})
         lim = f.get("limits", {})
-        lines.append(f"funnel: n = {f['n']:g}, z = {f['z']}, 95 % limits {lim.get('95')}, 99.8 % limits "
-                     f"{lim.get('99.8')}; phi = {fit.get('phi')}, tau^2 = {fit.get('tau2')} ({fit.get('applied')})")
+        lines.append(
+            f"funnel: n = {f['n']:g}, z = {f['z']}, 95 % limits {lim.get('95')}, 99.8 % limits "
+            f"{lim.get('99.8')}; phi = {fit.get('phi')}, tau^2 = {fit.get('tau2')} ({fit.get('applied')})"
+        )
     if item.get("peer_n"):
-        lines.append(f"peers ({prov['region']} / {prov['level']}): percentile {item.get('peer_percentile')} "
-                     f"among {item['peer_n']} (100 = best)")
+        lines.append(
+            f"peers ({prov['region']} / {prov['level']}): percentile {item.get('peer_percentile')} "
+            f"among {item['peer_n']} (100 = best)"
+        )
     lines += [
         f"value: {_fv(item['value'], unit)} (last year {_fv(item['prior_value'], unit)})",
         f"baseline ({prov['region']} / {prov['level']}): {_fv(item['baseline'], unit)}"

@@ -66,10 +66,16 @@ STATUS_WORDS: dict[str, dict[str, str]] = {
     "en": {"scored": "scored", "insufficient": "insufficient", "monitor": "monitor only"},
 }
 DESIGNATION_WORDS: dict[str, dict[str, str]] = {
-    "zh": {"kept": "保留", "warning": "预警：本年不合格，连续两年不合格将取消定点资格",
-           "revoked": "取消：连续两年不合格，按规定取消定点资格"},
-    "en": {"kept": "kept", "warning": "warning: failed this year; a second consecutive fail revokes the designation",
-           "revoked": "revoked: failed two years in a row"},
+    "zh": {
+        "kept": "保留",
+        "warning": "预警：本年不合格，连续两年不合格将取消定点资格",
+        "revoked": "取消：连续两年不合格，按规定取消定点资格",
+    },
+    "en": {
+        "kept": "kept",
+        "warning": "warning: failed this year; a second consecutive fail revokes the designation",
+        "revoked": "revoked: failed two years in a row",
+    },
 }
 DESIGNATION_SHORT: dict[str, dict[str, str]] = {
     "zh": {"kept": "保留", "warning": "预警", "revoked": "取消"},
@@ -85,28 +91,60 @@ SOURCE_WORDS: dict[str, dict[str, str]] = {
     "en": {"settlement": "settlements", "report": "self-report", "survey": "survey", "expert": "expert score"},
 }
 UNIT_WORDS: dict[str, dict[str, str]] = {
-    "zh": {"percent": "%", "ratio": "比值", "index": "指数", "yuan": "元", "days": "天", "minutes": "分钟",
-           "count": "个", "per_10k": "/万人次", "score": "分"},
-    "en": {"percent": "%", "ratio": "ratio", "index": "index", "yuan": "CNY", "days": "days", "minutes": "min",
-           "count": "count", "per_10k": "per 10k", "score": "points"},
+    "zh": {
+        "percent": "%",
+        "ratio": "比值",
+        "index": "指数",
+        "yuan": "元",
+        "days": "天",
+        "minutes": "分钟",
+        "count": "个",
+        "per_10k": "/万人次",
+        "score": "分",
+    },
+    "en": {
+        "percent": "%",
+        "ratio": "ratio",
+        "index": "index",
+        "yuan": "CNY",
+        "days": "days",
+        "minutes": "min",
+        "count": "count",
+        "per_10k": "per 10k",
+        "score": "points",
+    },
 }
 NOT_GRADED: dict[str, str] = {"zh": "不予评级", "en": "Not graded"}
 ADJUSTMENT_MODE_WORDS: dict[str, dict[str, str]] = {
-    "zh": {"step": "按等级定档调整", "per_point": "按分差扣减（预留金）", "budget_neutral": "预算中性（扣减资金用于奖励）"},
-    "en": {"step": "step rates by grade", "per_point": "per point below the bar (withheld share)",
-           "budget_neutral": "budget neutral (penalties fund the rewards)"},
+    "zh": {
+        "step": "按等级定档调整",
+        "per_point": "按分差扣减（预留金）",
+        "budget_neutral": "预算中性（扣减资金用于奖励）",
+    },
+    "en": {
+        "step": "step rates by grade",
+        "per_point": "per point below the bar (withheld share)",
+        "budget_neutral": "budget neutral (penalties fund the rewards)",
+    },
 }
 PREPAYMENT_SOURCE_WORDS: dict[str, dict[str, str]] = {
     "zh": {"providers table": "机构信息表", "none": "无预付金基数"},
     "en": {"providers table": "providers table", "none": "no prepayment base"},
 }
 QUALITY_DIMENSION_WORDS: dict[str, dict[str, str]] = {
-    "zh": {"completeness": "完整性", "validity": "有效性", "consistency": "一致性", "timeliness": "及时性",
-           "uniqueness": "唯一性"},
+    "zh": {
+        "completeness": "完整性",
+        "validity": "有效性",
+        "consistency": "一致性",
+        "timeliness": "及时性",
+        "uniqueness": "唯一性",
+    },
     "en": {},
 }
 QUALITY_SEVERITY_WORDS: dict[str, dict[str, str]] = {
-    "zh": {"reject": "剔除", "flag": "标记"}, "en": {"reject": "rejected", "flag": "flagged"}}
+    "zh": {"reject": "剔除", "flag": "标记"},
+    "en": {"reject": "rejected", "flag": "flagged"},
+}
 QUALITY_REASON_WORDS_ZH: dict[str, str] = {
     "missing_required": "必填项为空",
     "malformed_row": "行格式错误",

@@ -82,8 +82,13 @@ class RegionModel:
     imputed: dict[str, float]  # covariate -> mean used for missing values
 
     def as_json(self) -> dict:
-        return {"stays": self.stays, "coefficients": dict(self.coefficients), "smearing": self.smearing,
-                "r2": self.r2, "imputed_means": dict(self.imputed)}
+        return {
+            "stays": self.stays,
+            "coefficients": dict(self.coefficients),
+            "smearing": self.smearing,
+            "r2": self.r2,
+            "imputed_means": dict(self.imputed),
+        }
 
 
 @dataclass(frozen=True)
@@ -95,9 +100,9 @@ class CaseMix:
     def as_json(self) -> dict:
         return {
             "model": "ln(stay cost) on ln(DRG weight), (age-60)/10 and its square, male, secondary "
-                     "diagnoses (diag_code_cnt - 1), per region, both years pooled; slopes by least squares "
-                     "within providers (fixed effects), intercept = the region's mean; expected cost (an "
-                     "average provider) = exp(fit) x Duan smearing factor; missing covariates take the region mean",
+            "diagnoses (diag_code_cnt - 1), per region, both years pooled; slopes by least squares "
+            "within providers (fixed effects), intercept = the region's mean; expected cost (an "
+            "average provider) = exp(fit) x Duan smearing factor; missing covariates take the region mean",
             "min_stays": MIN_STAYS,
             "regions": {r: m.as_json() for r, m in sorted(self.models.items())},
             "skipped": dict(sorted(self.skipped.items())),
@@ -110,8 +115,15 @@ def design(rw: np.ndarray, age: np.ndarray, male: np.ndarray, secondary: np.ndar
     return np.column_stack([np.ones_like(rw), np.log(rw), a, a * a, male, secondary])
 
 
-def fit_region(region: str, cost: np.ndarray, rw: np.ndarray, age: np.ndarray, male: np.ndarray,
-               secondary: np.ndarray, provider: np.ndarray | None = None) -> tuple[RegionModel, np.ndarray]:
+def fit_region(
+    region: str,
+    cost: np.ndarray,
+    rw: np.ndarray,
+    age: np.ndarray,
+    male: np.ndarray,
+    secondary: np.ndarray,
+    provider: np.ndarray | None = None,
+) -> tuple[RegionModel, np.ndarray]:
     """Fit one region's model; returns it and the expected cost of each of its stays. `provider`: each
     stay's provider (an integer or code per stay) for the within-provider slopes; None: one provider."""
     imputed: dict[str, float] = {}
@@ -146,11 +158,17 @@ def fit_region(region: str, cost: np.ndarray, rw: np.ndarray, age: np.ndarray, m
     resid = y - fitted
     smearing = float(np.mean(np.exp(resid)))
     ss_tot = float(np.sum((y - y.mean()) ** 2))
-    r2 = 1.0 - float(np.sum(resid ** 2)) / ss_tot if ss_tot > 0 else 0.0
+    r2 = 1.0 - float(np.sum(resid**2)) / ss_tot if ss_tot > 0 else 0.0
     expected = np.exp(fitted) * smearing
     coefficients = {name: (stable(float(beta[j])) if j in keep else None) for j, name in enumerate(COVARIATES)}
-    model = RegionModel(region=region, stays=int(len(y)), coefficients=coefficients, smearing=stable(smearing),
-                        r2=stable(r2), imputed=imputed)
+    model = RegionModel(
+        region=region,
+        stays=int(len(y)),
+        coefficients=coefficients,
+        smearing=stable(smearing),
+        r2=stable(r2),
+        imputed=imputed,
+    )
     return model, expected
 
 
@@ -168,8 +186,11 @@ def compute_casemix(con: Any, region_of: Mapping[str, str], years: tuple[int, ..
     codes, prov_idx = np.unique(np.asarray(data["fixmedins_code"], dtype=object), return_inverse=True)
     year = np.asarray(data["year"], dtype=np.int64)
     cost, rw, age, male, secondary = (_column(data, c) for c in ("cost", "rw", "age", "male", "secondary"))
-    regions = np.array([region_of.get(code, "?") for code in codes], dtype=object)[prov_idx] if len(codes) \
+    regions = (
+        np.array([region_of.get(code, "?") for code in codes], dtype=object)[prov_idx]
+        if len(codes)
         else np.zeros(0, dtype=object)
+    )
     models: dict[str, RegionModel] = {}
     skipped: dict[str, str] = {}
     measures: dict[tuple[str, int], dict[str, float | None]] = {}

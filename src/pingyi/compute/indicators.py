@@ -39,10 +39,20 @@ def _keyed(con: Any, sql: str) -> dict[str, dict[tuple[str, int], float]]:
 def read_side_values(con: Any, present: Iterable[str]) -> SideValues:
     """The reported and expert-score tables' used rows (their clean views), when the bundle has them."""
     present = set(present)
-    reported = _keyed(con, "SELECT fixmedins_code, indicator, year, value FROM clean_reported") \
-        if "reported" in present else {}
-    expert = _keyed(con, """SELECT fixmedins_code, indicator, year, avg(score) FROM clean_expert_scores
-                            GROUP BY ALL""") if "expert_scores" in present else {}
+    reported = (
+        _keyed(con, "SELECT fixmedins_code, indicator, year, value FROM clean_reported")
+        if "reported" in present
+        else {}
+    )
+    expert = (
+        _keyed(
+            con,
+            """SELECT fixmedins_code, indicator, year, avg(score) FROM clean_expert_scores
+                            GROUP BY ALL""",
+        )
+        if "expert_scores" in present
+        else {}
+    )
     return SideValues(reported, expert)
 
 
@@ -61,9 +71,15 @@ class IndicatorValue:
     adjusted_prior: float | None = None
 
 
-def evaluate_indicator(ind: IndicatorSpec, current: Mapping[str, float | None], prior: Mapping[str, float | None],
-                       before_prior: Mapping[str, float | None], reported: Mapping[tuple[str, int], float],
-                       expert: Mapping[tuple[str, int], float], year: int) -> IndicatorValue:
+def evaluate_indicator(
+    ind: IndicatorSpec,
+    current: Mapping[str, float | None],
+    prior: Mapping[str, float | None],
+    before_prior: Mapping[str, float | None],
+    reported: Mapping[tuple[str, int], float],
+    expert: Mapping[tuple[str, int], float],
+    year: int,
+) -> IndicatorValue:
     """`current`/`prior`/`before_prior`: measures of this provider for year, year-1, year-2."""
     volume = stable(current.get(ind.volume.measure)) if ind.volume else None
     if ind.formula:
@@ -74,14 +90,23 @@ def evaluate_indicator(ind: IndicatorSpec, current: Mapping[str, float | None], 
         for when, ms in adj_inputs.items():
             inputs.setdefault(when, {}).update(ms)
         scored = ind.casemix == "adjusted"
-        return IndicatorValue(ind.code, adj if scored else value, adj_prior if scored else prior_value, volume,
-                              inputs, raw_value=value, adjusted_value=adj, raw_prior=prior_value,
-                              adjusted_prior=adj_prior)
+        return IndicatorValue(
+            ind.code,
+            adj if scored else value,
+            adj_prior if scored else prior_value,
+            volume,
+            inputs,
+            raw_value=value,
+            adjusted_value=adj,
+            raw_prior=prior_value,
+            adjusted_prior=adj_prior,
+        )
     table = expert if ind.source is DataSource.EXPERT else reported
     value = table.get((ind.code, year))
     prior_value = table.get((ind.code, year - 1))
-    return IndicatorValue(ind.code, stable(value), stable(prior_value), volume, {}, raw_value=stable(value),
-                          raw_prior=stable(prior_value))
+    return IndicatorValue(
+        ind.code, stable(value), stable(prior_value), volume, {}, raw_value=stable(value), raw_prior=stable(prior_value)
+    )
 
 
 @functools.lru_cache(maxsize=1024)
@@ -90,8 +115,12 @@ def _parse(text: str) -> formula_lang.Formula:
     return formula_lang.parse(text)
 
 
-def _evaluate(text: str, current: Mapping[str, float | None], prior: Mapping[str, float | None],
-              before_prior: Mapping[str, float | None]) -> tuple[float | None, float | None, dict]:
+def _evaluate(
+    text: str,
+    current: Mapping[str, float | None],
+    prior: Mapping[str, float | None],
+    before_prior: Mapping[str, float | None],
+) -> tuple[float | None, float | None, dict]:
     parsed = _parse(text)
     cur = {k: stable(current.get(k)) for k in parsed.measures}
     pri = {k: stable(prior.get(k)) for k in parsed.prior_measures}
@@ -103,13 +132,19 @@ def _evaluate(text: str, current: Mapping[str, float | None], prior: Mapping[str
     return stable(value), stable(prior_value), {"current": cur, "prior": pri}
 
 
-def evaluate_all(indicators: Mapping[str, IndicatorSpec], providers: Iterable[str], measures: MeasureTable,
-                 side: SideValues, year: int) -> dict[str, dict[str, IndicatorValue]]:
+def evaluate_all(
+    indicators: Mapping[str, IndicatorSpec],
+    providers: Iterable[str],
+    measures: MeasureTable,
+    side: SideValues,
+    year: int,
+) -> dict[str, dict[str, IndicatorValue]]:
     """Every indicator of every provider: provider -> indicator code -> value."""
     out: dict[str, dict[str, IndicatorValue]] = {}
     for code in providers:
         cur, pri, pri2 = (measures.get(code, y) for y in (year, year - 1, year - 2))
-        out[code] = {c: evaluate_indicator(ind, cur, pri, pri2, side.reported.get(code, {}),
-                                           side.expert.get(code, {}), year)
-                     for c, ind in indicators.items()}
+        out[code] = {
+            c: evaluate_indicator(ind, cur, pri, pri2, side.reported.get(code, {}), side.expert.get(code, {}), year)
+            for c, ind in indicators.items()
+        }
     return out

@@ -28,11 +28,47 @@ from pingyi.spec.models import DataSettings, MeasureSpec
 AGGREGATES: tuple[type[exp.Expression], ...] = (exp.Count, exp.Sum, exp.Avg, exp.Min, exp.Max)
 # Scalar expression nodes allowed anywhere in a measure.
 SCALARS: tuple[type[exp.Expression], ...] = (
-    exp.Column, exp.Identifier, exp.Literal, exp.Null, exp.Boolean, exp.Paren, exp.Neg, exp.Star,
-    exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod,
-    exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Is, exp.In, exp.Between, exp.Not, exp.And, exp.Or,
-    exp.Case, exp.If, exp.Coalesce, exp.Nullif, exp.Abs, exp.Round, exp.Greatest, exp.Least,
-    exp.Distinct, exp.Placeholder, exp.DateDiff, exp.Var, exp.Cast, exp.DataType, exp.Floor, exp.Ceil,
+    exp.Column,
+    exp.Identifier,
+    exp.Literal,
+    exp.Null,
+    exp.Boolean,
+    exp.Paren,
+    exp.Neg,
+    exp.Star,
+    exp.Add,
+    exp.Sub,
+    exp.Mul,
+    exp.Div,
+    exp.Mod,
+    exp.EQ,
+    exp.NEQ,
+    exp.GT,
+    exp.GTE,
+    exp.LT,
+    exp.LTE,
+    exp.Is,
+    exp.In,
+    exp.Between,
+    exp.Not,
+    exp.And,
+    exp.Or,
+    exp.Case,
+    exp.If,
+    exp.Coalesce,
+    exp.Nullif,
+    exp.Abs,
+    exp.Round,
+    exp.Greatest,
+    exp.Least,
+    exp.Distinct,
+    exp.Placeholder,
+    exp.DateDiff,
+    exp.Var,
+    exp.Cast,
+    exp.DataType,
+    exp.Floor,
+    exp.Ceil,
 )
 CAST_TYPES = {"DOUBLE", "DECIMAL", "INT", "BIGINT", "VARCHAR", "DATE", "TIMESTAMP"}
 
@@ -56,8 +92,9 @@ class CompiledMeasure:
 def _codeset_literal(name: str, settings: DataSettings) -> list[exp.Expression]:
     value = getattr(settings, name, None)
     if value is None or name not in DataSettings.model_fields:
-        raise MeasureSqlError(f"unknown code set :{name}; known: {', '.join(sorted(DataSettings.model_fields))}",
-                              f":{name}")
+        raise MeasureSqlError(
+            f"unknown code set :{name}; known: {', '.join(sorted(DataSettings.model_fields))}", f":{name}"
+        )
     if isinstance(value, (list, tuple)):
         return [exp.Literal.string(str(v)) for v in value]
     return [exp.Literal.number(value)]
@@ -78,8 +115,11 @@ def parse_restricted(sql: str, columns: Iterable[str], settings: DataSettings, *
         tree = sqlglot.parse_one(f"SELECT {sql}", dialect="duckdb")
     except sqlglot.errors.ParseError as exc:
         raise MeasureSqlError(f"not a valid SQL expression: {str(exc).splitlines()[0]}", sql) from None
-    if not isinstance(tree, exp.Select) or len(tree.expressions) != 1 or any(
-            tree.args.get(k) for k in ("from", "where", "group", "having", "joins", "order", "limit", "with")):
+    if (
+        not isinstance(tree, exp.Select)
+        or len(tree.expressions) != 1
+        or any(tree.args.get(k) for k in ("from", "where", "group", "having", "joins", "order", "limit", "with"))
+    ):
         raise MeasureSqlError("a measure is one expression, not a query", sql)
     expr = tree.expressions[0]
     if isinstance(expr, exp.Alias):
@@ -93,12 +133,16 @@ def parse_restricted(sql: str, columns: Iterable[str], settings: DataSettings, *
                 raise MeasureSqlError("nested aggregates are not allowed", node.sql(dialect="duckdb"))
             continue
         if not isinstance(node, SCALARS):
-            raise MeasureSqlError(f"'{type(node).__name__}' is not allowed in a measure (only aggregates, "
-                                  "arithmetic, CASE, comparisons over declared columns)", node.sql(dialect="duckdb"))
-        if isinstance(node, exp.Column):
-            if node.table or node.name not in allowed_columns:
-                raise MeasureSqlError(f"unknown column; declared columns: {', '.join(sorted(allowed_columns))}",
-                                      node.sql(dialect="duckdb"))
+            raise MeasureSqlError(
+                f"'{type(node).__name__}' is not allowed in a measure (only aggregates, "
+                "arithmetic, CASE, comparisons over declared columns)",
+                node.sql(dialect="duckdb"),
+            )
+        if isinstance(node, exp.Column) and (node.table or node.name not in allowed_columns):
+            raise MeasureSqlError(
+                f"unknown column; declared columns: {', '.join(sorted(allowed_columns))}",
+                node.sql(dialect="duckdb"),
+            )
         if isinstance(node, exp.DataType) and node.this.name not in CAST_TYPES:
             raise MeasureSqlError(f"cast type not allowed; allowed: {', '.join(sorted(CAST_TYPES))}", node.sql())
         if isinstance(node, exp.Star) and not isinstance(node.parent, exp.Count):
@@ -126,6 +170,7 @@ def with_filter(aggregate: exp.Expression, condition: exp.Expression | None) -> 
     """Attach `FILTER (WHERE condition)` to every aggregate inside the measure expression."""
     if condition is None:
         return aggregate
+
     def wrap(node: exp.Expression) -> exp.Expression:
         return exp.Filter(this=node.copy(), expression=exp.Where(this=condition.copy()))
 
@@ -145,6 +190,7 @@ def exact_sums(aggregate: exp.Expression) -> exp.Expression:
     DuckDB's parallel aggregation feeds rows in an order that depends on the file's format and layout, so
     a sum of ratios could differ in its last bits between two runs on the same data. Decimal sums are
     exact, hence the same in any order. (12 decimals per term; money and counts are exact already.)"""
+
     def cast(node: exp.Expression) -> exp.Expression:
         if isinstance(node, (exp.Sum, exp.Avg)) and not isinstance(node.this, (exp.Distinct, exp.Cast)):
             node.set("this", exp.Cast(this=node.this, to=exp.DataType.build(EXACT, dialect="duckdb")))
@@ -157,14 +203,14 @@ def compile_measure(spec, columns: Iterable[str], settings: DataSettings) -> Com
     columns = list(columns)
     agg = exact_sums(parse_restricted(spec.aggregate, columns, settings, aggregate=True))
     cond = parse_restricted(spec.filter, columns, settings, aggregate=False) if spec.filter else None
-    return CompiledMeasure(name=spec.name, table=spec.table, aggregate=with_filter(agg, cond),
-                           description=spec.description)
+    return CompiledMeasure(
+        name=spec.name, table=spec.table, aggregate=with_filter(agg, cond), description=spec.description
+    )
 
 
 def table_sql(view: str, measures: list[CompiledMeasure]) -> str:
     """One query computing every measure of a table per provider and year."""
-    lines = [f"-- measures over {view}: one row per provider and year",
-             "SELECT", "  fixmedins_code,", "  year,"]
+    lines = [f"-- measures over {view}: one row per provider and year", "SELECT", "  fixmedins_code,", "  year,"]
     for i, m in enumerate(measures):
         comma = "," if i < len(measures) - 1 else ""
         lines.append(f"  {m.aggregate.sql(dialect='duckdb')} AS {m.name}{comma}  -- {m.description}")
@@ -185,8 +231,9 @@ class MeasureTable:
     def rows(self, names: list[str]) -> list[tuple]:
         return [(p, y, *(vals.get(n) for n in names)) for (p, y), vals in sorted(self.values.items())]
 
-    def with_measures(self, names: Iterable[str], extra: Mapping[tuple[str, int], Mapping[str, float | None]]
-                      ) -> MeasureTable:
+    def with_measures(
+        self, names: Iterable[str], extra: Mapping[tuple[str, int], Mapping[str, float | None]]
+    ) -> MeasureTable:
         """A new table with the measures `names` added to every provider-year (None where `extra` has
         no value for it), and the provider-years of `extra` that this table lacks."""
         names = list(names)
@@ -219,7 +266,7 @@ def run_measures(con: Any, compiled: Mapping[str, list[CompiledMeasure]], views:
             raise PingyiError(f"measures over {table} failed in DuckDB: {exc}") from exc
         for row in result:
             key = (row[0], int(row[1]))
-            slot = values.setdefault(key, {name: None for name in all_names})
+            slot = values.setdefault(key, dict.fromkeys(all_names))
             for m, value in zip(measures, row[2:], strict=False):
                 slot[m.name] = None if value is None else float(value)
     for slot in values.values():
@@ -237,8 +284,9 @@ def table_columns(table: str) -> list[str]:
     return [*TABLES[table].names, *extra, "year"]
 
 
-def compile_project_measures(measures: Mapping[str, MeasureSpec], settings: DataSettings
-                             ) -> dict[str, list[CompiledMeasure]]:
+def compile_project_measures(
+    measures: Mapping[str, MeasureSpec], settings: DataSettings
+) -> dict[str, list[CompiledMeasure]]:
     """Compile every measure, grouped by table; an invalid one is a user error naming its file and line
     (validation reports all of them as PY603 first)."""
     compiled: dict[str, list[CompiledMeasure]] = {}
@@ -247,7 +295,9 @@ def compile_project_measures(measures: Mapping[str, MeasureSpec], settings: Data
             cm = compile_measure(spec, table_columns(spec.table), settings)
         except MeasureSqlError as exc:
             where = f"{spec.origin.file}:{spec.origin.line}" if spec.origin else name
-            raise PingyiError(f"{where} (measure {name}): {exc}; found {exc.fragment!r}; expected only aggregates, "
-                              "arithmetic, CASE and comparisons over the table's declared columns") from None
+            raise PingyiError(
+                f"{where} (measure {name}): {exc}; found {exc.fragment!r}; expected only aggregates, "
+                "arithmetic, CASE and comparisons over the table's declared columns"
+            ) from None
         compiled.setdefault(spec.table, []).append(cm)
     return compiled

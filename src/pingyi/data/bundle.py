@@ -20,6 +20,7 @@ are empty):
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -94,17 +95,22 @@ def open_bundle(data_dir: Path, settings: DataSettings, year: int, workdir: Path
     """
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
-        raise PingyiError(f"{data_dir}: data directory not found; expected a directory with one file per "
-                          f"table (providers.csv, settlements.csv …), see {CONTRACT}")
+        raise PingyiError(
+            f"{data_dir}: data directory not found; expected a directory with one file per "
+            f"table (providers.csv, settlements.csv …), see {CONTRACT}"
+        )
     files, warnings = _discover(data_dir)
     missing = [t.name for t in TABLES.values() if t.required and t.name not in files]
     if missing:
         found = ", ".join(sorted(p.name for p in files.values())) or "no table files"
-        raise PingyiError(f"{data_dir}: required table {' and '.join(missing)} is missing; found {found}; "
-                          f"expected files named <table>.<ext> with ext one of {', '.join(FORMATS)} ({CONTRACT})")
+        raise PingyiError(
+            f"{data_dir}: required table {' and '.join(missing)} is missing; found {found}; "
+            f"expected files named <table>.<ext> with ext one of {', '.join(FORMATS)} ({CONTRACT})"
+        )
     if workdir is not None:
         Path(workdir).mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="pingyi-bundle-", dir=str(workdir) if workdir is not None else None))
+    con: duckdb.DuckDBPyConnection | None = None
     try:
         # in-memory (measured ~40 % less CPU than a database file for load + checks); DuckDB spills
         # to the temp directory beyond its memory limit, so larger-than-memory bundles still run
@@ -115,23 +121,33 @@ def open_bundle(data_dir: Path, settings: DataSettings, year: int, workdir: Path
             try:
                 con.execute(f"SET memory_limit = {lit(limit)}")
             except duckdb.Error as exc:
-                raise PingyiError(f"PINGYI_MEMORY_LIMIT: {first_line(exc)}; found '{limit}'; expected a size such "
-                                  f"as 700MB or 8GB, or 'none' for DuckDB's default (80 % of the RAM)") from exc
-        bundle = Bundle(data_dir=data_dir, con=con, tables={}, warnings=warnings, workdir=tmp,
-                        settings=settings, year=year, _cleanup=tmp)
+                raise PingyiError(
+                    f"PINGYI_MEMORY_LIMIT: {first_line(exc)}; found '{limit}'; expected a size such "
+                    f"as 700MB or 8GB, or 'none' for DuckDB's default (80 % of the RAM)"
+                ) from exc
+        bundle = Bundle(
+            data_dir=data_dir,
+            con=con,
+            tables={},
+            warnings=warnings,
+            workdir=tmp,
+            settings=settings,
+            year=year,
+            _cleanup=tmp,
+        )
         for spec in TABLES.values():
             path = files.get(spec.name)
             info = read_table(con, spec, path, tmp) if path is not None else _empty_table(con, spec)
             bundle.tables[spec.name] = info
             if info.extra_columns:
-                bundle.warnings.append(f"{info.file}: columns not in the schema were not read: "
-                                       f"{', '.join(info.extra_columns)}")
+                bundle.warnings.append(
+                    f"{info.file}: columns not in the schema were not read: {', '.join(info.extra_columns)}"
+                )
         return bundle
     except BaseException:
-        try:
-            con.close()  # type: ignore[possibly-undefined]
-        except Exception:
-            pass
+        if con is not None:
+            with contextlib.suppress(Exception):
+                con.close()
         shutil.rmtree(tmp, ignore_errors=True)
         raise
 
@@ -146,12 +162,16 @@ def _discover(data_dir: Path) -> tuple[dict[str, Path], list[str]]:
         stem, ext = stem.lower(), ext.lower()
         if not path.is_file() or stem not in TABLES or ext not in FORMATS:
             kind = "directory" if path.is_dir() else "file"
-            warnings.append(f"{path.name}: unknown {kind} ignored; expected <table>.<ext> with table one of "
-                            f"{', '.join(TABLES)} and ext one of {', '.join(FORMATS)}")
+            warnings.append(
+                f"{path.name}: unknown {kind} ignored; expected <table>.<ext> with table one of "
+                f"{', '.join(TABLES)} and ext one of {', '.join(FORMATS)}"
+            )
             continue
         if stem in files:
-            raise PingyiError(f"{data_dir}: two files for table {stem}: {files[stem].name} and {path.name}; "
-                              f"expected exactly one file per table")
+            raise PingyiError(
+                f"{data_dir}: two files for table {stem}: {files[stem].name} and {path.name}; "
+                f"expected exactly one file per table"
+            )
         files[stem] = path
     return files, warnings
 
@@ -176,8 +196,9 @@ def read_table(con, spec: TableSpec, path: Path, tmp: Path) -> TableInfo:
     if not info.sha256:
         info.sha256 = sha256_file(path)
     n_raw = con.execute(f"SELECT count(*) FROM raw_{spec.name}").fetchone()[0]
-    if not con.execute(f"SELECT count(*) FROM information_schema.tables WHERE table_name = 'malformed_{spec.name}'"
-                       ).fetchone()[0]:
+    if not con.execute(
+        f"SELECT count(*) FROM information_schema.tables WHERE table_name = 'malformed_{spec.name}'"
+    ).fetchone()[0]:
         con.execute(f"CREATE TABLE malformed_{spec.name} (_row BIGINT, error VARCHAR)")
     info.malformed = con.execute(f"SELECT count(*) FROM malformed_{spec.name}").fetchone()[0]
     info.rows = n_raw + info.malformed

@@ -39,14 +39,27 @@ REASONS: dict[str, tuple[str, str]] = {
     "unmatched_settlement": ("consistency", "a settlement list whose mdtrt_id has no inpatient settlement"),
     "handled_before_flag": ("consistency", "an audit flag handled before it was raised"),
     "duplicate_key": ("uniqueness", "the table's key repeats; one row is kept, chosen by content (never by position)"),
-    "outside_window": ("timeliness", "the row's date is outside the evaluation window (1 Jan of year-1 to 31 Dec of year)"),
+    "outside_window": (
+        "timeliness",
+        "the row's date is outside the evaluation window (1 Jan of year-1 to 31 Dec of year)",
+    ),
     "late_upload": ("timeliness", "a settlement list uploaded later than upload_deadline_days after settlement"),
 }
 
 TRIM_CHARS = " \t\r\n\u3000\u00a0"
-DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S.%f",
-                    "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d",
-                    "%Y%m%d%H%M%S", "%Y%m%d")
+DATETIME_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d",
+    "%Y%m%d%H%M%S",
+    "%Y%m%d",
+)
 TYPE_TEXT = {
     "int": "a whole number",
     "float": "a number",
@@ -54,8 +67,14 @@ TYPE_TEXT = {
     "datetime": "a date-time YYYY-MM-DD HH:MM:SS",
     "date": "a date YYYY-MM-DD",
 }
-CLEAN_TYPES = {"str": "VARCHAR", "int": "INTEGER", "float": "DOUBLE", "money": "DECIMAL(16,2)",
-               "datetime": "TIMESTAMP", "date": "DATE"}
+CLEAN_TYPES = {
+    "str": "VARCHAR",
+    "int": "INTEGER",
+    "float": "DOUBLE",
+    "money": "DECIMAL(16,2)",
+    "datetime": "TIMESTAMP",
+    "date": "DATE",
+}
 
 
 @dataclass(frozen=True)
@@ -115,8 +134,10 @@ def parse_sql(col: ColumnSpec) -> str:
         whens = " ".join(f"WHEN {lit(a)} THEN {lit(b)}" for a, b in col.aliases)
         return f"CASE {v} {whens} ELSE {v} END"
     if col.type == "int":
-        return (f"CASE WHEN regexp_full_match({v}, '[+-]?[0-9]{{1,9}}(\\.0*)?') "
-                f"THEN CAST(regexp_replace({v}, '\\.0*$', '') AS INTEGER) END")
+        return (
+            f"CASE WHEN regexp_full_match({v}, '[+-]?[0-9]{{1,9}}(\\.0*)?') "
+            f"THEN CAST(regexp_replace({v}, '\\.0*$', '') AS INTEGER) END"
+        )
     if col.type == "float":
         return f"TRY_CAST({v} AS DOUBLE)"
     if col.type == "money":
@@ -153,8 +174,10 @@ def refund_sql(spec: TableSpec, settings: DataSettings) -> str | None:
     if spec.name == "settlements":
         return f"coalesce({v_col('refd_setl_flag')} IN {flags}, false)"
     if spec.name == "fee_items":
-        return (f"coalesce({v_col('setl_id')} IN (SELECT setl_id FROM clean_settlements "
-                f"WHERE refd_setl_flag IN {flags}), false)")
+        return (
+            f"coalesce({v_col('setl_id')} IN (SELECT setl_id FROM clean_settlements "
+            f"WHERE refd_setl_flag IN {flags}), false)"
+        )
     return None
 
 
@@ -165,8 +188,11 @@ def table_checks(spec: TableSpec, settings: DataSettings, year: int) -> list[Che
     out: dict[str, list[Check]] = {d: [] for d in DIMENSIONS}
     cols = {c.name: c for c in spec.columns}
     refund = "_refund" if refund_sql(spec, settings) is not None else None
-    refund_text = ("refund rows have refd_setl_flag in " + ", ".join(settings.refund_flag_values) if t == "settlements"
-                   else "lines of a refund settlement may be negative")
+    refund_text = (
+        "refund rows have refd_setl_flag in " + ", ".join(settings.refund_flag_values)
+        if t == "settlements"
+        else "lines of a refund settlement may be negative"
+    )
 
     def add(name, column, reason, severity, sql, message, phase=1):
         out[REASONS[reason][0]].append(Check(t, name, column, reason, severity, sql, message, phase))
@@ -175,42 +201,95 @@ def table_checks(spec: TableSpec, settings: DataSettings, year: int) -> list[Che
         c, v, tv = col.name, v_col(col.name), t_col(col.name)
         sev = "reject" if col.required else "flag"
         if col.required:
-            add(f"{c}: required", c, "missing_required", "reject", f"{v} IS NULL",
-                lit(f"{c} is empty; expected a value (the column is required)"))
+            add(
+                f"{c}: required",
+                c,
+                "missing_required",
+                "reject",
+                f"{v} IS NULL",
+                lit(f"{c} is empty; expected a value (the column is required)"),
+            )
         if col.type != "str":
-            add(f"{c}: {col.type}", c, "bad_type", sev, f"CASE WHEN {v} IS NULL THEN NULL ELSE {tv} IS NULL END",
-                f"{lit(c + ' ')} || {_shown(col)} || {lit(' is not ' + TYPE_TEXT[col.type])}")
+            add(
+                f"{c}: {col.type}",
+                c,
+                "bad_type",
+                sev,
+                f"CASE WHEN {v} IS NULL THEN NULL ELSE {tv} IS NULL END",
+                f"{lit(c + ' ')} || {_shown(col)} || {lit(' is not ' + TYPE_TEXT[col.type])}",
+            )
         codes = col.code_table(settings)
         if codes is not None:
             listed = ", ".join(codes)
-            hint = "; keep codes as text so leading zeros survive" if any(x[:1] == "0" and len(x) > 1 for x in codes) else ""
-            add(f"{c}: code table", c, "bad_code", sev, f"CASE WHEN {v} IS NULL THEN NULL ELSE {v} NOT IN {_in_list(codes)} END",
-                f"{lit(c + ' ')} || {_shown(col)} || {lit(f' is not in the code table ({listed}){hint}')}")
+            hint = (
+                "; keep codes as text so leading zeros survive"
+                if any(x[:1] == "0" and len(x) > 1 for x in codes)
+                else ""
+            )
+            add(
+                f"{c}: code table",
+                c,
+                "bad_code",
+                sev,
+                f"CASE WHEN {v} IS NULL THEN NULL ELSE {v} NOT IN {_in_list(codes)} END",
+                f"{lit(c + ' ')} || {_shown(col)} || {lit(f' is not in the code table ({listed}){hint}')}",
+            )
         if col.pattern is not None:
-            add(f"{c}: format", c, "bad_format", sev,
+            add(
+                f"{c}: format",
+                c,
+                "bad_format",
+                sev,
                 f"CASE WHEN {v} IS NULL THEN NULL ELSE NOT regexp_full_match({v}, {lit(col.pattern)}) END",
-                f"{lit(c + ' ')} || {_shown(col)} || {lit(f' does not match {col.pattern} ({col.pattern_text})')}")
+                f"{lit(c + ' ')} || {_shown(col)} || {lit(f' does not match {col.pattern} ({col.pattern_text})')}",
+            )
             known = col.known_codes(settings)
             if known is not None:
-                add(f"{c}: classified", c, "unclassified_code", "flag",
+                add(
+                    f"{c}: classified",
+                    c,
+                    "unclassified_code",
+                    "flag",
                     f"CASE WHEN {v} IS NULL OR NOT regexp_full_match({v}, {lit(col.pattern)}) THEN NULL "
                     f"ELSE {v} NOT IN {_in_list(known)} END",
-                    f"{lit(c + ' ')} || {_shown(col)} || {lit(' is neither a national code nor listed in data.yaml')}")
+                    f"{lit(c + ' ')} || {_shown(col)} || {lit(' is neither a national code nor listed in data.yaml')}",
+                )
         if col.type == "money":
             shown = _money_text(c)
             if refund is not None:
-                add(f"{c} >= 0", c, "negative_money", sev,
+                add(
+                    f"{c} >= 0",
+                    c,
+                    "negative_money",
+                    sev,
                     f"CASE WHEN {tv} IS NULL OR {refund} THEN NULL ELSE {tv} < 0 END",
-                    f"{lit(c + ' ')} || {shown} || {lit(' is negative on a normal row; expected >= 0 (' + refund_text + ')')}")
-                add(f"{c} <= 0 on refunds", c, "positive_refund", sev,
+                    f"{lit(c + ' ')} || {shown} || {lit(' is negative on a normal row; expected >= 0 (' + refund_text + ')')}",
+                )
+                add(
+                    f"{c} <= 0 on refunds",
+                    c,
+                    "positive_refund",
+                    sev,
                     f"CASE WHEN {tv} IS NULL OR NOT ({refund}) THEN NULL ELSE {tv} > 0 END",
-                    f"{lit(c + ' ')} || {shown} || {lit(' is positive on a refund row; expected <= 0')}")
+                    f"{lit(c + ' ')} || {shown} || {lit(' is positive on a refund row; expected <= 0')}",
+                )
             else:
-                add(f"{c} >= 0", c, "negative_money", sev, f"CASE WHEN {tv} IS NULL THEN NULL ELSE {tv} < 0 END",
-                    f"{lit(c + ' ')} || {shown} || {lit(' is negative; expected >= 0')}")
-            add(f"{c}: 2 decimals", c, "money_precision", sev,
+                add(
+                    f"{c} >= 0",
+                    c,
+                    "negative_money",
+                    sev,
+                    f"CASE WHEN {tv} IS NULL THEN NULL ELSE {tv} < 0 END",
+                    f"{lit(c + ' ')} || {shown} || {lit(' is negative; expected >= 0')}",
+                )
+            add(
+                f"{c}: 2 decimals",
+                c,
+                "money_precision",
+                sev,
                 f"CASE WHEN {tv} IS NULL THEN NULL ELSE regexp_matches({v}, '\\.[0-9]{{2}}[0-9]*[1-9]') END",
-                f"{lit(c + ' ')} || {_shown(col)} || {lit(' has more than two decimals; expected yuan with at most 2 decimals')}")
+                f"{lit(c + ' ')} || {_shown(col)} || {lit(' has more than two decimals; expected yuan with at most 2 decimals')}",
+            )
         if col.lo is not None or col.hi is not None:
             parts, text = [], []
             if col.lo is not None:
@@ -219,75 +298,133 @@ def table_checks(spec: TableSpec, settings: DataSettings, year: int) -> list[Che
             if col.hi is not None:
                 parts.append(f"{tv} > {col.hi:g}")
                 text.append(f"<= {col.hi:g}")
-            add(f"{c}: range", c, "out_of_range", sev, f"CASE WHEN {tv} IS NULL THEN NULL ELSE ({' OR '.join(parts)}) END",
-                f"{lit(c + ' ')} || CAST({tv} AS VARCHAR) || {lit(' is out of range; expected ' + ' and '.join(text))}")
+            add(
+                f"{c}: range",
+                c,
+                "out_of_range",
+                sev,
+                f"CASE WHEN {tv} IS NULL THEN NULL ELSE ({' OR '.join(parts)}) END",
+                f"{lit(c + ' ')} || CAST({tv} AS VARCHAR) || {lit(' is out of range; expected ' + ' and '.join(text))}",
+            )
 
     # consistency
     tol = f"CAST({settings.money_tolerance!r} AS DECIMAL(18,4))"
     if t == "settlements":
-        f, m, p, a, cash = (t_col(x) for x in ("fund_pay_sumamt", "medfee_sumamt", "psn_part_amt", "acct_pay", "psn_cash_pay"))
-        add("fund_pay_sumamt <= medfee_sumamt", "fund_pay_sumamt", "fund_exceeds_total", "reject",
+        f, m, p, a, cash = (
+            t_col(x) for x in ("fund_pay_sumamt", "medfee_sumamt", "psn_part_amt", "acct_pay", "psn_cash_pay")
+        )
+        add(
+            "fund_pay_sumamt <= medfee_sumamt",
+            "fund_pay_sumamt",
+            "fund_exceeds_total",
+            "reject",
             f"CASE WHEN {f} IS NULL OR {m} IS NULL THEN NULL ELSE abs({f}) > abs({m}) END",
-            f"'fund_pay_sumamt ' || {_money_text('fund_pay_sumamt')} || ' exceeds medfee_sumamt ' || {_money_text('medfee_sumamt')}")
-        add("fund_pay_sumamt + psn_part_amt = medfee_sumamt", "medfee_sumamt", "payments_do_not_add_up", "reject",
+            f"'fund_pay_sumamt ' || {_money_text('fund_pay_sumamt')} || ' exceeds medfee_sumamt ' || {_money_text('medfee_sumamt')}",
+        )
+        add(
+            "fund_pay_sumamt + psn_part_amt = medfee_sumamt",
+            "medfee_sumamt",
+            "payments_do_not_add_up",
+            "reject",
             f"CASE WHEN {f} IS NULL OR {p} IS NULL OR {m} IS NULL THEN NULL ELSE abs({f} + {p} - {m}) > {tol} END",
             f"'fund_pay_sumamt ' || {_money_text('fund_pay_sumamt')} || ' + psn_part_amt ' || {_money_text('psn_part_amt')} "
             f"|| ' = ' || CAST({f} + {p} AS VARCHAR) || ' but medfee_sumamt is ' || {_money_text('medfee_sumamt')} "
-            f"|| {lit(f' (tolerance {settings.money_tolerance:g} yuan)')}")
-        add("acct_pay + psn_cash_pay = psn_part_amt", "psn_part_amt", "payments_do_not_add_up", "reject",
+            f"|| {lit(f' (tolerance {settings.money_tolerance:g} yuan)')}",
+        )
+        add(
+            "acct_pay + psn_cash_pay = psn_part_amt",
+            "psn_part_amt",
+            "payments_do_not_add_up",
+            "reject",
             f"CASE WHEN {a} IS NULL OR {cash} IS NULL OR {p} IS NULL THEN NULL ELSE abs({a} + {cash} - {p}) > {tol} END",
             f"'acct_pay ' || {_money_text('acct_pay')} || ' + psn_cash_pay ' || {_money_text('psn_cash_pay')} "
             f"|| ' = ' || CAST({a} + {cash} AS VARCHAR) || ' but psn_part_amt is ' || {_money_text('psn_part_amt')} "
-            f"|| {lit(f' (tolerance {settings.money_tolerance:g} yuan)')}")
+            f"|| {lit(f' (tolerance {settings.money_tolerance:g} yuan)')}",
+        )
     if t == "setl_lists":
         adm, dscg = t_col("adm_time"), t_col("dscg_time")
-        add("dscg_time >= adm_time", "dscg_time", "discharge_before_admission", "reject",
+        add(
+            "dscg_time >= adm_time",
+            "dscg_time",
+            "discharge_before_admission",
+            "reject",
             f"CASE WHEN {adm} IS NULL OR {dscg} IS NULL THEN NULL ELSE {dscg} < {adm} END",
-            f"'dscg_time ' || CAST({dscg} AS VARCHAR) || ' is before adm_time ' || CAST({adm} AS VARCHAR)")
+            f"'dscg_time ' || CAST({dscg} AS VARCHAR) || ' is before adm_time ' || CAST({adm} AS VARCHAR)",
+        )
         inpatient = _in_list(settings.inpatient_med_types) if settings.inpatient_med_types else "(NULL)"
-        add("mdtrt_id in settlements", "mdtrt_id", "unmatched_settlement", "flag",
+        add(
+            "mdtrt_id in settlements",
+            "mdtrt_id",
+            "unmatched_settlement",
+            "flag",
             f"CASE WHEN {v_col('mdtrt_id')} IS NULL THEN NULL ELSE {v_col('mdtrt_id')} NOT IN "
             f"(SELECT mdtrt_id FROM clean_settlements WHERE med_type IN {inpatient}) END",
-            f"'mdtrt_id ' || {_shown(cols['mdtrt_id'])} || ' has no inpatient settlement in settlements'")
+            f"'mdtrt_id ' || {_shown(cols['mdtrt_id'])} || ' has no inpatient settlement in settlements'",
+        )
     if t == "audit_flags":
-        add("handled_time >= flag_time", "handled_time", "handled_before_flag", "flag",
+        add(
+            "handled_time >= flag_time",
+            "handled_time",
+            "handled_before_flag",
+            "flag",
             f"CASE WHEN {t_col('handled_time')} IS NULL OR {t_col('flag_time')} IS NULL THEN NULL "
             f"ELSE {t_col('handled_time')} < {t_col('flag_time')} END",
-            f"'handled_time ' || CAST({t_col('handled_time')} AS VARCHAR) || ' is before flag_time ' || CAST({t_col('flag_time')} AS VARCHAR)")
+            f"'handled_time ' || CAST({t_col('handled_time')} AS VARCHAR) || ' is before flag_time ' || CAST({t_col('flag_time')} AS VARCHAR)",
+        )
     if "fixmedins_code" in cols and t != "providers":
-        add("fixmedins_code in providers", "fixmedins_code", "unknown_provider", "reject",
+        add(
+            "fixmedins_code in providers",
+            "fixmedins_code",
+            "unknown_provider",
+            "reject",
             f"CASE WHEN {v_col('fixmedins_code')} IS NULL THEN NULL ELSE {v_col('fixmedins_code')} NOT IN "
             f"(SELECT fixmedins_code FROM clean_providers) END",
             f"'fixmedins_code ' || {_shown(cols['fixmedins_code'])} || ' is not among the used providers rows "
-            f"(absent from providers, or its providers row was rejected)'")
+            f"(absent from providers, or its providers row was rejected)'",
+        )
 
     # timeliness
     if spec.year_column is not None:
         yc = spec.year_column
         ty = t_col(yc)
         y_of = f"year({ty})" if cols[yc].type in ("datetime", "date") else ty
-        add(f"{yc} in window", yc, "outside_window", "reject",
+        add(
+            f"{yc} in window",
+            yc,
+            "outside_window",
+            "reject",
             f"CASE WHEN {ty} IS NULL THEN NULL ELSE {y_of} NOT IN ({year - 1}, {year}) END",
-            f"{lit(yc + ' ')} || CAST({ty} AS VARCHAR) || {lit(f' is outside the evaluation window {year - 1}-01-01 to {year}-12-31')}")
+            f"{lit(yc + ' ')} || CAST({ty} AS VARCHAR) || {lit(f' is outside the evaluation window {year - 1}-01-01 to {year}-12-31')}",
+        )
     if t == "setl_lists":
         days = settings.upload_deadline_days
-        add("dcla_time within upload deadline", "dcla_time", "late_upload", "flag",
+        add(
+            "dcla_time within upload deadline",
+            "dcla_time",
+            "late_upload",
+            "flag",
             f"CASE WHEN {t_col('dcla_time')} IS NULL OR {t_col('setl_time')} IS NULL THEN NULL "
             f"ELSE {t_col('dcla_time')} > {t_col('setl_time')} + INTERVAL {days} DAY END",
             f"'dcla_time ' || CAST({t_col('dcla_time')} AS VARCHAR) || {lit(f' is more than {days} days after setl_time ')} "
-            f"|| CAST({t_col('setl_time')} AS VARCHAR)")
+            f"|| CAST({t_col('setl_time')} AS VARCHAR)",
+        )
 
     # uniqueness (phase 2: among rows that pass every other reject check; `sql` gives applicability,
     # the duplicates themselves are marked afterwards by one GROUP BY, see _mark_duplicates)
     if spec.key:
-        keys = [k for k in spec.key]
+        keys = list(spec.key)
         null_any = " OR ".join(f"{t_col(k)} IS NULL" for k in keys)
         shown = " || ', ' || ".join(_shown(cols[k], f"CAST({t_col(k)} AS VARCHAR)") for k in keys)
         label = keys[0] if len(keys) == 1 else "(" + ", ".join(keys) + ")"
-        add(f"unique {' + '.join(keys)}", "+".join(keys), "duplicate_key", "reject",
+        add(
+            f"unique {' + '.join(keys)}",
+            "+".join(keys),
+            "duplicate_key",
+            "reject",
             f"CASE WHEN _rej1 OR {null_any} THEN NULL ELSE false END",
             f"{lit('duplicate ' + label + ' ')} || {shown} || '; row ' || CAST(_dupfirst AS VARCHAR) || ' is kept (chosen by content, not position)'",
-            phase=2)
+            phase=2,
+        )
     return [c for d in DIMENSIONS for c in out[d]]
 
 
@@ -295,11 +432,12 @@ def clean_expr(col: ColumnSpec, checks: list[tuple[int, Check]]) -> str:
     """Required columns: the typed value (rows that fail are rejected). Optional columns: empty
     when a flag-severity check on the column failed."""
     tv = t_col(col.name)
-    own = [i for i, ch in checks if ch.column == col.name and ch.severity == "flag"
-           and ch.reason_code not in ("unclassified_code",)]
+    own = [
+        i
+        for i, ch in checks
+        if ch.column == col.name and ch.severity == "flag" and ch.reason_code not in ("unclassified_code",)
+    ]
     if col.required or not own:
         return f"CAST({tv} AS {CLEAN_TYPES[col.type]})"
     bad = " OR ".join(f"{f_col(i)} IS TRUE" for i in own)
     return f"CAST(CASE WHEN {bad} THEN NULL ELSE {tv} END AS {CLEAN_TYPES[col.type]})"
-
-

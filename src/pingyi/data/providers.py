@@ -37,7 +37,16 @@ def read_providers(con: Any, project: Project) -> list[ProviderInfo]:
     for code, name, level, ptype, prepay in rows:
         prov = by_code.get(code[1:3])
         region = prov.regions.get(scheme) if prov else None
-        out.append(ProviderInfo(code=code, name=name, level=LEVEL_ALIASES.get(level, level), type=ptype,
-                                province=code[1:3], province_name=prov.name if prov else UNKNOWN,
-                                region=region or UNKNOWN, prepayment=None if prepay is None else money(prepay)))
+        out.append(
+            ProviderInfo(
+                code=code,
+                name=name,
+                level=LEVEL_ALIASES.get(level, level),
+                type=ptype,
+                province=code[1:3],
+                province_name=prov.name if prov else UNKNOWN,
+                region=region or UNKNOWN,
+                prepayment=None if prepay is None else money(prepay),
+            )
+        )
     return out

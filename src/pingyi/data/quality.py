@@ -138,8 +138,9 @@ class QualityResult:
 # --------------------------------------------------------------------------- the run
 
 
-def run_quality(bundle: Bundle, settings: DataSettings | None = None, year: int | None = None,
-                out_dir: Path | None = None) -> QualityResult:
+def run_quality(
+    bundle: Bundle, settings: DataSettings | None = None, year: int | None = None, out_dir: Path | None = None
+) -> QualityResult:
     """Check every table of `bundle`; build clean_<table>, quality, rejected and quality_counts, and write
     quality.csv and rejected.csv (UTF-8, deterministic order) to `out_dir` (default: the bundle's
     working directory, which lives as long as the bundle)."""
@@ -162,8 +163,15 @@ def run_quality(bundle: Bundle, settings: DataSettings | None = None, year: int 
         "read" BIGINT, used BIGINT, rejected BIGINT, flagged BIGINT)""")
     con.executemany("INSERT INTO quality_counts VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
     folder = Path(out_dir) if out_dir is not None else bundle.workdir / "quality"
-    return QualityResult(year=year, settings=settings, counts=counts, checks=all_checks, top=_top_failures(con),
-                         by_provider=_by_provider(con), files=_write_files(con, folder))
+    return QualityResult(
+        year=year,
+        settings=settings,
+        counts=counts,
+        checks=all_checks,
+        top=_top_failures(con),
+        by_provider=_by_provider(con),
+        files=_write_files(con, folder),
+    )
 
 
 def _top_failures(con: Any, n: int = 10) -> tuple[CheckTotal, ...]:
@@ -181,12 +189,17 @@ def _by_provider(con: Any) -> dict[str, ProviderQuality]:
         ORDER BY fixmedins_code, "table", "check", reason_code""").fetchall()
     grouped: dict[str, list[ProviderCheck]] = {}
     for code, table, check, reason, dimension, severity, failed, checked in rows:
-        grouped.setdefault(code, []).append(ProviderCheck(table, check, reason, dimension, severity, int(failed),
-                                                          int(checked)))
-    return {code: ProviderQuality(rejected=sum(c.failed for c in checks if c.severity == "reject"),
-                                  flagged=sum(c.failed for c in checks if c.severity != "reject"),
-                                  checks=tuple(checks))
-            for code, checks in grouped.items()}
+        grouped.setdefault(code, []).append(
+            ProviderCheck(table, check, reason, dimension, severity, int(failed), int(checked))
+        )
+    return {
+        code: ProviderQuality(
+            rejected=sum(c.failed for c in checks if c.severity == "reject"),
+            flagged=sum(c.failed for c in checks if c.severity != "reject"),
+            checks=tuple(checks),
+        )
+        for code, checks in grouped.items()
+    }
 
 
 def _write_files(con: Any, folder: Path) -> tuple[Path, ...]:
@@ -247,21 +260,27 @@ def _check_table(bundle: Bundle, spec: TableSpec, checks: list[Check], settings:
                 SELECT *, {level2b} FROM (
                   SELECT *, {level2}, {prov} AS _prov{refund} FROM (
                     {_values(spec, f"raw_{t}")}))))))""")
-    for i, ch in phase2:
+    for i, _ch in phase2:
         _mark_duplicates(con, t, spec.key, f_col(i), spec.names)
 
     # quality: one aggregate pass, unpivoted to one row per provider x check
     aggs = ", ".join(f"count({f_col(i)}) AS c_{i}, count_if({f_col(i)}) AS x_{i}" for i, _ in numbered)
-    meta = ", ".join(f"({i}, {lit(ch.name)}, {lit(ch.column)}, {lit(ch.dimension)}, {lit(ch.reason_code)}, "
-                     f"{lit(ch.severity)})" for i, ch in numbered)
+    meta = ", ".join(
+        f"({i}, {lit(ch.name)}, {lit(ch.column)}, {lit(ch.dimension)}, {lit(ch.reason_code)}, {lit(ch.severity)})"
+        for i, ch in numbered
+    )
     cells = ", ".join(f"{{'i': {i}, 'x': x_{i}, 'c': c_{i}}}" for i, _ in numbered)
     con.execute(f"""INSERT INTO quality
         SELECT u._prov, {lit(t)}, m.name, m.col, m.dim, m.reason, m.sev, u.s.x, u.s.c, round(u.s.x / u.s.c, 6)
         FROM (SELECT _prov, unnest([{cells}]) AS s FROM (SELECT _prov, {aggs} FROM qc_{t} GROUP BY _prov)) u
         JOIN (VALUES {meta}) m(i, name, col, dim, reason, sev) ON m.i = u.s.i
         WHERE u.s.c > 0""")
-    failing_names = {r[0] for r in con.execute(
-        f'SELECT "check" FROM quality WHERE "table" = {lit(t)} GROUP BY 1 HAVING sum(failed) > 0').fetchall()}
+    failing_names = {
+        r[0]
+        for r in con.execute(
+            f'SELECT "check" FROM quality WHERE "table" = {lit(t)} GROUP BY 1 HAVING sum(failed) > 0'
+        ).fetchall()
+    }
     if info.malformed:
         con.execute(f"""INSERT INTO quality VALUES (NULL, {lit(t)}, 'row structure', '', 'validity', 'malformed_row',
                         'reject', {info.malformed}, {info.rows}, round({info.malformed} / {info.rows}, 6))""")
@@ -274,8 +293,9 @@ def _check_table(bundle: Bundle, spec: TableSpec, checks: list[Check], settings:
         col = "CASE " + " ".join(f"WHEN {f_col(i)} IS TRUE THEN {lit(ch.column)}" for i, ch in rejects) + " END"
         code = "CASE " + " ".join(f"WHEN {f_col(i)} IS TRUE THEN {lit(ch.reason_code)}" for i, ch in rejects) + " END"
         msg = "CASE " + " ".join(f"WHEN {f_col(i)} IS TRUE THEN {ch.message}" for i, ch in rejects) + " END"
-        items = ", ".join(f"CASE WHEN {f_col(i)} IS TRUE THEN {lit(ch.reason_code + ':' + ch.column)} END"
-                          for i, ch in rejects)
+        items = ", ".join(
+            f"CASE WHEN {f_col(i)} IS TRUE THEN {lit(ch.reason_code + ':' + ch.column)} END" for i, ch in rejects
+        )
         also = f"array_to_string(list_filter([{items}], lambda x: x IS NOT NULL)[2:], '; ')"
         con.execute(f"""INSERT INTO rejected SELECT {lit(t)}, _row, {col}, {code}, {msg}, {also}
                         FROM (SELECT * FROM qc_{t} WHERE _reject) q
@@ -295,11 +315,12 @@ def _check_table(bundle: Bundle, spec: TableSpec, checks: list[Check], settings:
         SELECT _row, {year_expr}{cols}{extra} FROM qc_{t} WHERE NOT _reject""")
 
     used, flagged = con.execute(f"SELECT count_if(NOT _reject), count_if(NOT _reject AND _flag) FROM qc_{t}").fetchone()
-    rejected = con.execute(f"SELECT count(*) FROM rejected WHERE \"table\" = {lit(t)}").fetchone()[0]
+    rejected = con.execute(f'SELECT count(*) FROM rejected WHERE "table" = {lit(t)}').fetchone()[0]
     if info.rows != used + rejected:
         raise RuntimeError(f"internal error: {t}: read {info.rows} rows but used {used} + rejected {rejected}")
-    return TableCounts(table=t, file=info.file, format=info.format or "", read=info.rows, used=used,
-                       rejected=rejected, flagged=flagged)
+    return TableCounts(
+        table=t, file=info.file, format=info.format or "", read=info.rows, used=used, rejected=rejected, flagged=flagged
+    )
 
 
 def _mark_duplicates(con, t: str, key: tuple[str, ...], flag: str, columns: tuple[str, ...]) -> None:
@@ -312,14 +333,14 @@ def _mark_duplicates(con, t: str, key: tuple[str, ...], flag: str, columns: tupl
     content = ", ".join(f"coalesce(CAST({t_col(c)} AS VARCHAR), '')" for c in columns)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _dups AS
         WITH k AS (  -- the keys that repeat: only their rows need a content hash
-            SELECT {', '.join(cols)} FROM qc_{t} WHERE {flag} IS NOT NULL GROUP BY ALL HAVING count(*) > 1
+            SELECT {", ".join(cols)} FROM qc_{t} WHERE {flag} IS NOT NULL GROUP BY ALL HAVING count(*) > 1
         ), c AS (
-            SELECT _row, {', '.join(cols)}, md5(concat_ws(chr(31), {content})) AS _content
-            FROM qc_{t} JOIN k USING ({', '.join(cols)}) WHERE {flag} IS NOT NULL
+            SELECT _row, {", ".join(cols)}, md5(concat_ws(chr(31), {content})) AS _content
+            FROM qc_{t} JOIN k USING ({", ".join(cols)}) WHERE {flag} IS NOT NULL
         ), ranked AS (
             SELECT _row,
-                   row_number() OVER (PARTITION BY {', '.join(cols)} ORDER BY _content, _row) AS _rank,
-                   first_value(_row) OVER (PARTITION BY {', '.join(cols)} ORDER BY _content, _row) AS _first
+                   row_number() OVER (PARTITION BY {", ".join(cols)} ORDER BY _content, _row) AS _rank,
+                   first_value(_row) OVER (PARTITION BY {", ".join(cols)} ORDER BY _content, _row) AS _first
             FROM c
         )
         SELECT _row, _first FROM ranked WHERE _rank > 1""")
@@ -331,7 +352,7 @@ def _mark_duplicates(con, t: str, key: tuple[str, ...], flag: str, columns: tupl
 def _clean_prefix(spec: TableSpec) -> str:
     if spec.year_column is None:
         return "NULL::INTEGER AS year, "
-    return "" if spec.year_column == "year" else "CAST(year({y}) AS INTEGER) AS year, ".format(y=t_col(spec.year_column))
+    return "" if spec.year_column == "year" else f"CAST(year({t_col(spec.year_column)}) AS INTEGER) AS year, "
 
 
 def _empty_clean(con, spec: TableSpec, info) -> TableCounts:
@@ -341,4 +362,3 @@ def _empty_clean(con, spec: TableSpec, info) -> TableCounts:
     extra = ", NULL::BOOLEAN AS late_upload" if spec.name == "setl_lists" else ""
     con.execute(f"CREATE OR REPLACE VIEW clean_{spec.name} AS SELECT NULL::BIGINT AS _row, {year}{cols}{extra} LIMIT 0")
     return TableCounts(table=spec.name, file=info.file, format=info.format or "", read=0, used=0, rejected=0, flagged=0)
-

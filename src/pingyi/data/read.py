@@ -50,8 +50,10 @@ def match_columns(spec: TableSpec, found: list[str], file: str, check_required: 
         if declared is None:
             continue
         if declared in mapping:
-            raise PingyiError(f"{file}: column '{declared}' appears twice (as '{mapping[declared]}' and '{name}'); "
-                              f"expected each column once")
+            raise PingyiError(
+                f"{file}: column '{declared}' appears twice (as '{mapping[declared]}' and '{name}'); "
+                f"expected each column once"
+            )
         mapping[declared] = name
     if check_required:
         missing = [c for c in spec.required_columns if c not in mapping]
@@ -59,8 +61,9 @@ def match_columns(spec: TableSpec, found: list[str], file: str, check_required: 
             quoted = ", ".join(f"'{c}'" for c in missing)
             what = f"required column {quoted} is" if len(missing) == 1 else f"required columns {quoted} are"
             shown = ", ".join(str(f) for f in found) or "none"
-            raise PingyiError(f"{file}: {what} missing; found columns: {shown}; "
-                              f"expected the platform field codes in {CONTRACT}")
+            raise PingyiError(
+                f"{file}: {what} missing; found columns: {shown}; expected the platform field codes in {CONTRACT}"
+            )
     return mapping
 
 
@@ -70,8 +73,10 @@ def extra_columns(spec: TableSpec, found: Iterable[str], mapping: dict[str, str]
 
 
 def select_list(spec: TableSpec, mapping: dict[str, str]) -> str:
-    return ", ".join(f"CAST({ident(mapping[c])} AS VARCHAR) AS {ident(c)}" if c in mapping
-                     else f"NULL::VARCHAR AS {ident(c)}" for c in spec.names)
+    return ", ".join(
+        f"CAST({ident(mapping[c])} AS VARCHAR) AS {ident(c)}" if c in mapping else f"NULL::VARCHAR AS {ident(c)}"
+        for c in spec.names
+    )
 
 
 def first_line(exc: BaseException) -> str:
@@ -161,17 +166,18 @@ def _utf8_source(path: Path, tmp: Path, info: TableInfo) -> Path:
             return path
         _transcode(path, out, "utf-8-sig")
         return out
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        if _transcode(path, out, "utf-16") is None:
-            info.encoding = "utf-16"
-            return out
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and _transcode(path, out, "utf-16") is None:
+        info.encoding = "utf-16"
+        return out
     gbk_bad = _transcode(path, out, "gb18030")
     if gbk_bad is None:
         info.encoding = "gbk"
         return out
     out.unlink(missing_ok=True)
-    raise PingyiError(f"{path.name}: cannot decode the file: not UTF-8 (invalid byte at offset {bad}) and not GBK "
-                      f"(invalid byte at offset {gbk_bad}); expected UTF-8 or GBK text: re-save the file as UTF-8")
+    raise PingyiError(
+        f"{path.name}: cannot decode the file: not UTF-8 (invalid byte at offset {bad}) and not GBK "
+        f"(invalid byte at offset {gbk_bad}); expected UTF-8 or GBK text: re-save the file as UTF-8"
+    )
 
 
 # --------------------------------------------------------------------------- readers
@@ -182,8 +188,9 @@ def read_csv(con, spec: TableSpec, path: Path, tmp: Path, info: TableInfo) -> No
     few bad data lines never change how the good ones are split."""
     src = _utf8_source(path, tmp, info)
     if src.stat().st_size == 0 or not _has_text(src):
-        raise PingyiError(f"{path.name}: the file is empty; expected a header row with the platform field codes "
-                          f"({CONTRACT})")
+        raise PingyiError(
+            f"{path.name}: the file is empty; expected a header row with the platform field codes ({CONTRACT})"
+        )
     with open(src, encoding="utf-8-sig", newline="") as fh:
         first = fh.readline()
     delim = max(",\t;|", key=lambda d: (first.count(d), d == ","))
@@ -195,16 +202,22 @@ def read_csv(con, spec: TableSpec, path: Path, tmp: Path, info: TableInfo) -> No
     positional = [f"c{i}" for i in range(len(found))]
     by_pos = {c: positional[found.index(mapping[c])] for c in info.columns}
     columns = "{" + ", ".join(f"'{p}': 'VARCHAR'" for p in positional) + "}"
-    opts = (f"header = true, auto_detect = false, delim = {lit(delim)}, quote = '\"', escape = '\"', "
-            f"columns = {columns}, null_padding = false")
+    opts = (
+        f"header = true, auto_detect = false, delim = {lit(delim)}, quote = '\"', escape = '\"', "
+        f"columns = {columns}, null_padding = false"
+    )
     t = spec.name
     rej = f"_rej_{t}"
-    con.execute(f"CREATE TABLE _load_{t} AS SELECT {select_list(spec, by_pos)} FROM read_csv({lit(str(src))}, "
-                f"{opts}, store_rejects = true, rejects_table = '{rej}', rejects_scan = '_rejscan_{t}')")
+    con.execute(
+        f"CREATE TABLE _load_{t} AS SELECT {select_list(spec, by_pos)} FROM read_csv({lit(str(src))}, "
+        f"{opts}, store_rejects = true, rejects_table = '{rej}', rejects_scan = '_rejscan_{t}')"
+    )
     # DuckDB records one line per error; a line is one data row when no quoted value spans lines
-    con.execute(f"CREATE TABLE malformed_{t} AS SELECT CAST(line - 1 AS BIGINT) AS _row, "
-                f"string_agg(DISTINCT lower(CAST(error_type AS VARCHAR)), ', ' ORDER BY lower(CAST(error_type AS VARCHAR))) "
-                f"AS error FROM {rej} GROUP BY line")
+    con.execute(
+        f"CREATE TABLE malformed_{t} AS SELECT CAST(line - 1 AS BIGINT) AS _row, "
+        f"string_agg(DISTINCT lower(CAST(error_type AS VARCHAR)), ', ' ORDER BY lower(CAST(error_type AS VARCHAR))) "
+        f"AS error FROM {rej} GROUP BY line"
+    )
     con.execute(f"DROP TABLE {rej}")
     con.execute(f"DROP TABLE _rejscan_{t}")
     _number_rows(con, t)
@@ -279,7 +292,6 @@ def read_parquet(con, spec: TableSpec, path: Path, tmp: Path, info: TableInfo, f
         info.columns = tuple(c for c in spec.names if c in mapping)
         info.extra_columns = extra_columns(spec, found, mapping)
         row = "file_row_number + 1"
-    con.execute(f"CREATE VIEW raw_{spec.name} AS SELECT CAST({row} AS BIGINT) AS _row, "
-                f"{select_list(spec, mapping)} FROM {fn}")
-
-
+    con.execute(
+        f"CREATE VIEW raw_{spec.name} AS SELECT CAST({row} AS BIGINT) AS _row, {select_list(spec, mapping)} FROM {fn}"
+    )

@@ -97,8 +97,10 @@ def read_xlsx(con, spec: TableSpec, path: Path, tmp: Path, info: TableInfo) -> N
     try:
         wb = CalamineWorkbook.from_path(str(path))
     except (CalamineError, OSError, ValueError) as exc:
-        raise PingyiError(f"{path.name}: not a readable .xlsx workbook ({first_line(exc)}); expected an Excel "
-                          f"2007+ workbook with a sheet named '{spec.name}'") from exc
+        raise PingyiError(
+            f"{path.name}: not a readable .xlsx workbook ({first_line(exc)}); expected an Excel "
+            f"2007+ workbook with a sheet named '{spec.name}'"
+        ) from exc
     try:
         sheets = list(wb.sheet_names)
         if spec.name in sheets:
@@ -106,17 +108,22 @@ def read_xlsx(con, spec: TableSpec, path: Path, tmp: Path, info: TableInfo) -> N
         elif len(sheets) == 1:
             title = sheets[0]
         else:
-            raise PingyiError(f"{path.name}: no sheet named '{spec.name}'; found sheets: {', '.join(sheets)}; "
-                              f"expected a sheet named '{spec.name}' (or a workbook with a single sheet)")
+            raise PingyiError(
+                f"{path.name}: no sheet named '{spec.name}'; found sheets: {', '.join(sheets)}; "
+                f"expected a sheet named '{spec.name}' (or a workbook with a single sheet)"
+            )
         try:
             rows = iter(wb.get_sheet_by_name(title).iter_rows())
         except CalamineError as exc:
-            raise PingyiError(f"{path.name}: sheet '{title}' cannot be read ({first_line(exc)}); expected an Excel "
-                              f"2007+ worksheet") from exc
+            raise PingyiError(
+                f"{path.name}: sheet '{title}' cannot be read ({first_line(exc)}); expected an Excel 2007+ worksheet"
+            ) from exc
         header = next(rows, None)
         if header is None or all(_xlsx_cell(v) is None for v in header):
-            raise PingyiError(f"{path.name}: the first row of sheet '{title}' is empty; expected a header row "
-                              f"with the platform field codes ({CONTRACT})")
+            raise PingyiError(
+                f"{path.name}: the first row of sheet '{title}' is empty; expected a header row "
+                f"with the platform field codes ({CONTRACT})"
+            )
         found = [_xlsx_cell(v) or "" for v in header]
         mapping = match_columns(spec, [f for f in found if f], path.name)
         info.columns = tuple(c for c in spec.names if c in mapping)
@@ -175,8 +182,9 @@ def read_xml(con, spec: TableSpec, path: Path, tmp: Path, info: TableInfo) -> No
                 if declared is None:
                     continue
                 if declared in values or seen_declared.get(declared, name) != name:
-                    raise PingyiError(f"{path.name}: row {n} has column '{declared}' twice; expected each column "
-                                      f"once per row")
+                    raise PingyiError(
+                        f"{path.name}: row {n} has column '{declared}' twice; expected each column once per row"
+                    )
                 seen_declared[declared] = name
                 values[declared] = text
             sink.add(n, values)
@@ -185,11 +193,15 @@ def read_xml(con, spec: TableSpec, path: Path, tmp: Path, info: TableInfo) -> No
                 root.clear()
     except ParseError as exc:
         line, col = getattr(exc, "position", (None, None))
-        raise PingyiError(f"{path.name}: not well-formed XML at line {line}, column {col}; expected "
-                          f"<table><row><column>value</column>…</row>…</table>") from exc
+        raise PingyiError(
+            f"{path.name}: not well-formed XML at line {line}, column {col}; expected "
+            f"<table><row><column>value</column>…</row>…</table>"
+        ) from exc
     except defusedxml.DefusedXmlException as exc:
-        raise PingyiError(f"{path.name}: XML with a DTD, entities or external references is refused "
-                          f"({type(exc).__name__}); expected plain <table><row>… XML") from exc
+        raise PingyiError(
+            f"{path.name}: XML with a DTD, entities or external references is refused "
+            f"({type(exc).__name__}); expected plain <table><row>… XML"
+        ) from exc
     finally:
         sink.close()
     if n:
@@ -197,5 +209,3 @@ def read_xml(con, spec: TableSpec, path: Path, tmp: Path, info: TableInfo) -> No
     info.extra_columns = tuple(f for f in found if f.strip().lower() not in wanted)
     read_parquet(con, spec, sink.path, tmp, info, found_override=tuple(seen_declared))
     info.columns = tuple(c for c in spec.names if c in seen_declared)
-
-

@@ -18,8 +18,8 @@ from typing import Any
 # columns the `settlement_rows` view adds to clean_settlements
 SETTLEMENT_COLUMNS: dict[str, str] = {
     "offsite_flag": "'1' when the insured area differs from the provider's pooling area (异地就医): prefecture-level "
-                    "pooling by default (first 4 digits); a province-level pooling code XX99xx matches its province; "
-                    "the four municipalities (11, 12, 31, 50) pool province-wide",
+    "pooling by default (first 4 digits); a province-level pooling code XX99xx matches its province; "
+    "the four municipalities (11, 12, 31, 50) pool province-wide",
 }
 
 SETTLEMENTS_SQL = """
@@ -50,7 +50,7 @@ STAY_COLUMNS: dict[str, str] = {
     "stay_cost": "Σ medfee_sumamt of the stay's settlements (refunds netted)",
     "dead": "1 when dscg_way = '5' (death)",
     "unplanned_readmit_31": "1 when the same person is admitted again to the same provider within 31 days "
-                            "of discharge and this stay did not plan it (days_rinp_flag_31 <> '2')",
+    "of discharge and this stay did not plan it (days_rinp_flag_31 <> '2')",
     "drg_risk_z": "standardised log mortality of the stay's DRG across the provider's region",
     "low_risk_drg": "1 when the stay's DRG is a low-risk group (z < -1, or no deaths in the region)",
 }

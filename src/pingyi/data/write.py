@@ -103,4 +103,3 @@ def _write_xml(cursor, cols, target: Path, root: str) -> None:
             fields = "".join(f"<{c}>{escape(_XML_BAD.sub('', v))}</{c}>" for c, v in zip(cols, row) if v is not None)
             fh.write(f"  <row>{fields}</row>\n")
         fh.write(f"</{root}>\n")
-

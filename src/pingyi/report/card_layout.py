@@ -8,12 +8,13 @@ an A4 page with 8 mm side margins: a left column of LEFT mm and a right column o
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
-from pingyi.report.charts import radar_figure, radar_svg
 from markupsafe import Markup
 
-from pingyi.report.textgrid import MM, Col, Grid, Light, clip, grid, place, text_width
+from pingyi.report.charts import radar_figure, radar_svg
+from pingyi.report.textgrid import Col, Grid, Light, grid, place
+from pingyi.report.textmetrics import MM, clip, text_width
 
 PAGE = 194.0  # mm between the side margins
 LEFT, RIGHT = 118.0, 72.0
@@ -22,10 +23,20 @@ QUALITY_ROWS = 4  # data-quality checks listed on the PDF card (all of them are 
 CASEMIX_ROWS = 2  # case-mix sentences under the PDF card's grid (all of them are in the HTML card)
 
 WIDTHS = {  # per language: the indicator, changes, quality and adjustment grids (mm; each adds up to its column)
-    "zh": {"ind": (9.5, 38.5, 14.0, 14.0, 10.5, 10.5, 12.0, 9.0), "chg": (27.0, 12.5, 12.5, 20.0),
-           "q": (19.5, 17.5, 8.0, 14.5, 12.5), "adj": (18.5, 53.5), "side": 15.0},
-    "en": {"ind": (8.0, 54.2, 11.6, 11.6, 10.0, 7.2, 8.6, 6.8), "chg": (29.0, 13.0, 13.0, 17.0),
-           "q": (20.0, 15.5, 10.5, 12.5, 13.5), "adj": (23.0, 49.0), "side": 19.0},
+    "zh": {
+        "ind": (9.5, 38.5, 14.0, 14.0, 10.5, 10.5, 12.0, 9.0),
+        "chg": (27.0, 12.5, 12.5, 20.0),
+        "q": (19.5, 17.5, 8.0, 14.5, 12.5),
+        "adj": (18.5, 53.5),
+        "side": 15.0,
+    },
+    "en": {
+        "ind": (8.0, 54.2, 11.6, 11.6, 10.0, 7.2, 8.6, 6.8),
+        "chg": (29.0, 13.0, 13.0, 17.0),
+        "q": (20.0, 15.5, 10.5, 12.5, 13.5),
+        "adj": (23.0, 49.0),
+        "side": 19.0,
+    },
 }
 
 
@@ -40,19 +51,51 @@ def _grid(ctx: Mapping, cols, rows, **kw) -> Grid:
 
 def indicator_grid(ctx: Mapping) -> Grid:
     L, w = ctx["L"], WIDTHS[ctx["lang"]]["ind"]
-    cols = [Col(L["code"] if ctx["lang"] == "en" else "编号", w[0]), Col(L["indicator"], w[1], wrap=True, max_lines=3),
-            Col(L["value"], w[2], "r"), Col(L["baseline"], w[3], "r"),
-            Col(L["light"], w[4], indent=2.4 if ctx["lang"] == "zh" else 0.0),
-            Col(L["score"], w[5], "r"), Col(L["weight"], w[6], "r"), Col(L["percentile"], w[7], "r")]
+    cols = [
+        Col(L["code"] if ctx["lang"] == "en" else "编号", w[0]),
+        Col(L["indicator"], w[1], wrap=True, max_lines=3),
+        Col(L["value"], w[2], "r"),
+        Col(L["baseline"], w[3], "r"),
+        Col(L["light"], w[4], indent=2.4 if ctx["lang"] == "zh" else 0.0),
+        Col(L["score"], w[5], "r"),
+        Col(L["weight"], w[6], "r"),
+        Col(L["percentile"], w[7], "r"),
+    ]
     rows = []
     for d in ctx["dimensions"]:
-        rows.append({"kind": "group", "cells": [d["code"], d["name"], "", "", _light(d["light"]), d["score_display"],
-                                                d["weight_display"], ""]})
+        rows.append(
+            {
+                "kind": "group",
+                "cells": [
+                    d["code"],
+                    d["name"],
+                    "",
+                    "",
+                    _light(d["light"]),
+                    d["score_display"],
+                    d["weight_display"],
+                    "",
+                ],
+            }
+        )
         for r in d["indicators"]:
             value = r["value_display"] + (CASEMIX_MARK if casemix_counted(r) else "")
-            rows.append({"kind": "row", "cls": f"status-{r['status']}",
-                         "cells": [r["code"], r["name"], value, r["baseline_display"], _light(r["light"]),
-                                   r["score_display"], r["weight_display"], r["peer_percentile_short"]]})
+            rows.append(
+                {
+                    "kind": "row",
+                    "cls": f"status-{r['status']}",
+                    "cells": [
+                        r["code"],
+                        r["name"],
+                        value,
+                        r["baseline_display"],
+                        _light(r["light"]),
+                        r["score_display"],
+                        r["weight_display"],
+                        r["peer_percentile_short"],
+                    ],
+                }
+            )
     return _grid(ctx, cols, rows)
 
 
@@ -67,18 +110,33 @@ def casemix_counted(row: Mapping) -> bool:
 def casemix_lines(ctx: Mapping) -> list[str]:
     """Under the indicator grid: for each indicator with a case-mix variant, both values and which counted."""
     sep = "：" if ctx["lang"] == "zh" else ": "  # the code only: the name is in the grid just above
-    return [f"{CASEMIX_MARK if casemix_counted(r) else ''}{r['code']}{sep}{r['casemix_note']}"
-            for r in ctx["indicators"] if r.get("casemix_note")]
+    return [
+        f"{CASEMIX_MARK if casemix_counted(r) else ''}{r['code']}{sep}{r['casemix_note']}"
+        for r in ctx["indicators"]
+        if r.get("casemix_note")
+    ]
 
 
 def changes_grid(ctx: Mapping) -> Grid:
     L, w = ctx["L"], WIDTHS[ctx["lang"]]["chg"]
-    cols = [Col(L["indicator"], w[0], wrap=True, max_lines=2), Col(L["prior"], w[1], "r"), Col(L["value"], w[2], "r"),
-            Col(L["change"], w[3], "r")]
-    rows = [{"kind": "row", "cells": [f"{c['code']} {c['name']}", c["prior_display"], c["value_display"],
-                                      [(c["delta_display"], c["trend"])] + ([(c["trend_label"], c["trend"])]
-                                                                            if c["trend_label"] else [])]}
-            for c in ctx["changes"]["items"]]
+    cols = [
+        Col(L["indicator"], w[0], wrap=True, max_lines=2),
+        Col(L["prior"], w[1], "r"),
+        Col(L["value"], w[2], "r"),
+        Col(L["change"], w[3], "r"),
+    ]
+    rows = [
+        {
+            "kind": "row",
+            "cells": [
+                f"{c['code']} {c['name']}",
+                c["prior_display"],
+                c["value_display"],
+                [(c["delta_display"], c["trend"])] + ([(c["trend_label"], c["trend"])] if c["trend_label"] else []),
+            ],
+        }
+        for c in ctx["changes"]["items"]
+    ]
     if not rows:
         rows = [{"kind": "row", "cells": [L["no_prior"], "", "", ""]}]
     return _grid(ctx, cols, rows)
@@ -88,11 +146,26 @@ def quality_grid(ctx: Mapping, shown: int = QUALITY_ROWS) -> Grid:
     """The failed data-quality checks: what failed (the reason), in which table, rejected or flagged, how
     many rows. The checks' technical definitions are in the workbook and the HTML card."""
     L, w = ctx["L"], WIDTHS[ctx["lang"]]["q"]
-    cols = [Col(L["reason_code"], w[0], wrap=True, max_lines=2), Col(L["table"], w[1]), Col(L["severity"], w[2]),
-            Col(L["failed"], w[3], "r"), Col(L["fail_rate"], w[4], "r")]
-    rows = [{"kind": "row", "cells": [c["reason"] or c["check"], c["table"], c["severity"],
-                                      f"{c['failed']:,}/{c['checked']:,}", c["rate_display"]]}
-            for c in ctx["quality"]["checks"][:shown]]
+    cols = [
+        Col(L["reason_code"], w[0], wrap=True, max_lines=2),
+        Col(L["table"], w[1]),
+        Col(L["severity"], w[2]),
+        Col(L["failed"], w[3], "r"),
+        Col(L["fail_rate"], w[4], "r"),
+    ]
+    rows = [
+        {
+            "kind": "row",
+            "cells": [
+                c["reason"] or c["check"],
+                c["table"],
+                c["severity"],
+                f"{c['failed']:,}/{c['checked']:,}",
+                c["rate_display"],
+            ],
+        }
+        for c in ctx["quality"]["checks"][:shown]
+    ]
     return _grid(ctx, cols, rows)
 
 
@@ -128,16 +201,36 @@ def kpi_cells(ctx: Mapping) -> list[dict]:
     L, p, a = ctx["L"], ctx["provider"], ctx["adjustment"]
     veto = (L["veto"] + "：" + "、".join(ctx["veto"])) if ctx["veto"] else ""
     cells = [
-        {"label": L["total"], "value": ctx["total_display"], "note": f"{L['peer_mean']} {ctx['peer_total_mean_display']}"},
-        {"label": L["grade"], "value": ctx["grade"], "cls": f"grade-{ctx['light']['key']}", "light": ctx["light"],
-         "note": veto, "note_cls": "risk" if veto else ""},
+        {
+            "label": L["total"],
+            "value": ctx["total_display"],
+            "note": f"{L['peer_mean']} {ctx['peer_total_mean_display']}",
+        },
+        {
+            "label": L["grade"],
+            "value": ctx["grade"],
+            "cls": f"grade-{ctx['light']['key']}",
+            "light": ctx["light"],
+            "note": veto,
+            "note_cls": "risk" if veto else "",
+        },
         {"label": L["rank_all"], "value": ctx["rank_display"], "note": ""},
-        {"label": L["rank_peers"], "value": ctx["peer_rank_display"],
-         "note": f"{p['region_label']}·{p['level_label']}" + (
-             " · " + L["percentile_kpi"].format(p=ctx["peer_percentile_short"])
-             if ctx["peer_percentile_short"] != "—" else "")},
-        {"label": L["adjustment"], "value": a["rate_display"], "cls": f"money-{a['direction']}",
-         "note": a["amount_display"]},
+        {
+            "label": L["rank_peers"],
+            "value": ctx["peer_rank_display"],
+            "note": f"{p['region_label']}·{p['level_label']}"
+            + (
+                " · " + L["percentile_kpi"].format(p=ctx["peer_percentile_short"])
+                if ctx["peer_percentile_short"] != "—"
+                else ""
+            ),
+        },
+        {
+            "label": L["adjustment"],
+            "value": a["rate_display"],
+            "cls": f"money-{a['direction']}",
+            "note": a["amount_display"],
+        },
     ]
     return [{"cls": "", "light": None, "note_cls": "", **c} for c in cells]
 
@@ -148,9 +241,11 @@ def kpi_strip(ctx: Mapping, cells: list[dict], width: float = PAGE) -> Markup:
     xs = [width * sum(KPI_SHARES[:i]) for i in range(len(cells))]
     inset = 2.0
     border = "".join(f"M{x:.2f},0V{KPI_HEIGHT:.2f}" for x in xs[1:])
-    svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.2f}mm" height="{KPI_HEIGHT:.2f}mm" '
-           f'viewBox="0 0 {width:.2f} {KPI_HEIGHT:.2f}"><path d="M0.1,0.1H{width - 0.1:.2f}V{KPI_HEIGHT - 0.1:.2f}'
-           f'H0.1Z{border}" fill="none" stroke="#c9d3df" stroke-width="0.21"/>']
+    svg = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.2f}mm" height="{KPI_HEIGHT:.2f}mm" '
+        f'viewBox="0 0 {width:.2f} {KPI_HEIGHT:.2f}"><path d="M0.1,0.1H{width - 0.1:.2f}V{KPI_HEIGHT - 0.1:.2f}'
+        f'H0.1Z{border}" fill="none" stroke="#c9d3df" stroke-width="0.21"/>'
+    ]
     values = []
     v_size = KPI_LINES[1][0]
     for x, c in zip(xs, cells):
@@ -169,13 +264,18 @@ def kpi_strip(ctx: Mapping, cells: list[dict], width: float = PAGE) -> Markup:
     lines = [
         [(x + inset, "l", [(clip(c["label"], w, KPI_LINES[0][0], 1, lang), "")]) for x, w, c in zip(xs, room, cells)],
         values,
-        [(x + inset, "l", [(clip(c["note"], w, KPI_LINES[2][0], 1, lang), c.get("note_cls", ""))])
-         for x, w, c in zip(xs, room, cells) if c["note"]],
+        [
+            (x + inset, "l", [(clip(c["note"], w, KPI_LINES[2][0], 1, lang), c.get("note_cls", ""))])
+            for x, w, c in zip(xs, room, cells)
+            if c["note"]
+        ],
     ]
     out = [f'<div class="kpi-pdf" style="height:{KPI_HEIGHT}mm">', *svg]
     for cls, (size, pitch, top), segs in zip(("k", "v", "s"), KPI_LINES, lines):
-        out.append(f'<div class="kl {cls}" style="top:{top}mm;font-size:{size}pt;line-height:{pitch}pt">'
-                   f'{place(segs, size, ctx["lang"])}</div>')
+        out.append(
+            f'<div class="kl {cls}" style="top:{top}mm;font-size:{size}pt;line-height:{pitch}pt">'
+            f"{place(segs, size, ctx['lang'])}</div>"
+        )
     out.append("</div>")
     return Markup("".join(out))
 
@@ -204,12 +304,27 @@ def card_parts(ctx: Mapping, medium: str = "pdf", fit: int = 0) -> dict:
     name_size = 0 if name_w <= PAGE - 2 else max(11.0, round(15 * (PAGE - 2) / name_w, 1))
     return {
         "name_size": name_size,
-        "kpis": kpis, "kpi_strip": kpi_strip(ctx, kpis) if medium == "pdf" else "",
-        "ind": indicator_grid(ctx), "chg": changes_grid(ctx), "qual": quality_grid(ctx, shown),
-        "adj": adjustment_grid(ctx), "quality_shown": shown, "room": room,
-        "casemix_lines": casemix_lines(ctx), "casemix_marked": any(casemix_counted(r) for r in ctx["indicators"]),
+        "kpis": kpis,
+        "kpi_strip": kpi_strip(ctx, kpis) if medium == "pdf" else "",
+        "ind": indicator_grid(ctx),
+        "chg": changes_grid(ctx),
+        "qual": quality_grid(ctx, shown),
+        "adj": adjustment_grid(ctx),
+        "quality_shown": shown,
+        "room": room,
+        "casemix_lines": casemix_lines(ctx),
+        "casemix_marked": any(casemix_counted(r) for r in ctx["indicators"]),
         # the PDF: shapes in SVG, labels as text over it (cheap in weasyprint); the screen: SVG with its text
-        "radar_figure": radar_figure(radar["axes"], radar["series_label"], radar["peer_label"], width=RIGHT,
-                                     side_max=WIDTHS[ctx["lang"]]["side"], lang=ctx["lang"]) if medium == "pdf" else
-        radar_svg(radar["axes"], radar["series_label"], radar["peer_label"], width_chars=6 if ctx["lang"] == "zh" else 14),
+        "radar_figure": radar_figure(
+            radar["axes"],
+            radar["series_label"],
+            radar["peer_label"],
+            width=RIGHT,
+            side_max=WIDTHS[ctx["lang"]]["side"],
+            lang=ctx["lang"],
+        )
+        if medium == "pdf"
+        else radar_svg(
+            radar["axes"], radar["series_label"], radar["peer_label"], width_chars=6 if ctx["lang"] == "zh" else 14
+        ),
     }

@@ -18,16 +18,34 @@ WIDTH = 720.0
 HEIGHT = 360.0
 COLOURS = {"green": "#2e7d32", "yellow": "#f9a825", "red": "#c62828", "grey": "#9e9e9e", "none": "#607d8b"}
 TEXT = {
-    "zh": {"title": "{code} {name}：漏斗图", "n": "样本量 n", "target": "基线", "l95": "95% 控制限",
-           "l998": "99.8% 控制限", "od": "过度离散：φ = {phi}，τ² = {tau2}（{applied}）", "none": "无过度离散校正",
-           "empty": "没有样本量达标的机构", "panel": "基线 {target}（{groups}）"},
-    "en": {"title": "{code} {name}: funnel plot", "n": "volume n", "target": "baseline", "l95": "95 % limits",
-           "l998": "99.8 % limits", "od": "overdispersion: φ = {phi}, τ² = {tau2} ({applied})", "none": "no correction",
-           "empty": "no provider with enough volume", "panel": "baseline {target} ({groups})"},
+    "zh": {
+        "title": "{code} {name}：漏斗图",
+        "n": "样本量 n",
+        "target": "基线",
+        "l95": "95% 控制限",
+        "l998": "99.8% 控制限",
+        "od": "过度离散：φ = {phi}，τ² = {tau2}（{applied}）",
+        "none": "无过度离散校正",
+        "empty": "没有样本量达标的机构",
+        "panel": "基线 {target}（{groups}）",
+    },
+    "en": {
+        "title": "{code} {name}: funnel plot",
+        "n": "volume n",
+        "target": "baseline",
+        "l95": "95 % limits",
+        "l998": "99.8 % limits",
+        "od": "overdispersion: φ = {phi}, τ² = {tau2} ({applied})",
+        "none": "no correction",
+        "empty": "no provider with enough volume",
+        "panel": "baseline {target} ({groups})",
+    },
 }
 LEVEL_EN = {"三级": "tertiary", "二级": "secondary", "一级及基层": "primary"}
-APPLIED = {"zh": {"tau2": "加性随机效应τ²", "phi": "乘性φ", "none": "未校正"},
-           "en": {"tau2": "additive τ²", "phi": "multiplicative φ", "none": "not applied"}}
+APPLIED = {
+    "zh": {"tau2": "加性随机效应τ²", "phi": "乘性φ", "none": "未校正"},
+    "en": {"tau2": "additive τ²", "phi": "multiplicative φ", "none": "not applied"},
+}
 
 
 def _f(x: float) -> str:
@@ -65,10 +83,17 @@ def _ticks(lo: float, hi: float, count: int = 4) -> tuple[list[float], float]:
 
 
 def _fit(f: Mapping) -> FunnelFit:
-    return FunnelFit(indicator=f.get("indicator", ""), method=f.get("method", "proportion"),
-                     overdispersion=f.get("overdispersion", "tau2"), applied=f.get("applied", "none"),
-                     phi=f.get("phi"), tau2=f.get("tau2"), units=int(f.get("units") or 0),
-                     trim=float(f.get("trim") or 0.1), note=f.get("note", ""))
+    return FunnelFit(
+        indicator=f.get("indicator", ""),
+        method=f.get("method", "proportion"),
+        overdispersion=f.get("overdispersion", "tau2"),
+        applied=f.get("applied", "none"),
+        phi=f.get("phi"),
+        tau2=f.get("tau2"),
+        units=int(f.get("units") or 0),
+        trim=float(f.get("trim") or 0.1),
+        note=f.get("note", ""),
+    )
 
 
 def funnel_svg(funnel: Mapping, lang: str = "zh") -> str:
@@ -78,20 +103,27 @@ def funnel_svg(funnel: Mapping, lang: str = "zh") -> str:
     name = funnel.get("name_zh" if lang == "zh" else "name_en") or ""
     points = list(funnel.get("points") or [])
     fit = _fit(funnel)
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_f(WIDTH)} {_f(HEIGHT)}" width="{_f(WIDTH)}" '
-           f'height="{_f(HEIGHT)}" font-family="Noto Sans CJK SC" font-size="11" role="img">']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_f(WIDTH)} {_f(HEIGHT)}" width="{_f(WIDTH)}" '
+        f'height="{_f(HEIGHT)}" font-family="Noto Sans CJK SC" font-size="11" role="img">'
+    ]
     title = t["title"].format(code=funnel.get("indicator", ""), name=name)
     out.append(f"<title>{escape(title)}</title>")
     out.append(f'<text x="10" y="18" font-size="14" font-weight="bold" fill="#222">{escape(title)}</text>')
     if fit.phi is not None:
-        od = t["od"].format(phi=f"{fit.phi:.3f}", tau2=f"{fit.tau2:.6f}" if fit.tau2 is not None else "—",
-                            applied=APPLIED.get(lang, APPLIED["zh"]).get(fit.applied, fit.applied))
+        od = t["od"].format(
+            phi=f"{fit.phi:.3f}",
+            tau2=f"{fit.tau2:.6f}" if fit.tau2 is not None else "—",
+            applied=APPLIED.get(lang, APPLIED["zh"]).get(fit.applied, fit.applied),
+        )
     else:
         od = f"{t['none']}: {fit.note}" if fit.note else t["none"]
     out.append(f'<text x="10" y="34" fill="#555">{escape(od)}</text>')
     if not points:
-        out.append(f'<text x="{_f(WIDTH / 2)}" y="{_f(HEIGHT / 2)}" text-anchor="middle" fill="#777">'
-                   f'{escape(t["empty"])}</text></svg>')
+        out.append(
+            f'<text x="{_f(WIDTH / 2)}" y="{_f(HEIGHT / 2)}" text-anchor="middle" fill="#777">'
+            f"{escape(t['empty'])}</text></svg>"
+        )
         return "".join(out)
     targets = sorted({float(p["target"]) for p in points})
     panel_w = (WIDTH - 20) / len(targets)
@@ -100,24 +132,42 @@ def funnel_svg(funnel: Mapping, lang: str = "zh") -> str:
         groups = sorted({str(p.get("level") or "") for p in pts} - {""})
         if lang != "zh":
             groups = [LEVEL_EN.get(g, g) for g in groups]
-        label = t["panel"].format(target=_fmt(target, unit), groups="、".join(groups) if lang == "zh"
-                                  else ", ".join(groups))
+        label = t["panel"].format(
+            target=_fmt(target, unit), groups="、".join(groups) if lang == "zh" else ", ".join(groups)
+        )
         out.append(_panel(fit, pts, target, unit, 10 + k * panel_w, 44, panel_w, HEIGHT - 74, label, t, k))
     # legend
     ly = HEIGHT - 12
-    out.append(f'<line x1="12" y1="{_f(ly - 4)}" x2="36" y2="{_f(ly - 4)}" stroke="#333" stroke-width="1.5"/>'
-               f'<text x="40" y="{_f(ly)}" fill="#333">{escape(t["target"])}</text>')
-    out.append(f'<line x1="110" y1="{_f(ly - 4)}" x2="134" y2="{_f(ly - 4)}" stroke="{COLOURS["yellow"]}" '
-               f'stroke-width="1.5" stroke-dasharray="5 3"/><text x="138" y="{_f(ly)}" fill="#333">'
-               f'{escape(t["l95"])}</text>')
-    out.append(f'<line x1="250" y1="{_f(ly - 4)}" x2="274" y2="{_f(ly - 4)}" stroke="{COLOURS["red"]}" '
-               f'stroke-width="1.5"/><text x="278" y="{_f(ly)}" fill="#333">{escape(t["l998"])}</text>')
+    out.append(
+        f'<line x1="12" y1="{_f(ly - 4)}" x2="36" y2="{_f(ly - 4)}" stroke="#333" stroke-width="1.5"/>'
+        f'<text x="40" y="{_f(ly)}" fill="#333">{escape(t["target"])}</text>'
+    )
+    out.append(
+        f'<line x1="110" y1="{_f(ly - 4)}" x2="134" y2="{_f(ly - 4)}" stroke="{COLOURS["yellow"]}" '
+        f'stroke-width="1.5" stroke-dasharray="5 3"/><text x="138" y="{_f(ly)}" fill="#333">'
+        f"{escape(t['l95'])}</text>"
+    )
+    out.append(
+        f'<line x1="250" y1="{_f(ly - 4)}" x2="274" y2="{_f(ly - 4)}" stroke="{COLOURS["red"]}" '
+        f'stroke-width="1.5"/><text x="278" y="{_f(ly)}" fill="#333">{escape(t["l998"])}</text>'
+    )
     out.append("</svg>")
     return "".join(out)
 
 
-def _panel(fit: FunnelFit, pts: list, target: float, unit: str, x0: float, y0: float, w: float, h: float,
-           label: str, t: Mapping, k: int) -> str:
+def _panel(
+    fit: FunnelFit,
+    pts: list,
+    target: float,
+    unit: str,
+    x0: float,
+    y0: float,
+    w: float,
+    h: float,
+    label: str,
+    t: Mapping,
+    k: int,
+) -> str:
     left, bottom, right, top = 52.0, 30.0, 10.0, 18.0
     px0, py0, pw, ph = x0 + left, y0 + top, w - left - right, h - top - bottom
     n_max = max(float(p["n"]) for p in pts) * 1.1
@@ -147,22 +197,31 @@ def _panel(fit: FunnelFit, pts: list, target: float, unit: str, x0: float, y0: f
         return py0 + ph * (1 - (v - y_lo) / (y_hi - y_lo))
 
     clip = f"fclip{k}"
-    out = [f'<g><text x="{_f(px0)}" y="{_f(y0 + 10)}" fill="#333">{escape(label)}</text>',
-           f'<clipPath id="{clip}"><rect x="{_f(px0)}" y="{_f(py0)}" width="{_f(pw)}" height="{_f(ph)}"/></clipPath>',
-           f'<rect x="{_f(px0)}" y="{_f(py0)}" width="{_f(pw)}" height="{_f(ph)}" fill="none" stroke="#bbb"/>']
+    out = [
+        f'<g><text x="{_f(px0)}" y="{_f(y0 + 10)}" fill="#333">{escape(label)}</text>',
+        f'<clipPath id="{clip}"><rect x="{_f(px0)}" y="{_f(py0)}" width="{_f(pw)}" height="{_f(ph)}"/></clipPath>',
+        f'<rect x="{_f(px0)}" y="{_f(py0)}" width="{_f(pw)}" height="{_f(ph)}" fill="none" stroke="#bbb"/>',
+    ]
     for v in yt:
-        out.append(f'<line x1="{_f(px0 - 3)}" y1="{_f(sy(v))}" x2="{_f(px0)}" y2="{_f(sy(v))}" stroke="#999"/>'
-                   f'<text x="{_f(px0 - 5)}" y="{_f(sy(v) + 3)}" text-anchor="end" font-size="9" fill="#555">'
-                   f'{escape(_fmt(v, unit, ystep))}</text>')
+        out.append(
+            f'<line x1="{_f(px0 - 3)}" y1="{_f(sy(v))}" x2="{_f(px0)}" y2="{_f(sy(v))}" stroke="#999"/>'
+            f'<text x="{_f(px0 - 5)}" y="{_f(sy(v) + 3)}" text-anchor="end" font-size="9" fill="#555">'
+            f"{escape(_fmt(v, unit, ystep))}</text>"
+        )
     for n in xt:
-        out.append(f'<line x1="{_f(sx(n))}" y1="{_f(py0 + ph)}" x2="{_f(sx(n))}" y2="{_f(py0 + ph + 3)}" '
-                   f'stroke="#999"/><text x="{_f(sx(n))}" y="{_f(py0 + ph + 13)}" text-anchor="middle" font-size="9" '
-                   f'fill="#555">{n:,.0f}</text>')
-    out.append(f'<text x="{_f(px0 + pw / 2)}" y="{_f(py0 + ph + 26)}" text-anchor="middle" fill="#555">'
-               f'{escape(t["n"])}</text>')
+        out.append(
+            f'<line x1="{_f(sx(n))}" y1="{_f(py0 + ph)}" x2="{_f(sx(n))}" y2="{_f(py0 + ph + 3)}" '
+            f'stroke="#999"/><text x="{_f(sx(n))}" y="{_f(py0 + ph + 13)}" text-anchor="middle" font-size="9" '
+            f'fill="#555">{n:,.0f}</text>'
+        )
+    out.append(
+        f'<text x="{_f(px0 + pw / 2)}" y="{_f(py0 + ph + 26)}" text-anchor="middle" fill="#555">{escape(t["n"])}</text>'
+    )
     out.append(f'<g clip-path="url(#{clip})">')
-    out.append(f'<line x1="{_f(px0)}" y1="{_f(sy(target))}" x2="{_f(px0 + pw)}" y2="{_f(sy(target))}" '
-               f'stroke="#333" stroke-width="1.5"/>')
+    out.append(
+        f'<line x1="{_f(px0)}" y1="{_f(sy(target))}" x2="{_f(px0 + pw)}" y2="{_f(sy(target))}" '
+        f'stroke="#333" stroke-width="1.5"/>'
+    )
     for key, colour, dash in (("95", COLOURS["yellow"], ' stroke-dasharray="5 3"'), ("99.8", COLOURS["red"], "")):
         for side in curves[key]:
             if side:
@@ -173,7 +232,9 @@ def _panel(fit: FunnelFit, pts: list, target: float, unit: str, x0: float, y0: f
         tip = f"{p.get('fixmedins_name') or p.get('fixmedins_code')}: {_fmt(float(p['value']), unit)}, n = {float(p['n']):,.0f}"
         if p.get("z") is not None:
             tip += f", z = {float(p['z']):+.2f}"
-        out.append(f'<circle cx="{_f(sx(float(p["n"])))}" cy="{_f(sy(float(p["value"])))}" r="4" fill="{colour}" '
-                   f'stroke="#fff" stroke-width="0.8"><title>{escape(tip)}</title></circle>')
+        out.append(
+            f'<circle cx="{_f(sx(float(p["n"])))}" cy="{_f(sy(float(p["value"])))}" r="4" fill="{colour}" '
+            f'stroke="#fff" stroke-width="0.8"><title>{escape(tip)}</title></circle>'
+        )
     out.append("</g></g>")
     return "".join(out)

@@ -3,15 +3,22 @@ any network request), the committee report, and index.html with a sortable, filt
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 from pingyi.report.pdf import safe_filename
 from pingyi.report.templates import make_env, render_card, render_committee
 
 
-def write_html(cards: Iterable[dict], committee_ctx: dict, out_dir: Path, *, templates: Path | str | None = None,
-               committee: bool = True, progress: Callable[[str], None] | None = None) -> list[Path]:
+def write_html(
+    cards: Iterable[dict],
+    committee_ctx: dict,
+    out_dir: Path,
+    *,
+    templates: Path | str | None = None,
+    committee: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> list[Path]:
     """out_dir/index.html, out_dir/cards/<code>.html and (if `committee`) out_dir/committee.html. The
     index lists the providers of the committee context's ranking and links those whose card is written."""
     env = make_env(templates)

@@ -36,6 +36,11 @@ def load_results(path: Path | str) -> ResultsDir:
             for row in csv.DictReader(fh):
                 key = (row.get("table") or "", row.get("reason_code") or "")
                 counts[key] = counts.get(key, 0) + 1
-    return ResultsDir(path=path, results=results, document=document, scores=_csv_rows(path / "scores.csv"),
-                      quality_rows=_csv_rows(path / "quality.csv"),
-                      rejected_counts=[{"table": t, "reason_code": r, "rows": n} for (t, r), n in sorted(counts.items())])
+    return ResultsDir(
+        path=path,
+        results=results,
+        document=document,
+        scores=_csv_rows(path / "scores.csv"),
+        quality_rows=_csv_rows(path / "quality.csv"),
+        rejected_counts=[{"table": t, "reason_code": r, "rows": n} for (t, r), n in sorted(counts.items())],
+    )

@@ -13,11 +13,11 @@ import multiprocessing
 import os
 import re
 import zlib
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 from pingyi.report.card_layout import FIT_LEVELS
 from pingyi.report.labels import LIGHT_COLOURS
@@ -106,7 +106,9 @@ class PdfRenderer:
         if css is None:
             from weasyprint import CSS
 
-            css = self._card_css[key] = CSS(string=card_css(self.env, dict(light_colours)), font_config=self.font_config)
+            css = self._card_css[key] = CSS(
+                string=card_css(self.env, dict(light_colours)), font_config=self.font_config
+            )
         return css
 
     def card(self, ctx: dict, path: Path) -> int:
@@ -154,18 +156,29 @@ def card_path(out_dir: Path, ctx: dict) -> Path:
     return Path(out_dir) / f"{safe_filename(ctx['provider']['code'])}.pdf"
 
 
-def render_cards(contexts: Iterable[dict], out_dir: Path, *, templates: Path | str | None = None, workers: int = 0,
-                 progress: Callable[[RenderedFile], None] | None = None) -> list[RenderedFile]:
+def render_cards(
+    contexts: Iterable[dict],
+    out_dir: Path,
+    *,
+    templates: Path | str | None = None,
+    workers: int = 0,
+    progress: Callable[[RenderedFile], None] | None = None,
+) -> list[RenderedFile]:
     """Render every card to out_dir/<code>.pdf. workers: processes (0 = one per available CPU, 1 = in this
     process)."""
     return render_pdfs(contexts, out_dir, templates=templates, workers=workers, progress=progress)[0]
 
 
-def render_pdfs(contexts: Iterable[dict], out_dir: Path, *, committee: tuple[dict, Path] | None = None,
-                templates: Path | str | None = None, workers: int = 0,
-                progress: Callable[[RenderedFile], None] | None = None,
-                committee_done: Callable[[RenderedFile], None] | None = None,
-                ) -> tuple[list[RenderedFile], RenderedFile | None]:
+def render_pdfs(
+    contexts: Iterable[dict],
+    out_dir: Path,
+    *,
+    committee: tuple[dict, Path] | None = None,
+    templates: Path | str | None = None,
+    workers: int = 0,
+    progress: Callable[[RenderedFile], None] | None = None,
+    committee_done: Callable[[RenderedFile], None] | None = None,
+) -> tuple[list[RenderedFile], RenderedFile | None]:
     """The cards (out_dir/<code>.pdf) and, given `committee` = (context, path), the committee report, in
     the same worker processes: the committee report (a long document for a province) is the first job,
     so it runs beside the cards instead of before them. Returns (cards in input order, committee)."""
@@ -193,8 +206,9 @@ def render_pdfs(contexts: Iterable[dict], out_dir: Path, *, committee: tuple[dic
     # spawn, not fork: the parent may hold threads (the progress bar) and an initialised Pango/fontconfig,
     # neither of which survives fork() reliably; each worker starts clean.
     ctx_mp = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx_mp, initializer=_init_worker,
-                             initargs=(tdir,)) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx_mp, initializer=_init_worker, initargs=(tdir,)
+    ) as pool:
         futures = []
         if committee is not None:
             futures.append(pool.submit(_render_committee, committee[0], str(committee[1])))

@@ -12,9 +12,9 @@ Output layout under --out:
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 from pingyi.errors import PingyiError
 from pingyi.report.context import build_contexts
@@ -42,7 +42,9 @@ def parse_formats(text: str | Iterable[str]) -> list[str]:
             if not f:
                 continue
             if f not in FORMATS:
-                raise PingyiError(f"--format: unknown format '{f}'; expected a comma-separated list of {', '.join(FORMATS)}")
+                raise PingyiError(
+                    f"--format: unknown format '{f}'; expected a comma-separated list of {', '.join(FORMATS)}"
+                )
             if f not in formats:
                 formats.append(f)
     if not formats:
@@ -65,9 +67,17 @@ def parse_providers(items: Iterable[str] | None) -> list[str] | None:
 Progress = Callable[[str, int, int | None], None]  # (stage, advance, total)
 
 
-def render_reports(results_dir: Path, out_dir: Path, *, formats: Iterable[str] = FORMATS,
-                   providers: Iterable[str] | None = None, lang: str = "zh", workers: int = 0,
-                   templates: Path | None = None, progress: Progress | None = None) -> ReportRun:
+def render_reports(
+    results_dir: Path,
+    out_dir: Path,
+    *,
+    formats: Iterable[str] = FORMATS,
+    providers: Iterable[str] | None = None,
+    lang: str = "zh",
+    workers: int = 0,
+    templates: Path | None = None,
+    progress: Progress | None = None,
+) -> ReportRun:
     formats = parse_formats(list(formats))
     if lang not in ("zh", "en"):
         raise PingyiError(f"--lang: unknown language '{lang}'; expected zh or en")
@@ -83,11 +93,14 @@ def render_reports(results_dir: Path, out_dir: Path, *, formats: Iterable[str] =
     if selected is not None:
         unknown = [c for c in selected if c not in known]
         if unknown:
-            raise PingyiError(f"--provider: {', '.join(unknown)} not in {results_dir}/results.json "
-                              f"({len(known)} providers); expected fixmedins_code values such as "
-                              f"{', '.join(sorted(known)[:3])}")
-    ctxs = build_contexts(rd.results, lang=lang, providers=selected, quality_rows=rd.quality_rows,
-                          rejected_counts=rd.rejected_counts)
+            raise PingyiError(
+                f"--provider: {', '.join(unknown)} not in {results_dir}/results.json "
+                f"({len(known)} providers); expected fixmedins_code values such as "
+                f"{', '.join(sorted(known)[:3])}"
+            )
+    ctxs = build_contexts(
+        rd.results, lang=lang, providers=selected, quality_rows=rd.quality_rows, rejected_counts=rd.rejected_counts
+    )
     cards = list(ctxs.cards.values())
     committee = ctxs.committee
     out = Path(out_dir)
@@ -110,8 +123,16 @@ def render_reports(results_dir: Path, out_dir: Path, *, formats: Iterable[str] =
 
         t = time.perf_counter()
         tick("html", 0, len(cards))
-        run.files.extend(write_html(cards, _restricted(committee, selected), out / "html", templates=templates,
-                                    committee=selected is None, progress=lambda code: tick("html", 1, len(cards))))
+        run.files.extend(
+            write_html(
+                cards,
+                _restricted(committee, selected),
+                out / "html",
+                templates=templates,
+                committee=selected is None,
+                progress=lambda code: tick("html", 1, len(cards)),
+            )
+        )
         run.timings["html"] = time.perf_counter() - t
 
     if "pdf" in formats:
@@ -122,10 +143,15 @@ def render_reports(results_dir: Path, out_dir: Path, *, formats: Iterable[str] =
             tick("committee", 0, 1)
         tick("pdf", 0, len(cards))
         # the committee report renders in the same worker processes as the cards, beside them
-        done, report = render_pdfs(cards, out / "cards", templates=templates, workers=workers,
-                                   committee=(committee, out / "committee.pdf") if selected is None else None,
-                                   progress=lambda item: tick("pdf", 1, len(cards)),
-                                   committee_done=lambda item: tick("committee", 1, 1))
+        done, report = render_pdfs(
+            cards,
+            out / "cards",
+            templates=templates,
+            workers=workers,
+            committee=(committee, out / "committee.pdf") if selected is None else None,
+            progress=lambda item: tick("pdf", 1, len(cards)),
+            committee_done=lambda item: tick("committee", 1, 1),
+        )
         if report is not None:
             run.files.append(report.path)
         run.files.extend(d.path for d in done)
@@ -141,12 +167,16 @@ def check_scores(rd) -> None:
     for row in rd.scores:
         code, text = row.get("fixmedins_code"), row.get("total_score") or ""
         if code not in totals:
-            raise PingyiError(f"{rd.path}/scores.csv: provider {code} is not in results.json; expected the two "
-                              "files of one `pingyi score` run")
+            raise PingyiError(
+                f"{rd.path}/scores.csv: provider {code} is not in results.json; expected the two "
+                "files of one `pingyi score` run"
+            )
         expected = totals[code]
         if (expected is None) != (text == "") or (expected is not None and float(text) != expected):
-            raise PingyiError(f"{rd.path}/scores.csv: total_score of {code} is {text or 'empty'} but results.json has "
-                              f"{expected}; expected the two files of one `pingyi score` run (re-run it)")
+            raise PingyiError(
+                f"{rd.path}/scores.csv: total_score of {code} is {text or 'empty'} but results.json has "
+                f"{expected}; expected the two files of one `pingyi score` run (re-run it)"
+            )
 
 
 def _restricted(committee: dict, selected: list[str] | None) -> dict:

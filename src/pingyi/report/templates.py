@@ -14,7 +14,7 @@ import jinja2
 from pingyi.errors import PingyiError
 from pingyi.report.card_layout import card_parts
 from pingyi.report.charts import hbar_svg, radar_svg
-from pingyi.report.textgrid import clip
+from pingyi.report.textmetrics import clip
 
 TEMPLATE_NAMES = ("card.html", "card.css", "committee.html", "committee.css", "index.html", "_macros.html")
 
@@ -35,8 +35,10 @@ def template_dirs(templates: Path | str | None) -> list[Path]:
     if templates is not None:
         t = Path(templates)
         if not t.is_dir():
-            raise PingyiError(f"--templates {t}: not a directory; expected a directory with copies of "
-                              f"{', '.join(TEMPLATE_NAMES[:3])} ...")
+            raise PingyiError(
+                f"--templates {t}: not a directory; expected a directory with copies of "
+                f"{', '.join(TEMPLATE_NAMES[:3])} ..."
+            )
         dirs.append(t)
     dirs.append(default_templates_dir())
     return dirs
@@ -47,19 +49,28 @@ def make_env(templates: Path | str | None = None) -> jinja2.Environment:
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(templates)]),
         autoescape=True,  # every template, whatever its extension: data never becomes markup
         undefined=jinja2.StrictUndefined,
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
     )
     env.globals.update(radar_svg_of=radar_svg, hbar_svg=hbar_svg, funnel_svg=_funnel_markup)
     env.filters["clip"] = clip  # text cut to n lines of a width: {{ text|clip(width_mm, size_pt, lines, lang) }}
     return env
 
 
-def render_card(env: jinja2.Environment, ctx: dict, medium: str, index_href: str | None = None,
-                external_css: bool = False, fit: int = 0) -> str:
+def render_card(
+    env: jinja2.Environment,
+    ctx: dict,
+    medium: str,
+    index_href: str | None = None,
+    external_css: bool = False,
+    fit: int = 0,
+) -> str:
     """The card's HTML. `external_css`: leave out the <style> element (the PDF renderer passes the same
     stylesheet, parsed once per process, to weasyprint; see card_css()). `fit`: card_layout.FIT_LEVELS."""
-    return env.get_template("card.html").render(ctx, medium=medium, parts=card_parts(ctx, medium, fit),
-                                                index_href=index_href, external_css=external_css)
+    return env.get_template("card.html").render(
+        ctx, medium=medium, parts=card_parts(ctx, medium, fit), index_href=index_href, external_css=external_css
+    )
 
 
 def card_css(env: jinja2.Environment, light_colours: dict) -> str:

@@ -14,14 +14,25 @@ from pingyi.run.pipeline import RunResult, run
 from pingyi.spec.project import default_project_dir
 
 
-def evaluate_to(data_dir: Path, project_dir: Path | None, year: int | None, history_dir: Path | None,
-                out: Path, progress: Callable[[], None] | None = None) -> RunResult:
+def evaluate_to(
+    data_dir: Path,
+    project_dir: Path | None,
+    year: int | None,
+    history_dir: Path | None,
+    out: Path,
+    progress: Callable[[], None] | None = None,
+) -> RunResult:
     project_dir = Path(project_dir) if project_dir is not None else default_project_dir()
     result = run(data_dir, project_dir, year=year, history_dir=history_dir, progress=progress)
     try:
         outputs = write_results(result, Path(out))
-        manifest = build_manifest(data_dir=data_dir, project_dir=project_dir, history_dir=history_dir,
-                                  parameters=result.parameters, outputs=outputs)
+        manifest = build_manifest(
+            data_dir=data_dir,
+            project_dir=project_dir,
+            history_dir=history_dir,
+            parameters=result.parameters,
+            outputs=outputs,
+        )
         write_manifest(Path(out), manifest)
     finally:
         if result.scratch is not None:

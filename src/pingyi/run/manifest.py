@@ -16,7 +16,17 @@ from typing import Any
 
 from pingyi import __version__
 
-KEY_DEPENDENCIES = ("duckdb", "numpy", "scipy", "pydantic", "sqlglot", "pyarrow", "openpyxl", "python-calamine", "pyyaml")
+KEY_DEPENDENCIES = (
+    "duckdb",
+    "numpy",
+    "scipy",
+    "pydantic",
+    "sqlglot",
+    "pyarrow",
+    "openpyxl",
+    "python-calamine",
+    "pyyaml",
+)
 PROJECT_GLOBS = ("indicators/*.yaml", "baselines/*.yaml", "measures/*.yaml", "policy.yaml", "data.yaml")
 
 
@@ -39,12 +49,14 @@ def project_files(root: Path, globs: Iterable[str] = ()) -> dict[str, str]:
 
 
 def data_files(data_dir: Path) -> dict[str, str]:
-    return {p.name: sha256(p) for p in sorted(Path(data_dir).iterdir())
-            if p.is_file() and not p.name.startswith((".", "_"))}
+    return {
+        p.name: sha256(p) for p in sorted(Path(data_dir).iterdir()) if p.is_file() and not p.name.startswith((".", "_"))
+    }
 
 
-def build_manifest(*, data_dir: Path, project_dir: Path, history_dir: Path | None, parameters: Mapping[str, Any],
-                   outputs: list[Path]) -> dict[str, Any]:
+def build_manifest(
+    *, data_dir: Path, project_dir: Path, history_dir: Path | None, parameters: Mapping[str, Any], outputs: list[Path]
+) -> dict[str, Any]:
     deps = {}
     for name in KEY_DEPENDENCIES:
         try:

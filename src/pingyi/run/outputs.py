@@ -46,29 +46,97 @@ def write_results(run: RunResult, out: Path) -> list[Path]:
     for r in results:
         p = info[r.fixmedins_code]
         pscore = {ps.code: ps.score for ps in r.primaries}
-        score_rows.append([r.fixmedins_code, safe_text(p.name), p.region, p.level, fmt(r.total), r.grade,
-                           "" if r.rank is None else r.rank, *(fmt(pscore[c]) for c in primaries)])
-    _csv(out / "scores.csv", ["fixmedins_code", "fixmedins_name", "region", "level", "total_score", "grade", "rank",
-                              *primaries], score_rows)
+        score_rows.append(
+            [
+                r.fixmedins_code,
+                safe_text(p.name),
+                p.region,
+                p.level,
+                fmt(r.total),
+                r.grade,
+                "" if r.rank is None else r.rank,
+                *(fmt(pscore[c]) for c in primaries),
+            ]
+        )
+    _csv(
+        out / "scores.csv",
+        ["fixmedins_code", "fixmedins_name", "region", "level", "total_score", "grade", "rank", *primaries],
+        score_rows,
+    )
 
     ind_rows = []
     for r in results:
         vals = run.values[r.fixmedins_code]
         for code in project.indicators:
             s = r.indicators[code]
-            ind_rows.append([r.fixmedins_code, code, fmt_value(s.value), fmt_value(s.baseline), fmt(s.score),
-                             s.light.value, fmt(r.effective_weight[code], 6), fmt(r.contribution[code], 6),
-                             fmt_value(vals[code].prior), fmt_value(s.benchmark), s.status, s.reason])
-    _csv(out / "indicators.csv", ["fixmedins_code", "indicator", "value", "baseline", "score", "light", "weight",
-                                  "contribution", "prior_value", "benchmark", "status", "reason"], ind_rows)
+            ind_rows.append(
+                [
+                    r.fixmedins_code,
+                    code,
+                    fmt_value(s.value),
+                    fmt_value(s.baseline),
+                    fmt(s.score),
+                    s.light.value,
+                    fmt(r.effective_weight[code], 6),
+                    fmt(r.contribution[code], 6),
+                    fmt_value(vals[code].prior),
+                    fmt_value(s.benchmark),
+                    s.status,
+                    s.reason,
+                ]
+            )
+    _csv(
+        out / "indicators.csv",
+        [
+            "fixmedins_code",
+            "indicator",
+            "value",
+            "baseline",
+            "score",
+            "light",
+            "weight",
+            "contribution",
+            "prior_value",
+            "benchmark",
+            "status",
+            "reason",
+        ],
+        ind_rows,
+    )
 
-    adj_rows = [[a.fixmedins_code, fmt(a.prepayment), f"{a.rate:.6f}", fmt(a.amount), fmt(a.new_prepayment), a.rule,
-                 a.designation, a.prepayment_source] for a in sorted(run.adjustments, key=lambda a: a.fixmedins_code)]
-    _csv(out / "adjustments.csv", ["fixmedins_code", "prepayment", "rate", "amount", "new_prepayment", "rule",
-                                   "designation", "prepayment_source"], adj_rows)
+    adj_rows = [
+        [
+            a.fixmedins_code,
+            fmt(a.prepayment),
+            f"{a.rate:.6f}",
+            fmt(a.amount),
+            fmt(a.new_prepayment),
+            a.rule,
+            a.designation,
+            a.prepayment_source,
+        ]
+        for a in sorted(run.adjustments, key=lambda a: a.fixmedins_code)
+    ]
+    _csv(
+        out / "adjustments.csv",
+        [
+            "fixmedins_code",
+            "prepayment",
+            "rate",
+            "amount",
+            "new_prepayment",
+            "rule",
+            "designation",
+            "prepayment_source",
+        ],
+        adj_rows,
+    )
 
     run.quality.write(out)
-    (out / "results.json").write_text(json.dumps(results_document(run), ensure_ascii=False, indent=1, sort_keys=False)
-                                      + "\n", encoding="utf-8")
-    return [out / n for n in ("scores.csv", "indicators.csv", "adjustments.csv", "quality.csv", "rejected.csv",
-                              "results.json")]
+    (out / "results.json").write_text(
+        json.dumps(results_document(run), ensure_ascii=False, indent=1, sort_keys=False) + "\n", encoding="utf-8"
+    )
+    return [
+        out / n
+        for n in ("scores.csv", "indicators.csv", "adjustments.csv", "quality.csv", "rejected.csv", "results.json")
+    ]

@@ -58,9 +58,14 @@ class RunResult:
         return self.scored.results
 
 
-def run(data_dir: Path, project_dir: Path | None = None, year: int | None = None,
-        history_dir: Path | None = None, workdir: Path | None = None,
-        progress: Callable[[], None] | None = None) -> RunResult:
+def run(
+    data_dir: Path,
+    project_dir: Path | None = None,
+    year: int | None = None,
+    history_dir: Path | None = None,
+    workdir: Path | None = None,
+    progress: Callable[[], None] | None = None,
+) -> RunResult:
     """Evaluate the bundle at `data_dir` with the project at `project_dir` (default: the shipped one).
     `workdir`: where temporary files go (default: a new temporary directory kept with the result)."""
     valid = require_valid(project_dir, year)
@@ -85,15 +90,33 @@ def run(data_dir: Path, project_dir: Path | None = None, year: int | None = None
     values = evaluate_all(project.indicators, [p.code for p in providers], measures, side, year)
     scored = score_all(project, tree, providers, values, measures, progress)
     adjustments, budget = adjust_all(project, providers, scored.results, measures, history)
-    return RunResult(project=project, tree=tree, year=year, parameters=run_parameters(project), history=history,
-                     quality=quality, providers=providers, measures=measures, casemix=casemix, values=values,
-                     scored=scored, adjustments=tuple(adjustments), budget=budget, scratch=scratch)
+    return RunResult(
+        project=project,
+        tree=tree,
+        year=year,
+        parameters=run_parameters(project),
+        history=history,
+        quality=quality,
+        providers=providers,
+        measures=measures,
+        casemix=casemix,
+        values=values,
+        scored=scored,
+        adjustments=tuple(adjustments),
+        budget=budget,
+        scratch=scratch,
+    )
 
 
 def run_parameters(project: Project) -> dict[str, Any]:
-    return {"year": project.year, "region_scheme": project.baselines.region_scheme,
-            "adjustment_mode": project.policy.adjustment.mode, "ri_table": project.hierarchy.ahp.ri_table,
-            "cr_threshold": project.hierarchy.ahp.cr_threshold, "pingyi": __version__}
+    return {
+        "year": project.year,
+        "region_scheme": project.baselines.region_scheme,
+        "adjustment_mode": project.policy.adjustment.mode,
+        "ri_table": project.hierarchy.ahp.ri_table,
+        "cr_threshold": project.hierarchy.ahp.cr_threshold,
+        "pingyi": __version__,
+    }
 
 
 def read_history(history_dir: Path | None) -> dict[str, tuple[str, ...]]:
@@ -102,8 +125,10 @@ def read_history(history_dir: Path | None) -> dict[str, tuple[str, ...]]:
         return {}
     path = Path(history_dir) / "scores.csv"
     if not path.is_file():
-        raise PingyiError(f"{history_dir}: no scores.csv from a previous run; expected the --out directory of "
-                          "last year's `pingyi score`")
+        raise PingyiError(
+            f"{history_dir}: no scores.csv from a previous run; expected the --out directory of "
+            "last year's `pingyi score`"
+        )
     with path.open(encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)
         missing = {"fixmedins_code", "grade"} - set(reader.fieldnames or [])

@@ -42,38 +42,80 @@ def results_document(run: RunResult) -> dict[str, Any]:
         vals = run.values[r.fixmedins_code]
         peers = run.scored.peers.get(r.fixmedins_code)
         notes = run.scored.casemix_notes.get(r.fixmedins_code, {})
-        providers.append({
-            "fixmedins_code": p.code, "fixmedins_name": p.name, "province": p.province,
-            "province_name": p.province_name, "region": p.region, "level": p.level, "type": p.type,
-            "total_score": _num(r.total, 4), "grade": r.grade, "grade_en": r.grade_en, "light": r.light.value,
-            "rank": r.rank, "veto": list(r.veto),
-            "peer_group": {"region": p.region, "level": p.level}, "peer_n": peers.total.n if peers else None,
-            "peer_percentile": _num(peers.total.percentile if peers else None, 2),
-            "primaries": [{"code": ps.code, "score": _num(ps.score, 4), "light": ps.light.value,
-                           "weight": _num(ps.weight), "effective_weight": _num(ps.effective_weight),
-                           "insufficient": list(ps.insufficient)} for ps in r.primaries],
-            "indicators": [{
-                "code": code, "value": _num(s.value, 10), "prior_value": _num(vals[code].prior, 10),
-                "baseline": _num(s.baseline, 10), "benchmark": _num(s.benchmark, 10), "score": _num(s.score, 4),
-                "light": s.light.value, "status": s.status.value, "gap": _num(s.gap), "reason": s.reason,
-                "reason_zh": s.reason_zh, "weight": _num(r.effective_weight[code]),
-                "contribution": _num(r.contribution[code]), "volume": _num(vals[code].volume, 10),
-                "detail": {k: _num(v, 4) for k, v in s.detail.items()},
-                "inputs": {when: {m: _num(v, 10) for m, v in sorted(ms.items())}
-                           for when, ms in vals[code].inputs.items()},
-                **_casemix_fields(project.indicators[code], vals[code], notes.get(code)),
-                "peer_n": peers.indicators[code].n if peers and code in peers.indicators else None,
-                "peer_percentile": _num(peers.indicators[code].percentile
-                                        if peers and code in peers.indicators else None, 2),
-                **({"funnel": _funnel_point(run, code, r.fixmedins_code)} if code in run.scored.funnels else {}),
-                **({"scored_value": _num(s.scored_value, 10)} if s.scored_value is not None else {}),
-            } for code, s in ((c, r.indicators[c]) for c in project.indicators)],
-            "adjustment": {"prepayment": _num(a.prepayment), "prepayment_source": a.prepayment_source,
-                           "rate": str(a.rate.quantize(Decimal("0.000001"))), "amount": _num(a.amount),
-                           "new_prepayment": _num(a.new_prepayment), "rule": a.rule,
-                           "designation": a.designation.value},
-            "quality": _quality_json(quality.by_provider.get(p.code)),
-        })
+        providers.append(
+            {
+                "fixmedins_code": p.code,
+                "fixmedins_name": p.name,
+                "province": p.province,
+                "province_name": p.province_name,
+                "region": p.region,
+                "level": p.level,
+                "type": p.type,
+                "total_score": _num(r.total, 4),
+                "grade": r.grade,
+                "grade_en": r.grade_en,
+                "light": r.light.value,
+                "rank": r.rank,
+                "veto": list(r.veto),
+                "peer_group": {"region": p.region, "level": p.level},
+                "peer_n": peers.total.n if peers else None,
+                "peer_percentile": _num(peers.total.percentile if peers else None, 2),
+                "primaries": [
+                    {
+                        "code": ps.code,
+                        "score": _num(ps.score, 4),
+                        "light": ps.light.value,
+                        "weight": _num(ps.weight),
+                        "effective_weight": _num(ps.effective_weight),
+                        "insufficient": list(ps.insufficient),
+                    }
+                    for ps in r.primaries
+                ],
+                "indicators": [
+                    {
+                        "code": code,
+                        "value": _num(s.value, 10),
+                        "prior_value": _num(vals[code].prior, 10),
+                        "baseline": _num(s.baseline, 10),
+                        "benchmark": _num(s.benchmark, 10),
+                        "score": _num(s.score, 4),
+                        "light": s.light.value,
+                        "status": s.status.value,
+                        "gap": _num(s.gap),
+                        "reason": s.reason,
+                        "reason_zh": s.reason_zh,
+                        "weight": _num(r.effective_weight[code]),
+                        "contribution": _num(r.contribution[code]),
+                        "volume": _num(vals[code].volume, 10),
+                        "detail": {k: _num(v, 4) for k, v in s.detail.items()},
+                        "inputs": {
+                            when: {m: _num(v, 10) for m, v in sorted(ms.items())}
+                            for when, ms in vals[code].inputs.items()
+                        },
+                        **_casemix_fields(project.indicators[code], vals[code], notes.get(code)),
+                        "peer_n": peers.indicators[code].n if peers and code in peers.indicators else None,
+                        "peer_percentile": _num(
+                            peers.indicators[code].percentile if peers and code in peers.indicators else None, 2
+                        ),
+                        **(
+                            {"funnel": _funnel_point(run, code, r.fixmedins_code)} if code in run.scored.funnels else {}
+                        ),
+                        **({"scored_value": _num(s.scored_value, 10)} if s.scored_value is not None else {}),
+                    }
+                    for code, s in ((c, r.indicators[c]) for c in project.indicators)
+                ],
+                "adjustment": {
+                    "prepayment": _num(a.prepayment),
+                    "prepayment_source": a.prepayment_source,
+                    "rate": str(a.rate.quantize(Decimal("0.000001"))),
+                    "amount": _num(a.amount),
+                    "new_prepayment": _num(a.new_prepayment),
+                    "rule": a.rule,
+                    "designation": a.designation.value,
+                },
+                "quality": _quality_json(quality.by_provider.get(p.code)),
+            }
+        )
     scheme = project.regions.schemes[project.baselines.region_scheme]
     weights, local = run.tree.global_weights(), run.tree.local_weights()
     return {
@@ -84,26 +126,71 @@ def results_document(run: RunResult) -> dict[str, Any]:
         "parameters": dict(run.parameters),
         "regions": dict(scheme.regions.items()),
         "grades": [{"name": g.name, "name_en": g.name_en, "min_score": g.min_score} for g in project.policy.grades],
-        "primaries": [{"code": p.code, "name_zh": p.name_zh, "name_en": p.name_en, "weight": _num(p.weight),
-                       "description": dims[p.code].primary.description} for p in run.tree.primary],
-        "indicators": [{"code": code, "primary": project.primary_of[code], "name_zh": ind.name_zh,
-                        "name_en": ind.name_en, "unit": ind.unit.value, "direction": ind.direction.value,
-                        "source": ind.source.value, "qualitative": ind.qualitative, "rule": ind.scoring.rule,
-                        "rule_params": ind.scoring.model_dump(mode="json", exclude={"rule"}),
-                        "lights": ind.lights.model_dump(mode="json"), "casemix": ind.casemix, "adjusted_formula": ind.adjusted_formula,
-                        "statistical_lights": ind.lights.statistical,
-                        "nominal_weight": _num(weights[code]), "local_weight": _num(local[code]),
-                        "meaning": ind.manual.meaning, "interpretation": ind.manual.interpretation}
-                       for code, ind in project.indicators.items()],
-        "budget": {"mode": project.policy.adjustment.mode, "penalties": str(run.budget.penalties),
-                   "rewards": str(run.budget.rewards), "net": str(run.budget.net),
-                   "scale": None if run.budget.scale is None else str(run.budget.scale)},
-        "quality": {"tables": {t: {"file": c.file, "format": c.format, "read": c.read, "used": c.used,
-                                   "rejected": c.rejected, "flagged": c.flagged}
-                               for t, c in sorted(quality.counts.items())},
-                    "top_failures": [{"table": f.table, "check": f.check, "reason_code": f.reason_code,
-                                      "severity": f.severity, "failed": f.failed, "checked": f.checked,
-                                      "rate": f.rate} for f in quality.top_failures(10)]},
+        "primaries": [
+            {
+                "code": p.code,
+                "name_zh": p.name_zh,
+                "name_en": p.name_en,
+                "weight": _num(p.weight),
+                "description": dims[p.code].primary.description,
+            }
+            for p in run.tree.primary
+        ],
+        "indicators": [
+            {
+                "code": code,
+                "primary": project.primary_of[code],
+                "name_zh": ind.name_zh,
+                "name_en": ind.name_en,
+                "unit": ind.unit.value,
+                "direction": ind.direction.value,
+                "source": ind.source.value,
+                "qualitative": ind.qualitative,
+                "rule": ind.scoring.rule,
+                "rule_params": ind.scoring.model_dump(mode="json", exclude={"rule"}),
+                "lights": ind.lights.model_dump(mode="json"),
+                "casemix": ind.casemix,
+                "adjusted_formula": ind.adjusted_formula,
+                "statistical_lights": ind.lights.statistical,
+                "nominal_weight": _num(weights[code]),
+                "local_weight": _num(local[code]),
+                "meaning": ind.manual.meaning,
+                "interpretation": ind.manual.interpretation,
+            }
+            for code, ind in project.indicators.items()
+        ],
+        "budget": {
+            "mode": project.policy.adjustment.mode,
+            "penalties": str(run.budget.penalties),
+            "rewards": str(run.budget.rewards),
+            "net": str(run.budget.net),
+            "scale": None if run.budget.scale is None else str(run.budget.scale),
+        },
+        "quality": {
+            "tables": {
+                t: {
+                    "file": c.file,
+                    "format": c.format,
+                    "read": c.read,
+                    "used": c.used,
+                    "rejected": c.rejected,
+                    "flagged": c.flagged,
+                }
+                for t, c in sorted(quality.counts.items())
+            },
+            "top_failures": [
+                {
+                    "table": f.table,
+                    "check": f.check,
+                    "reason_code": f.reason_code,
+                    "severity": f.severity,
+                    "failed": f.failed,
+                    "checked": f.checked,
+                    "rate": f.rate,
+                }
+                for f in quality.top_failures(10)
+            ],
+        },
         "casemix_model": run.casemix.as_json() if run.casemix is not None else None,
         "funnels": {code: _funnel_json(run, code) for code in run.scored.funnels},
         "providers": providers,
@@ -113,21 +200,42 @@ def results_document(run: RunResult) -> dict[str, Any]:
 def _quality_json(q: ProviderQuality | None) -> dict[str, Any]:
     if q is None:
         return {}
-    return {"rejected": q.rejected, "flagged": q.flagged,
-            "checks": [{"table": c.table, "check": c.check, "reason_code": c.reason_code, "dimension": c.dimension,
-                        "severity": c.severity, "failed": c.failed, "checked": c.checked} for c in q.checks]}
+    return {
+        "rejected": q.rejected,
+        "flagged": q.flagged,
+        "checks": [
+            {
+                "table": c.table,
+                "check": c.check,
+                "reason_code": c.reason_code,
+                "dimension": c.dimension,
+                "severity": c.severity,
+                "failed": c.failed,
+                "checked": c.checked,
+            }
+            for c in q.checks
+        ],
+    }
 
 
 def _casemix_fields(ind: IndicatorSpec, v: IndicatorValue, note: CasemixNote | None) -> dict[str, Any]:
     """`value` is the scored value; raw and adjusted are both kept, with the sentence that says which counted."""
-    out: dict[str, Any] = {"casemix": ind.casemix, "raw_value": _num(v.raw_value, 10),
-                           "adjusted_value": _num(v.adjusted_value, 10)}
+    out: dict[str, Any] = {
+        "casemix": ind.casemix,
+        "raw_value": _num(v.raw_value, 10),
+        "adjusted_value": _num(v.adjusted_value, 10),
+    }
     if note is not None:
-        out["casemix_note"] = {"counted": note.counted, "raw_light": note.raw_light,
-                               "adjusted_light": note.adjusted_light, "raw_score": _num(note.raw_score, 4),
-                               "adjusted_score": _num(note.adjusted_score, 4),
-                               "expected_cost_change": _num(note.expected_cost_change, 6),
-                               "text": note.note, "text_zh": note.note_zh}
+        out["casemix_note"] = {
+            "counted": note.counted,
+            "raw_light": note.raw_light,
+            "adjusted_light": note.adjusted_light,
+            "raw_score": _num(note.raw_score, 4),
+            "adjusted_score": _num(note.adjusted_score, 4),
+            "expected_cost_change": _num(note.expected_cost_change, 6),
+            "text": note.note,
+            "text_zh": note.note_zh,
+        }
     return out
 
 
@@ -139,8 +247,12 @@ def _funnel_point(run: RunResult, code: str, provider: str) -> dict[str, Any] | 
         return None
     limits = entry.fit.limits(point.n, point.target) or {}
     z = _result_of(run, provider).indicators[code].detail.get("funnel_z")
-    return {"n": _num(point.n, 10), "target": _num(point.target, 10), "z": _num(z, 4),
-            "limits": {k: [_num(lo, 10), _num(hi, 10)] for k, (lo, hi) in limits.items()}}
+    return {
+        "n": _num(point.n, 10),
+        "target": _num(point.target, 10),
+        "z": _num(z, 4),
+        "limits": {k: [_num(lo, 10), _num(hi, 10)] for k, (lo, hi) in limits.items()},
+    }
 
 
 def _result_of(run: RunResult, provider: str) -> Any:
@@ -157,10 +269,29 @@ def _funnel_json(run: RunResult, code: str) -> dict[str, Any]:
     points = []
     for pt in sorted(entry.points, key=lambda x: x.code):
         p, s = info[pt.code], by_code[pt.code].indicators[code]
-        points.append({"fixmedins_code": pt.code, "fixmedins_name": p.name, "region": p.region, "level": p.level,
-                       "n": _num(pt.n, 10), "value": _num(pt.value, 10), "target": _num(pt.target, 10),
-                       "z": _num(s.detail.get("funnel_z"), 4), "light": s.light.value})
-    return {"indicator": code, "name_zh": ind.name_zh, "name_en": ind.name_en, "unit": ind.unit.value,
-            "direction": ind.direction.value, "target": targets[0] if len(targets) == 1 else None,
-            "targets": targets, **{k: (_num(v, 10) if isinstance(v, float) else v) for k, v in entry.fit.as_json().items()},
-            "red_bound": ind.lights.red, "lights_mode": ind.lights.mode, "points": points}
+        points.append(
+            {
+                "fixmedins_code": pt.code,
+                "fixmedins_name": p.name,
+                "region": p.region,
+                "level": p.level,
+                "n": _num(pt.n, 10),
+                "value": _num(pt.value, 10),
+                "target": _num(pt.target, 10),
+                "z": _num(s.detail.get("funnel_z"), 4),
+                "light": s.light.value,
+            }
+        )
+    return {
+        "indicator": code,
+        "name_zh": ind.name_zh,
+        "name_en": ind.name_en,
+        "unit": ind.unit.value,
+        "direction": ind.direction.value,
+        "target": targets[0] if len(targets) == 1 else None,
+        "targets": targets,
+        **{k: (_num(v, 10) if isinstance(v, float) else v) for k, v in entry.fit.as_json().items()},
+        "red_bound": ind.lights.red,
+        "lights_mode": ind.lights.mode,
+        "points": points,
+    }

@@ -301,9 +301,11 @@ def check_document(doc: Any, where: str = "results.json") -> ResultsDocument:
     """`doc` checked against the contract; a user error naming the first problems otherwise."""
     version = doc.get("schema_version") if isinstance(doc, dict) else None
     if version is None or str(version).split(".")[0] != SCHEMA_VERSION.split(".")[0]:
-        raise PingyiError(f"{where}: schema_version {version!r}; this pingyi reads results of schema "
-                          f"{SCHEMA_VERSION.split('.')[0]}.x; expected results.json written by `pingyi score` of this "
-                          f"version (re-run it)")
+        raise PingyiError(
+            f"{where}: schema_version {version!r}; this pingyi reads results of schema "
+            f"{SCHEMA_VERSION.split('.')[0]}.x; expected results.json written by `pingyi score` of this "
+            f"version (re-run it)"
+        )
     try:
         return ResultsDocument.model_validate(doc)
     except ValidationError as exc:
@@ -311,8 +313,10 @@ def check_document(doc: Any, where: str = "results.json") -> ResultsDocument:
         for e in exc.errors(include_url=False)[:5]:
             loc = ".".join(str(part) for part in e["loc"])
             problems.append(f"{loc}: {e['msg']}")
-        raise PingyiError(f"{where}: does not follow the results contract {SCHEMA_VERSION} ({exc.error_count()} "
-                          f"problem(s)): {'; '.join(problems)}; expected results.json written by `pingyi score`") from None
+        raise PingyiError(
+            f"{where}: does not follow the results contract {SCHEMA_VERSION} ({exc.error_count()} "
+            f"problem(s)): {'; '.join(problems)}; expected results.json written by `pingyi score`"
+        ) from None
 
 
 def load_results_document(results_dir: Path | str) -> tuple[dict[str, Any], ResultsDocument]:

@@ -44,13 +44,20 @@ def print_summary(console: Console, run: RunResult, out_dir: Path) -> None:
     b = run.budget
     designation = Counter(a.designation for a in run.adjustments)
     scale = f", reward scale {b.scale}" if b.scale is not None else ""
-    console.print(f"prepayment adjustments ({project.policy.adjustment.mode}{scale}): penalties {b.penalties:,} 元, "
-                  f"rewards {b.rewards:,} 元, net effect on providers {b.net:,} 元; designation: "
-                  f"{designation.get(Designation.REVOKED, 0)} revoked, {designation.get(Designation.WARNING, 0)} at risk", markup=False)
+    console.print(
+        f"prepayment adjustments ({project.policy.adjustment.mode}{scale}): penalties {b.penalties:,} 元, "
+        f"rewards {b.rewards:,} 元, net effect on providers {b.net:,} 元; designation: "
+        f"{designation.get(Designation.REVOKED, 0)} revoked, {designation.get(Designation.WARNING, 0)} at risk",
+        markup=False,
+    )
     counts = run.quality.counts
     read = sum(c.read for c in counts.values())
     rejected = sum(c.rejected for c in counts.values())
-    console.print(f"data quality: {read:,} rows read, {rejected:,} rejected (see rejected.csv and quality.csv)",
-                  markup=False)
-    console.print(f"results written to {out_dir}/ (scores.csv, indicators.csv, adjustments.csv, quality.csv, "
-                  "rejected.csv, results.json, manifest.json)", markup=False)
+    console.print(
+        f"data quality: {read:,} rows read, {rejected:,} rejected (see rejected.csv and quality.csv)", markup=False
+    )
+    console.print(
+        f"results written to {out_dir}/ (scores.csv, indicators.csv, adjustments.csv, quality.csv, "
+        "rejected.csv, results.json, manifest.json)",
+        markup=False,
+    )

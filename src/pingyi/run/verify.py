@@ -37,8 +37,10 @@ def _first_difference(name: str, expected: bytes, actual: bytes) -> str:
                 cols = [h for h, x, y in zip(header, row, other) if x != y]
                 who = where.get("fixmedins_code", "?")
                 ind = f", indicator {where['indicator']}" if "indicator" in where else ""
-                return f"{name} line {i}: provider {who}{ind}, column(s) {', '.join(cols) or '?'} differ " \
-                       f"(expected {[where.get(c) for c in cols]}, found {[dict(zip(header, other)).get(c) for c in cols]})"
+                return (
+                    f"{name} line {i}: provider {who}{ind}, column(s) {', '.join(cols) or '?'} differ "
+                    f"(expected {[where.get(c) for c in cols]}, found {[dict(zip(header, other)).get(c) for c in cols]})"
+                )
             return f"{name} line {i} differs"
     return f"{name}: {len(exp_lines)} lines recorded vs {len(act_lines)} re-run"
 
@@ -87,8 +89,10 @@ def verify(results_dir: Path, data_dir: Path | None = None, project_dir: Path | 
                 lines.append(f"DIFFERS {name}: the re-run did not produce it")
                 continue
             if name in edited:
-                lines.append(f"EDITED {name}: its SHA-256 no longer matches the manifest (changed after the run); "
-                             + _first_difference(name, fresh.read_bytes(), recorded.read_bytes()))
+                lines.append(
+                    f"EDITED {name}: its SHA-256 no longer matches the manifest (changed after the run); "
+                    + _first_difference(name, fresh.read_bytes(), recorded.read_bytes())
+                )
             elif new_manifest["outputs"].get(name) != manifest["outputs"][name]:
                 ok = False
                 lines.append("DIFFERS " + _first_difference(name, recorded.read_bytes(), fresh.read_bytes()))

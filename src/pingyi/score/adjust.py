@@ -75,8 +75,10 @@ def compute_adjustments(rows: Sequence[AdjustmentInput], policy: PolicyFile) -> 
             elif total < pp.below:
                 points = Decimal(str(pp.below)) - Decimal(str(round(total, 6)))
                 rate = -(Decimal(str(pp.withhold)) * Decimal(str(pp.per_point)) * points)
-                rule = (f"per_point: {points.normalize():f} points below {pp.below:g} x {pp.per_point:.0%} "
-                        f"of the withheld {pp.withhold:.0%}")
+                rule = (
+                    f"per_point: {points.normalize():f} points below {pp.below:g} x {pp.per_point:.0%} "
+                    f"of the withheld {pp.withhold:.0%}"
+                )
             else:
                 rate, rule = Decimal(0), f"per_point: score {total:.2f} >= {pp.below:g}, withheld amount returned"
         else:
@@ -89,19 +91,31 @@ def compute_adjustments(rows: Sequence[AdjustmentInput], policy: PolicyFile) -> 
         rewards = sum(((r.prepayment or 0) * rate for r, rate, _ in raw if rate > 0), Decimal(0))
         scale = Decimal(0) if rewards == 0 else min(Decimal(str(cfg.max_scale)), penalties / rewards)
         scale = scale.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
-        raw = [(r, rate * scale if rate > 0 else rate,
-                rule + (f" x budget-neutral scale {scale.normalize():f}" if rate > 0 else "")) for r, rate, rule in raw]
+        raw = [
+            (
+                r,
+                rate * scale if rate > 0 else rate,
+                rule + (f" x budget-neutral scale {scale.normalize():f}" if rate > 0 else ""),
+            )
+            for r, rate, rule in raw
+        ]
     out = []
     for r, rate, rule in raw:
         base = r.prepayment
         status = designation_status(r.grade, r.history, policy)
         if base is None:
-            out.append(Adjustment(r.fixmedins_code, None, "none", rate, Decimal("0.00"), None,
-                                  rule + "; no prepayment base", status))
+            out.append(
+                Adjustment(
+                    r.fixmedins_code, None, "none", rate, Decimal("0.00"), None, rule + "; no prepayment base", status
+                )
+            )
             continue
         amount = money(base * rate)
-        out.append(Adjustment(r.fixmedins_code, money(base), r.prepayment_source, rate, amount,
-                              money(base) + amount, rule, status))
+        out.append(
+            Adjustment(
+                r.fixmedins_code, money(base), r.prepayment_source, rate, amount, money(base) + amount, rule, status
+            )
+        )
     penalties = -sum((a.amount for a in out if a.amount < 0), Decimal(0))
     rewards = sum((a.amount for a in out if a.amount > 0), Decimal(0))
     return out, Budget(penalties=penalties, rewards=rewards, net=rewards - penalties, scale=scale)

@@ -60,8 +60,9 @@ def vetoes_of(policy: PolicyFile, current: Mapping[str, float | None]) -> tuple[
     return tuple(rule.name for rule in policy.veto if (current.get(rule.measure) or 0) >= rule.minimum)
 
 
-def aggregate_provider(code: str, scores: Mapping[str, IndicatorScore], tree: WeightTree, policy: PolicyFile,
-                       vetoes: Iterable[str] = ()) -> ProviderResult:
+def aggregate_provider(
+    code: str, scores: Mapping[str, IndicatorScore], tree: WeightTree, policy: PolicyFile, vetoes: Iterable[str] = ()
+) -> ProviderResult:
     primaries: list[PrimaryScore] = []
     within: dict[str, float] = {}  # indicator -> effective local weight
     for p in tree.primary:
@@ -74,15 +75,17 @@ def aggregate_provider(code: str, scores: Mapping[str, IndicatorScore], tree: We
         value = sum(s.local_weight * scores[s.code].score for s in scored) / denom  # type: ignore[operator]
         for s in scored:
             within[s.code] = s.local_weight / denom
-        primaries.append(PrimaryScore(p.code, value, dimension_light(value, policy), p.weight, p.weight,
-                                      len(scored), insufficient))
+        primaries.append(
+            PrimaryScore(p.code, value, dimension_light(value, policy), p.weight, p.weight, len(scored), insufficient)
+        )
     available = sum(ps.weight for ps in primaries if ps.score is not None)
     total = None
     effective: dict[str, float] = {}
     contribution: dict[str, float] = {}
     if available > 0:
-        primaries = [replace(ps, effective_weight=ps.weight / available if ps.score is not None else 0.0)
-                     for ps in primaries]
+        primaries = [
+            replace(ps, effective_weight=ps.weight / available if ps.score is not None else 0.0) for ps in primaries
+        ]
         total = sum(ps.effective_weight * ps.score for ps in primaries if ps.score is not None)
         peff = {ps.code: ps.effective_weight for ps in primaries}
         for p in tree.primary:
@@ -101,8 +104,18 @@ def aggregate_provider(code: str, scores: Mapping[str, IndicatorScore], tree: We
     if veto and total is not None:
         grade = policy.veto_grade
         grade_en = next((b.name_en for b in policy.grades if b.name == policy.veto_grade), policy.veto_grade)
-    return ProviderResult(code, total, grade, grade_en, grade_light(grade, policy), tuple(primaries), dict(scores),
-                          effective, contribution, veto)
+    return ProviderResult(
+        code,
+        total,
+        grade,
+        grade_en,
+        grade_light(grade, policy),
+        tuple(primaries),
+        dict(scores),
+        effective,
+        contribution,
+        veto,
+    )
 
 
 def rank_results(results: Iterable[ProviderResult]) -> list[ProviderResult]:

@@ -101,13 +101,15 @@ def load_ageing(path: Path, regions: list[str], indicators: list[str]) -> Ageing
         else:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
             if not isinstance(data, dict) or set(data) - {"ageing_change", "elasticity", "description"}:
-                raise PingyiError(f"{path}: expected a mapping with ageing_change and elasticity "
-                                  f"(found keys {sorted(data) if isinstance(data, dict) else type(data).__name__})")
+                raise PingyiError(
+                    f"{path}: expected a mapping with ageing_change and elasticity "
+                    f"(found keys {sorted(data) if isinstance(data, dict) else type(data).__name__})"
+                )
             change = {str(k): float(v) for k, v in (data.get("ageing_change") or {}).items()}
             for code, spec in (data.get("elasticity") or {}).items():
                 if not isinstance(spec, dict) or len(spec) != 1:
                     raise PingyiError(f"{path}: elasticity.{code} must be {{absolute: X}} or {{relative: X}}")
-                (mode, value), = spec.items()
+                ((mode, value),) = spec.items()
                 elasticity[str(code)] = (str(mode), float(value))
     except (ValueError, TypeError, yaml.YAMLError) as exc:
         raise PingyiError(f"{path}: cannot read the ageing factors: {exc}") from None
@@ -133,8 +135,9 @@ def statistic(values: list[float], method: str, direction: Direction) -> float:
     return float(np.percentile(values, q if direction is Direction.UP else 100 - q))
 
 
-def guardrail(previous: float | None, candidate: float, unit: Unit, max_change: float,
-              max_change_pp: float | None) -> tuple[float, str]:
+def guardrail(
+    previous: float | None, candidate: float, unit: Unit, max_change: float, max_change_pp: float | None
+) -> tuple[float, str]:
     """(value, which cap bound): caps the move from `previous` (see the module docstring)."""
     if previous is None:
         return candidate, "none"
@@ -177,8 +180,9 @@ class _Dumper(yaml.SafeDumper):
     pass
 
 
-_Dumper.add_representer(_Flow, lambda d, data: d.represent_mapping("tag:yaml.org,2002:map", data.items(),
-                                                                   flow_style=True))
+_Dumper.add_representer(
+    _Flow, lambda d, data: d.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=True)
+)
 
 
 def check_options(method: str, max_change: float, max_change_pp: float | None, min_providers: int) -> None:
@@ -188,9 +192,18 @@ def check_options(method: str, max_change: float, max_change_pp: float | None, m
         raise PingyiError("--max-change and --max-change-pp must be >= 0 and --min-providers >= 1")
 
 
-def derive_baselines(results: Mapping[str, Any], source: str, project: Project, year: int, *, method: str = "median",
-                     ageing_file: Path | None = None, max_change: float = 0.10, max_change_pp: float | None = None,
-                     min_providers: int = 3) -> Derived:
+def derive_baselines(
+    results: Mapping[str, Any],
+    source: str,
+    project: Project,
+    year: int,
+    *,
+    method: str = "median",
+    ageing_file: Path | None = None,
+    max_change: float = 0.10,
+    max_change_pp: float | None = None,
+    min_providers: int = 3,
+) -> Derived:
     """Next year's baselines from `results` (a parsed results.json; `source` names it in the file's
     header) for `project` as it was in the results' year."""
     check_options(method, max_change, max_change_pp, min_providers)
@@ -233,17 +246,29 @@ def derive_baselines(results: Mapping[str, Any], source: str, project: Project, 
                 if candidate is None:
                     continue
                 adj = 0.0 if fixed or ageing is None else ageing.adjustment(code, region, candidate)
-                value, bound = (candidate, "none") if fixed else guardrail(previous, candidate + adj, ind.unit,
-                                                                            max_change, max_change_pp)
+                value, bound = (
+                    (candidate, "none")
+                    if fixed
+                    else guardrail(previous, candidate + adj, ind.unit, max_change, max_change_pp)
+                )
                 value = _round(value)
                 if entry.benchmark is not None and not fixed:
                     bench = resolve_baseline(entry.benchmark, region, level)
-                    if bench is not None and ((ind.direction is Direction.UP and value >= bench)
-                                              or (ind.direction is Direction.DOWN and value <= bench)):
+                    if bench is not None and (
+                        (ind.direction is Direction.UP and value >= bench)
+                        or (ind.direction is Direction.DOWN and value <= bench)
+                    ):
                         note = (note + "; " if note else "") + "at or beyond the (carried) benchmark: review it"
                 values[region][level] = value
-                cell = {"method": used, "n": len(vals), "statistic": stat, "previous": previous,
-                        "ageing": _round(adj), "guardrail": bound, "value": value}
+                cell = {
+                    "method": used,
+                    "n": len(vals),
+                    "statistic": stat,
+                    "previous": previous,
+                    "ageing": _round(adj),
+                    "guardrail": bound,
+                    "value": value,
+                }
                 if note:
                     cell["note"] = note
                 provenance[region][level] = _Flow(cell)
@@ -257,27 +282,32 @@ def derive_baselines(results: Mapping[str, Any], source: str, project: Project, 
             source = _source_text(from_year, method, min_providers, max_change, max_change_pp, ageing, ind, entry)
         item: dict = {"values": values}
         if entry.benchmark is not None:
-            item["benchmark"] = entry.benchmark if not isinstance(entry.benchmark, dict) else {
-                r: (_Flow(v) if isinstance(v, dict) else v) for r, v in entry.benchmark.items()}
+            item["benchmark"] = (
+                entry.benchmark
+                if not isinstance(entry.benchmark, dict)
+                else {r: (_Flow(v) if isinstance(v, dict) else v) for r, v in entry.benchmark.items()}
+            )
         item["source"] = source
         item["assumed"] = bool(entry.assumed and not derived_any)
         item["provenance"] = provenance
         out[code] = item
-    data = {"year": int(year), "region_scheme": project.baselines.region_scheme,
-            "description": f"{year}年度基准值：由 pingyi baselines derive 按{from_year}年度评议结果（"
-                           f"{'中位数' if method == 'median' else method + '（按指标导向）'}，分地区分级别）推导，"
-                           f"含老龄化调整与年度变动上限；逐值来源见 provenance。",
-            "baselines": out}
+    data = {
+        "year": int(year),
+        "region_scheme": project.baselines.region_scheme,
+        "description": f"{year}年度基准值：由 pingyi baselines derive 按{from_year}年度评议结果（"
+        f"{'中位数' if method == 'median' else method + '（按指标导向）'}，分地区分级别）推导，"
+        f"含老龄化调整与年度变动上限；逐值来源见 provenance。",
+        "baselines": out,
+    }
     try:
         BaselinesFile.model_validate(data)
     except Exception as exc:  # pragma: no cover - a bug, not a user error
         raise PingyiError(f"derived baselines do not validate: {exc}") from exc
     header = [
-        f"baselines/{year}.yaml — derived by `pingyi baselines derive` from {source} "
-        f"(evaluation year {from_year})",
+        f"baselines/{year}.yaml — derived by `pingyi baselines derive` from {source} (evaluation year {from_year})",
         f"method: {method}; min providers per region x level: {min_providers}; guardrail: ±{max_change:.0%} of the "
-        f"{from_year} baseline" + (f", ±{max_change_pp * 100:g} percentage points for percent indicators"
-                                   if max_change_pp is not None else ""),
+        f"{from_year} baseline"
+        + (f", ±{max_change_pp * 100:g} percentage points for percent indicators" if max_change_pp is not None else ""),
         f"ageing factors: {ageing.source if ageing else 'none'}",
         f"cells: {counts['derived']} derived, {counts['carried']} carried forward, {counts['capped']} capped by the "
         f"guardrail, {counts['ageing']} ageing-adjusted. Per cell: baselines.CODE.provenance.REGION.LEVEL",
@@ -288,8 +318,10 @@ def derive_baselines(results: Mapping[str, Any], source: str, project: Project, 
 
 def _source_text(from_year, method, min_providers, max_change, max_change_pp, ageing, ind, entry) -> str:
     how = "median" if method == "median" else f"{method} in the good direction"
-    text = (f"derived from the {from_year} results: {how} of the scored values of each region and level "
-            f"(at least {min_providers} providers, otherwise the {from_year} value is carried forward)")
+    text = (
+        f"derived from the {from_year} results: {how} of the scored values of each region and level "
+        f"(at least {min_providers} providers, otherwise the {from_year} value is carried forward)"
+    )
     if ageing is not None and ind.code in ageing.elasticity:
         mode, per = ageing.elasticity[ind.code]
         text += f"; ageing-adjusted ({mode} {per:g} per percentage point of ageing-rate change, {ageing.source})"

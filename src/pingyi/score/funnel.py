@@ -129,9 +129,18 @@ class FunnelFit:
         return target if excess <= 0 else back(self.method, ty + sign * excess, target)
 
     def as_json(self) -> dict:
-        return {"method": self.method, "method_text": METHOD_TEXT[self.method], "overdispersion": self.overdispersion,
-                "applied": self.applied, "phi": self.phi, "tau2": self.tau2, "units": self.units, "trim": self.trim,
-                "z": {"95": Z95, "99.8": Z998}, "note": self.note}
+        return {
+            "method": self.method,
+            "method_text": METHOD_TEXT[self.method],
+            "overdispersion": self.overdispersion,
+            "applied": self.applied,
+            "phi": self.phi,
+            "tau2": self.tau2,
+            "units": self.units,
+            "trim": self.trim,
+            "z": {"95": Z95, "99.8": Z998},
+            "note": self.note,
+        }
 
 
 def transform(method: str, value: float, n: float, target: float) -> tuple[float, float, float] | None:
@@ -167,17 +176,18 @@ def overdispersion(z: Sequence[float], s: Sequence[float], trim: float = 0.10) -
     """(phi, tau^2) from unadjusted z-scores and standard errors (FunnelPlotR od_adjustment)."""
     zw = winsorise(z, trim)
     units = len(zw)
-    phi = float(np.mean(zw ** 2))
+    phi = float(np.mean(zw**2))
     w = 1.0 / np.asarray(s, dtype=float) ** 2
     if units * phi < units - 1:
         return phi, 0.0
-    denom = float(w.sum() - (w ** 2).sum() / w.sum())
+    denom = float(w.sum() - (w**2).sum() / w.sum())
     tau2 = max(0.0, (units * phi - (units - 1)) / denom) if denom > 0 else 0.0
     return phi, tau2
 
 
-def fit_funnel(indicator: str, unit: str, points: Sequence[FunnelPoint], overdispersion_mode: str = "tau2",
-               trim: float = 0.10) -> FunnelFit:
+def fit_funnel(
+    indicator: str, unit: str, points: Sequence[FunnelPoint], overdispersion_mode: str = "tau2", trim: float = 0.10
+) -> FunnelFit:
     """Estimate phi and tau^2 for one indicator over its scored providers."""
     method = method_for(unit)
     zs, ss = [], []
@@ -190,21 +200,36 @@ def fit_funnel(indicator: str, unit: str, points: Sequence[FunnelPoint], overdis
         ss.append(s)
     units = len(zs)
     if units < MIN_UNITS:
-        return FunnelFit(indicator, method, overdispersion_mode, "none", None, None, units, trim,
-                         f"{units} providers in the funnel, fewer than {MIN_UNITS}: overdispersion not estimated, "
-                         "limits without correction")
+        return FunnelFit(
+            indicator,
+            method,
+            overdispersion_mode,
+            "none",
+            None,
+            None,
+            units,
+            trim,
+            f"{units} providers in the funnel, fewer than {MIN_UNITS}: overdispersion not estimated, "
+            "limits without correction",
+        )
     phi, tau2 = overdispersion(zs, ss, trim)
     phi, tau2 = stable(phi), stable(tau2)
     if overdispersion_mode == "none":
         applied, note = "none", "no overdispersion correction (configured)"
     elif overdispersion_mode == "phi":
         applied = "phi" if phi > 1 else "none"
-        note = (f"multiplicative: limits widened by sqrt(phi) = {math.sqrt(phi):.3f}" if phi > 1
-                else "phi <= 1: no overdispersion, limits without correction")
+        note = (
+            f"multiplicative: limits widened by sqrt(phi) = {math.sqrt(phi):.3f}"
+            if phi > 1
+            else "phi <= 1: no overdispersion, limits without correction"
+        )
     else:
         applied = "tau2" if tau2 > 0 else "none"
-        note = (f"additive random effect: tau = {math.sqrt(tau2):.4f} on the transformed scale" if tau2 > 0
-                else "tau^2 = 0 (I phi < I - 1): no overdispersion, limits without correction")
+        note = (
+            f"additive random effect: tau = {math.sqrt(tau2):.4f} on the transformed scale"
+            if tau2 > 0
+            else "tau^2 = 0 (I phi < I - 1): no overdispersion, limits without correction"
+        )
     return FunnelFit(indicator, method, overdispersion_mode, applied, phi, tau2, units, trim, note)
 
 
@@ -234,8 +259,7 @@ BAND_TEXT = {
 }
 
 
-def funnel_light(fit: FunnelFit, direction: str, value: float, n: float, target: float, gap: float,
-                 red_bound: float):
+def funnel_light(fit: FunnelFit, direction: str, value: float, n: float, target: float, gap: float, red_bound: float):
     """(light name, z, band) under the funnel rule, or None when the funnel is undefined for this point.
     Red = significantly worse (beyond 99.8 %) AND materially worse (gap > red bound)."""
     judged = band(fit, direction, value, n, target)
@@ -260,8 +284,9 @@ class FunnelSet:
     points: tuple[FunnelPoint, ...]
 
 
-def fit_funnels(project: Project, providers: Sequence[ProviderInfo],
-                values: Mapping[str, Mapping[str, IndicatorValue]]) -> dict[str, FunnelSet]:
+def fit_funnels(
+    project: Project, providers: Sequence[ProviderInfo], values: Mapping[str, Mapping[str, IndicatorValue]]
+) -> dict[str, FunnelSet]:
     """phi / tau^2 per funnel-mode indicator over the providers whose value is scored (a value, a
     baseline, a volume at or above the minimum): they need every provider's value first."""
     out: dict[str, FunnelSet] = {}

@@ -45,29 +45,58 @@ def _fv(value: float | None, ind: IndicatorSpec) -> str:
     return format_value(value, ind.unit, display=False)
 
 
-def score_indicator(ind: IndicatorSpec, value: float | None, baseline: float | None, *,
-                    benchmark: float | None = None, prior: float | None = None,
-                    volume: float | None = None, funnel: FunnelFit | None = None) -> IndicatorScore:
+def score_indicator(
+    ind: IndicatorSpec,
+    value: float | None,
+    baseline: float | None,
+    *,
+    benchmark: float | None = None,
+    prior: float | None = None,
+    volume: float | None = None,
+    funnel: FunnelFit | None = None,
+) -> IndicatorScore:
     """`funnel`: the indicator's fitted funnel, for funnel-mode lights (None: gap lights)."""
     rule = ind.scoring
     name = ind.name_zh
 
     def insufficient(why: str, why_zh: str) -> IndicatorScore:
-        return IndicatorScore(ind.code, value, baseline, benchmark, prior, None, Light.GREY, None,
-                              f"{ind.name_en}: {why}, insufficient data (grey); weight redistributed",
-                              f"{name}：{why_zh}，数据不足（灰灯），权重在本维度内重新分配", Status.INSUFFICIENT)
+        return IndicatorScore(
+            ind.code,
+            value,
+            baseline,
+            benchmark,
+            prior,
+            None,
+            Light.GREY,
+            None,
+            f"{ind.name_en}: {why}, insufficient data (grey); weight redistributed",
+            f"{name}：{why_zh}，数据不足（灰灯），权重在本维度内重新分配",
+            Status.INSUFFICIENT,
+        )
 
     if not rule.scored:
         shown = _fv(value, ind)
-        return IndicatorScore(ind.code, value, baseline, benchmark, prior, None, Light.NONE, None,
-                              f"{ind.name_en} {shown}: monitored, not scored",
-                              f"{name} {shown}：监测指标，不计分", Status.MONITOR)
+        return IndicatorScore(
+            ind.code,
+            value,
+            baseline,
+            benchmark,
+            prior,
+            None,
+            Light.NONE,
+            None,
+            f"{ind.name_en} {shown}: monitored, not scored",
+            f"{name} {shown}：监测指标，不计分",
+            Status.MONITOR,
+        )
     if value is None:
         return insufficient("no value", "无数据或分母为零")
     if ind.volume is not None and (volume is None or volume < ind.volume.minimum):
         got = "none" if volume is None else f"{volume:g}"
-        return insufficient(f"{ind.volume.measure} {got} below the minimum {ind.volume.minimum:g}",
-                            f"{ind.volume.measure} 为 {got}，低于最小样本量 {ind.volume.minimum:g}")
+        return insufficient(
+            f"{ind.volume.measure} {got} below the minimum {ind.volume.minimum:g}",
+            f"{ind.volume.measure} 为 {got}，低于最小样本量 {ind.volume.minimum:g}",
+        )
     if rule.uses_baseline and baseline is None:
         return insufficient("no baseline for this region and level", "本地区本级别无基线")
 
@@ -75,10 +104,20 @@ def score_indicator(ind: IndicatorSpec, value: float | None, baseline: float | N
         pts = rule.points(ind, value, baseline, benchmark, prior)
         assert pts.gap is not None and pts.how is not None
         light = light_for_gap(ind, pts.gap)
-        return IndicatorScore(ind.code, value, baseline, benchmark, prior, pts.score, light, pts.gap,
-                              f"{ind.name_en} {_fv(value, ind)}: {pts.how[0]}, {light.value}",
-                              f"{name} {_fv(value, ind)}：{pts.how[1]}，{light_word(light)}", Status.SCORED,
-                              dict(pts.detail))
+        return IndicatorScore(
+            ind.code,
+            value,
+            baseline,
+            benchmark,
+            prior,
+            pts.score,
+            light,
+            pts.gap,
+            f"{ind.name_en} {_fv(value, ind)}: {pts.how[0]}, {light.value}",
+            f"{name} {_fv(value, ind)}：{pts.how[1]}，{light_word(light)}",
+            Status.SCORED,
+            dict(pts.detail),
+        )
 
     assert baseline is not None
     gap = worse_gap(ind, value, baseline)
@@ -93,10 +132,12 @@ def score_indicator(ind: IndicatorSpec, value: float | None, baseline: float | N
             light = Light(funnel_colour)
             detail["funnel_z"] = z
             material = gap > ind.lights.red
-            funnel_how = (f"; funnel z = {z:+.2f} at n = {volume:,.0f}, {BAND_TEXT[band][0]}"
-                          + (", materially worse" if material else ""))
-            funnel_how_zh = (f"；漏斗图 z = {z:+.2f}（n = {volume:,.0f}），{BAND_TEXT[band][1]}"
-                             + ("，且超出红灯幅度" if material else ""))
+            funnel_how = f"; funnel z = {z:+.2f} at n = {volume:,.0f}, {BAND_TEXT[band][0]}" + (
+                ", materially worse" if material else ""
+            )
+            funnel_how_zh = f"；漏斗图 z = {z:+.2f}（n = {volume:,.0f}），{BAND_TEXT[band][1]}" + (
+                "，且超出红灯幅度" if material else ""
+            )
             if ind.lights.funnel_score == "beyond_95":
                 allowed = funnel.beyond_95(value, volume, baseline, ind.direction.value)
                 scored = value if allowed is None else stable(allowed)  # type: ignore[assignment]
@@ -125,7 +166,18 @@ def score_indicator(ind: IndicatorSpec, value: float | None, baseline: float | N
     if "achievement" in pts.detail:
         extra = f" (achievement {detail['achievement']:.1f}, improvement {detail['improvement']:.1f})"
         extra_zh = f"（达标分 {detail['achievement']:.1f}，改进分 {detail['improvement']:.1f}）"
-    return IndicatorScore(ind.code, value, baseline, benchmark, prior, pts.score, light, gap,
-                          f"{ind.name_en} {shown} vs baseline {base}: {how}, {light.value}{extra}",
-                          f"{name} {shown}，基线 {base}：{how_zh}，{light_word(light)}{extra_zh}", Status.SCORED,
-                          detail, scored_value=scored if ind.lights.funnel_score == "beyond_95" else None)
+    return IndicatorScore(
+        ind.code,
+        value,
+        baseline,
+        benchmark,
+        prior,
+        pts.score,
+        light,
+        gap,
+        f"{ind.name_en} {shown} vs baseline {base}: {how}, {light.value}{extra}",
+        f"{name} {shown}，基线 {base}：{how_zh}，{light_word(light)}{extra_zh}",
+        Status.SCORED,
+        detail,
+        scored_value=scored if ind.lights.funnel_score == "beyond_95" else None,
+    )

@@ -48,8 +48,9 @@ def _goodness(ind: IndicatorSpec, s: IndicatorScore) -> float | None:
     return None
 
 
-def peer_view(results: Sequence[ProviderResult], group_of: Mapping[str, tuple[str, str]],
-              indicators: Mapping[str, IndicatorSpec]) -> dict[str, PeerView]:
+def peer_view(
+    results: Sequence[ProviderResult], group_of: Mapping[str, tuple[str, str]], indicators: Mapping[str, IndicatorSpec]
+) -> dict[str, PeerView]:
     """Per provider: its percentile among its peers (same region and level) for the total score and for
     every scored indicator, in the good direction (the scored value; the score for target-band
     indicators), with the number of peers compared (the provider included)."""
@@ -59,16 +60,22 @@ def peer_view(results: Sequence[ProviderResult], group_of: Mapping[str, tuple[st
     out: dict[str, PeerView] = {}
     for (region, level), members in groups.items():
         totals = {m.fixmedins_code: m.total for m in members if m.total is not None}
-        goods = {code: {m.fixmedins_code: g for m in members
-                        if (g := _goodness(ind, m.indicators[code])) is not None}
-                 for code, ind in indicators.items()}
+        goods = {
+            code: {m.fixmedins_code: g for m in members if (g := _goodness(ind, m.indicators[code])) is not None}
+            for code, ind in indicators.items()
+        }
         for r in members:
             me = r.fixmedins_code
-            total = PeerStanding(len(totals), percentile_among(totals[me], [t for c, t in totals.items() if c != me])
-                                 if me in totals else None)
-            standings = {code: PeerStanding(len(values), percentile_among(values[me], [g for c, g in values.items()
-                                                                                        if c != me])
-                                            if me in values else None)
-                         for code, values in goods.items()}
+            total = PeerStanding(
+                len(totals),
+                percentile_among(totals[me], [t for c, t in totals.items() if c != me]) if me in totals else None,
+            )
+            standings = {
+                code: PeerStanding(
+                    len(values),
+                    percentile_among(values[me], [g for c, g in values.items() if c != me]) if me in values else None,
+                )
+                for code, values in goods.items()
+            }
             out[me] = PeerView(region, level, total, standings)
     return out

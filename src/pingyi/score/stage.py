@@ -34,8 +34,13 @@ class Scored:
     peers: Mapping[str, PeerView]  # provider -> its standing among its region-and-level peers
 
 
-def score_provider(project: Project, p: ProviderInfo, values: Mapping[str, IndicatorValue], measures: MeasureTable,
-                   funnels: Mapping[str, FunnelSet]) -> tuple[dict[str, IndicatorScore], dict[str, CasemixNote]]:
+def score_provider(
+    project: Project,
+    p: ProviderInfo,
+    values: Mapping[str, IndicatorValue],
+    measures: MeasureTable,
+    funnels: Mapping[str, FunnelSet],
+) -> tuple[dict[str, IndicatorScore], dict[str, CasemixNote]]:
     """Every indicator of one provider, and the case-mix notes of those with an adjusted formula."""
     year = project.year
     level = p.level if p.level in LEVELS else None
@@ -55,9 +60,14 @@ def score_provider(project: Project, p: ProviderInfo, values: Mapping[str, Indic
     return scores, notes
 
 
-def score_all(project: Project, tree: WeightTree, providers: Sequence[ProviderInfo],
-              values: Mapping[str, Mapping[str, IndicatorValue]], measures: MeasureTable,
-              progress: Callable[[], None] | None = None) -> Scored:
+def score_all(
+    project: Project,
+    tree: WeightTree,
+    providers: Sequence[ProviderInfo],
+    values: Mapping[str, Mapping[str, IndicatorValue]],
+    measures: MeasureTable,
+    progress: Callable[[], None] | None = None,
+) -> Scored:
     # funnel lights need every provider's value first: phi / tau^2 are estimated across providers
     funnels = fit_funnels(project, providers, values)
     results: list[ProviderResult] = []
@@ -75,9 +85,13 @@ def score_all(project: Project, tree: WeightTree, providers: Sequence[ProviderIn
     return Scored(results=ranked, casemix_notes=notes, funnels=funnels, peers=peers)
 
 
-def adjust_all(project: Project, providers: Sequence[ProviderInfo], results: Sequence[ProviderResult],
-               measures: MeasureTable, history: Mapping[str, Sequence[str]]
-               ) -> tuple[list[Adjustment], Budget]:
+def adjust_all(
+    project: Project,
+    providers: Sequence[ProviderInfo],
+    results: Sequence[ProviderResult],
+    measures: MeasureTable,
+    history: Mapping[str, Sequence[str]],
+) -> tuple[list[Adjustment], Budget]:
     """Prepayment adjustments; a provider without a prepayment is sized at its prior-year `base_measure`
     / 12 (about one month)."""
     base_measure = project.policy.adjustment.base_measure
@@ -88,7 +102,14 @@ def adjust_all(project: Project, providers: Sequence[ProviderInfo], results: Seq
             prior_fund = measures.get(p.code, project.year - 1).get(base_measure)
             if prior_fund:
                 prepay, source = money(Decimal(str(prior_fund)) / 12), f"prior-year {base_measure} / 12"
-        rows.append(AdjustmentInput(fixmedins_code=p.code, grade=r.grade, total=r.total, prepayment=prepay,
-                                    prepayment_source=source if prepay is not None else "none",
-                                    history=tuple(history.get(p.code, ()))))
+        rows.append(
+            AdjustmentInput(
+                fixmedins_code=p.code,
+                grade=r.grade,
+                total=r.total,
+                prepayment=prepay,
+                prepayment_source=source if prepay is not None else "none",
+                history=tuple(history.get(p.code, ())),
+            )
+        )
     return compute_adjustments(rows, project.policy)

@@ -37,8 +37,9 @@ class Formula:
     measures: frozenset[str]  # current-year measures used
     prior_measures: frozenset[str]  # measures used through prior()
 
-    def evaluate(self, current: Mapping[str, float | None],
-                 prior: Mapping[str, float | None] | None = None) -> float | None:
+    def evaluate(
+        self, current: Mapping[str, float | None], prior: Mapping[str, float | None] | None = None
+    ) -> float | None:
         return _Evaluator(current, prior or {}).visit(self.tree)
 
 
@@ -51,8 +52,12 @@ def parse(text: str) -> Formula:
         raise FormulaError(f"formula is not a valid expression ({exc.msg})", text) from None
     checker = _Checker(text)
     checker.visit(module.body)
-    return Formula(text=text.strip(), tree=module.body, measures=frozenset(checker.measures),
-                   prior_measures=frozenset(checker.prior))
+    return Formula(
+        text=text.strip(),
+        tree=module.body,
+        measures=frozenset(checker.measures),
+        prior_measures=frozenset(checker.prior),
+    )
 
 
 class _Checker:
@@ -86,8 +91,9 @@ class _Checker:
         elif isinstance(node, ast.Call):
             name = node.func.id if isinstance(node.func, ast.Name) else None
             if name not in FUNCTIONS:
-                raise FormulaError(f"unknown function; allowed: {', '.join(sorted(FUNCTIONS))}",
-                                   self.fragment(node.func))
+                raise FormulaError(
+                    f"unknown function; allowed: {', '.join(sorted(FUNCTIONS))}", self.fragment(node.func)
+                )
             if node.keywords:
                 raise FormulaError("keyword arguments are not allowed", self.fragment(node))
             arity = FUNCTIONS[name]

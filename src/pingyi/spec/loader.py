@@ -30,10 +30,13 @@ def _data_path(data: Any, loc: tuple) -> PathKey:
     path: list[Any] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
-            path.append(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        if (
+            isinstance(node, dict)
+            and part in node
+            or isinstance(node, list)
+            and isinstance(part, int)
+            and 0 <= part < len(node)
+        ):
             path.append(part)
             node = node[part]
         elif isinstance(node, dict) and isinstance(part, str) and part not in node:
@@ -65,14 +68,24 @@ def validate_model(doc: LocatedDoc, model: type[M], prefix: PathKey = ()) -> tup
                 allowed = _allowed_fields(model, loc[:-1])
                 message = f"unknown field '{loc[-1]}'"
                 expected = f"one of: {', '.join(allowed)}" if allowed else "no extra fields"
-                issues.append(doc.issue(code, path, message, found=repr(loc[-1]), expected=expected,
-                                        hint="check the spelling; unknown fields are never ignored"))
+                issues.append(
+                    doc.issue(
+                        code,
+                        path,
+                        message,
+                        found=repr(loc[-1]),
+                        expected=expected,
+                        hint="check the spelling; unknown fields are never ignored",
+                    )
+                )
             elif err["type"] == "missing":
-                issues.append(doc.issue(code, path, f"{short}: '{loc[-1]}'", found="nothing",
-                                        expected=f"a value for '{loc[-1]}'"))
+                issues.append(
+                    doc.issue(code, path, f"{short}: '{loc[-1]}'", found="nothing", expected=f"a value for '{loc[-1]}'")
+                )
             else:
-                issues.append(doc.issue(code, path, f"{short}: {err['msg']}",
-                                        found=_short(found), expected=_expected(err)))
+                issues.append(
+                    doc.issue(code, path, f"{short}: {err['msg']}", found=_short(found), expected=_expected(err))
+                )
         return None, issues
 
 
@@ -121,12 +134,20 @@ def load_model(path: Path, model: type[M], display: str) -> tuple[M | None, Loca
     issues = list(doc.issues)
     if doc.data is None:
         if not issues:
-            issues.append(doc.issue("PY105", (), "file is empty", found="nothing",
-                                    expected=f"a {model.__name__} mapping"))
+            issues.append(
+                doc.issue("PY105", (), "file is empty", found="nothing", expected=f"a {model.__name__} mapping")
+            )
         return None, doc, issues
     if not isinstance(doc.data, dict):
-        issues.append(doc.issue("PY106", (), "the top level must be a mapping",
-                                found=type(doc.data).__name__, expected="key: value pairs"))
+        issues.append(
+            doc.issue(
+                "PY106",
+                (),
+                "the top level must be a mapping",
+                found=type(doc.data).__name__,
+                expected="key: value pairs",
+            )
+        )
         return None, doc, issues
     obj, more = validate_model(doc, model)
     return obj, doc, issues + more

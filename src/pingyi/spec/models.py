@@ -9,8 +9,10 @@ This module (like the whole spec layer) imports no DuckDB, weasyprint or openpyx
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Literal, Union
+import functools
+import operator
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -35,7 +37,7 @@ class Origin(Frozen):
 # --------------------------------------------------------------------------- enums
 
 
-class Direction(str, Enum):
+class Direction(StrEnum):
     """The four directions of the national appraisal (逐步提高/逐步降低/监测比较), plus a target band."""
 
     UP = "up"  # 逐步提高, higher is better
@@ -44,7 +46,7 @@ class Direction(str, Enum):
     MONITOR = "monitor"  # 监测比较: shown, never rewarded or penalised
 
 
-class Unit(str, Enum):
+class Unit(StrEnum):
     PERCENT = "percent"  # stored as a fraction (0.05), shown as 5.0 %
     RATIO = "ratio"
     INDEX = "index"
@@ -56,14 +58,14 @@ class Unit(str, Enum):
     SCORE = "score"  # 0-100 points
 
 
-class DataSource(str, Enum):
+class DataSource(StrEnum):
     SETTLEMENT = "settlement"  # platform records: settlements, settlement lists, fee items, audit flags
     REPORT = "report"  # provider self-report
     SURVEY = "survey"  # insured-person survey
     EXPERT = "expert"  # expert score (qualitative)
 
 
-class ProviderLevel(str, Enum):
+class ProviderLevel(StrEnum):
     """Provider levels (医院等级) baselines are set for; an export's 一级 and 基层 count as 一级及基层."""
 
     TERTIARY = "三级"
@@ -107,20 +109,22 @@ class Lights(Frozen):
     # funnel mode only (pingyi.score.funnel): overdispersion correction of the control limits, estimated
     # across all scored providers after winsorising `trim` of the z-scores at each end.
     overdispersion: Literal["none", "phi", "tau2"] = Field(
-        default="tau2", description="funnel limits: none, multiplicative phi, or additive tau2 (DerSimonian-Laird)")
+        default="tau2", description="funnel limits: none, multiplicative phi, or additive tau2 (DerSimonian-Laird)"
+    )
     trim: float = Field(default=0.10, ge=0, lt=0.5, description="funnel: winsorise this share of z-scores at each end")
     # funnel mode only: what the score is computed on. `observed`: the value itself. `beyond_95`: the value
     # less the part of its bad-side deviation that lies inside the 95 % control limit at the provider's
     # volume (what chance can explain), so a small provider inside the limits is scored as meeting its
     # baseline and a large one is scored on almost all of its deviation.
     funnel_score: Literal["observed", "beyond_95"] = Field(
-        default="observed", description="funnel: score the observed value, or only its deviation beyond the 95 % limit")
+        default="observed", description="funnel: score the observed value, or only its deviation beyond the 95 % limit"
+    )
 
 
 if TYPE_CHECKING:
     ScoringRule = Rule
 else:  # the discriminated union of every registered rule (pingyi.spec.rules.RULES)
-    ScoringRule = Annotated[Union[tuple(RULES.values())], Field(discriminator="rule")]
+    ScoringRule = Annotated[functools.reduce(operator.or_, RULES.values()), Field(discriminator="rule")]
 
 
 class Volume(Frozen):
@@ -155,9 +159,12 @@ class IndicatorSpec(Frozen):
     lights: Lights = Lights()
     volume: Volume | None = None
     casemix: Literal["raw", "adjusted"] = "raw"
-    adjusted_formula: str | None = Field(default=None, description="case-mix-adjusted value: an expression over "
-                                         "measures and the case-mix measures (CASEMIX_MEASURES); scored when "
-                                         "casemix is `adjusted`, shown next to the raw value otherwise")
+    adjusted_formula: str | None = Field(
+        default=None,
+        description="case-mix-adjusted value: an expression over "
+        "measures and the case-mix measures (CASEMIX_MEASURES); scored when "
+        "casemix is `adjusted`, shown next to the raw value otherwise",
+    )
     origin: Origin | None = None
 
 
@@ -191,8 +198,9 @@ class DimensionFile(Frozen):
     primary: PrimarySpec
     judgments: Judgments
     indicators: list[IndicatorSpec] = Field(min_length=1)
-    declared_codes: tuple[str, ...] = Field(default=(), exclude=True,
-                                            description="codes as written, including indicators that failed validation")
+    declared_codes: tuple[str, ...] = Field(
+        default=(), exclude=True, description="codes as written, including indicators that failed validation"
+    )
 
 
 class Expert(Frozen):
@@ -213,7 +221,9 @@ class HierarchyFile(Frozen):
     name: str
     version: str
     ahp: AhpSettings = AhpSettings()
-    qualitative_cap: float = Field(default=0.20, gt=0, le=1, description="max total weight of expert-scored indicators [001 §3.2]")
+    qualitative_cap: float = Field(
+        default=0.20, gt=0, le=1, description="max total weight of expert-scored indicators [001 §3.2]"
+    )
     experts: list[Expert] = Field(default_factory=list)
     judgments: Judgments
 
@@ -240,21 +250,25 @@ class RegionsFile(Frozen):
     provinces: list[Province]
 
 
-BaselineValues = Union[float, dict[str, Union[float, dict[str, float]]]]
+BaselineValues = float | dict[str, float | dict[str, float]]
 
 
 class BaselineProvenance(Frozen):
     """Where one derived baseline value came from (`pingyi baselines derive`)."""
 
-    method: str = Field(pattern=r"^(median|p[0-9]{1,2}|carried)$",
-                        description="median, pNN (NN-th percentile in the good direction) or carried (kept)")
+    method: str = Field(
+        pattern=r"^(median|p[0-9]{1,2}|carried)$",
+        description="median, pNN (NN-th percentile in the good direction) or carried (kept)",
+    )
     n: int = Field(ge=0, description="providers of the region and level with a scored value")
     statistic: float | None = Field(default=None, description="the raw statistic of their values")
     previous: float | None = Field(default=None, description="the baseline of the year the results are from")
     ageing: float = Field(default=0.0, description="added for the change in ageing rate (indicator units)")
     guardrail: Literal["none", "relative", "absolute", "kept"] = Field(
-        default="none", description="which cap limited the move from `previous`: none (not capped), relative, "
-        "absolute, kept (a baseline of 0 with no absolute cap does not move)")
+        default="none",
+        description="which cap limited the move from `previous`: none (not capped), relative, "
+        "absolute, kept (a baseline of 0 with no absolute cap does not move)",
+    )
     value: float = Field(description="the resulting baseline")
     note: str | None = None
 
@@ -267,7 +281,8 @@ class BaselineEntry(Frozen):
     source: str = Field(min_length=1)
     assumed: bool = False
     provenance: dict[str, dict[str, BaselineProvenance]] | None = Field(
-        default=None, description="per region and level: how a derived value was obtained")
+        default=None, description="per region and level: how a derived value was obtained"
+    )
 
 
 class BaselinesFile(Frozen):
@@ -320,8 +335,11 @@ class AdjustmentPolicy(Frozen):
     step_rates: dict[str, float] = Field(default_factory=lambda: {"优秀": 0.05, "不合格": -0.10})
     per_point: PerPointRule = PerPointRule()
     max_scale: float = Field(default=3.0, gt=0, description="budget-neutral: cap on the reward scaling factor")
-    base_measure: str = Field(default="fund_paid", pattern=IDENT_PATTERN,
-                              description="prior-year total of this measure / 12 sizes a missing prepayment")
+    base_measure: str = Field(
+        default="fund_paid",
+        pattern=IDENT_PATTERN,
+        description="prior-year total of this measure / 12 sizes a missing prepayment",
+    )
     revoke_after: int = Field(default=2, ge=1, description="consecutive failing years that revoke designation")
 
 
@@ -329,17 +347,20 @@ class PolicyFile(Frozen):
     """`policy.yaml`: grade bands, lights, veto rules and prepayment adjustments."""
 
     version: int = 1
-    grades: list[GradeBand] = Field(default_factory=lambda: [
-        GradeBand(name="优秀", name_en="Excellent", min_score=90),
-        GradeBand(name="良好", name_en="Good", min_score=80),
-        GradeBand(name="合格", name_en="Pass", min_score=60),
-        GradeBand(name="不合格", name_en="Fail", min_score=0),
-    ])
+    grades: list[GradeBand] = Field(
+        default_factory=lambda: [
+            GradeBand(name="优秀", name_en="Excellent", min_score=90),
+            GradeBand(name="良好", name_en="Good", min_score=80),
+            GradeBand(name="合格", name_en="Pass", min_score=60),
+            GradeBand(name="不合格", name_en="Fail", min_score=0),
+        ]
+    )
     fail_grade: str = "不合格"
     veto_grade: str = "不合格"
     insufficient_grade: str = "不予评级"
-    grade_lights: dict[str, Literal["green", "yellow", "red", "grey"]] = Field(default_factory=lambda: {
-        "优秀": "green", "良好": "green", "合格": "yellow", "不合格": "red"})
+    grade_lights: dict[str, Literal["green", "yellow", "red", "grey"]] = Field(
+        default_factory=lambda: {"优秀": "green", "良好": "green", "合格": "yellow", "不合格": "red"}
+    )
     lights: DimensionLights = DimensionLights()
     veto: list[VetoRule] = Field(default_factory=list)
     adjustment: AdjustmentPolicy = AdjustmentPolicy()
@@ -370,10 +391,14 @@ class DataSettings(Frozen):
     chronic_med_types: list[str] = Field(default_factory=lambda: ["14"])
     refund_flag_values: list[str] = Field(default_factory=lambda: ["1"])
     e_credential_cert_types: list[str] = Field(default_factory=lambda: ["01"])
-    upload_deadline_days: int = Field(default=30, gt=0, description="settlement list (4101) upload limit after settlement")
+    upload_deadline_days: int = Field(
+        default=30, gt=0, description="settlement list (4101) upload limit after settlement"
+    )
     money_tolerance: float = Field(default=0.01, ge=0, description="payments must add up within this many yuan")
     max_stay_days: int = Field(default=60, gt=0, description="stays longer than this are excluded from DRG indices")
-    audit_response_days: int = Field(default=15, gt=0, description="smart-audit flags answered within N days are timely")
+    audit_response_days: int = Field(
+        default=15, gt=0, description="smart-audit flags answered within N days are timely"
+    )
 
 
 # --------------------------------------------------------------------------- measures

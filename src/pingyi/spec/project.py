@@ -48,8 +48,10 @@ def load_data_settings(root: Path | None = None) -> DataSettings:
     error listing every issue."""
     root = Path(root) if root is not None else default_project_dir()
     if not root.is_dir():
-        raise PingyiError(f"{root}: project directory not found; expected a directory with data.yaml, indicators/ "
-                          f"and baselines/ (create one with `pingyi init DIR`)")
+        raise PingyiError(
+            f"{root}: project directory not found; expected a directory with data.yaml, indicators/ "
+            f"and baselines/ (create one with `pingyi init DIR`)"
+        )
     path = root / DATA
     if not path.is_file():
         return DataSettings()
@@ -133,5 +135,3 @@ def resolve_baseline(values, region: str, level: str) -> float | None:
         return float(by_region)
     value = by_region.get(level)
     return None if value is None else float(value)
-
-

@@ -80,8 +80,9 @@ class Rule(BaseModel):
     uses_benchmark: ClassVar[bool] = False  # the baselines file must give a benchmark (PY406)
     scored: ClassVar[bool] = True  # False: monitor-only, no weight in the total
 
-    def points(self, ind: IndicatorSpec, value: float, baseline: float | None, benchmark: float | None,
-               prior: float | None) -> Points:
+    def points(
+        self, ind: IndicatorSpec, value: float, baseline: float | None, benchmark: float | None, prior: float | None
+    ) -> Points:
         raise NotImplementedError
 
     def describe(self, ind: IndicatorSpec) -> str:
@@ -107,7 +108,9 @@ class ThresholdRule(Rule):
     """Meets the baseline -> 100; linear deduction to 0 at `zero_at` (default: the red bound)."""
 
     rule: Literal["threshold"]
-    zero_at: float | None = Field(default=None, gt=0, description="worse-than-baseline share (or absolute gap) scoring 0")
+    zero_at: float | None = Field(
+        default=None, gt=0, description="worse-than-baseline share (or absolute gap) scoring 0"
+    )
 
     def points(self, ind, value, baseline, benchmark, prior):
         assert baseline is not None
@@ -154,7 +157,8 @@ class VbpRule(Rule):
 
     def describe(self, ind):
         return "vbp: achievement points between baseline and benchmark" + (
-            "; improvement points against own prior year; the higher counts" if self.improvement else "")
+            "; improvement points against own prior year; the higher counts" if self.improvement else ""
+        )
 
 
 @rule
@@ -175,17 +179,24 @@ class TargetRangeRule(Rule):
             dist = self.low - value if value < self.low else value - self.high
         bound = self.low if value < self.low else self.high
         gap = dist / abs(bound) if ind.lights.mode == "relative" and bound != 0 else dist
-        band = f"[{format_value(self.low, ind.unit, display=False)}, {format_value(self.high, ind.unit, display=False)}]"
+        band = (
+            f"[{format_value(self.low, ind.unit, display=False)}, {format_value(self.high, ind.unit, display=False)}]"
+        )
         if dist == 0:
             how = (f"inside the target band {band}", f"在目标区间 {band} 内")
         else:
-            how = (f"{format_value(dist, ind.unit, display=False)} outside the target band {band}", f"偏离目标区间 {band}")
+            how = (
+                f"{format_value(dist, ind.unit, display=False)} outside the target band {band}",
+                f"偏离目标区间 {band}",
+            )
         return Points(clip(100.0 * (1.0 - dist / self.zero_at)), {"distance": dist}, gap=gap, how=how)
 
     def describe(self, ind):
-        return (f"target range [{format_value(self.low, ind.unit, display=False)}, "
-                f"{format_value(self.high, ind.unit, display=False)}] -> 100, "
-                f"linear to 0 at {format_value(self.zero_at, ind.unit, display=False)} outside")
+        return (
+            f"target range [{format_value(self.low, ind.unit, display=False)}, "
+            f"{format_value(self.high, ind.unit, display=False)}] -> 100, "
+            f"linear to 0 at {format_value(self.zero_at, ind.unit, display=False)} outside"
+        )
 
     def problems(self):
         if self.low > self.high:
@@ -213,17 +224,22 @@ def scoring_text(ind: IndicatorSpec) -> str:
     """The manual's sentence for an indicator's rule and lights (`pingyi explain`, the manual)."""
     lights = ind.lights
     if lights.mode == "relative":
-        bounds = (f"green when not worse than baseline by more than {lights.yellow:.0%}, red when worse by more "
-                  f"than {lights.red:.0%}")
+        bounds = (
+            f"green when not worse than baseline by more than {lights.yellow:.0%}, red when worse by more "
+            f"than {lights.red:.0%}"
+        )
     else:
-        bounds = (f"green when within {format_value(lights.yellow, ind.unit, display=False)} of the baseline, "
-                  f"red when worse by more than {format_value(lights.red, ind.unit, display=False)}")
+        bounds = (
+            f"green when within {format_value(lights.yellow, ind.unit, display=False)} of the baseline, "
+            f"red when worse by more than {format_value(lights.red, ind.unit, display=False)}"
+        )
     if lights.statistical == "funnel":
         od = {"tau2": "additive tau^2", "phi": "multiplicative phi", "none": "no"}[lights.overdispersion]
-        bounds += (f"; funnel lights: red only when beyond the 99.8 % control limit at the provider's volume AND "
-                   f"worse than the red bound; yellow beyond the 95 % limit or materially worse inside it; "
-                   f"{od} overdispersion correction after {lights.trim:.0%} winsorisation of z-scores")
+        bounds += (
+            f"; funnel lights: red only when beyond the 99.8 % control limit at the provider's volume AND "
+            f"worse than the red bound; yellow beyond the 95 % limit or materially worse inside it; "
+            f"{od} overdispersion correction after {lights.trim:.0%} winsorisation of z-scores"
+        )
         if lights.funnel_score == "beyond_95":
-            bounds += ("; scored on the deviation beyond the 95 % limit only (inside it: as meeting the "
-                       "baseline)")
+            bounds += "; scored on the deviation beyond the 95 % limit only (inside it: as meeting the baseline)"
     return f"{ind.scoring.describe(ind)}; lights: {bounds}"

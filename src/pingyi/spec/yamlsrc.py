@@ -49,10 +49,26 @@ class LocatedDoc:
                 return None
             path = path[:-1]
 
-    def issue(self, code: str, path: PathKey, message: str, *,
-              found: str | None = None, expected: str | None = None, hint: str | None = None) -> Issue:
-        return Issue(file=self.file, line=self.line(path), code=code,
-                     path=path_str(path), message=message, found=found, expected=expected, hint=hint)
+    def issue(
+        self,
+        code: str,
+        path: PathKey,
+        message: str,
+        *,
+        found: str | None = None,
+        expected: str | None = None,
+        hint: str | None = None,
+    ) -> Issue:
+        return Issue(
+            file=self.file,
+            line=self.line(path),
+            code=code,
+            path=path_str(path),
+            message=message,
+            found=found,
+            expected=expected,
+            hint=hint,
+        )
 
 
 class _Builder:
@@ -68,11 +84,18 @@ class _Builder:
                 key = self.build_scalar(key_node)
                 key_path = path + (key,)
                 if key in result:
-                    self.doc.issues.append(Issue(
-                        file=self.doc.file, line=key_node.start_mark.line + 1, code="PY103", path=path_str(key_path),
-                        message="duplicate key; YAML would silently keep only the last one",
-                        found=f"'{key}' a second time", expected="each key once per mapping",
-                        hint="delete or rename one of the two entries"))
+                    self.doc.issues.append(
+                        Issue(
+                            file=self.doc.file,
+                            line=key_node.start_mark.line + 1,
+                            code="PY103",
+                            path=path_str(key_path),
+                            message="duplicate key; YAML would silently keep only the last one",
+                            found=f"'{key}' a second time",
+                            expected="each key once per mapping",
+                            hint="delete or rename one of the two entries",
+                        )
+                    )
                 self.doc.lines[key_path] = key_node.start_mark.line + 1
                 result[key] = self.build(value_node, key_path)
             return result
@@ -98,14 +121,31 @@ def load_yaml(path: Path, display: str | None = None) -> LocatedDoc:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        doc.issues.append(Issue(file=display, line=None, code="PY102", path="",
-                                message="file is not UTF-8 text", found=str(exc.reason),
-                                expected="UTF-8 encoded YAML", hint="re-save the file as UTF-8"))
+        doc.issues.append(
+            Issue(
+                file=display,
+                line=None,
+                code="PY102",
+                path="",
+                message="file is not UTF-8 text",
+                found=str(exc.reason),
+                expected="UTF-8 encoded YAML",
+                hint="re-save the file as UTF-8",
+            )
+        )
         return doc
     except OSError as exc:
-        doc.issues.append(Issue(file=display, line=None, code="PY102", path="",
-                                message="file cannot be read", found=exc.strerror or str(exc),
-                                expected="a readable YAML file"))
+        doc.issues.append(
+            Issue(
+                file=display,
+                line=None,
+                code="PY102",
+                path="",
+                message="file cannot be read",
+                found=exc.strerror or str(exc),
+                expected="a readable YAML file",
+            )
+        )
         return doc
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -115,14 +155,30 @@ def load_yaml(path: Path, display: str | None = None) -> LocatedDoc:
         line = mark.line + 1 if mark else None
         problem = (exc.problem or "invalid YAML").strip()
         context = f" {exc.context}" if exc.context else ""
-        doc.issues.append(Issue(file=display, line=line, code="PY101", path="",
-                                message=f"YAML syntax error: {problem}{context}",
-                                found=_excerpt(text, line), expected="valid YAML",
-                                hint="check indentation, colons and quotes on this line"))
+        doc.issues.append(
+            Issue(
+                file=display,
+                line=line,
+                code="PY101",
+                path="",
+                message=f"YAML syntax error: {problem}{context}",
+                found=_excerpt(text, line),
+                expected="valid YAML",
+                hint="check indentation, colons and quotes on this line",
+            )
+        )
         doc.data = None
     except yaml.YAMLError as exc:  # pragma: no cover - defensive, unmarked errors are rare
-        doc.issues.append(Issue(file=display, line=None, code="PY101", path="",
-                                message=f"YAML syntax error: {exc}", expected="valid YAML"))
+        doc.issues.append(
+            Issue(
+                file=display,
+                line=None,
+                code="PY101",
+                path="",
+                message=f"YAML syntax error: {exc}",
+                expected="valid YAML",
+            )
+        )
     return doc
 
 

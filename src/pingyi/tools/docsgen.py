@@ -27,32 +27,43 @@ def indicator_manual(project_dir: Path | None = None) -> str:
     weights = {s.code: (s.local_weight, s.global_weight) for p in tree.primary for s in p.secondary} if tree else {}
     pweights = {p.code: p.weight for p in tree.primary} if tree else {}
     regions = project.regions.schemes[project.baselines.region_scheme].regions
-    out = [f"# 指标解释手册 Indicator explanation manual — {project.hierarchy.name} {project.hierarchy.version}", "",
-           "Generated from `indicators/*.yaml` and `baselines/` by `python -m pingyi.tools.docsgen`; do not edit by hand.",
-           "`pingyi explain CODE` prints the same entry.", ""]
+    out = [
+        f"# 指标解释手册 Indicator explanation manual — {project.hierarchy.name} {project.hierarchy.version}",
+        "",
+        "Generated from `indicators/*.yaml` and `baselines/` by `python -m pingyi.tools.docsgen`; do not edit by hand.",
+        "`pingyi explain CODE` prints the same entry.",
+        "",
+    ]
     for dim in project.dimensions:
         p = dim.primary
         out += [f"## {p.code} {p.name_zh} ({p.name_en}) — weight {pweights.get(p.code, 0):.4f}", "", p.description, ""]
         for ind in dim.indicators:
             m = ind.manual
             local, glob = weights.get(ind.code, (0.0, 0.0))
-            out += [f"### {ind.code} {ind.name_zh} ({ind.name_en})", "",
-                    "| item | content |", "|---|---|",
-                    f"| 指标内涵 meaning | {m.meaning}<br>{m.meaning_en} |",
-                    f"| 计算方法 formula | {m.formula_text}<br>{m.formula_text_en} |",
-                    f"| formula over measures | `{ind.formula}` |" if ind.formula else
-                    f"| formula over measures | value from the {ind.source.value} table |",
-                    f"| 纳入范围 inclusions | {m.inclusions} |",
-                    f"| 排除范围 exclusions | {m.exclusions} |",
-                    f"| 数据来源 data source | {m.data_source} ({MANUAL_SOURCE[ind.source.value]}) |",
-                    f"| 单位 unit / 导向 direction | {ind.unit.value} / {MANUAL_DIRECTION[ind.direction.value]} |",
-                    f"| 定性 qualitative | {'yes' if ind.qualitative else 'no'} |",
-                    f"| 评分 scoring | {scoring_text(ind)} |",
-                    f"| 最小样本量 minimum volume | {ind.volume.measure} ≥ {ind.volume.minimum:g} |" if ind.volume else
-                    "| 最小样本量 minimum volume | none |",
-                    f"| case mix | adjusted, scored on `{ind.adjusted_formula}` (raw value shown beside it) |"
-                    if ind.casemix == "adjusted" else "| case mix | raw |",
-                    f"| 权重 weight | local {local:.4f}, global {glob:.4f} |"]
+            out += [
+                f"### {ind.code} {ind.name_zh} ({ind.name_en})",
+                "",
+                "| item | content |",
+                "|---|---|",
+                f"| 指标内涵 meaning | {m.meaning}<br>{m.meaning_en} |",
+                f"| 计算方法 formula | {m.formula_text}<br>{m.formula_text_en} |",
+                f"| formula over measures | `{ind.formula}` |"
+                if ind.formula
+                else f"| formula over measures | value from the {ind.source.value} table |",
+                f"| 纳入范围 inclusions | {m.inclusions} |",
+                f"| 排除范围 exclusions | {m.exclusions} |",
+                f"| 数据来源 data source | {m.data_source} ({MANUAL_SOURCE[ind.source.value]}) |",
+                f"| 单位 unit / 导向 direction | {ind.unit.value} / {MANUAL_DIRECTION[ind.direction.value]} |",
+                f"| 定性 qualitative | {'yes' if ind.qualitative else 'no'} |",
+                f"| 评分 scoring | {scoring_text(ind)} |",
+                f"| 最小样本量 minimum volume | {ind.volume.measure} ≥ {ind.volume.minimum:g} |"
+                if ind.volume
+                else "| 最小样本量 minimum volume | none |",
+                f"| case mix | adjusted, scored on `{ind.adjusted_formula}` (raw value shown beside it) |"
+                if ind.casemix == "adjusted"
+                else "| case mix | raw |",
+                f"| 权重 weight | local {local:.4f}, global {glob:.4f} |",
+            ]
             if m.interpretation:
                 out.append(f"| 解读 interpretation | {m.interpretation} |")
             if m.references:
@@ -60,10 +71,16 @@ def indicator_manual(project_dir: Path | None = None) -> str:
             entry = project.baselines.baselines.get(ind.code)
             out.append("")
             if entry is not None:
-                out += [f"Baselines {project.year} ({'assumed' if entry.assumed else 'documented'}): {entry.source}", "",
-                        "| region | " + " | ".join(LEVELS) + " |", "|---|" + "---|" * len(LEVELS)]
+                out += [
+                    f"Baselines {project.year} ({'assumed' if entry.assumed else 'documented'}): {entry.source}",
+                    "",
+                    "| region | " + " | ".join(LEVELS) + " |",
+                    "|---|" + "---|" * len(LEVELS),
+                ]
                 for region, label in regions.items():
-                    cells = [format_value(project.baseline(ind.code, region, lv), ind.unit, display=False) for lv in LEVELS]
+                    cells = [
+                        format_value(project.baseline(ind.code, region, lv), ind.unit, display=False) for lv in LEVELS
+                    ]
                     out.append(f"| {region} {label} | " + " | ".join(cells) + " |")
                 out.append("")
     return "\n".join(out).rstrip() + "\n"
@@ -78,10 +95,17 @@ def cli_reference() -> str:
     os.environ["COLUMNS"] = "100"
     runner = CliRunner()
     command = get_command(app)
-    out = ["# CLI reference", "", "Generated from `pingyi --help` by `python -m pingyi.tools.docsgen`; do not edit by hand.", ""]
+    out = [
+        "# CLI reference",
+        "",
+        "Generated from `pingyi --help` by `python -m pingyi.tools.docsgen`; do not edit by hand.",
+        "",
+    ]
 
     def section(title: str, args: list[str]) -> None:
-        result = runner.invoke(app, args, prog_name="pingyi", env={"COLUMNS": "100", "NO_COLOR": "1"}, terminal_width=100)
+        result = runner.invoke(
+            app, args, prog_name="pingyi", env={"COLUMNS": "100", "NO_COLOR": "1"}, terminal_width=100
+        )
         out.extend([f"## {title}", "", "```text", result.output.rstrip(), "```", ""])
 
     section("pingyi", ["--help"])
@@ -103,16 +127,20 @@ def results_schema() -> str:
     from pingyi.run.schema import SCHEMA_VERSION, ResultsDocument
 
     schema = ResultsDocument.model_json_schema()
-    schema["description"] = f"results.json written by `pingyi score`, schema_version {SCHEMA_VERSION}. " + \
-        (schema.get("description") or "")
+    schema["description"] = f"results.json written by `pingyi score`, schema_version {SCHEMA_VERSION}. " + (
+        schema.get("description") or ""
+    )
     return json.dumps(schema, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
 
 
 def write_all(docs: Path = DOCS) -> list[Path]:
     docs.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, text in (("indicator-manual.md", indicator_manual()), ("cli.md", cli_reference()),
-                       ("results-schema.json", results_schema())):
+    for name, text in (
+        ("indicator-manual.md", indicator_manual()),
+        ("cli.md", cli_reference()),
+        ("results-schema.json", results_schema()),
+    ):
         path = docs / name
         path.write_text(text, encoding="utf-8")
         written.append(path)

@@ -13,15 +13,20 @@ from pingyi.spec.rules import RULES
 from pingyi.spec.yamlsrc import LocatedDoc
 
 
-def check_indicators(indicators: Mapping[str, IndicatorSpec], docs: Mapping[str, LocatedDoc],
-                     issues: IssueList) -> None:
+def check_indicators(
+    indicators: Mapping[str, IndicatorSpec], docs: Mapping[str, LocatedDoc], issues: IssueList
+) -> None:
     for code, ind in indicators.items():
         doc = docs[ind.origin.file]  # type: ignore[union-attr]
         _check_indicator(ind, doc, indicator_path(doc, code), issues)
 
 
-def check_formulas(indicators: Mapping[str, IndicatorSpec], measures: Mapping[str, MeasureSpec],
-                   docs: Mapping[str, LocatedDoc], issues: IssueList) -> None:
+def check_formulas(
+    indicators: Mapping[str, IndicatorSpec],
+    measures: Mapping[str, MeasureSpec],
+    docs: Mapping[str, LocatedDoc],
+    issues: IssueList,
+) -> None:
     """Every measure a formula or volume rule names must be defined (once measures exist).
     Adjusted formulas may also use the case-mix measures (CASEMIX_MEASURES)."""
     if not measures:
@@ -39,14 +44,31 @@ def check_formulas(indicators: Mapping[str, IndicatorSpec], measures: Mapping[st
                     pass  # reported as PY204
             known = set(measures) | (set(CASEMIX_MEASURES) if key == "adjusted_formula" else set())
             for name in sorted(names - known):
-                issues.add(doc.issue("PY602", base + (key,), f"{key.replace('_', ' ')} uses an undefined measure",
-                                     found=name, expected="a measure defined in measures/*.yaml"
-                                     + (" or a case-mix measure (" + ", ".join(CASEMIX_MEASURES) + ")"
-                                        if key == "adjusted_formula" else ""),
-                                     hint="define it or fix the spelling"))
+                issues.add(
+                    doc.issue(
+                        "PY602",
+                        base + (key,),
+                        f"{key.replace('_', ' ')} uses an undefined measure",
+                        found=name,
+                        expected="a measure defined in measures/*.yaml"
+                        + (
+                            " or a case-mix measure (" + ", ".join(CASEMIX_MEASURES) + ")"
+                            if key == "adjusted_formula"
+                            else ""
+                        ),
+                        hint="define it or fix the spelling",
+                    )
+                )
         if ind.volume and ind.volume.measure not in measures:
-            issues.add(doc.issue("PY602", base + ("volume", "measure"), "minimum-volume rule uses an undefined measure",
-                                 found=ind.volume.measure, expected="a measure defined in measures/*.yaml"))
+            issues.add(
+                doc.issue(
+                    "PY602",
+                    base + ("volume", "measure"),
+                    "minimum-volume rule uses an undefined measure",
+                    found=ind.volume.measure,
+                    expected="a measure defined in measures/*.yaml",
+                )
+            )
 
 
 def indicator_path(doc: LocatedDoc, code: str) -> tuple[Any, ...]:
@@ -63,28 +85,60 @@ def _check_indicator(ind: IndicatorSpec, doc: LocatedDoc, path: tuple[Any, ...],
         try:
             formula_lang.parse(ind.formula)
         except formula_lang.FormulaError as exc:
-            issues.add(doc.issue("PY204", path + ("formula",), f"formula is not in the formula language: {exc}",
-                                 found=repr(exc.fragment), expected="measures, numbers, + - * /, prior(), min(), max(), abs()"))
+            issues.add(
+                doc.issue(
+                    "PY204",
+                    path + ("formula",),
+                    f"formula is not in the formula language: {exc}",
+                    found=repr(exc.fragment),
+                    expected="measures, numbers, + - * /, prior(), min(), max(), abs()",
+                )
+            )
     elif ind.source is DataSource.SETTLEMENT:
-        issues.add(doc.issue("PY205", path + ("formula",), "settlement-sourced indicator needs a formula",
-                             found="no formula", expected="an expression over measures"))
+        issues.add(
+            doc.issue(
+                "PY205",
+                path + ("formula",),
+                "settlement-sourced indicator needs a formula",
+                found="no formula",
+                expected="an expression over measures",
+            )
+        )
     if ind.adjusted_formula is not None:
         try:
             formula_lang.parse(ind.adjusted_formula)
         except formula_lang.FormulaError as exc:
-            issues.add(doc.issue("PY204", path + ("adjusted_formula",), f"adjusted formula is not in the formula "
-                                 f"language: {exc}", found=repr(exc.fragment),
-                                 expected="measures, numbers, + - * /, prior(), min(), max(), abs()"))
+            issues.add(
+                doc.issue(
+                    "PY204",
+                    path + ("adjusted_formula",),
+                    f"adjusted formula is not in the formula language: {exc}",
+                    found=repr(exc.fragment),
+                    expected="measures, numbers, + - * /, prior(), min(), max(), abs()",
+                )
+            )
         if ind.formula is None:
-            issues.add(doc.issue("PY210", path + ("adjusted_formula",), "an adjusted formula needs the raw formula "
-                                 "it adjusts", found="adjusted_formula without formula",
-                                 expected="formula: (the raw definition) next to adjusted_formula"))
+            issues.add(
+                doc.issue(
+                    "PY210",
+                    path + ("adjusted_formula",),
+                    "an adjusted formula needs the raw formula it adjusts",
+                    found="adjusted_formula without formula",
+                    expected="formula: (the raw definition) next to adjusted_formula",
+                )
+            )
     if ind.casemix == "adjusted" and ind.adjusted_formula is None:
-        issues.add(doc.issue("PY210", path + ("casemix",), "a case-mix-adjusted indicator needs an adjusted formula",
-                             found="casemix: adjusted without adjusted_formula",
-                             expected="adjusted_formula: an expression over measures and case-mix measures "
-                                      "(" + ", ".join(CASEMIX_MEASURES) + ")",
-                             hint="or declare casemix: raw"))
+        issues.add(
+            doc.issue(
+                "PY210",
+                path + ("casemix",),
+                "a case-mix-adjusted indicator needs an adjusted formula",
+                found="casemix: adjusted without adjusted_formula",
+                expected="adjusted_formula: an expression over measures and case-mix measures "
+                "(" + ", ".join(CASEMIX_MEASURES) + ")",
+                hint="or declare casemix: raw",
+            )
+        )
     if ind.lights.statistical == "funnel":
         problems = []
         if ind.direction not in (Direction.UP, Direction.DOWN):
@@ -94,25 +148,57 @@ def _check_indicator(ind: IndicatorSpec, doc: LocatedDoc, path: tuple[Any, ...],
         if ind.volume is None:
             problems.append("no volume rule")
         if problems:
-            issues.add(doc.issue("PY211", path + ("lights", "statistical"), "funnel lights need a rate: a share "
-                                 "(percent) or a rate per 10,000 of the volume measure, direction up or down",
-                                 found=", ".join(problems),
-                                 expected="direction up|down, unit percent|per_10k, volume: {measure: the denominator}"))
+            issues.add(
+                doc.issue(
+                    "PY211",
+                    path + ("lights", "statistical"),
+                    "funnel lights need a rate: a share "
+                    "(percent) or a rate per 10,000 of the volume measure, direction up or down",
+                    found=", ".join(problems),
+                    expected="direction up|down, unit percent|per_10k, volume: {measure: the denominator}",
+                )
+            )
     if ind.lights.funnel_score != "observed" and ind.lights.statistical != "funnel":
-        issues.add(doc.issue("PY212", path + ("lights", "funnel_score"), "scoring beyond the funnel's 95 % limit "
-                             "needs funnel lights", found=f"funnel_score {ind.lights.funnel_score}, statistical "
-                             f"{ind.lights.statistical}", expected="statistical: funnel, or funnel_score: observed"))
+        issues.add(
+            doc.issue(
+                "PY212",
+                path + ("lights", "funnel_score"),
+                "scoring beyond the funnel's 95 % limit needs funnel lights",
+                found=f"funnel_score {ind.lights.funnel_score}, statistical {ind.lights.statistical}",
+                expected="statistical: funnel, or funnel_score: observed",
+            )
+        )
     cls = type(ind.scoring)
     if ind.direction.value not in cls.directions:
         allowed = sorted(name for name, r in RULES.items() if ind.direction.value in r.directions)
-        issues.add(doc.issue("PY207", path + ("scoring", "rule"), f"rule {rule} does not serve direction "
-                             f"{ind.direction.value}", found=f"direction {ind.direction.value}, rule {rule}",
-                             expected=f"for direction {ind.direction.value}: rule {' or '.join(allowed)}"))
+        issues.add(
+            doc.issue(
+                "PY207",
+                path + ("scoring", "rule"),
+                f"rule {rule} does not serve direction {ind.direction.value}",
+                found=f"direction {ind.direction.value}, rule {rule}",
+                expected=f"for direction {ind.direction.value}: rule {' or '.join(allowed)}",
+            )
+        )
     for where, message, found, expected in ind.scoring.problems():
         issues.add(doc.issue("PY207", path + ("scoring", *where), message, found=found, expected=expected))
     if ind.lights.yellow >= ind.lights.red:
-        issues.add(doc.issue("PY207", path + ("lights",), "yellow bound must be below the red bound",
-                             found=f"yellow {ind.lights.yellow}, red {ind.lights.red}", expected="yellow < red"))
+        issues.add(
+            doc.issue(
+                "PY207",
+                path + ("lights",),
+                "yellow bound must be below the red bound",
+                found=f"yellow {ind.lights.yellow}, red {ind.lights.red}",
+                expected="yellow < red",
+            )
+        )
     if ind.qualitative != (ind.source is DataSource.EXPERT):
-        issues.add(doc.issue("PY208", path + ("qualitative",), "qualitative indicators are the expert-scored ones", found=f"qualitative {ind.qualitative}, source {ind.source.value}",
-                             expected="qualitative: true exactly when source: expert"))
+        issues.add(
+            doc.issue(
+                "PY208",
+                path + ("qualitative",),
+                "qualitative indicators are the expert-scored ones",
+                found=f"qualitative {ind.qualitative}, source {ind.source.value}",
+                expected="qualitative: true exactly when source: expert",
+            )
+        )

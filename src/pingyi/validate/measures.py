@@ -10,26 +10,46 @@ from pingyi.errors import Issue, IssueList
 from pingyi.spec.models import DataSettings, MeasureSpec
 from pingyi.spec.yamlsrc import LocatedDoc
 
-ALLOWED = ("aggregates, arithmetic, CASE and comparisons over the table's declared columns "
-           "(docs/data-bundle.md)")
+ALLOWED = "aggregates, arithmetic, CASE and comparisons over the table's declared columns (docs/data-bundle.md)"
 
 
-def check_measures(measures: Mapping[str, MeasureSpec], settings: DataSettings, docs: Mapping[str, LocatedDoc],
-                   issues: IssueList) -> None:
+def check_measures(
+    measures: Mapping[str, MeasureSpec], settings: DataSettings, docs: Mapping[str, LocatedDoc], issues: IssueList
+) -> None:
     for name, spec in sorted(measures.items()):
         doc = docs.get(spec.origin.file) if spec.origin else None
         try:
             compile_measure(spec, table_columns(spec.table), settings)
         except MeasureSqlError as exc:
-            in_filter = bool(spec.filter and exc.fragment and exc.fragment.lower() in spec.filter.lower()
-                             and exc.fragment.lower() not in spec.aggregate.lower())
+            in_filter = bool(
+                spec.filter
+                and exc.fragment
+                and exc.fragment.lower() in spec.filter.lower()
+                and exc.fragment.lower() not in spec.aggregate.lower()
+            )
             if doc is None:
-                issues.add(Issue(file="measures/", line=None, code="PY603", path=name, message=str(exc),
-                                 found=exc.fragment, expected=ALLOWED))
+                issues.add(
+                    Issue(
+                        file="measures/",
+                        line=None,
+                        code="PY603",
+                        path=name,
+                        message=str(exc),
+                        found=exc.fragment,
+                        expected=ALLOWED,
+                    )
+                )
                 continue
             path = _measure_path(doc, name)[:-1] + ("filter" if in_filter else "aggregate",)
-            issues.add(doc.issue("PY603", path, f"measure SQL is outside the allowed language: {exc}",
-                                 found=repr(exc.fragment), expected=ALLOWED))
+            issues.add(
+                doc.issue(
+                    "PY603",
+                    path,
+                    f"measure SQL is outside the allowed language: {exc}",
+                    found=repr(exc.fragment),
+                    expected=ALLOWED,
+                )
+            )
 
 
 def _measure_path(doc: LocatedDoc, name: str) -> tuple[Any, ...]:

@@ -13,26 +13,42 @@ from pingyi.spec.project import POLICY
 from pingyi.spec.yamlsrc import LocatedDoc
 
 
-def check_policy(policy: PolicyFile, measures: Mapping[str, MeasureSpec], docs: Mapping[str, LocatedDoc],
-                 issues: IssueList) -> None:
+def check_policy(
+    policy: PolicyFile, measures: Mapping[str, MeasureSpec], docs: Mapping[str, LocatedDoc], issues: IssueList
+) -> None:
     doc = docs.get(POLICY)
     if doc is None:  # no policy.yaml: the documented defaults, which are consistent
         return
     if measures:
-        refs: list[tuple[tuple[Any, ...], str]] = [(("veto", i, "measure"), v.measure)
-                                                   for i, v in enumerate(policy.veto)]
+        refs: list[tuple[tuple[Any, ...], str]] = [
+            (("veto", i, "measure"), v.measure) for i, v in enumerate(policy.veto)
+        ]
         refs.append((("adjustment", "base_measure"), policy.adjustment.base_measure))
         for path, measure in refs:
             if measure not in measures:
-                issues.add(doc.issue("PY604", path, "policy names an undefined measure", found=measure,
-                                     expected="a measure defined in measures/*.yaml",
-                                     hint="fix the spelling or define the measure"))
+                issues.add(
+                    doc.issue(
+                        "PY604",
+                        path,
+                        "policy names an undefined measure",
+                        found=measure,
+                        expected="a measure defined in measures/*.yaml",
+                        hint="fix the spelling or define the measure",
+                    )
+                )
     names = [g.name for g in policy.grades]
     seen: set[str] = set()
     for i, name in enumerate(names):
         if name in seen:
-            issues.add(doc.issue("PY606", ("grades", i, "name"), "two grade bands share a name", found=name,
-                                 expected="each grade name once"))
+            issues.add(
+                doc.issue(
+                    "PY606",
+                    ("grades", i, "name"),
+                    "two grade bands share a name",
+                    found=name,
+                    expected="each grade name once",
+                )
+            )
         seen.add(name)
     known = set(names)
     expected = f"one of the grade bands {', '.join(names)}"
@@ -47,5 +63,13 @@ def check_policy(policy: PolicyFile, measures: Mapping[str, MeasureSpec], docs: 
     for path, grade, exp in grade_refs:
         allowed = known | ({policy.insufficient_grade} if exp is with_ungraded else set())
         if grade not in allowed:
-            issues.add(doc.issue("PY605", path, "policy names a grade its grade bands do not define", found=grade,
-                                 expected=exp, hint="a misspelt grade would silently get no rate or light"))
+            issues.add(
+                doc.issue(
+                    "PY605",
+                    path,
+                    "policy names a grade its grade bands do not define",
+                    found=grade,
+                    expected=exp,
+                    hint="a misspelt grade would silently get no rate or light",
+                )
+            )

@@ -12,11 +12,11 @@ import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from pingyi.weights import ahp
 from pingyi.errors import Issue, IssueList
 from pingyi.spec.models import HierarchyFile, Judgments
 from pingyi.spec.project import HIERARCHY, Project
 from pingyi.spec.yamlsrc import LocatedDoc
+from pingyi.weights import ahp
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,9 @@ class MatrixResult:
         if self.method == "direct":
             return f"direct weights, source: {self.source} ({self.file}:{self.line})"
         who = ", ".join(f"{e}@{d}" for e, d in self.experts)
-        return f"AHP eigenvector of the AIJ geometric mean of {len(self.experts)} experts ({who}); {self.file}:{self.line}"
+        return (
+            f"AHP eigenvector of the AIJ geometric mean of {len(self.experts)} experts ({who}); {self.file}:{self.line}"
+        )
 
 
 @dataclass(frozen=True)
@@ -87,23 +89,46 @@ class WeightTree:
     def as_json(self) -> dict:
         def matrix_json(m: MatrixResult) -> dict:
             return {
-                "method": m.method, "n": len(m.items), "lambda_max": m.lambda_max, "ci": m.ci, "cr": m.cr,
-                "ri": m.ri, "ri_table": m.ri_table, "missing_judgments": m.missing,
+                "method": m.method,
+                "n": len(m.items),
+                "lambda_max": m.lambda_max,
+                "ci": m.ci,
+                "cr": m.cr,
+                "ri": m.ri,
+                "ri_table": m.ri_table,
+                "missing_judgments": m.missing,
                 "experts": [{"id": e, "date": d} for e, d in m.experts],
-                "expert_cr": m.expert_cr, "source": m.source, "file": m.file, "line": m.line,
+                "expert_cr": m.expert_cr,
+                "source": m.source,
+                "file": m.file,
+                "line": m.line,
             }
+
         return {
             "root": matrix_json(self.root),
             "qualitative_share": self.qualitative_share(),
-            "primary": [{
-                "id": p.code, "name": p.name_zh, "name_en": p.name_en, "weight": p.weight,
-                "cr": p.matrix.cr,  # CR of the matrix comparing this primary's secondaries
-                "matrix": matrix_json(p.matrix),
-                "secondary": [{
-                    "id": s.code, "name": s.name_zh, "name_en": s.name_en, "local_weight": s.local_weight,
-                    "global_weight": s.global_weight, "qualitative": s.qualitative,
-                } for s in p.secondary],
-            } for p in self.primary],
+            "primary": [
+                {
+                    "id": p.code,
+                    "name": p.name_zh,
+                    "name_en": p.name_en,
+                    "weight": p.weight,
+                    "cr": p.matrix.cr,  # CR of the matrix comparing this primary's secondaries
+                    "matrix": matrix_json(p.matrix),
+                    "secondary": [
+                        {
+                            "id": s.code,
+                            "name": s.name_zh,
+                            "name_en": s.name_en,
+                            "local_weight": s.local_weight,
+                            "global_weight": s.global_weight,
+                            "qualitative": s.qualitative,
+                        }
+                        for s in p.secondary
+                    ],
+                }
+                for p in self.primary
+            ],
         }
 
 
@@ -125,42 +150,99 @@ def parse_judgment(value) -> float | None:
     return number
 
 
-def _matrix_issues(j: Judgments, doc: LocatedDoc, base: tuple, group: str, settings, expert_ids, issues) -> MatrixResult | None:
+def _matrix_issues(
+    j: Judgments, doc: LocatedDoc, base: tuple, group: str, settings, expert_ids, issues
+) -> MatrixResult | None:
     items = tuple(j.items)
     n = len(items)
     line = doc.line(base)
     if j.weights is not None:
         if set(j.weights) != set(items):
-            issues.add(doc.issue("PY309", base + ("weights",), "direct weights must cover exactly the items",
-                                 found=f"{sorted(j.weights)}", expected=f"{sorted(items)}"))
+            issues.add(
+                doc.issue(
+                    "PY309",
+                    base + ("weights",),
+                    "direct weights must cover exactly the items",
+                    found=f"{sorted(j.weights)}",
+                    expected=f"{sorted(items)}",
+                )
+            )
             return None
         total = sum(j.weights.values())
         if abs(total - 1) > 1e-6 or any(w < 0 for w in j.weights.values()):
-            issues.add(doc.issue("PY309", base + ("weights",), "direct weights must be non-negative and sum to 1",
-                                 found=f"sum {total:.6f}", expected="1"))
+            issues.add(
+                doc.issue(
+                    "PY309",
+                    base + ("weights",),
+                    "direct weights must be non-negative and sum to 1",
+                    found=f"sum {total:.6f}",
+                    expected="1",
+                )
+            )
             return None
         if not j.source:
-            issues.add(doc.issue("PY309", base + ("source",), "direct weights need their published source",
-                                 found="no source", expected="the scheme, document and table the weights come from"))
-        return MatrixResult(group=group, items=items, method="direct", weights=dict(j.weights), lambda_max=None,
-                            ci=None, cr=None, ri=None, ri_table=None, experts=(), expert_cr={}, missing=0,
-                            file=doc.file, line=line, source=j.source)
+            issues.add(
+                doc.issue(
+                    "PY309",
+                    base + ("source",),
+                    "direct weights need their published source",
+                    found="no source",
+                    expected="the scheme, document and table the weights come from",
+                )
+            )
+        return MatrixResult(
+            group=group,
+            items=items,
+            method="direct",
+            weights=dict(j.weights),
+            lambda_max=None,
+            ci=None,
+            cr=None,
+            ri=None,
+            ri_table=None,
+            experts=(),
+            expert_cr={},
+            missing=0,
+            file=doc.file,
+            line=line,
+            source=j.source,
+        )
     if not j.experts:
-        issues.add(doc.issue("PY311", base, "no judgments: give expert matrices or direct weights",
-                             found="neither experts nor weights", expected="judgments.experts or judgments.weights"))
+        issues.add(
+            doc.issue(
+                "PY311",
+                base,
+                "no judgments: give expert matrices or direct weights",
+                found="neither experts nor weights",
+                expected="judgments.experts or judgments.weights",
+            )
+        )
         return None
     matrices = []
     ok = True
     for k, ex in enumerate(j.experts):
         epath = base + ("experts", k)
         if expert_ids is not None and ex.expert not in expert_ids:
-            issues.add(doc.issue("PY308", epath + ("expert",), "unknown expert",
-                                 found=ex.expert, expected=f"an id from {HIERARCHY} experts: {sorted(expert_ids)}"))
+            issues.add(
+                doc.issue(
+                    "PY308",
+                    epath + ("expert",),
+                    "unknown expert",
+                    found=ex.expert,
+                    expected=f"an id from {HIERARCHY} experts: {sorted(expert_ids)}",
+                )
+            )
         rows = ex.matrix
         if len(rows) != n or any(not isinstance(r, list) or len(r) != n for r in rows):
-            issues.add(doc.issue("PY302", epath + ("matrix",), "matrix must be square, one row and column per item",
-                                 found=f"{len(rows)} rows of lengths {[len(r) if isinstance(r, list) else 0 for r in rows]}",
-                                 expected=f"{n} x {n} for items {list(items)}"))
+            issues.add(
+                doc.issue(
+                    "PY302",
+                    epath + ("matrix",),
+                    "matrix must be square, one row and column per item",
+                    found=f"{len(rows)} rows of lengths {[len(r) if isinstance(r, list) else 0 for r in rows]}",
+                    expected=f"{n} x {n} for items {list(items)}",
+                )
+            )
             ok = False
             continue
         parsed: list[list[float | None]] = []
@@ -171,32 +253,65 @@ def _matrix_issues(j: Judgments, doc: LocatedDoc, base: tuple, group: str, setti
                 try:
                     v = parse_judgment(raw)
                 except (ValueError, ZeroDivisionError):
-                    issues.add(doc.issue("PY303", epath + ("matrix", i), "judgment is not a positive number or fraction",
-                                         found=f"{raw!r} at row {items[i]}, column {items[c]}",
-                                         expected="1-9 or 1/2-1/9 (Saaty scale), or null if not judged"))
+                    issues.add(
+                        doc.issue(
+                            "PY303",
+                            epath + ("matrix", i),
+                            "judgment is not a positive number or fraction",
+                            found=f"{raw!r} at row {items[i]}, column {items[c]}",
+                            expected="1-9 or 1/2-1/9 (Saaty scale), or null if not judged",
+                        )
+                    )
                     bad = True
                     out.append(None)
                     continue
                 if v is not None and i != c and not (1 / 9 - 1e-9 <= v <= 9 + 1e-9):
-                    issues.add(doc.issue("PY303", epath + ("matrix", i), "judgment is outside Saaty's 1-9 scale",
-                                         found=f"{raw!r} at row {items[i]}, column {items[c]}", expected="between 1/9 and 9"))
+                    issues.add(
+                        doc.issue(
+                            "PY303",
+                            epath + ("matrix", i),
+                            "judgment is outside Saaty's 1-9 scale",
+                            found=f"{raw!r} at row {items[i]}, column {items[c]}",
+                            expected="between 1/9 and 9",
+                        )
+                    )
                     bad = True
                 elif v is not None and i != c and not ahp.saaty_value_ok(v):
-                    issues.add(doc.issue("PY313", epath + ("matrix", i), "judgment is not a Saaty scale value", found=f"{raw!r} at row {items[i]}, column {items[c]}",
-                                         expected="an integer 1-9 or its reciprocal"))
+                    issues.add(
+                        doc.issue(
+                            "PY313",
+                            epath + ("matrix", i),
+                            "judgment is not a Saaty scale value",
+                            found=f"{raw!r} at row {items[i]}, column {items[c]}",
+                            expected="an integer 1-9 or its reciprocal",
+                        )
+                    )
                 out.append(v)
             parsed.append(out)
         for i in range(n):
             if parsed[i][i] is not None and abs(parsed[i][i] - 1) > 1e-9:
-                issues.add(doc.issue("PY304", epath + ("matrix", i), "diagonal judgments compare an item with itself",
-                                     found=f"{rows[i][i]!r} at {items[i]}/{items[i]}", expected="1"))
+                issues.add(
+                    doc.issue(
+                        "PY304",
+                        epath + ("matrix", i),
+                        "diagonal judgments compare an item with itself",
+                        found=f"{rows[i][i]!r} at {items[i]}/{items[i]}",
+                        expected="1",
+                    )
+                )
                 bad = True
             parsed[i][i] = 1.0
         for i, c, a, b in ahp.reciprocity_errors(parsed):
-            issues.add(doc.issue("PY305", epath + ("matrix", max(i, c)), "matrix is not reciprocal",
-                                 found=f"{items[i]} vs {items[c]} = {_fmt(a)} but {items[c]} vs {items[i]} = {_fmt(b)}",
-                                 expected=f"{items[c]} vs {items[i]} = {_fmt(1 / a)}",
-                                 hint="give the upper triangle and make the lower triangle its reciprocal"))
+            issues.add(
+                doc.issue(
+                    "PY305",
+                    epath + ("matrix", max(i, c)),
+                    "matrix is not reciprocal",
+                    found=f"{items[i]} vs {items[c]} = {_fmt(a)} but {items[c]} vs {items[i]} = {_fmt(b)}",
+                    expected=f"{items[c]} vs {items[i]} = {_fmt(1 / a)}",
+                    hint="give the upper triangle and make the lower triangle its reciprocal",
+                )
+            )
             bad = True
         if bad:
             ok = False
@@ -209,31 +324,72 @@ def _matrix_issues(j: Judgments, doc: LocatedDoc, base: tuple, group: str, setti
         try:
             res = ahp.analyze(parsed, ri_table=settings.ri_table)
         except ValueError as exc:
-            issues.add(doc.issue("PY310", epath + ("matrix",), f"judgments cannot be analysed: {exc}",
-                                 found="an incomplete or invalid matrix", expected="every item compared, directly or through others"))
+            issues.add(
+                doc.issue(
+                    "PY310",
+                    epath + ("matrix",),
+                    f"judgments cannot be analysed: {exc}",
+                    found="an incomplete or invalid matrix",
+                    expected="every item compared, directly or through others",
+                )
+            )
             return None
         expert_cr[ex.expert] = res.cr
         if res.cr >= settings.cr_threshold:
             worst = ahp.inconsistent_judgments(parsed, res.weights, top=3)
-            issues.add(doc.issue("PY307", epath + ("matrix",), "one expert's judgments are inconsistent", found=f"CR {res.cr:.3f} from {ex.expert}",
-                                 expected=f"CR < {settings.cr_threshold}", hint=_worst_hint(worst, items)))
+            issues.add(
+                doc.issue(
+                    "PY307",
+                    epath + ("matrix",),
+                    "one expert's judgments are inconsistent",
+                    found=f"CR {res.cr:.3f} from {ex.expert}",
+                    expected=f"CR < {settings.cr_threshold}",
+                    hint=_worst_hint(worst, items),
+                )
+            )
     combined = ahp.aggregate_aij([p for _, p, _ in matrices])
     try:
         res = ahp.analyze(combined, ri_table=settings.ri_table)
     except ValueError as exc:
-        issues.add(doc.issue("PY310", base, f"judgments cannot be analysed: {exc}",
-                             found="an incomplete comparison set", expected="every item compared, directly or through others"))
+        issues.add(
+            doc.issue(
+                "PY310",
+                base,
+                f"judgments cannot be analysed: {exc}",
+                found="an incomplete comparison set",
+                expected="every item compared, directly or through others",
+            )
+        )
         return None
     worst = tuple(ahp.inconsistent_judgments(combined, res.weights, top=3))
     if res.cr >= settings.cr_threshold:
-        issues.add(doc.issue("PY306", base, "judgments are inconsistent (consistency ratio too high)",
-                             found=f"CR {res.cr:.3f} (λmax {res.lambda_max:.3f}, n {n}, RI {res.ri})",
-                             expected=f"CR < {settings.cr_threshold}", hint=_worst_hint(worst, items)))
-    return MatrixResult(group=group, items=items, method="ahp-eigenvector-aij",
-                        weights=dict(zip(items, res.weights)), lambda_max=res.lambda_max, ci=res.ci, cr=res.cr,
-                        ri=res.ri, ri_table=res.ri_table,
-                        experts=tuple((ex.expert, ex.date.isoformat()) for ex, _, _ in matrices),
-                        expert_cr=expert_cr, missing=res.missing, file=doc.file, line=line, inconsistent=worst)
+        issues.add(
+            doc.issue(
+                "PY306",
+                base,
+                "judgments are inconsistent (consistency ratio too high)",
+                found=f"CR {res.cr:.3f} (λmax {res.lambda_max:.3f}, n {n}, RI {res.ri})",
+                expected=f"CR < {settings.cr_threshold}",
+                hint=_worst_hint(worst, items),
+            )
+        )
+    return MatrixResult(
+        group=group,
+        items=items,
+        method="ahp-eigenvector-aij",
+        weights=dict(zip(items, res.weights)),
+        lambda_max=res.lambda_max,
+        ci=res.ci,
+        cr=res.cr,
+        ri=res.ri,
+        ri_table=res.ri_table,
+        experts=tuple((ex.expert, ex.date.isoformat()) for ex, _, _ in matrices),
+        expert_cr=expert_cr,
+        missing=res.missing,
+        file=doc.file,
+        line=line,
+        inconsistent=worst,
+    )
 
 
 def _fmt(x: float) -> str:
@@ -242,8 +398,11 @@ def _fmt(x: float) -> str:
 
 
 def _worst_hint(worst, items) -> str:
-    parts = [f"{items[w.i]} vs {items[w.j]} given {_fmt(w.given)}, the other judgments imply {w.implied:.2f} "
-             f"(nearest scale value {_fmt(w.suggested)})" for w in worst]
+    parts = [
+        f"{items[w.i]} vs {items[w.j]} given {_fmt(w.given)}, the other judgments imply {w.implied:.2f} "
+        f"(nearest scale value {_fmt(w.suggested)})"
+        for w in worst
+    ]
     return "revisit " + "; ".join(parts) if parts else "revisit the judgments"
 
 
@@ -262,8 +421,15 @@ def compute_weights(project: Project, issues: IssueList | None = None) -> Weight
         codes = list(dim.declared_codes or [ind.code for ind in dim.indicators])
         j = dim.judgments
         if sorted(j.items) != sorted(codes) or len(set(j.items)) != len(j.items):
-            issues.add(doc.issue("PY301", ("judgments", "items"), "judgment items must be this dimension's indicators",
-                                 found=f"{j.items}", expected=f"each of {codes} exactly once"))
+            issues.add(
+                doc.issue(
+                    "PY301",
+                    ("judgments", "items"),
+                    "judgment items must be this dimension's indicators",
+                    found=f"{j.items}",
+                    expected=f"each of {codes} exactly once",
+                )
+            )
             tree_ok = False
             continue
         m = _matrix_issues(j, doc, ("judgments",), dim.primary.code, hierarchy.ahp, expert_ids, issues)
@@ -274,19 +440,43 @@ def compute_weights(project: Project, issues: IssueList | None = None) -> Weight
         if pw is None:
             tree_ok = False
             continue
-        secondary = tuple(SecondaryWeight(code=ind.code, name_zh=ind.name_zh, name_en=ind.name_en,
-                                          local_weight=m.weights[ind.code], global_weight=pw * m.weights[ind.code],
-                                          qualitative=ind.qualitative) for ind in dim.indicators)
-        primaries.append(PrimaryWeight(code=dim.primary.code, name_zh=dim.primary.name_zh, name_en=dim.primary.name_en,
-                                       weight=pw, matrix=m, secondary=secondary))
+        secondary = tuple(
+            SecondaryWeight(
+                code=ind.code,
+                name_zh=ind.name_zh,
+                name_en=ind.name_en,
+                local_weight=m.weights[ind.code],
+                global_weight=pw * m.weights[ind.code],
+                qualitative=ind.qualitative,
+            )
+            for ind in dim.indicators
+        )
+        primaries.append(
+            PrimaryWeight(
+                code=dim.primary.code,
+                name_zh=dim.primary.name_zh,
+                name_en=dim.primary.name_en,
+                weight=pw,
+                matrix=m,
+                secondary=secondary,
+            )
+        )
     if not tree_ok:
         return None
     tree = WeightTree(root=root, primary=primaries)
     share = tree.qualitative_share()
     if share > hierarchy.qualitative_cap + 1e-12:
         quals = [f"{s.code} {s.name_zh} {s.global_weight:.3f}" for p in primaries for s in p.secondary if s.qualitative]
-        issues.add(Issue(file=HIERARCHY, line=hdoc.line(("qualitative_cap",)), code="PY312",
-                         path="qualitative_cap", message="expert-scored (qualitative) indicators carry too much weight",
-                         found=f"{share:.1%} ({'; '.join(quals)})", expected=f"at most {hierarchy.qualitative_cap:.0%} [001 §3.2]",
-                         hint="lower their judgments or score them from data"))
+        issues.add(
+            Issue(
+                file=HIERARCHY,
+                line=hdoc.line(("qualitative_cap",)),
+                code="PY312",
+                path="qualitative_cap",
+                message="expert-scored (qualitative) indicators carry too much weight",
+                found=f"{share:.1%} ({'; '.join(quals)})",
+                expected=f"at most {hierarchy.qualitative_cap:.0%} [001 §3.2]",
+                hint="lower their judgments or score them from data",
+            )
+        )
     return tree

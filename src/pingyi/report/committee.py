@@ -1,0 +1,302 @@
+"""The committee report's context: ranking, grade distribution, region x level comparison, red lights per
+dimension, the budget, providers at risk, data quality, the case-mix overview and the funnels."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from statistics import median
+
+from pingyi import text as tx
+from pingyi.report import labels as lb
+from pingyi.report.card import common_context, provider_context
+from pingyi.report.prepare import LEVEL_ORDER, Prepared, level_label, light_of, mean, money_float, name_of, region_label
+
+
+def committee_context(prep: Prepared, cards: Mapping[str, dict] | None = None) -> dict:
+    """The committee report: ranking, grades, region x level, reds per dimension, budget, risk, quality.
+    `cards` (provider contexts by code) avoids rebuilding them when the caller has them already."""
+    lang = prep.lang
+    cards = dict(cards or {})
+    ctxs = [cards.get(c) or provider_context(prep, c) for c in prep.providers]
+    ranking = sorted(ctxs, key=lambda c: (c["rank"] is None, c["rank"] or 0, c["provider"]["code"]))
+    rank_rows = [
+        {
+            "rank": c["rank"],
+            "rank_display": "—" if c["rank"] is None else str(c["rank"]),
+            "code": c["provider"]["code"],
+            "name": c["provider"]["name"],
+            "region_label": c["provider"]["region_label"],
+            "level_label": c["provider"]["level_label"],
+            "total": c["total"],
+            "total_display": c["total_display"],
+            "peer_percentile": c["peer_percentile"],
+            "peer_percentile_display": c["peer_percentile_short"],
+            "grade": c["grade"],
+            "light": c["light"],
+            "reds": c["lights"]["red"],
+            "amount": c["adjustment"]["amount"],
+            "amount_display": c["adjustment"]["amount_display"],
+            "designation": c["adjustment"]["designation"],
+            "designation_short": c["adjustment"]["designation_short"],
+        }
+        for c in ranking
+    ]
+    # grade distribution, in the policy's band order, plus "not graded" when it occurs
+    grades = [g["name_en"] if lang == "en" else g["name"] for g in prep.results.get("grades") or []]
+    counts: dict[str, int] = dict.fromkeys(grades, 0)
+    for c in ctxs:
+        counts[c["grade"]] = counts.get(c["grade"], 0) + 1
+    n = len(ctxs)
+    grade_colours = {}
+    for g in prep.results.get("grades") or []:
+        key = g["name_en"] if lang == "en" else g["name"]
+        grade_colours[key] = next((c["light"]["colour"] for c in ctxs if c["grade"] == key), None)
+    distribution = [
+        {
+            "grade": g,
+            "count": k,
+            "share": k / n if n else 0.0,
+            "share_display": f"{(k / n if n else 0):.1%}",
+            "colour": grade_colours.get(g) or lb.LIGHT_COLOURS["grey"],
+        }
+        for g, k in counts.items()
+    ]
+    # region x level comparison
+    region_order = list((prep.results.get("regions") or {}).keys())
+    comparison = []
+    keys = sorted(
+        {(c["provider"]["region"], c["provider"]["level"]) for c in ctxs},
+        key=lambda k: (
+            region_order.index(k[0]) if k[0] in region_order else 99,
+            str(k[0]),
+            LEVEL_ORDER.index(k[1]) if k[1] in LEVEL_ORDER else 99,
+            str(k[1]),
+        ),
+    )
+    for region, level in keys:
+        members = [c for c in ctxs if c["provider"]["region"] == region and c["provider"]["level"] == level]
+        totals = [c["total"] for c in members if c["total"] is not None]
+        comparison.append(
+            {
+                "region_label": region_label(prep, region),
+                "level_label": level_label(prep, level),
+                "n": len(members),
+                "mean": mean(totals) if totals else None,
+                "mean_display": tx.format_total(mean(totals) if totals else None),
+                "median_display": tx.format_total(median(totals) if totals else None),
+                "min_display": tx.format_total(min(totals) if totals else None),
+                "max_display": tx.format_total(max(totals) if totals else None),
+                "grades": [{"grade": g, "count": sum(1 for c in members if c["grade"] == g)} for g in counts],
+            }
+        )
+    # red lights per dimension
+    reds = []
+    for pc in prep.primaries:
+        per_ind: dict[str, int] = {}
+        red_inds = red_providers = red_dims = 0
+        for c in ctxs:
+            d = next(d for d in c["dimensions"] if d["code"] == pc["code"])
+            red_inds += d["reds"]
+            red_providers += 1 if d["reds"] else 0
+            red_dims += 1 if d["light"]["key"] == "red" else 0
+            for r in d["indicators"]:
+                if r["light"]["key"] == "red":
+                    per_ind[r["code"]] = per_ind.get(r["code"], 0) + 1
+        top = sorted(per_ind.items(), key=lambda x: (-x[1], x[0]))[:1]
+        reds.append(
+            {
+                "code": pc["code"],
+                "name": name_of(prep, pc),
+                "red_indicators": red_inds,
+                "red_providers": red_providers,
+                "red_dimension": red_dims,
+                "top": (
+                    f"{top[0][0]} {name_of(prep, prep.indicators[top[0][0]])}（{top[0][1]}）"
+                    if lang == "zh"
+                    else f"{top[0][0]} {name_of(prep, prep.indicators[top[0][0]])} ({top[0][1]})"
+                )
+                if top
+                else "—",
+            }
+        )
+    # budget
+    b = prep.results.get("budget") or {}
+    amounts = [c["adjustment"]["amount"] for c in ctxs if c["adjustment"]["amount"] is not None]
+    budget = {
+        "mode": b.get("mode"),
+        "mode_label": tx.ADJUSTMENT_MODE_WORDS[lang].get(b.get("mode"), b.get("mode") or "—"),
+        "penalties": money_float(b.get("penalties")),
+        "penalties_display": tx.format_money(b.get("penalties"), lang),
+        "rewards": money_float(b.get("rewards")),
+        "rewards_display": tx.format_money(b.get("rewards"), lang),
+        "net": money_float(b.get("net")),
+        "net_display": tx.format_money(b.get("net"), lang, signed=True),
+        "scale": b.get("scale"),
+        "penalised": sum(1 for a in amounts if a < 0),
+        "rewarded": sum(1 for a in amounts if a > 0),
+        "unchanged": sum(1 for a in amounts if a == 0),
+    }
+    at_risk = [
+        {
+            "code": c["provider"]["code"],
+            "name": c["provider"]["name"],
+            "region_label": c["provider"]["region_label"],
+            "level_label": c["provider"]["level_label"],
+            "total_display": c["total_display"],
+            "grade": c["grade"],
+            "light": c["light"],
+            "designation": c["adjustment"]["designation"],
+            "designation_label": c["adjustment"]["designation_label"],
+            "veto": ", ".join(c["veto"]),
+        }
+        for c in ranking
+        if c["adjustment"]["at_risk"] or c["veto"]
+    ]
+    at_risk.sort(key=lambda x: (x["designation"] != "revoked", x["code"]))
+    # data quality
+    qs = prep.quality_summary or {}
+    # per-table counts: {"tables": {name: {file, format, read, used, rejected, flagged}}} (pingyi score)
+    # or a list of rows with a "table" key
+    tables = qs.get("tables") or qs.get("counts") or []
+    qcounts = [{"table": k, **v} for k, v in tables.items()] if isinstance(tables, dict) else [dict(x) for x in tables]
+    top_failures = []
+    for f in qs.get("top_failures") or []:
+        reason = f.get("reason_code") or ""
+        rate = f.get("rate")
+        top_failures.append(
+            {
+                "table": f.get("table") or "",
+                "check": f.get("check") or "",
+                "reason": tx.QUALITY_REASON_WORDS_ZH.get(reason, reason) if lang == "zh" else reason.replace("_", " "),
+                "severity": tx.QUALITY_SEVERITY_WORDS[lang].get(f.get("severity"), f.get("severity") or ""),
+                "failed": f.get("failed") or 0,
+                "checked": f.get("checked") or 0,
+                "rate_display": "—" if rate is None else f"{rate:.2%}",
+            }
+        )
+    worst = sorted(
+        (
+            (c["quality"]["rejected"], c["quality"]["flagged"], c["provider"]["code"], c["provider"]["name"])
+            for c in ctxs
+            if c["quality"]["rejected"] or c["quality"]["flagged"]
+        ),
+        key=lambda x: (-x[0], -x[1], x[2]),
+    )[:10]
+    quality = {
+        "counts": qcounts,
+        "top_failures": top_failures,
+        "rejected_by_reason": [dict(x) for x in qs.get("rejected_by_reason") or []],
+        "providers": [{"rejected": w[0], "flagged": w[1], "code": w[2], "name": w[3]} for w in worst],
+        "other": [
+            {"key": str(k), "value": str(v)}
+            for k, v in sorted(qs.items())
+            if k not in ("tables", "counts", "top_failures", "rejected_by_reason")
+        ],
+    }
+    totals = [c["total"] for c in ctxs if c["total"] is not None]
+    ctx = common_context(prep)
+    ctx.update(
+        {
+            "kind": "committee",
+            "n": n,
+            "graded": prep.graded,
+            "mean_display": tx.format_total(mean(totals) if totals else None),
+            "median_display": tx.format_total(median(totals) if totals else None),
+            "ranking": rank_rows,
+            "distribution": distribution,
+            "comparison": comparison,
+            "grades": list(counts),
+            "reds": reds,
+            "budget": budget,
+            "at_risk": at_risk,
+            "quality": quality,
+            # raw vs case-mix-adjusted: whose light the adjustment changed, and the cost models (issue 6)
+            "casemix": casemix_overview(prep, ctxs),
+            # one funnel plot per indicator in statistical-light mode, with its overdispersion (issue 6)
+            "funnels": [
+                {
+                    "code": code,
+                    "name": name_of(prep, prep.indicators[code]) if code in prep.indicators else code,
+                    "data": f,
+                    "phi": f.get("phi"),
+                    "tau2": f.get("tau2"),
+                    "note": f.get("note") or "",
+                }
+                for code, f in sorted((prep.results.get("funnels") or {}).items())
+            ],
+        }
+    )
+    return ctx
+
+
+def casemix_overview(prep: Prepared, ctxs: list[dict]) -> dict:
+    """For the committee: per indicator with a case-mix variant, how many providers it applied to and
+    whose light the adjustment changed (raw red but adjusted not, and the reverse), the providers whose
+    light changed, and each region's cost model (stays, R², smearing factor)."""
+    by_code = {c["provider"]["code"]: c for c in ctxs}
+    tally: dict[str, dict[str, int]] = {}  # indicator -> n, changed, saved (red raw only), caught (red adjusted only)
+    changed = []
+    for pcode, p in prep.providers.items():
+        if pcode not in by_code:
+            continue
+        for row in p["indicators"]:
+            note = row.get("casemix_note")
+            if not note or row["code"] not in prep.indicators:
+                continue
+            t = tally.setdefault(row["code"], {"n": 0, "changed": 0, "saved": 0, "caught": 0})
+            t["n"] += 1
+            raw, adj = note.get("raw_light"), note.get("adjusted_light")
+            if raw == adj:
+                continue
+            t["changed"] += 1
+            t["saved"] += raw == "red"
+            t["caught"] += adj == "red"
+            change, c, unit = note.get("expected_cost_change"), by_code[pcode], prep.indicators[row["code"]]["unit"]
+            changed.append(
+                {
+                    "indicator": row["code"],
+                    "code": pcode,
+                    "name": c["provider"]["name"],
+                    "region_label": c["provider"]["region_label"],
+                    "level_label": c["provider"]["level_label"],
+                    "raw_display": tx.format_value(row.get("raw_value"), unit, prep.lang),
+                    "raw_light": light_of(prep, raw),
+                    "adjusted_display": tx.format_value(row.get("adjusted_value"), unit, prep.lang),
+                    "adjusted_light": light_of(prep, adj),
+                    "expected_change_display": "—" if change is None else f"{change:+.1%}",
+                    "counted": prep.L["adjusted_value"] if note.get("counted") == "adjusted" else prep.L["raw_value"],
+                }
+            )
+    indicators = [
+        {
+            "code": code,
+            "name": name_of(prep, prep.indicators[code]),
+            **t,
+            "share_display": f"{t['changed'] / t['n']:.1%}",
+        }
+        for code, t in sorted(tally.items(), key=lambda kv: list(prep.indicators).index(kv[0]))
+    ]
+    changed.sort(key=lambda r: (r["indicator"], r["code"]))
+    model = prep.results.get("casemix_model") or {}
+    regions = [
+        {
+            "region_label": region_label(prep, r),
+            "stays": m.get("stays"),
+            "r2_display": "—" if m.get("r2") is None else f"{m['r2']:.3f}",
+            "smearing_display": "—" if m.get("smearing") is None else f"{m['smearing']:.3f}",
+            "skipped": "",
+        }
+        for r, m in sorted((model.get("regions") or {}).items())
+    ]
+    regions += [
+        {
+            "region_label": region_label(prep, r),
+            "stays": None,
+            "r2_display": "—",
+            "smearing_display": "—",
+            "skipped": why,
+        }
+        for r, why in sorted((model.get("skipped") or {}).items())
+    ]
+    text = prep.L["casemix_model_text"] if prep.lang == "zh" and model.get("model") else model.get("model") or ""
+    return {"indicators": indicators, "changed": changed, "regions": regions, "model": text}

@@ -1,0 +1,221 @@
+"""The .xlsx package writer under the workbook (pingyi.report.xlsx): openpyxl builds the package and its
+styles, and each sheet's cells are written straight to SpreadsheetML text (see BookWriter). Every text
+cell is an inline string, never a formula; zip entries carry a fixed date, so the file is deterministic.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import zipfile
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+
+WIDTH_SAMPLE = 400  # rows sampled per sheet to size columns
+FIXED_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+ZIP_LEVEL = 3  # deflate level: 6 costs ~2x the time for ~15 % smaller files
+
+HEADER_FILL = PatternFill("solid", fgColor="1F5FA8")
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+GROUP_FILL = PatternFill("solid", fgColor="EEF3F9")
+THIN = Side(style="thin", color="C9D3DF")
+
+
+def display_width(text: str) -> int:
+    """Column width of a text in Excel character units: CJK and full-width characters count as two."""
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_COLS = [get_column_letter(i) for i in range(1, 200)]
+
+
+_TEXT_CACHE: dict[str, str] = {}
+
+
+def _xml_text(value: str) -> str:
+    """Escaped cell text (cached: unit, light and indicator names repeat on every row)."""
+    out = _TEXT_CACHE.get(value)
+    if out is None:
+        out = _XML_BAD.sub("\ufffd", value)  # characters XML 1.0 cannot carry
+        out = out.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        if len(_TEXT_CACHE) < 50_000:
+            _TEXT_CACHE[value] = out
+    return out
+
+
+class BookWriter:
+    """openpyxl builds the package (workbook, styles, sheet views, column widths, autofilter); the cell
+    data of each sheet are serialised here, straight to SpreadsheetML text, and put into the package
+    after openpyxl saves it. Per cell this costs ~1 µs instead of ~40 µs for openpyxl's own cell objects
+    (175,000 indicator rows x 17 columns for 5,000 providers). Strings are always inline strings
+    (t="inlineStr"): no cell is ever a formula. Floats are written with repr(), which round-trips
+    exactly (openpyxl's '%.16g' does not always), so the totals equal scores.csv bit for bit."""
+
+    def __init__(self):
+        self.wb = Workbook(write_only=True)
+        self.sheets: list[SheetWriter] = []
+        self._style_ids: dict[tuple, int] = {}
+        self._probe = None
+
+    def style_id(self, key: tuple, build) -> int:
+        sid = self._style_ids.get(key)
+        if sid is None:
+            if self._probe is None:
+                self._probe = self.wb.create_sheet("_styles")  # removed before saving
+            cell = WriteOnlyCell(self._probe, value=None)
+            build(cell)
+            sid = self._style_ids[key] = cell.style_id  # registers the style in the workbook's styles.xml
+        return sid
+
+    def sheet(self, title: str, headers: list[str], **kw) -> SheetWriter:
+        sh = SheetWriter(self, title, headers, **kw)
+        self.sheets.append(sh)
+        return sh
+
+    def save(self) -> bytes:
+        if self._probe is not None:
+            self.wb._sheets.remove(self._probe)
+        buf = io.BytesIO()
+        self.wb.save(buf)
+        src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+        data = {f"xl/worksheets/sheet{i}.xml": sh for i, sh in enumerate(self.sheets, 1)}
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as dst:
+            for info in src.infolist():
+                body = src.read(info.filename)
+                if info.filename in data:
+                    head, tail = (
+                        body.split(b"<sheetData></sheetData>", 1)
+                        if b"<sheetData></sheetData>" in body
+                        else body.split(b"<sheetData />", 1)
+                    )
+                    body = (
+                        head
+                        + b"<sheetData>"
+                        + "".join(data[info.filename].chunks).encode("utf-8")
+                        + b"</sheetData>"
+                        + tail
+                    )
+                elif info.filename == "docProps/core.xml":  # no created/modified time: same inputs, same bytes
+                    body = re.sub(rb"<dcterms:(created|modified)[^>]*>[^<]*</dcterms:\1>", b"", body)
+                zi = zipfile.ZipInfo(info.filename, date_time=FIXED_ZIP_DATE)
+                zi.compress_type = zipfile.ZIP_DEFLATED
+                zi.external_attr = 0o644 << 16
+                dst.writestr(zi, body)
+        return out.getvalue()
+
+
+class SheetWriter:
+    """Rows of one sheet. Cells are ("s", text, style) or ("n", number, style) tuples made by text() and
+    num(); a bare int/float is a number without style; None is an empty cell."""
+
+    def __init__(
+        self,
+        book: BookWriter,
+        title: str,
+        headers: list[str],
+        widths_max: int = 60,
+        freeze: str | None = "A2",
+        autofilter: bool = True,
+    ):
+        self.book = book
+        self.ws = book.wb.create_sheet(title)
+        self.headers = headers
+        self.freeze, self.autofilter = freeze, autofilter
+        self.widths = [display_width(h) + 2 for h in headers]
+        self.widths_max = widths_max
+        self.count = 0  # data rows
+        self.chunks: list[str] = []
+        hid = book.style_id(
+            ("h",),
+            lambda c: (
+                setattr(c, "fill", HEADER_FILL),
+                setattr(c, "font", HEADER_FONT),
+                setattr(c, "alignment", Alignment(vertical="center", wrap_text=True)),
+                setattr(c, "border", Border(bottom=THIN)),
+            ),
+        )
+        self._row([("s", h, hid) for h in headers])
+
+    def text(self, value, fill: str | None = None, bold: bool = False, wrap: bool = False) -> tuple:
+        """A string cell that can never become a formula (input data: names, codes, reasons)."""
+        value = "" if value is None else str(value)
+        if fill is None and not bold and not wrap:
+            return ("s", value, 0)
+
+        def build(c):
+            if fill:
+                c.fill = PatternFill("solid", fgColor=fill)
+            if bold:
+                c.font = Font(bold=True)
+            if wrap:
+                c.alignment = Alignment(wrap_text=True, vertical="top")
+
+        return ("s", value, self.book.style_id(("t", fill, bold, wrap), build))
+
+    def num(self, value, fmt: str | None = None, fill: str | None = None, bold: bool = False):
+        if value is None:
+            return None
+        if fmt is None and fill is None and not bold:
+            return ("n", value, 0)
+
+        def build(c):
+            if fmt:
+                c.number_format = fmt
+            if fill:
+                c.fill = PatternFill("solid", fgColor=fill)
+            if bold:
+                c.font = Font(bold=True)
+
+        return ("n", value, self.book.style_id(("n", fmt, fill, bold), build))
+
+    def _row(self, row: list) -> None:
+        r = len(self.chunks) + 1
+        parts = [f'<row r="{r}">']
+        for i, cell in enumerate(row):
+            if cell is None:
+                continue
+            if not isinstance(cell, tuple):
+                cell = ("n", cell, 0)
+            kind, value, sid = cell
+            ref = f"{_COLS[i]}{r}"
+            style = f' s="{sid}"' if sid else ""
+            if kind == "s":
+                space = ' xml:space="preserve"' if value != value.strip() else ""
+                parts.append(f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{_xml_text(value)}</t></is></c>')
+            elif isinstance(value, bool):
+                parts.append(f'<c r="{ref}"{style} t="b"><v>{int(value)}</v></c>')
+            elif isinstance(value, int):
+                parts.append(f'<c r="{ref}"{style} t="n"><v>{value}</v></c>')
+            elif isinstance(value, float) and math.isfinite(value):
+                parts.append(f'<c r="{ref}"{style} t="n"><v>{value!r}</v></c>')
+            else:
+                parts.append(f'<c r="{ref}"{style} t="n"><v>{float(value)!r}</v></c>')
+        parts.append("</row>")
+        self.chunks.append("".join(parts))
+
+    def add(self, row: list) -> None:
+        self.count += 1
+        if self.count <= WIDTH_SAMPLE:
+            for i, cell in enumerate(row):
+                if cell is None or i >= len(self.widths):
+                    continue
+                value = cell[1] if isinstance(cell, tuple) else cell
+                w = 12 if isinstance(value, float) else display_width(str(value)) + 2
+                if w > self.widths[i]:
+                    self.widths[i] = min(w, self.widths_max)
+        self._row(row)
+
+    def close(self) -> None:
+        ws = self.ws
+        for i, w in enumerate(self.widths, 1):
+            ws.column_dimensions[get_column_letter(i)].width = max(6, w)
+        if self.freeze:
+            ws.freeze_panes = self.freeze
+        if self.autofilter and self.headers:
+            ws.auto_filter.ref = f"A1:{get_column_letter(len(self.headers))}{self.count + 1}"
