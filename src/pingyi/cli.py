@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import click
 import typer
 from rich.console import Console
+from rich.progress import TaskID
 from rich.table import Table
 
 from pingyi import __version__, api
@@ -87,6 +88,13 @@ def _root(
     _state["debug"] = debug
 
 
+def _columns(table: Table, *names: str) -> None:
+    """Add columns; a name ending in '>' is right-aligned (numbers)."""
+    for name in names:
+        right = name.endswith(">")
+        table.add_column(name.rstrip(">"), justify="right" if right else "left")
+
+
 def _print_issues(issues: IssueList) -> None:
     for issue in issues.sorted():
         style = "red" if issue.severity is Severity.ERROR else "yellow"
@@ -139,15 +147,7 @@ def weights(
         markup=False,
     )
     table = Table(show_lines=False, header_style="bold")
-    for col, justify in (
-        ("code", "left"),
-        ("indicator", "left"),
-        ("local", "right"),
-        ("global", "right"),
-        ("CR", "right"),
-        ("note", "left"),
-    ):
-        table.add_column(col, justify=justify)
+    _columns(table, "code", "indicator", "local>", "global>", "CR>", "note")
     for p in tree.primary:
         pcr = f"{p.matrix.cr:.3f}" if p.matrix.cr is not None else "direct"
         table.add_row(p.code, f"{p.name_zh} {p.name_en}", f"{p.weight:.4f}", f"{p.weight:.4f}", pcr, "", style="bold")
@@ -240,15 +240,7 @@ def quality(
     table = Table(
         title=f"data quality, evaluation year {year} (window {year - 1}-01-01 to {year}-12-31)", header_style="bold"
     )
-    for col, justify in (
-        ("table", "left"),
-        ("file", "left"),
-        ("read", "right"),
-        ("used", "right"),
-        ("rejected", "right"),
-        ("flagged", "right"),
-    ):
-        table.add_column(col, justify=justify)
+    _columns(table, "table", "file", "read>", "used>", "rejected>", "flagged>")
     for c in result.counts.values():
         if c.file:
             table.add_row(c.table, c.file, f"{c.read:,}", f"{c.used:,}", f"{c.rejected:,}", f"{c.flagged:,}")
@@ -256,15 +248,7 @@ def quality(
     top = result.top_failures(10)
     if top:
         t2 = Table(title="top failing checks", header_style="bold")
-        for col, justify in (
-            ("table", "left"),
-            ("check", "left"),
-            ("reason", "left"),
-            ("severity", "left"),
-            ("failed", "right"),
-            ("rate", "right"),
-        ):
-            t2.add_column(col, justify=justify)
+        _columns(t2, "table", "check", "reason", "severity", "failed>", "rate>")
         for f in top:
             t2.add_row(f.table, f.check, f.reason_code, f.severity, f"{f.failed:,}", f"{f.rate:.2%}")
         out.print(t2)
@@ -373,7 +357,7 @@ def report(
         transient=True,
         disable=not err.is_terminal,
     ) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def tick(stage: str, advance: int, total: int | None) -> None:
             if stage not in tasks:

@@ -11,8 +11,17 @@ the same amount.
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from typing import overload
 
 FEN = Decimal("0.01")
+
+
+@overload
+def stable(x: float) -> float: ...
+@overload
+def stable(x: None) -> None: ...
+@overload
+def stable(x: float | None) -> float | None: ...
 
 
 def stable(x: float | None) -> float | None:

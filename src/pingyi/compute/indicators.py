@@ -32,7 +32,7 @@ class SideValues:
 def _keyed(con: Any, sql: str) -> dict[str, dict[tuple[str, int], float]]:
     out: dict[str, dict[tuple[str, int], float]] = {}
     for provider, indicator, year, value in con.execute(sql).fetchall():
-        out.setdefault(provider, {})[(indicator, int(year))] = stable(float(value))  # type: ignore[assignment]
+        out.setdefault(provider, {})[(indicator, int(year))] = stable(float(value))
     return out
 
 

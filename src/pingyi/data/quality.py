@@ -314,13 +314,20 @@ def _check_table(bundle: Bundle, spec: TableSpec, checks: list[Check], settings:
     con.execute(f"""CREATE OR REPLACE VIEW clean_{t} AS
         SELECT _row, {year_expr}{cols}{extra} FROM qc_{t} WHERE NOT _reject""")
 
-    used, flagged = con.execute(f"SELECT count_if(NOT _reject), count_if(NOT _reject AND _flag) FROM qc_{t}").fetchone()
-    rejected = con.execute(f'SELECT count(*) FROM rejected WHERE "table" = {lit(t)}').fetchone()[0]
+    used, flagged = _one(con, f"SELECT count_if(NOT _reject), count_if(NOT _reject AND _flag) FROM qc_{t}")
+    (rejected,) = _one(con, f'SELECT count(*) FROM rejected WHERE "table" = {lit(t)}')
     if info.rows != used + rejected:
         raise RuntimeError(f"internal error: {t}: read {info.rows} rows but used {used} + rejected {rejected}")
     return TableCounts(
         table=t, file=info.file, format=info.format or "", read=info.rows, used=used, rejected=rejected, flagged=flagged
     )
+
+
+def _one(con: Any, sql: str) -> tuple[Any, ...]:
+    """The one row an aggregate query returns."""
+    row = con.execute(sql).fetchone()
+    assert row is not None
+    return tuple(row)
 
 
 def _mark_duplicates(con, t: str, key: tuple[str, ...], flag: str, columns: tuple[str, ...]) -> None:

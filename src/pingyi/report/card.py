@@ -39,7 +39,7 @@ def _static(prep: Prepared, code: str) -> dict:
             "unit": unit,
             "unit_label": tx.UNIT_WORDS[lang].get(unit, unit),
             "direction": meta.get("direction"),
-            "source": tx.SOURCE_WORDS[lang].get(meta.get("source"), meta.get("source")),
+            "source": tx.SOURCE_WORDS[lang].get(str(meta.get("source")), str(meta.get("source"))),
             "qualitative": bool(meta.get("qualitative")),
             "rule": meta.get("rule"),
             # the manual's interpretation exists in Chinese only (results.json carries no English text)
@@ -83,7 +83,7 @@ def indicator_row(prep: Prepared, p: Mapping, row: Mapping, peers: GroupStats) -
             "gap_display": gap_display(prep, row, meta),
             "light": light_of(prep, row.get("light")),
             "status": status,
-            "status_label": tx.STATUS_WORDS[lang].get(status, status),
+            "status_label": tx.status_word(status, lang),
             "reason": row.get("reason_zh") if lang == "zh" and row.get("reason_zh") else row.get("reason", ""),
             # where the provider stands among its peers (same region and level), 100 = best [issue 6]
             "peer_percentile": row.get("peer_percentile"),
@@ -169,7 +169,7 @@ def _adjustment(prep: Prepared, a: Mapping | None, grade: str) -> dict:
         "prepayment": money_float(a.get("prepayment")),
         "prepayment_display": tx.format_money(a.get("prepayment"), lang),
         "prepayment_source": tx.PREPAYMENT_SOURCE_WORDS[lang].get(
-            a.get("prepayment_source"), a.get("prepayment_source") or "—"
+            str(a.get("prepayment_source")), a.get("prepayment_source") or "—"
         ),
         "rate": None if rate is None else float(rate),
         "rate_display": tx.format_rate(a.get("rate")),

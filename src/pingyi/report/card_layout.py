@@ -9,6 +9,7 @@ an A4 page with 8 mm side margins: a left column of LEFT mm and a right column o
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from markupsafe import Markup
 
@@ -22,7 +23,9 @@ TYPE = {"zh": (7.5, 9.4), "en": (6.7, 8.6)}  # pt: the grids' font size and line
 QUALITY_ROWS = 4  # data-quality checks listed on the PDF card (all of them are in the workbook)
 CASEMIX_ROWS = 2  # case-mix sentences under the PDF card's grid (all of them are in the HTML card)
 
-WIDTHS = {  # per language: the indicator, changes, quality and adjustment grids (mm; each adds up to its column)
+WIDTHS: dict[
+    str, dict[str, Any]
+] = {  # per language: the indicator, changes, quality and adjustment grids (mm; each adds up to its column)
     "zh": {
         "ind": (9.5, 38.5, 14.0, 14.0, 10.5, 10.5, 12.0, 9.0),
         "chg": (27.0, 12.5, 12.5, 20.0),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from markupsafe import Markup, escape
 
@@ -238,7 +239,7 @@ def radar_figure(
     r = width / 2 - gap - side_w
     cx = width / 2
     # labels on the text block's line grid: first line, x of the anchor, alignment, lines of (text, class)
-    blocks = []
+    blocks: list[dict[str, Any]] = []
     for i in range(n):
         c, s = math.cos(angles[i]), math.sin(angles[i])
         ax_x, ax_y = cx + (r + gap) * c, (r + gap) * s  # y from the centre

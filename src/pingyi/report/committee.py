@@ -124,7 +124,7 @@ def committee_context(prep: Prepared, cards: Mapping[str, dict] | None = None) -
     amounts = [c["adjustment"]["amount"] for c in ctxs if c["adjustment"]["amount"] is not None]
     budget = {
         "mode": b.get("mode"),
-        "mode_label": tx.ADJUSTMENT_MODE_WORDS[lang].get(b.get("mode"), b.get("mode") or "—"),
+        "mode_label": tx.ADJUSTMENT_MODE_WORDS[lang].get(str(b.get("mode")), b.get("mode") or "—"),
         "penalties": money_float(b.get("penalties")),
         "penalties_display": tx.format_money(b.get("penalties"), lang),
         "rewards": money_float(b.get("rewards")),

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pingyi import text as tx
 from pingyi.report.card import common_context, indicator_row, provider_context
 from pingyi.report.committee import casemix_overview, committee_context
 from pingyi.report.prepare import Prepared, peer_group, prepare, quality_from_rows, quality_summary_from_rows
@@ -45,7 +46,7 @@ class ReportContexts:
 def build_contexts(
     results: Mapping[str, Any],
     *,
-    lang: str = "zh",
+    lang: tx.Lang = "zh",
     providers: Iterable[str] | None = None,
     quality_rows: Iterable[Mapping] | None = None,
     rejected_counts: Iterable[Mapping] | None = None,

@@ -173,7 +173,7 @@ def _panel(
     n_max = max(float(p["n"]) for p in pts) * 1.1
     n_min = max(1.0, min(float(p["n"]) for p in pts) * 0.5)
     ns = [n_min + (n_max - n_min) * i / 79 for i in range(80)]
-    curves = {"95": ([], []), "99.8": ([], [])}
+    curves: dict[str, tuple[list[tuple[float, float]], list[tuple[float, float]]]] = {"95": ([], []), "99.8": ([], [])}
     for n in ns:
         lim = fit.limits(n, target) or {}
         for key in curves:

@@ -215,8 +215,8 @@ def render_pdfs(
         futures += [pool.submit(_render_one, ctx, str(card_path(out_dir, ctx))) for ctx in contexts]
         first = futures[0] if committee is not None else None
         for fut in as_completed(futures):
-            code, path, pages = fut.result()
-            item = RenderedFile(code, Path(path), pages)
+            code, written, pages = fut.result()
+            item = RenderedFile(code, Path(written), pages)
             if fut is first:
                 report = item
                 if committee_done:

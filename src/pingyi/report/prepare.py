@@ -45,7 +45,7 @@ class Prepared:
     """The results with the lookups and peer statistics every context needs (computed once)."""
 
     results: Mapping[str, Any]
-    lang: str
+    lang: tx.Lang
     L: dict[str, str]
     indicators: dict[str, dict]  # catalogue by code, in catalogue order
     primaries: list[dict]
@@ -156,7 +156,7 @@ def quality_summary_from_rows(
 def prepare(
     results: Mapping[str, Any],
     *,
-    lang: str = "zh",
+    lang: tx.Lang = "zh",
     quality_rows: Iterable[Mapping] | None = None,
     rejected_counts: Iterable[Mapping] | None = None,
 ) -> Prepared:
@@ -212,9 +212,9 @@ def level_label(prep: Prepared, level: str | None) -> str:
 
 
 def name_of(prep: Prepared, item: Mapping) -> str:
-    return (
-        item.get("name_en") if prep.lang == "en" and item.get("name_en") else item.get("name_zh", item.get("code", ""))
-    )
+    if prep.lang == "en" and item.get("name_en"):
+        return str(item["name_en"])
+    return str(item.get("name_zh", item.get("code", "")))
 
 
 def grade_of(prep: Prepared, p: Mapping) -> str:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pingyi import text as tx
 from pingyi.errors import PingyiError
 from pingyi.report.context import build_contexts
 from pingyi.report.loader import load_results
@@ -79,7 +80,7 @@ def render_reports(
     progress: Progress | None = None,
 ) -> ReportRun:
     formats = parse_formats(list(formats))
-    if lang not in ("zh", "en"):
+    if lang not in tx.LANGS:
         raise PingyiError(f"--lang: unknown language '{lang}'; expected zh or en")
     if templates is not None:
         from pingyi.report.templates import template_dirs
@@ -99,7 +100,11 @@ def render_reports(
                 f"{', '.join(sorted(known)[:3])}"
             )
     ctxs = build_contexts(
-        rd.results, lang=lang, providers=selected, quality_rows=rd.quality_rows, rejected_counts=rd.rejected_counts
+        rd.results,
+        lang="en" if lang == "en" else "zh",
+        providers=selected,
+        quality_rows=rd.quality_rows,
+        rejected_counts=rd.rejected_counts,
     )
     cards = list(ctxs.cards.values())
     committee = ctxs.committee

@@ -111,7 +111,7 @@ def grid(
     # 1. every cell as lines of (plain text, css class or None, disc colour or None)
     prepared: list[tuple[str, list[list[tuple[str, str | None, str | None]]], int]] = []
     for row in table_rows:
-        kind = row.get("kind", "row")
+        kind = str(row.get("kind", "row"))
         cells = list(row["cells"]) + [""] * (len(cols) - len(row["cells"]))
         if kind != "head":
             html_rows.append({"kind": kind, "cls": row.get("cls", ""), "cells": [_cell_html(x) for x in cells]})
@@ -194,23 +194,23 @@ def grid(
         else:
             stops.append((colour, n))
     g = Grid(cols=cols, head=heads, rows=html_rows, size=size, line=line, width=sum(c.width for c in cols), lines=y)
-    for idx, lines in zip(block_cols, block_lines):
+    for idx, texts in zip(block_cols, block_lines):
         g.blocks.append(
             {
                 "left": round(starts[idx[0]] + pad, 3),
                 "width": round(sum(cols[i].width for i in idx) - pad, 3),
-                "text": Markup("\n").join(lines),
+                "text": Markup("\n").join(texts),
             }
         )
     # one SVG under the text: the row colours (a path per colour), then the lights' discs
-    w, h = g.width, g.height / MM
+    width_mm, height_mm = g.width, g.height / MM
     shapes: list[Markup] = []
     bands_by_colour: dict[str, list[str]] = {}
     at = 0
     for colour, n in stops:
         if colour.lower() not in ("#fff", "#ffffff", "white", "none", "transparent"):
             y0, y1 = at * line / MM, (at + n) * line / MM
-            bands_by_colour.setdefault(colour, []).append(f"M0,{y0:.2f}H{w:.2f}V{y1:.2f}H0Z")
+            bands_by_colour.setdefault(colour, []).append(f"M0,{y0:.2f}H{width_mm:.2f}V{y1:.2f}H0Z")
         at += n
     for colour, ds in bands_by_colour.items():
         shapes.append(Markup('<path fill="{}" d="{}"/>').format(colour, "".join(ds)))
@@ -224,7 +224,7 @@ def grid(
         g.svg = Markup(
             '<svg xmlns="http://www.w3.org/2000/svg" class="bands" width="{w:.2f}mm" height="{h:.2f}mm" '
             'viewBox="0 0 {w:.2f} {h:.2f}">{p}</svg>'
-        ).format(w=w, h=h, p=Markup("").join(shapes))
+        ).format(w=width_mm, h=height_mm, p=Markup("").join(shapes))
     return g
 
 

@@ -48,6 +48,13 @@ def _xml_text(value: str) -> str:
     return out
 
 
+def _header_style(cell: WriteOnlyCell) -> None:
+    cell.fill = HEADER_FILL
+    cell.font = HEADER_FONT
+    cell.alignment = Alignment(vertical="center", wrap_text=True)
+    cell.border = Border(bottom=THIN)
+
+
 class BookWriter:
     """openpyxl builds the package (workbook, styles, sheet views, column widths, autofilter); the cell
     data of each sheet are serialised here, straight to SpreadsheetML text, and put into the package
@@ -131,15 +138,7 @@ class SheetWriter:
         self.widths_max = widths_max
         self.count = 0  # data rows
         self.chunks: list[str] = []
-        hid = book.style_id(
-            ("h",),
-            lambda c: (
-                setattr(c, "fill", HEADER_FILL),
-                setattr(c, "font", HEADER_FONT),
-                setattr(c, "alignment", Alignment(vertical="center", wrap_text=True)),
-                setattr(c, "border", Border(bottom=THIN)),
-            ),
-        )
+        hid = book.style_id(("h",), _header_style)
         self._row([("s", h, hid) for h in headers])
 
     def text(self, value, fill: str | None = None, bold: bool = False, wrap: bool = False) -> tuple:

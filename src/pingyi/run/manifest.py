@@ -57,7 +57,7 @@ def data_files(data_dir: Path) -> dict[str, str]:
 def build_manifest(
     *, data_dir: Path, project_dir: Path, history_dir: Path | None, parameters: Mapping[str, Any], outputs: list[Path]
 ) -> dict[str, Any]:
-    deps = {}
+    deps: dict[str, str | None] = {}
     for name in KEY_DEPENDENCIES:
         try:
             deps[name] = metadata.version(name)

@@ -50,9 +50,9 @@ def print_summary(console: Console, run: RunResult, out_dir: Path) -> None:
         f"{designation.get(Designation.REVOKED, 0)} revoked, {designation.get(Designation.WARNING, 0)} at risk",
         markup=False,
     )
-    counts = run.quality.counts
-    read = sum(c.read for c in counts.values())
-    rejected = sum(c.rejected for c in counts.values())
+    tables = run.quality.counts
+    read = sum(c.read for c in tables.values())
+    rejected = sum(c.rejected for c in tables.values())
     console.print(
         f"data quality: {read:,} rows read, {rejected:,} rejected (see rejected.csv and quality.csv)", markup=False
     )

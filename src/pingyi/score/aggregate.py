@@ -72,7 +72,7 @@ def aggregate_provider(
         if not scored or denom <= 0:
             primaries.append(PrimaryScore(p.code, None, Light.GREY, p.weight, 0.0, 0, insufficient))
             continue
-        value = sum(s.local_weight * scores[s.code].score for s in scored) / denom  # type: ignore[operator]
+        value = sum(s.local_weight * (scores[s.code].score or 0.0) for s in scored) / denom
         for s in scored:
             within[s.code] = s.local_weight / denom
         primaries.append(

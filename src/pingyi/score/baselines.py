@@ -280,17 +280,17 @@ def derive_baselines(
             source = f"carried from {from_year} (target band or monitor indicator). {from_year}: {entry.source}"
         else:
             source = _source_text(from_year, method, min_providers, max_change, max_change_pp, ageing, ind, entry)
-        item: dict = {"values": values}
+        entry_out: dict[str, Any] = {"values": values}
         if entry.benchmark is not None:
-            item["benchmark"] = (
+            entry_out["benchmark"] = (
                 entry.benchmark
                 if not isinstance(entry.benchmark, dict)
                 else {r: (_Flow(v) if isinstance(v, dict) else v) for r, v in entry.benchmark.items()}
             )
-        item["source"] = source
-        item["assumed"] = bool(entry.assumed and not derived_any)
-        item["provenance"] = provenance
-        out[code] = item
+        entry_out["source"] = source
+        entry_out["assumed"] = bool(entry.assumed and not derived_any)
+        entry_out["provenance"] = provenance
+        out[code] = entry_out
     data = {
         "year": int(year),
         "region_scheme": project.baselines.region_scheme,

@@ -140,7 +140,7 @@ def score_indicator(
             )
             if ind.lights.funnel_score == "beyond_95":
                 allowed = funnel.beyond_95(value, volume, baseline, ind.direction.value)
-                scored = value if allowed is None else stable(allowed)  # type: ignore[assignment]
+                scored = value if allowed is None else stable(allowed)
                 if scored != value:
                     shown_s = _fv(scored, ind)
                     funnel_how += f"; scored on {shown_s} (the deviation beyond the 95 % limit)"

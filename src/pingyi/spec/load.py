@@ -227,7 +227,7 @@ def _load_measures(root: Path, issues: IssueList, docs: dict[str, LocatedDoc]) -
                         "PY601",
                         ("measures", i, "name"),
                         "measure defined twice",
-                        found=f"{m.name} (first in {measures[m.name].origin.file})",
+                        found=f"{m.name} (first in {_origin_file(measures[m.name].origin)})",
                         expected="unique names",
                     )
                 )
@@ -381,7 +381,7 @@ def _assemble_catalogue(
                         "PY202",
                         path + ("code",),
                         "indicator code defined twice",
-                        found=f"{ind.code} (first in {indicators[ind.code].origin.file})",
+                        found=f"{ind.code} (first in {_origin_file(indicators[ind.code].origin)})",
                         expected="unique codes",
                         hint="codes are stable identifiers; give each indicator its own",
                     )
@@ -437,3 +437,7 @@ def _assemble_catalogue(
             )
         )
     return indicators, primary_of
+
+
+def _origin_file(origin: Origin | None) -> str:
+    return origin.file if origin is not None else "?"

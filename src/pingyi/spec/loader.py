@@ -84,7 +84,7 @@ def validate_model(doc: LocatedDoc, model: type[M], prefix: PathKey = ()) -> tup
                 )
             else:
                 issues.append(
-                    doc.issue(code, path, f"{short}: {err['msg']}", found=_short(found), expected=_expected(err))
+                    doc.issue(code, path, f"{short}: {err['msg']}", found=_short(found), expected=_expected(dict(err)))
                 )
         return None, issues
 

@@ -343,6 +343,13 @@ class AdjustmentPolicy(Frozen):
     revoke_after: int = Field(default=2, ge=1, description="consecutive failing years that revoke designation")
 
 
+GradeLight = Literal["green", "yellow", "red", "grey"]
+
+
+def _default_grade_lights() -> dict[str, GradeLight]:
+    return {"优秀": "green", "良好": "green", "合格": "yellow", "不合格": "red"}
+
+
 class PolicyFile(Frozen):
     """`policy.yaml`: grade bands, lights, veto rules and prepayment adjustments."""
 
@@ -358,9 +365,7 @@ class PolicyFile(Frozen):
     fail_grade: str = "不合格"
     veto_grade: str = "不合格"
     insufficient_grade: str = "不予评级"
-    grade_lights: dict[str, Literal["green", "yellow", "red", "grey"]] = Field(
-        default_factory=lambda: {"优秀": "green", "良好": "green", "合格": "yellow", "不合格": "red"}
-    )
+    grade_lights: dict[str, GradeLight] = Field(default_factory=_default_grade_lights)
     lights: DimensionLights = DimensionLights()
     veto: list[VetoRule] = Field(default_factory=list)
     adjustment: AdjustmentPolicy = AdjustmentPolicy()

@@ -379,7 +379,7 @@ def aggregate_aij(matrices: Sequence[Any]) -> list[list[float | None]]:
     mats = list(matrices)
     if not mats:
         raise ValueError("no expert matrices to aggregate; expected at least one")
-    parsed = []
+    parsed: list[np.ndarray] = []
     for e, m in enumerate(mats):
         try:
             a = _as_float_matrix(m)

@@ -248,7 +248,7 @@ def _matrix_issues(
         parsed: list[list[float | None]] = []
         bad = False
         for i, row in enumerate(rows):
-            out = []
+            out: list[float | None] = []
             for c, raw in enumerate(row):
                 try:
                     v = parse_judgment(raw)
@@ -289,7 +289,8 @@ def _matrix_issues(
                 out.append(v)
             parsed.append(out)
         for i in range(n):
-            if parsed[i][i] is not None and abs(parsed[i][i] - 1) > 1e-9:
+            diagonal = parsed[i][i]
+            if diagonal is not None and abs(diagonal - 1) > 1e-9:
                 issues.add(
                     doc.issue(
                         "PY304",
@@ -336,7 +337,7 @@ def _matrix_issues(
             return None
         expert_cr[ex.expert] = res.cr
         if res.cr >= settings.cr_threshold:
-            worst = ahp.inconsistent_judgments(parsed, res.weights, top=3)
+            expert_worst = ahp.inconsistent_judgments(parsed, res.weights, top=3)
             issues.add(
                 doc.issue(
                     "PY307",
@@ -344,7 +345,7 @@ def _matrix_issues(
                     "one expert's judgments are inconsistent",
                     found=f"CR {res.cr:.3f} from {ex.expert}",
                     expected=f"CR < {settings.cr_threshold}",
-                    hint=_worst_hint(worst, items),
+                    hint=_worst_hint(expert_worst, items),
                 )
             )
     combined = ahp.aggregate_aij([p for _, p, _ in matrices])
@@ -461,7 +462,7 @@ def compute_weights(project: Project, issues: IssueList | None = None) -> Weight
                 secondary=secondary,
             )
         )
-    if not tree_ok:
+    if not tree_ok or root is None:
         return None
     tree = WeightTree(root=root, primary=primaries)
     share = tree.qualitative_share()
