@@ -73,18 +73,18 @@ def generate(out: Path, rows: int, providers: int, fmt: str) -> None:
 
 
 def _settlement_measures():
-    from pingyi.run.pipeline import compile_project_measures
-    from pingyi.spec.project import load_project
+    from pingyi.compute.measures import compile_project_measures
+    from pingyi.validate import require_valid
 
-    project = load_project().project
-    return project, compile_project_measures(project)["settlements"]
+    project = require_valid().project
+    return project, compile_project_measures(project.measures, project.data)["settlements"]
 
 
 def run_reference(data: Path, fmt: str) -> dict:
     """One hand-written query: the same aggregates, straight over the file."""
     import duckdb
 
-    from pingyi.data.read import memory_limit
+    from pingyi.data.bundle import memory_limit
 
     project, measures = _settlement_measures()
     source = (
@@ -132,8 +132,8 @@ def run_scan(data: Path, fmt: str) -> dict:
 
 def run_pingyi(data: Path, fmt: str) -> dict:
     from pingyi.compute.measures import run_measures
+    from pingyi.data.bundle import open_bundle
     from pingyi.data.quality import run_quality
-    from pingyi.data.read import open_bundle
     from pingyi.data.views import create_settlement_rows
 
     project, measures = _settlement_measures()

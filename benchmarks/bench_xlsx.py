@@ -38,7 +38,7 @@ def write_workbook(path: Path, rows: int) -> int:
 def read_openpyxl(path: Path) -> int:
     import openpyxl
 
-    from pingyi.data.read import cell_text
+    from pingyi.data.sheets import cell_text
 
     wb = openpyxl.load_workbook(str(path), read_only=True, data_only=True)
     n = sum(1 for row in wb["settlements"].iter_rows(values_only=True) for _ in [[cell_text(v) for v in row]])
@@ -49,7 +49,7 @@ def read_openpyxl(path: Path) -> int:
 def read_calamine(path: Path) -> int:
     from python_calamine import CalamineWorkbook
 
-    from pingyi.data.read import _xlsx_cell
+    from pingyi.data.sheets import _xlsx_cell
 
     wb = CalamineWorkbook.from_path(str(path))
     n = sum(1 for row in wb.get_sheet_by_name("settlements").iter_rows() for _ in [[_xlsx_cell(v) for v in row]])

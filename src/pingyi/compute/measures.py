@@ -20,7 +20,7 @@ import sqlglot
 from sqlglot import exp
 
 from pingyi.data.contract import TABLES
-from pingyi.data.views import SETTLEMENT_COLUMNS, STAY_COLUMNS
+from pingyi.data.views import DERIVED_COLUMNS
 from pingyi.errors import PingyiError
 from pingyi.spec.models import DataSettings, MeasureSpec
 
@@ -280,7 +280,7 @@ def table_columns(table: str) -> list[str]:
     view (settlement_rows, stays) and `year`."""
     if table not in TABLES:
         raise MeasureSqlError(f"unknown table '{table}'; measures read one of {', '.join(sorted(TABLES))}", table)
-    extra = {"setl_lists": list(STAY_COLUMNS), "settlements": list(SETTLEMENT_COLUMNS)}.get(table, [])
+    extra = list(DERIVED_COLUMNS.get(table, {}))
     return [*TABLES[table].names, *extra, "year"]
 
 
