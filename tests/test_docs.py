@@ -2,7 +2,8 @@
 and the YAML say today; every indicator has a manual entry; every command is documented."""
 
 from conftest import shipped
-from pingyi.tools.docsgen import DOCS, cli_reference, indicator_manual
+from pingyi.errors import ISSUE_CODES
+from pingyi.tools.docsgen import DOCS, cli_reference, indicator_manual, user_guide
 
 HINT = "docs are stale: run `python -m pingyi.tools.docsgen` and commit the result"
 
@@ -13,6 +14,13 @@ def test_indicator_manual_is_current():
 
 def test_cli_reference_is_current():
     assert (DOCS / "cli.md").read_text(encoding="utf-8") == cli_reference(), HINT
+
+
+def test_user_guide_lists_every_issue_code():
+    guide = (DOCS / "user-guide.md").read_text(encoding="utf-8")
+    assert guide == user_guide(guide), HINT
+    for code, entry in ISSUE_CODES.items():
+        assert f"| `{code}` | {entry.severity.value} | {entry.sentence} |" in guide
 
 
 def test_every_indicator_has_a_manual_entry():

@@ -13,7 +13,7 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from pingyi.errors import Issue, IssueList
-from pingyi.spec.loader import load_model, validate_model
+from pingyi.spec.modelcheck import load_model, validate_model
 from pingyi.spec.models import (
     BaselinesFile,
     DataSettings,

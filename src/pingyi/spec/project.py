@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pingyi.errors import PingyiError, Severity
-from pingyi.spec.loader import load_model
+from pingyi.spec.modelcheck import load_model
 from pingyi.spec.models import (
     BaselinesFile,
     DataSettings,

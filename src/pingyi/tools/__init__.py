@@ -1,1 +1,2 @@
-"""Tools around the evaluation: the synthetic example generator and the docs generator."""
+"""Tools around the evaluation: the synthetic example generator (`pingyi example`, tools/example/) and
+the generator of the docs that must not go stale (tools/docsgen.py)."""

@@ -134,6 +134,25 @@ def results_schema() -> str:
     return json.dumps(schema, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
 
 
+CODES_START = "<!-- issue codes: generated from pingyi.errors.ISSUE_CODES by `python -m pingyi.tools.docsgen` -->"
+CODES_END = "<!-- end of issue codes -->"
+
+
+def issue_codes() -> str:
+    """The issue-code catalogue as a table (docs/user-guide.md)."""
+    from pingyi.errors import ISSUE_CODES
+
+    rows = ["| code | severity | what it means |", "|---|---|---|"]
+    rows += [f"| `{c.code}` | {c.severity.value} | {c.sentence} |" for c in ISSUE_CODES.values()]
+    return "\n".join(["Validation codes (every message starts `file:line (yaml.path): severity CODE: …`):", "", *rows])
+
+
+def user_guide(current: str) -> str:
+    """docs/user-guide.md with its generated section (the issue codes) brought up to date."""
+    start, end = current.index(CODES_START), current.index(CODES_END)
+    return current[: start + len(CODES_START)] + "\n" + issue_codes() + "\n" + current[end:]
+
+
 def write_all(docs: Path = DOCS) -> list[Path]:
     docs.mkdir(parents=True, exist_ok=True)
     written = []
@@ -145,6 +164,9 @@ def write_all(docs: Path = DOCS) -> list[Path]:
         path = docs / name
         path.write_text(text, encoding="utf-8")
         written.append(path)
+    guide = docs / "user-guide.md"
+    guide.write_text(user_guide(guide.read_text(encoding="utf-8")), encoding="utf-8")
+    written.append(guide)
     return written
 
 
