@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
-.venv/bin/python -m pytest -q -n auto "$@"
+.venv/bin/python -m pytest -q -n auto --dist loadscope "$@"

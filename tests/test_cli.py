@@ -121,12 +121,6 @@ def test_init_copies_a_valid_project(cli, tmp_path):
 # --------------------------------------------------------------------------- the console script itself
 
 
-def test_console_script_runs_validate():
-    r = pingyi("validate", "--project", str(MINI))
-    assert r.returncode == 0, r.stderr
-    assert "OK: 2 primary and 5 secondary indicators" in r.stdout
-
-
 def test_console_script_user_error_is_exit_2_without_traceback(tmp_path):
     r = pingyi("explain", "Z9.99", "--project", str(MINI))
     assert r.returncode == 2

@@ -6,8 +6,6 @@ The bundle factory at the top (valid rows for every table) is shared with test_q
 from __future__ import annotations
 
 import csv
-import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
@@ -481,11 +479,7 @@ def test_xml_entity_expansion_is_refused(tmp_path):
 # --------------------------------------------------------------------------- the CLI
 
 
-def _pingyi(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pingyi.cli", *args], capture_output=True, text=True, timeout=120)
-
-
-def test_cli_quality_exit_codes(tmp_path):
+def test_cli_quality_exit_codes(cli, tmp_path):
     project = tmp_path / "project"
     (project / "baselines").mkdir(parents=True)
     (project / "baselines" / "2024.yaml").write_text("year: 2024\nregion_scheme: x\nbaselines: {}\n", encoding="utf-8")
@@ -493,21 +487,14 @@ def test_cli_quality_exit_codes(tmp_path):
     tables = valid_tables()
     tables["settlements"].append(settlement(99, medfee_sumamt="-1"))
     d = write_bundle(tmp_path / "b", tables)
-    from typer.testing import CliRunner
-
-    from pingyi.cli import app
-
-    r = CliRunner().invoke(
-        app, ["quality", "--data", str(d), "--project", str(project), "--out", str(tmp_path / "out")]
-    )
-    assert r.exit_code == 0, r.output
-    assert "evaluation year 2024" in r.output and "settlements" in r.output and "negative_money" in r.output
+    r = cli("quality", "--data", d, "--project", project, "--out", tmp_path / "out")
+    assert r.exit_code == 0, r.stderr
+    assert "evaluation year 2024" in r.stdout and "settlements" in r.stdout and "negative_money" in r.stdout
     assert (tmp_path / "out" / "quality.csv").is_file() and (tmp_path / "out" / "rejected.csv").is_file()
 
     (d / "settlements.csv").write_bytes(b"setl_id\n\x80\x81\xff\n")
-    r = _pingyi("quality", "--data", str(d), "--project", str(project))
-    assert r.returncode == 2
-    assert "Traceback" not in r.stdout + r.stderr
+    r = cli("quality", "--data", d, "--project", project)
+    assert r.exit_code == 2
     assert r.stderr.strip().startswith("error: settlements.csv: cannot decode the file")
 
 

@@ -1,4 +1,4 @@
-"""The example's outputs, pinned: a fresh `pingyi score` of examples/province must equal the golden
+"""The example's outputs, pinned: the session's fresh `pingyi score` of examples/province must equal the golden
 copies in tests/golden/example byte for byte (README there says how to regenerate them)."""
 
 from __future__ import annotations
@@ -10,18 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from pingyi.run.evaluate import evaluate_to
+from conftest import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = ROOT / "examples" / "province"
 GOLDEN = ROOT / "tests" / "golden" / "example"
 FILES = ("scores.csv", "indicators.csv", "adjustments.csv", "quality.csv", "rejected.csv", "results.json")
 
 
-@pytest.fixture(scope="module")
-def fresh(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("golden")
-    evaluate_to(EXAMPLE, None, None, None, out)
+@pytest.fixture
+def fresh(example) -> Path:
+    out = example.out  # the session's evaluation of the example (conftest.py)
     if os.environ.get("PINGYI_UPDATE_GOLDEN") == "1":
         for name in FILES:
             shutil.copyfile(out / name, GOLDEN / name)

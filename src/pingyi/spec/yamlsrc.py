@@ -71,6 +71,11 @@ class LocatedDoc:
         )
 
 
+# libyaml's parser when PyYAML was built with it (the Debian and PyPI wheels are): about ten times the
+# pure-Python parser's speed, with the same events and marks (line numbers)
+_COMPOSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 class _Builder:
     def __init__(self, doc: LocatedDoc):
         self.doc = doc
@@ -148,7 +153,7 @@ def load_yaml(path: Path, display: str | None = None) -> LocatedDoc:
         )
         return doc
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_COMPOSER)
         doc.data = None if node is None else _Builder(doc).build(node, ())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
