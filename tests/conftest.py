@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from filelock import FileLock
 from typer.testing import CliRunner
 
 from pingyi.cli import _state, app
 from pingyi.run.evaluate import evaluate_to
-from pingyi.run.pipeline import RunResult
 from pingyi.validate import ValidProject, require_valid
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,7 +34,6 @@ def shipped() -> ValidProject:
 @dataclass(frozen=True)
 class Evaluated:
     out: Path  # the results directory (read-only: copy it before editing)
-    run: RunResult
 
     @functools.cached_property
     def results(self) -> dict[str, Any]:
@@ -43,11 +42,19 @@ class Evaluated:
 
 
 @pytest.fixture(scope="session")
-def example(tmp_path_factory: pytest.TempPathFactory) -> Evaluated:
-    """`pingyi score --data examples/province` with the shipped project, once per session."""
-    out = tmp_path_factory.mktemp("example-results")
-    run = evaluate_to(EXAMPLE, None, None, None, out)
-    return Evaluated(out, run)
+def example(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Evaluated:
+    """`pingyi score --data examples/province` with the shipped project, once per test session: with
+    pytest-xdist the workers share one run (the first to take the lock writes it, the others wait)."""
+    if worker_id == "master":  # not distributed
+        out = tmp_path_factory.mktemp("example-results")
+        evaluate_to(EXAMPLE, None, None, None, out)
+        return Evaluated(out)
+    shared = tmp_path_factory.getbasetemp().parent  # this session's directory, common to its workers
+    out = shared / "example-results"
+    with FileLock(str(shared / "example-results.lock")):
+        if not (out / "manifest.json").is_file():
+            evaluate_to(EXAMPLE, None, None, None, out)
+    return Evaluated(out)
 
 
 @pytest.fixture

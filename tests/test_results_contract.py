@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from conftest import REPORT_FIXTURE, ROOT
+from conftest import REPORT_FIXTURE, ROOT, shipped
 from pingyi.errors import PingyiError
 from pingyi.run.schema import SCHEMA_VERSION, ResultsDocument, check_document, load_results_document
 from pingyi.tools.docsgen import DOCS, results_schema
@@ -20,7 +20,7 @@ def test_the_example_follows_the_contract(example):
     assert raw["schema_version"] == doc.schema_version == SCHEMA_VERSION
     by_code = {i.code: i for i in doc.indicators}
     # every indicator carries its rule, the rule's parameters and its lights: renderers never guess them
-    project = example.run.project
+    project = shipped().project
     for code, ind in project.indicators.items():
         assert by_code[code].rule == ind.scoring.rule
         assert by_code[code].rule_params == ind.scoring.model_dump(exclude={"rule"})
