@@ -695,7 +695,16 @@ def test_cli_writes_a_bundle(tmp_path):
     assert (out / "settlements.csv").is_file() and (out / "_planted.json").is_file()
 
 
-@pytest.mark.parametrize("args", [["--providers", "5"], ["--rows", "10"], ["--format", "xml"]])
-def test_cli_rejects_bad_arguments(tmp_path, args):
-    result = CliRunner().invoke(app, ["example", "--out", str(tmp_path / "x"), *args])
-    assert result.exit_code != 0
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--providers", "5"], "error: --providers 5: too few; expected at least 9"),
+        (["--rows", "10"], "error: --rows 10: too few for 24 providers; expected at least 480"),
+        (["--format", "xml"], "error: --format xml: unknown; expected one of mixed, csv, parquet"),
+    ],
+)
+def test_cli_rejects_bad_arguments(cli, tmp_path, args, message):
+    result = cli("example", "--out", tmp_path / "x", *args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(message)
+    assert not (tmp_path / "x").exists()
