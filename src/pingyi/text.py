@@ -263,10 +263,6 @@ def format_weight(weight: float | None) -> str:
     return "—" if weight is None else f"{weight * 100:.2f}%"
 
 
-def format_share(share: float | None, digits: int = 1) -> str:
-    return "—" if share is None else f"{share:.{digits}%}"
-
-
 def format_percentile(value: float | None, n: int | None, *, short: bool = False) -> str:
     """'P75 (12)' (short: 'P75'): does better than 75 % of the other peers among n; '—' without peers."""
     if value is None or not n:

@@ -182,8 +182,8 @@ def _adjustment(prep: Prepared, a: Mapping | None, grade: str) -> dict:
         "mode": mode,
         "mode_label": mode_text,
         "designation": designation,
-        "designation_label": tx.DESIGNATION_WORDS[lang].get(designation, designation),
-        "designation_short": tx.DESIGNATION_SHORT[lang].get(designation, designation),
+        "designation_label": tx.designation_word(designation, lang),
+        "designation_short": tx.designation_word(designation, lang, short=True),
         "at_risk": designation in ("warning", "revoked"),
         "direction": "down"
         if amount is not None and amount < 0

@@ -27,6 +27,7 @@ from pingyi.data.quality import QualityResult, run_quality
 from pingyi.data.views import create_views
 from pingyi.errors import PingyiError
 from pingyi.score.adjust import Adjustment, Budget
+from pingyi.score.aggregate import ProviderResult
 from pingyi.score.stage import Scored, adjust_all, score_all
 from pingyi.spec.project import Project
 from pingyi.validate import require_valid
@@ -54,7 +55,7 @@ class RunResult:
     scratch: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False, compare=False)
 
     @property
-    def results(self) -> tuple:
+    def results(self) -> tuple[ProviderResult, ...]:
         return self.scored.results
 
 

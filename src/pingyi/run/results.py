@@ -15,6 +15,8 @@ from pingyi.compute.indicators import IndicatorValue
 from pingyi.data.quality import ProviderQuality
 from pingyi.run.schema import SCHEMA_VERSION
 from pingyi.score.casemix import CasemixNote
+from pingyi.score.funnel import FunnelFit, FunnelPoint
+from pingyi.score.indicator import IndicatorScore
 from pingyi.spec.models import IndicatorSpec
 
 if TYPE_CHECKING:
@@ -35,6 +37,7 @@ def results_document(run: RunResult) -> dict[str, Any]:
     adj = {a.fixmedins_code: a for a in run.adjustments}
     dims = {d.primary.code: d for d in project.dimensions}
     quality = run.quality
+    funnel_points = {code: {pt.code: pt for pt in fs.points} for code, fs in run.scored.funnels.items()}
     providers = []
     for r in sorted(run.scored.results, key=lambda r: r.fixmedins_code):
         p = info[r.fixmedins_code]
@@ -98,7 +101,9 @@ def results_document(run: RunResult) -> dict[str, Any]:
                             peers.indicators[code].percentile if peers and code in peers.indicators else None, 2
                         ),
                         **(
-                            {"funnel": _funnel_point(run, code, r.fixmedins_code)} if code in run.scored.funnels else {}
+                            {"funnel": _funnel_point(run.scored.funnels[code].fit, funnel_points[code].get(p.code), s)}
+                            if code in run.scored.funnels
+                            else {}
                         ),
                         **({"scored_value": _num(s.scored_value, 10)} if s.scored_value is not None else {}),
                     }
@@ -239,24 +244,19 @@ def _casemix_fields(ind: IndicatorSpec, v: IndicatorValue, note: CasemixNote | N
     return out
 
 
-def _funnel_point(run: RunResult, code: str, provider: str) -> dict[str, Any] | None:
-    """This provider's place in the indicator's funnel: z-score and the limits at its volume."""
-    entry = run.scored.funnels[code]
-    point = next((pt for pt in entry.points if pt.code == provider), None)
+def _funnel_point(fit: FunnelFit, point: FunnelPoint | None, score: IndicatorScore) -> dict[str, Any] | None:
+    """This provider's place in the indicator's funnel (None: not among the funnel's providers): z-score
+    and the limits at its volume."""
     if point is None:
         return None
-    limits = entry.fit.limits(point.n, point.target) or {}
-    z = _result_of(run, provider).indicators[code].detail.get("funnel_z")
+    limits = fit.limits(point.n, point.target) or {}
+    z = score.detail.get("funnel_z")
     return {
         "n": _num(point.n, 10),
         "target": _num(point.target, 10),
         "z": _num(z, 4),
         "limits": {k: [_num(lo, 10), _num(hi, 10)] for k, (lo, hi) in limits.items()},
     }
-
-
-def _result_of(run: RunResult, provider: str) -> Any:
-    return next(r for r in run.scored.results if r.fixmedins_code == provider)
 
 
 def _funnel_json(run: RunResult, code: str) -> dict[str, Any]:
