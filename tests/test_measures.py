@@ -52,7 +52,7 @@ def test_filter_applies_to_every_aggregate_including_a_lone_one():
         DataSettings(inpatient_med_types=["21", "28"]),
     )
     assert ratio.aggregate.sql(dialect="duckdb") == (
-        "SUM(CAST(medfee_sumamt AS DECIMAL(38, 12))) FILTER(WHERE med_type IN ('21', '28')) / "
+        "COALESCE(SUM(CAST(medfee_sumamt AS DECIMAL(38, 12))) FILTER(WHERE med_type IN ('21', '28')), 0) / "
         "COUNT(DISTINCT mdtrt_id) FILTER(WHERE med_type IN ('21', '28'))"
     )
 
@@ -119,7 +119,25 @@ def test_hand_computed_values():
     table = run_measures(con, compiled, {"settlements": "clean_settlements"})
     assert table.get("H1", 2025) == {"stays": 2.0, "cost": 330.0}
     assert table.get("H1", 2024) == {"stays": 1.0, "cost": 300.0}
-    assert table.get("H2", 2025) == {"stays": 0.0, "cost": None}  # no inpatient rows: SUM over nothing is NULL
+    # H2 has settlements but no inpatient rows: zero stays and zero cost (a sum over no rows is 0, not
+    # "no data"), while the table itself is present for H2 and absent for a provider with no rows at all
+    assert table.get("H2", 2025) == {"stays": 0.0, "cost": 0.0}
+    assert table.tables_of("H2", 2025) == {"settlements"}
+    assert table.tables_of("H3", 2025) == frozenset()
+    assert table.tables == {"stays": "settlements", "cost": "settlements"}
+
+
+def test_avg_min_max_over_no_rows_stay_undefined():
+    con = duckdb.connect()
+    con.execute("""CREATE TABLE clean_settlements AS SELECT * FROM (VALUES
+        ('H1', 2025, 'M1', 'S1', '11', '0', 10.00)) t(fixmedins_code, year, mdtrt_id, setl_id, med_type,
+        refd_setl_flag, medfee_sumamt)""")
+    specs = [m("avg(medfee_sumamt)", "med_type = '21'", "mean"), m("max(medfee_sumamt)", "med_type = '21'", "top")]
+    compiled = {"settlements": [compile_measure(s, COLS, DataSettings()) for s in specs]}
+    assert run_measures(con, compiled, {"settlements": "clean_settlements"}).get("H1", 2025) == {
+        "mean": None,
+        "top": None,
+    }
 
 
 def test_golden_sql_of_the_shipped_measures():

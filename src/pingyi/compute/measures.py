@@ -13,7 +13,7 @@ readable, commented SQL that `pingyi explain` shows and golden files pin.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlglot
@@ -199,12 +199,28 @@ def exact_sums(aggregate: exp.Expression) -> exp.Expression:
     return aggregate.copy().transform(cast)
 
 
+def zero_sums(aggregate: exp.Expression) -> exp.Expression:
+    """SUM over no matching rows is 0, not NULL: a provider with settlements but no confirmed violation,
+    no consumables line or no audit flag has *zero* of them (scored), which is not *no data* (grey).
+    COUNT is 0 already; AVG, MIN and MAX over no rows stay NULL (undefined)."""
+
+    def fill(node: exp.Expression) -> exp.Expression:
+        inner = node.this if isinstance(node, exp.Filter) else node
+        if isinstance(inner, exp.Sum) and not isinstance(node.parent, exp.Filter):
+            return exp.Coalesce(this=node, expressions=[exp.Literal.number(0)])
+        return node
+
+    if isinstance(aggregate, (exp.Filter, exp.Sum)):
+        return fill(aggregate)
+    return aggregate.transform(fill)
+
+
 def compile_measure(spec, columns: Iterable[str], settings: DataSettings) -> CompiledMeasure:
     columns = list(columns)
     agg = exact_sums(parse_restricted(spec.aggregate, columns, settings, aggregate=True))
     cond = parse_restricted(spec.filter, columns, settings, aggregate=False) if spec.filter else None
     return CompiledMeasure(
-        name=spec.name, table=spec.table, aggregate=with_filter(agg, cond), description=spec.description
+        name=spec.name, table=spec.table, aggregate=zero_sums(with_filter(agg, cond)), description=spec.description
     )
 
 
@@ -220,10 +236,17 @@ def table_sql(view: str, measures: list[CompiledMeasure]) -> str:
 
 @dataclass(frozen=True)
 class MeasureTable:
-    """provider x year x measure values (None where the provider has no rows), and the SQL per table."""
+    """provider x year x measure values (None where the provider has no rows in the measure's table), the
+    SQL per table, and which tables hold rows of each provider-year (an absent table is *missing* data,
+    not zero events: the indicator stage decides what that means for each indicator)."""
 
     values: Mapping[tuple[str, int], Mapping[str, float | None]]
     sql: Mapping[str, str]  # table -> SQL text that produced it
+    present: Mapping[tuple[str, int], frozenset[str]] = field(default_factory=dict)  # tables with rows
+    tables: Mapping[str, str] = field(default_factory=dict)  # measure -> its table
+
+    def tables_of(self, provider: str, year: int) -> frozenset[str]:
+        return self.present.get((provider, year), frozenset())
 
     def get(self, provider: str, year: int) -> Mapping[str, float | None]:
         return self.values.get((provider, year), {})
@@ -244,12 +267,13 @@ class MeasureTable:
         for key, more in extra.items():
             if key not in values:
                 values[key] = dict(more)
-        return MeasureTable(values=values, sql=self.sql)
+        return MeasureTable(values=values, sql=self.sql, present=self.present, tables=self.tables)
 
 
 def run_measures(con: Any, compiled: Mapping[str, list[CompiledMeasure]], views: Mapping[str, str]) -> MeasureTable:
     """Run one query per table. `views` maps table name -> the DuckDB view holding its used rows."""
     values: dict[tuple[str, int], dict[str, float | None]] = {}
+    present: dict[tuple[str, int], set[str]] = {}
     sql_by_table: dict[str, str] = {}
     all_names = [m.name for ms in compiled.values() for m in ms]
     for table, measures in sorted(compiled.items()):
@@ -266,13 +290,19 @@ def run_measures(con: Any, compiled: Mapping[str, list[CompiledMeasure]], views:
             raise PingyiError(f"measures over {table} failed in DuckDB: {exc}") from exc
         for row in result:
             key = (row[0], int(row[1]))
+            present.setdefault(key, set()).add(table)
             slot = values.setdefault(key, dict.fromkeys(all_names))
             for m, value in zip(measures, row[2:], strict=False):
                 slot[m.name] = None if value is None else float(value)
     for slot in values.values():
         for name in all_names:
             slot.setdefault(name, None)
-    return MeasureTable(values=values, sql=sql_by_table)
+    return MeasureTable(
+        values=values,
+        sql=sql_by_table,
+        present={k: frozenset(v) for k, v in present.items()},
+        tables={m.name: table for table, ms in compiled.items() for m in ms},
+    )
 
 
 def table_columns(table: str) -> list[str]:
