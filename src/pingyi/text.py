@@ -39,7 +39,8 @@ class Status(StrEnum):
     """What happened to one indicator of one provider."""
 
     SCORED = "scored"
-    INSUFFICIENT = "insufficient"  # grey: no value, too little volume, or no baseline; weight redistributed
+    INSUFFICIENT = "insufficient"  # grey: too little volume, no survey or no baseline (no fault); weight redistributed
+    MISSING = "missing"  # mandatory data not supplied: scored as the worst value (0 points, red), never redistributed
     MONITOR = "monitor"  # monitor-only: shown, never scored
 
 

@@ -1,6 +1,13 @@
 """Indicator values per provider: formulas over measures (with prior-year references), values
 reported by providers or surveys, and expert scores.
 
+Three kinds of absence are kept apart. *Zero*: the provider's table holds rows but none match (a sum
+or count over them is 0, so the value is 0 and scored). *Insufficient*: no fault of the provider (a
+denominator of 0 or below the minimum volume, no survey, no expert score): grey. *Missing*: a table the
+provider must supply (PROVIDER_TABLES) holds none of its rows although it had the activity, or a report
+it must file is absent: scored as the worst value, so withholding data never raises a score. What an
+absent *insurer-side* table means (audit flags: no flag = zero events) is the indicator's `on_empty`.
+
 Measure values are rounded to 12 significant digits before formulas see them (pingyi.numbers.stable),
 so results are byte-identical run to run.
 """
@@ -16,6 +23,11 @@ from pingyi.compute.measures import MeasureTable
 from pingyi.numbers import stable
 from pingyi.spec import formula as formula_lang
 from pingyi.spec.models import DataSource, IndicatorSpec
+
+# Tables the provider itself supplies: their absence is the provider's doing, never "no data" (grey).
+PROVIDER_TABLES = frozenset({"settlements", "setl_lists", "fee_items", "reported"})
+# A provider-supplied table is owed only with the activity it records: settlement lists for inpatient stays.
+OWED_WHEN = {"setl_lists": "inpatient_stays"}
 
 Keyed = Mapping[str, Mapping[tuple[str, int], float]]  # provider -> (indicator, year) -> value
 
@@ -69,6 +81,37 @@ class IndicatorValue:
     adjusted_value: float | None = None
     raw_prior: float | None = None
     adjusted_prior: float | None = None
+    absence: str | None = None  # "missing" (mandatory data not supplied) or "insufficient" (a source is empty)
+    absent: tuple[str, ...] = ()  # the tables (or "reported") with none of this provider's rows
+
+
+def _absent_tables(
+    ind: IndicatorSpec, tables: Mapping[str, str], present: frozenset[str], current: Mapping[str, float | None]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(absent tables the indicator's current-year measures read, those the provider owed)."""
+    if not ind.formula:
+        return (), ()
+    used = {tables[m] for m in _parse(ind.formula).measures if m in tables}
+    if ind.adjusted_formula:
+        used |= {tables[m] for m in _parse(ind.adjusted_formula).measures if m in tables}
+    absent = tuple(sorted(t for t in used if t not in present))
+    owed = []
+    for t in absent:
+        if t not in PROVIDER_TABLES:
+            continue
+        gate = OWED_WHEN.get(t)
+        activity = (current.get(gate) or 0.0) if gate is not None and "settlements" in present else None
+        if activity is not None and activity <= 0:
+            continue  # no inpatient stay, no settlement list owed
+        if ind.volume is not None:
+            # below the minimum volume the indicator would be grey with the data too: no gain in withholding
+            vm = ind.volume.measure
+            if tables.get(vm) in present and (current.get(vm) or 0.0) < ind.volume.minimum:
+                continue
+            if tables.get(vm) == t and activity is not None and activity < ind.volume.minimum:
+                continue
+        owed.append(t)
+    return absent, tuple(owed)
 
 
 def evaluate_indicator(
@@ -79,9 +122,21 @@ def evaluate_indicator(
     reported: Mapping[tuple[str, int], float],
     expert: Mapping[tuple[str, int], float],
     year: int,
+    tables: Mapping[str, str] | None = None,
+    present: frozenset[str] | None = None,
 ) -> IndicatorValue:
-    """`current`/`prior`/`before_prior`: measures of this provider for year, year-1, year-2."""
+    """`current`/`prior`/`before_prior`: measures of this provider for year, year-1, year-2; `tables`:
+    measure -> table, `present`: the tables holding this provider's rows this year (None: not known,
+    absence is not judged)."""
     volume = stable(current.get(ind.volume.measure)) if ind.volume else None
+    if ind.formula and tables is not None and present is not None:
+        absent, owed = _absent_tables(ind, tables, present, current)
+        if owed or (absent and ind.empty_means == "missing" and not set(absent) & PROVIDER_TABLES):
+            return IndicatorValue(ind.code, None, None, volume, {}, absence="missing", absent=owed or absent)
+        if absent and (ind.empty_means != "zero" or set(absent) & PROVIDER_TABLES):
+            return IndicatorValue(ind.code, None, None, volume, {}, absence="insufficient", absent=absent)
+        if absent:  # on_empty: zero: the measures of a table with none of the provider's rows count nothing
+            current = {**current, **{m: 0.0 for m, t in tables.items() if t in absent and current.get(m) is None}}
     if ind.formula:
         value, prior_value, inputs = _evaluate(ind.formula, current, prior, before_prior)
         if ind.adjusted_formula is None:
@@ -104,6 +159,12 @@ def evaluate_indicator(
     table = expert if ind.source is DataSource.EXPERT else reported
     value = table.get((ind.code, year))
     prior_value = table.get((ind.code, year - 1))
+    if value is None and present is not None:
+        kind = ind.empty_means
+        if kind == "missing":
+            return IndicatorValue(ind.code, None, None, volume, {}, absence="missing", absent=("reported",))
+        if kind == "insufficient":
+            return IndicatorValue(ind.code, None, stable(prior_value), volume, {}, absence="insufficient")
     return IndicatorValue(
         ind.code, stable(value), stable(prior_value), volume, {}, raw_value=stable(value), raw_prior=stable(prior_value)
     )
@@ -143,8 +204,19 @@ def evaluate_all(
     out: dict[str, dict[str, IndicatorValue]] = {}
     for code in providers:
         cur, pri, pri2 = (measures.get(code, y) for y in (year, year - 1, year - 2))
+        present = measures.tables_of(code, year)
         out[code] = {
-            c: evaluate_indicator(ind, cur, pri, pri2, side.reported.get(code, {}), side.expert.get(code, {}), year)
+            c: evaluate_indicator(
+                ind,
+                cur,
+                pri,
+                pri2,
+                side.reported.get(code, {}),
+                side.expert.get(code, {}),
+                year,
+                measures.tables,
+                present,
+            )
             for c, ind in indicators.items()
         }
     return out

@@ -54,10 +54,45 @@ def score_indicator(
     prior: float | None = None,
     volume: float | None = None,
     funnel: FunnelFit | None = None,
+    absence: str | None = None,
+    absent: tuple[str, ...] = (),
 ) -> IndicatorScore:
-    """`funnel`: the indicator's fitted funnel, for funnel-mode lights (None: gap lights)."""
+    """`funnel`: the indicator's fitted funnel, for funnel-mode lights (None: gap lights); `absence`:
+    "missing" (mandatory data not supplied: the worst score) or "insufficient" (an empty source, no fault)."""
     rule = ind.scoring
     name = ind.name_zh
+    if absence == "missing" and rule.scored:
+        where = ", ".join(absent) or "data"
+        return IndicatorScore(
+            ind.code,
+            None,
+            baseline,
+            benchmark,
+            prior,
+            0.0,
+            Light.RED,
+            None,
+            f"{ind.name_en}: mandatory data missing ({where} has none of this provider's rows), "
+            "scored as the worst value (0 points, red); withheld data never raises a score",
+            f"{name}：应报数据缺失（{where} 无本机构记录），按最差值计0分（红灯）",
+            Status.MISSING,
+        )
+    if absence == "insufficient" and rule.scored:
+        where = ", ".join(absent) or ind.source.value
+        return IndicatorScore(
+            ind.code,
+            None,
+            baseline,
+            benchmark,
+            prior,
+            None,
+            Light.GREY,
+            None,
+            f"{ind.name_en}: no {where} for this provider (not its fault), insufficient data (grey); "
+            "weight redistributed",
+            f"{name}：本机构无{where}数据（非机构原因），数据不足（灰灯），权重在本维度内重新分配",
+            Status.INSUFFICIENT,
+        )
 
     def insufficient(why: str, why_zh: str) -> IndicatorScore:
         return IndicatorScore(

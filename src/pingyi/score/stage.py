@@ -52,7 +52,17 @@ def score_provider(
         base = project.baseline(code, p.region, level) if level else None
         bench = project.baseline(code, p.region, level, "benchmark") if level else None
         fit = funnels[code].fit if code in funnels else None
-        scores[code] = score_indicator(ind, v.value, base, benchmark=bench, prior=v.prior, volume=v.volume, funnel=fit)
+        scores[code] = score_indicator(
+            ind,
+            v.value,
+            base,
+            benchmark=bench,
+            prior=v.prior,
+            volume=v.volume,
+            funnel=fit,
+            absence=v.absence,
+            absent=v.absent,
+        )
         if ind.adjusted_formula is not None:
             scores[code], note = score_with_casemix(ind, v, scores[code], base, bench, fit, cur, pri)
             if note is not None:

@@ -159,6 +159,12 @@ class IndicatorSpec(Frozen):
     lights: Lights = Lights()
     volume: Volume | None = None
     casemix: Literal["raw", "adjusted"] = "raw"
+    on_empty: Literal["zero", "insufficient", "missing"] | None = Field(
+        default=None,
+        description="what a provider's empty source means: zero events (scored 0), insufficient "
+        "(grey, no fault) or missing mandatory data (scored as the worst value); default: missing "
+        "for settlement and report sources, insufficient for surveys and expert scores",
+    )
     adjusted_formula: str | None = Field(
         default=None,
         description="case-mix-adjusted value: an expression over "
@@ -166,6 +172,12 @@ class IndicatorSpec(Frozen):
         "casemix is `adjusted`, shown next to the raw value otherwise",
     )
     origin: Origin | None = None
+
+    @property
+    def empty_means(self) -> str:
+        if self.on_empty is not None:
+            return self.on_empty
+        return "insufficient" if self.source in (DataSource.SURVEY, DataSource.EXPERT) else "missing"
 
 
 class ExpertJudgment(Frozen):
