@@ -56,9 +56,12 @@ def test_threshold_issue_example_is_red_with_reason():
     [
         (0.040, 100.0, Light.GREEN),  # better than baseline
         (0.050, 100.0, Light.GREEN),  # meets baseline exactly
-        (0.055, 50.0, Light.YELLOW),  # 10 % worse: half way to the red bound
-        (0.060, 0.0, Light.YELLOW),  # exactly 20 % worse: still yellow (red is *more than* 20 %), score 0
-        (0.0601, 0.0, Light.RED),
+        # yellow bound 0, red bound 20 %, zero at twice the red bound: 100 at the baseline, then 80 -> 60
+        # between 0 and 20 % worse, 60 -> 0 between 20 % and 40 %: the light is the band of the points
+        (0.055, 70.0, Light.YELLOW),  # 10 % worse: half way from 80 to 60
+        (0.060, 60.0, Light.YELLOW),  # exactly 20 % worse: still yellow (red is *more than* 20 %), 60 points
+        (0.0601, 59.4, Light.RED),  # 20.2 % worse: 60 * (1 - 0.2 / 20)
+        (0.070, 0.0, Light.RED),  # 40 % worse
     ],
 )
 def test_threshold_linear_deduction(value, score, light):
@@ -78,8 +81,8 @@ def test_threshold_zero_at_and_up_direction():
 
 def test_absolute_mode_uses_units():
     ind = spec(lights={"mode": "absolute", "yellow": 0.0, "red": 0.02})
-    s = score_indicator(ind, 0.015, 0.0)  # baseline 0: 1.5 points worse of 2 -> 25
-    assert s.score == pytest.approx(25.0)
+    s = score_indicator(ind, 0.015, 0.0)  # baseline 0: 1.5 points worse, red at 2: 80 - 20 * 1.5 / 2 = 65
+    assert s.score == pytest.approx(65.0)
     assert s.light is Light.YELLOW
 
 
@@ -117,7 +120,8 @@ def test_target_range():
         direction="target", unit="index", scoring={"rule": "target_range", "low": 0.9, "high": 1.1, "zero_at": 0.4}
     )
     assert score_indicator(ind, 1.0, 1.0).score == 100.0
-    assert score_indicator(ind, 1.3, 1.0).score == pytest.approx(50.0)  # 0.2 outside of 0.4
+    # 0.2 above the high end 1.1: relative gap 0.2 / 1.1 within the red bound 20 % -> 80 - 20 * gap / 0.2
+    assert score_indicator(ind, 1.3, 1.0).score == pytest.approx(80 - 20 * (0.2 / 1.1) / 0.2)
     assert score_indicator(ind, 0.5, 1.0).score == 0.0
 
 
@@ -180,9 +184,10 @@ def test_aggregation_hand_computed(mini):
     project, tree = mini
     # D1 local weights 4/7, 2/7, 1/7; D2 3/4, 1/4; primaries from AIJ of (3, 2): sqrt(6) : 1
     scores = _scores(project, {"D1.01": 0.055, "D1.02": 0.30, "D1.03": 0.90, "D2.01": 85, "D2.02": 40})
-    # D1.01 50; D1.02 (east 三级 baseline 30 %) 100; D1.03 at benchmark 100; D2.01 100; D2.02 (80 -> 40: 50 % worse) 0
+    # D1.01 (10 % worse, red bound 20 %) 70; D1.02 (east 三级 baseline 30 %) 100; D1.03 at benchmark 100;
+    # D2.01 100; D2.02 (80 -> 40: 50 % worse, beyond twice the red bound) 0
     r = aggregate_provider("H33010600001", scores, tree, project.policy)
-    d1 = (4 / 7) * 50 + (2 / 7) * 100 + (1 / 7) * 100
+    d1 = (4 / 7) * 70 + (2 / 7) * 100 + (1 / 7) * 100
     d2 = 0.75 * 100 + 0.25 * 0
     w1 = 6**0.5 / (6**0.5 + 1)
     assert r.primaries[0].score == pytest.approx(d1)

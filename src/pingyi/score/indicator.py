@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 
 from pingyi.numbers import stable
 from pingyi.score.funnel import BAND_TEXT, FunnelFit, funnel_light
-from pingyi.score.lights import light_for_gap
 from pingyi.spec.models import IndicatorSpec
-from pingyi.spec.rules import worse_gap
+from pingyi.spec.rules import light_of_points, worse_gap
 from pingyi.text import Light, Status, format_value, light_word
 
 
@@ -137,8 +136,8 @@ def score_indicator(
 
     if not rule.uses_baseline:  # judged against the rule's own band: the light follows its gap
         pts = rule.points(ind, value, baseline, benchmark, prior)
-        assert pts.gap is not None and pts.how is not None
-        light = light_for_gap(ind, pts.gap)
+        assert pts.gap is not None and pts.how is not None and pts.score is not None
+        light = Light(light_of_points(pts.score))
         return IndicatorScore(
             ind.code,
             value,
@@ -156,15 +155,14 @@ def score_indicator(
 
     assert baseline is not None
     gap = worse_gap(ind, value, baseline)
-    light = light_for_gap(ind, gap)
+    light = Light.GREY  # set from the points below
     detail: dict[str, float] = {}
     funnel_how = funnel_how_zh = ""
     scored = value  # what the rule scores: the value, or under funnel_score beyond_95 less what chance explains
     if funnel is not None and ind.lights.statistical == "funnel" and volume is not None:
         judged = funnel_light(funnel, ind.direction.value, value, volume, baseline, gap, ind.lights.red)
         if judged is not None:
-            funnel_colour, z, band = judged
-            light = Light(funnel_colour)
+            _colour, z, band = judged  # the funnel acts on the light through the points (beyond_95)
             detail["funnel_z"] = z
             material = gap > ind.lights.red
             funnel_how = f"; funnel z = {z:+.2f} at n = {volume:,.0f}, {BAND_TEXT[band][0]}" + (
@@ -184,6 +182,10 @@ def score_indicator(
     if pts.missing is not None:
         return insufficient(*pts.missing)
     detail.update(pts.detail)
+    assert pts.score is not None
+    # one meaning of a light: the band of the points (the gap rules put their band edges at the light
+    # bounds, so for them this is the gap light; for vbp it is the light its points earn)
+    light = Light(light_of_points(pts.score))
 
     shown, base = _fv(value, ind), _fv(baseline, ind)
     if ind.lights.mode == "relative" and baseline != 0:

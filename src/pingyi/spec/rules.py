@@ -9,20 +9,27 @@ YAML and the spec layer validates that; the score stage only calls `points()`.
 
 Points are on [0, 100] and monotone in the indicator's good direction:
 
-* ``threshold``: meets the baseline -> 100; linear deduction to 0 at ``zero_at`` worse
-  (default: the red bound, so a red indicator scores 0). Relative mode measures "worse" as a
+One meaning of a light for every rule: an indicator's light is the band of its score (green >= 80,
+yellow >= 60, red below: GREEN_POINTS, YELLOW_POINTS). The gap rules place their band edges at the
+indicator's light bounds, so the light a hospital reads from "how much worse than the baseline" and the
+light of its points are the same light:
+
+* ``threshold``: meets the baseline -> 100; linear to 80 at the yellow bound, to 60 at the red bound,
+  to 0 at ``zero_at`` worse (default: twice the red bound). Relative mode measures "worse" as a
   share of the baseline, the source documents' rule ("exceeding its baseline by 20 %" [001 §5.3]).
 * ``vbp``: CMS Hospital Value-Based Purchasing style (42 CFR 412.165): achievement points from 10
   at the baseline (achievement threshold) to 100 at the benchmark, 0 below the baseline;
   improvement points 0-90 for closing the gap between the provider's own prior year and the
   benchmark; the score is the higher of the two. (HVBP: 1-10 achievement, 0-9 improvement points;
   scaled x10 and kept continuous, without HVBP's rounding.)
-* ``target_range``: inside [low, high] -> 100; linear to 0 at ``zero_at`` outside the band.
+* ``target_range``: inside [low, high] -> 100; outside, the distance is scored like a threshold gap
+  (80 at the yellow bound, 60 at the red bound, 0 at ``zero_at``).
 * ``none``: monitor-only; no score, a neutral mark.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Literal
 
@@ -54,6 +61,30 @@ def goodness(ind: IndicatorSpec, v: float) -> float:
 
 def clip(x: float, lo: float = 0.0, hi: float = 100.0) -> float:
     return max(lo, min(hi, x))
+
+
+GREEN_POINTS, YELLOW_POINTS = 80.0, 60.0  # an indicator's light is the band of its points
+
+
+def light_of_points(points: float) -> str:
+    return "green" if points >= GREEN_POINTS else "yellow" if points >= YELLOW_POINTS else "red"
+
+
+def banded_points(gap: float, yellow: float, red: float, zero_at: float) -> float:
+    """Points of a gap (how much worse, >= 0 is worse) with the band edges at the light bounds: 100 at
+    0, 80 at `yellow`, 60 at `red`, 0 at `zero_at`, linear between (a jump below 80 when yellow is 0:
+    any gap is then yellow)."""
+    if gap <= 0:
+        return 100.0
+    if gap <= yellow:
+        return 100.0 - (100.0 - GREEN_POINTS) * gap / yellow
+    # past a bound the points stay strictly below its band edge, however small the excess
+    if gap <= red:
+        pts = GREEN_POINTS - (GREEN_POINTS - YELLOW_POINTS) * (gap - yellow) / (red - yellow)
+        return min(pts, math.nextafter(GREEN_POINTS, 0.0))
+    if gap < zero_at:
+        return min(YELLOW_POINTS * (1.0 - (gap - red) / (zero_at - red)), math.nextafter(YELLOW_POINTS, 0.0))
+    return 0.0
 
 
 @dataclass(frozen=True)
@@ -105,24 +136,30 @@ def rule(cls: type[Rule]) -> type[Rule]:
 
 @rule
 class ThresholdRule(Rule):
-    """Meets the baseline -> 100; linear deduction to 0 at `zero_at` (default: the red bound)."""
+    """Meets the baseline -> 100; 80 at the yellow bound, 60 at the red bound, 0 at `zero_at` (default:
+    twice the red bound); linear between."""
 
     rule: Literal["threshold"]
     zero_at: float | None = Field(
         default=None, gt=0, description="worse-than-baseline share (or absolute gap) scoring 0"
     )
 
+    def zero(self, ind: IndicatorSpec) -> float:
+        return max(self.zero_at if self.zero_at is not None else 2 * ind.lights.red, ind.lights.red)
+
     def points(self, ind, value, baseline, benchmark, prior):
         assert baseline is not None
-        zero_at = self.zero_at if self.zero_at is not None else ind.lights.red
         gap = worse_gap(ind, value, baseline)
-        return Points(100.0 if gap <= 0 else clip(100.0 * (1.0 - gap / zero_at)))
+        return Points(banded_points(gap, ind.lights.yellow, ind.lights.red, self.zero(ind)))
 
     def describe(self, ind):
-        zero = self.zero_at if self.zero_at is not None else ind.lights.red
-        if ind.lights.mode == "relative":
-            return f"threshold: meets baseline -> 100, linear to 0 at {zero:.0%} worse"
-        return f"threshold: meets baseline -> 100, linear to 0 at {format_value(zero, ind.unit, display=False)} worse"
+        def amount(x: float) -> str:
+            return f"{x:.0%}" if ind.lights.mode == "relative" else format_value(x, ind.unit, display=False)
+
+        return (
+            f"threshold: meets baseline -> 100, {amount(ind.lights.yellow)} worse -> 80, "
+            f"{amount(ind.lights.red)} worse -> 60, {amount(self.zero(ind))} worse -> 0, linear between"
+        )
 
 
 @rule
@@ -189,13 +226,17 @@ class TargetRangeRule(Rule):
                 f"{format_value(dist, ind.unit, display=False)} outside the target band {band}",
                 f"偏离目标区间 {band}",
             )
-        return Points(clip(100.0 * (1.0 - dist / self.zero_at)), {"distance": dist}, gap=gap, how=how)
+        zero = self.zero_at / abs(bound) if ind.lights.mode == "relative" and bound != 0 else self.zero_at
+        pts = banded_points(gap, ind.lights.yellow, ind.lights.red, max(zero, ind.lights.red))
+        return Points(pts, {"distance": dist}, gap=gap, how=how)
 
     def describe(self, ind):
         return (
             f"target range [{format_value(self.low, ind.unit, display=False)}, "
-            f"{format_value(self.high, ind.unit, display=False)}] -> 100, "
-            f"linear to 0 at {format_value(self.zero_at, ind.unit, display=False)} outside"
+            f"{format_value(self.high, ind.unit, display=False)}] -> 100; outside, "
+            f"{format_value(ind.lights.yellow, ind.unit, display=False)} away -> 80, "
+            f"{format_value(ind.lights.red, ind.unit, display=False)} -> 60, "
+            f"{format_value(self.zero_at, ind.unit, display=False)} -> 0, linear between"
         )
 
     def problems(self):
