@@ -58,7 +58,7 @@ def test_result_files_and_contract(results):
     ]
     assert list(scores[0])[7:] == [f"D{i}" for i in range(1, 9)]
     indicators = rows(results / "indicators.csv")
-    assert list(indicators[0])[:8] == [
+    assert list(indicators[0])[:9] == [
         "fixmedins_code",
         "indicator",
         "value",
@@ -66,6 +66,7 @@ def test_result_files_and_contract(results):
         "score",
         "light",
         "weight",
+        "nominal_weight",
         "contribution",
     ]
     assert len(indicators) == 35 * len(scores)

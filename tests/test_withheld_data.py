@@ -55,14 +55,14 @@ def _without(bundle: Path, out: Path, codes: set[str], tables: tuple[str, ...], 
     return out
 
 
-def _outcome(result) -> dict[str, tuple[float, int, Decimal]]:
+def _outcome(result) -> dict[str, tuple[float | None, int, Decimal]]:
     bands = [b.name for b in result.project.policy.grades]  # best first
     adj = {a.fixmedins_code: a.amount for a in result.adjustments}
     out = {}
     for r in result.results:
         # an ungraded provider ranks with the worst grade here: escaping a grade must not be a gain
         rank = bands.index(r.grade) if r.grade in bands else len(bands) - 1
-        out[r.fixmedins_code] = (r.total if r.total is not None else 0.0, rank, adj[r.fixmedins_code])
+        out[r.fixmedins_code] = (r.total, rank, adj[r.fixmedins_code])
     return out
 
 
@@ -81,7 +81,9 @@ def test_withholding_never_raises_total_grade_or_adjustment(full, tmp_path, tabl
     for code in codes:
         total0, grade0, amount0 = before[code]
         total1, grade1, amount1 = after[code]
-        assert total1 <= total0 + 1e-9, f"{code}: total rose from {total0} to {total1} with {tables} withheld"
+        if total0 is not None:  # a graded provider stays graded (no escape into 不予评级) and never gains
+            assert total1 is not None, f"{code}: withholding {tables} made it ungraded"
+            assert total1 <= total0 + 1e-9, f"{code}: total rose from {total0} to {total1} with {tables} withheld"
         assert grade1 >= grade0, f"{code}: grade rose with {tables} withheld"
         assert amount1 <= amount0, f"{code}: adjustment rose from {amount0} to {amount1} with {tables} withheld"
         if amount0 < 0:
@@ -105,3 +107,35 @@ def test_no_audit_flag_is_zero_violations_not_missing(full, tmp_path):
         assert s.status is Status.SCORED and s.value == 0.0 and s.score == 100.0, (ind, s)
     # no flag to handle: the timeliness of handling flags has no denominator (grey, no fault)
     assert r.indicators["D4.03"].status is Status.INSUFFICIENT
+
+
+def test_eligibility_rules_of_the_policy(full):
+    """min_scored and max_weight_ratio of policy.yaml: a provider over the cap is not graded (no fault of
+    its own: grey indicators only) and no money moves; with missing data it is graded failing instead."""
+    from dataclasses import replace
+
+    from pingyi.score.aggregate import aggregate_provider
+    from pingyi.score.indicator import IndicatorScore
+
+    project, tree = full.project, full.tree
+    r = next(x for x in full.results if x.grade not in (project.policy.insufficient_grade,))
+    strict = project.policy.model_copy(
+        update={"eligibility": project.policy.eligibility.model_copy(update={"min_scored": 36})}
+    )
+    again = aggregate_provider(r.fixmedins_code, r.indicators, tree, strict)
+    assert again.grade == project.policy.insufficient_grade and again.total is None
+    assert "fewer than the 36 required" in again.eligibility and "不予评级" in again.eligibility_zh
+    # the same with one indicator missing: graded as failing to report
+    code = next(c for c, s in r.indicators.items() if s.score is not None)
+    missing: dict[str, IndicatorScore] = {
+        **r.indicators,
+        code: replace(r.indicators[code], score=0.0, status=Status.MISSING, value=None),
+    }
+    failed = aggregate_provider(r.fixmedins_code, missing, tree, strict)
+    assert failed.grade == project.policy.fail_grade and failed.total is not None
+    assert "failure to report" in failed.eligibility
+    # the shipped cap: no graded provider has an indicator above 5x its nominal weight
+    nominal = tree.global_weights()
+    for x in full.results:
+        if x.total is not None:
+            assert max(x.effective_weight[c] / nominal[c] for c in nominal) <= 5.0 + 1e-9

@@ -64,6 +64,7 @@ def write_results(run: RunResult, out: Path) -> list[Path]:
         score_rows,
     )
 
+    nominal = run.tree.global_weights()
     ind_rows = []
     for r in results:
         vals = run.values[r.fixmedins_code]
@@ -78,6 +79,7 @@ def write_results(run: RunResult, out: Path) -> list[Path]:
                     fmt(s.score),
                     s.light.value,
                     fmt(r.effective_weight[code], 6),
+                    fmt(nominal[code], 6),
                     fmt(r.contribution[code], 6),
                     fmt_value(vals[code].prior),
                     fmt_value(s.benchmark),
@@ -95,6 +97,7 @@ def write_results(run: RunResult, out: Path) -> list[Path]:
             "score",
             "light",
             "weight",
+            "nominal_weight",
             "contribution",
             "prior_value",
             "benchmark",

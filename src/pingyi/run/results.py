@@ -34,6 +34,7 @@ def _num(x: Any, digits: int = 6) -> Any:
 def results_document(run: RunResult) -> dict[str, Any]:
     project = run.project
     info = {p.code: p for p in run.providers}
+    nominal = run.tree.global_weights()
     adj = {a.fixmedins_code: a for a in run.adjustments}
     dims = {d.primary.code: d for d in project.dimensions}
     quality = run.quality
@@ -60,6 +61,8 @@ def results_document(run: RunResult) -> dict[str, Any]:
                 "light": r.light.value,
                 "rank": r.rank,
                 "veto": list(r.veto),
+                "eligibility": r.eligibility,
+                "eligibility_zh": r.eligibility_zh,
                 "peer_group": {"region": p.region, "level": p.level},
                 "peer_n": peers.total.n if peers else None,
                 "peer_percentile": _num(peers.total.percentile if peers else None, 2),
@@ -88,6 +91,7 @@ def results_document(run: RunResult) -> dict[str, Any]:
                         "reason": s.reason,
                         "reason_zh": s.reason_zh,
                         "weight": _num(r.effective_weight[code]),
+                        "nominal_weight": _num(nominal[code]),
                         "contribution": _num(r.contribution[code]),
                         "volume": _num(vals[code].volume, 10),
                         "detail": {k: _num(v, 4) for k, v in s.detail.items()},

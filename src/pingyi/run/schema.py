@@ -201,6 +201,7 @@ class ProviderIndicator(Part):
     reason: str
     reason_zh: str
     weight: float = Field(description="effective global weight after redistribution")
+    nominal_weight: float = Field(description="the AHP global weight before any redistribution")
     contribution: float
     volume: float | None
     detail: dict[str, float | None]
@@ -269,6 +270,8 @@ class Provider(Part):
     light: LightName
     rank: int | None
     veto: list[str]
+    eligibility: str = Field(default="", description="why not graded, or graded failing for missing data")
+    eligibility_zh: str = ""
     peer_group: PeerGroup
     peer_n: int | None
     peer_percentile: float | None

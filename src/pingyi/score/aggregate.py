@@ -43,6 +43,8 @@ class ProviderResult:
     contribution: Mapping[str, float]  # indicator -> effective global weight × score
     veto: tuple[str, ...] = ()
     rank: int | None = None  # set by rank_results, over every graded provider
+    eligibility: str = ""  # why the provider was not graded, or graded as failing for missing data ("": eligible)
+    eligibility_zh: str = ""
 
 
 def grade_for(total: float | None, policy: PolicyFile) -> tuple[str, str]:
@@ -100,6 +102,20 @@ def aggregate_provider(
                 effective[s.code] = 0.0
                 contribution[s.code] = 0.0
     grade, grade_en = grade_for(total, policy)
+    why, why_zh = _ineligible(scores, effective, tree, policy) if total is not None else ("", "")
+    missing = sorted(c for c, s in scores.items() if s.status is Status.MISSING)
+    if total is None and missing:
+        why, why_zh = "every scored indicator lacks data", "全部计分指标无数据"
+    if why:
+        if missing:  # not reporting never escapes a cut: the fail grade, for money and designation
+            grade = policy.fail_grade
+            grade_en = next((b.name_en for b in policy.grades if b.name == grade), grade)
+            why = f"{why}; mandatory data missing for {', '.join(missing)}: graded {grade} (failure to report)"
+            why_zh = f"{why_zh}；{('、'.join(missing))} 应报数据缺失：按未报送处理，评为{grade}"
+        else:  # no fault of the provider's (too little volume): not graded, no money moves
+            total = None
+            grade, grade_en = policy.insufficient_grade, NOT_GRADED["en"]
+            why, why_zh = f"not graded: {why}", f"不予评级：{why_zh}"
     veto = tuple(vetoes)
     if veto and total is not None:
         grade = policy.veto_grade
@@ -115,7 +131,34 @@ def aggregate_provider(
         effective,
         contribution,
         veto,
+        eligibility=why,
+        eligibility_zh=why_zh,
     )
+
+
+def _ineligible(
+    scores: Mapping[str, IndicatorScore], effective: Mapping[str, float], tree: WeightTree, policy: PolicyFile
+) -> tuple[str, str]:
+    """The first eligibility rule of the policy the provider fails, in English and Chinese ("": none)."""
+    rules = policy.eligibility
+    scored = [c for c, s in scores.items() if s.score is not None]
+    if len(scored) < rules.min_scored:
+        return (
+            f"{len(scored)} scored indicators, fewer than the {rules.min_scored} required",
+            f"计分指标 {len(scored)} 项，少于要求的 {rules.min_scored} 项",
+        )
+    if rules.max_weight_ratio is not None:
+        nominal = tree.global_weights()
+        ratios = {c: effective.get(c, 0.0) / nominal[c] for c in scored if nominal.get(c)}
+        if ratios:
+            code = max(sorted(ratios), key=lambda c: ratios[c])
+            if ratios[code] > rules.max_weight_ratio + 1e-9:
+                return (
+                    f"{code} would carry {ratios[code]:.1f}x its nominal weight after redistribution "
+                    f"(cap {rules.max_weight_ratio:g}x)",
+                    f"权重重新分配后 {code} 的有效权重为名义权重的 {ratios[code]:.1f} 倍（上限 {rules.max_weight_ratio:g} 倍）",
+                )
+    return "", ""
 
 
 def rank_results(results: Iterable[ProviderResult]) -> list[ProviderResult]:

@@ -355,6 +355,19 @@ class AdjustmentPolicy(Frozen):
     revoke_after: int = Field(default=2, ge=1, description="consecutive failing years that revoke designation")
 
 
+class Eligibility(Frozen):
+    """When a provider can be graded at all (CMS Star Ratings style minimums). Below them it is not
+    graded (不予评级, no money moves) when that is no fault of its own; a provider with missing mandatory
+    data is graded `fail_grade` instead, so not reporting never escapes a cut."""
+
+    min_scored: int = Field(default=1, ge=1, description="scored indicators (missing ones count) needed overall")
+    max_weight_ratio: float | None = Field(
+        default=None,
+        gt=1,
+        description="cap on an indicator's effective / nominal weight after redistribution; beyond it: not graded",
+    )
+
+
 GradeLight = Literal["green", "yellow", "red", "grey"]
 
 
@@ -380,6 +393,7 @@ class PolicyFile(Frozen):
     grade_lights: dict[str, GradeLight] = Field(default_factory=_default_grade_lights)
     lights: DimensionLights = DimensionLights()
     veto: list[VetoRule] = Field(default_factory=list)
+    eligibility: Eligibility = Eligibility()
     adjustment: AdjustmentPolicy = AdjustmentPolicy()
 
     @field_validator("grades")
