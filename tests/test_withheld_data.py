@@ -139,3 +139,16 @@ def test_eligibility_rules_of_the_policy(full):
     for x in full.results:
         if x.total is not None:
             assert max(x.effective_weight[c] / nominal[c] for c in nominal) <= 5.0 + 1e-9
+
+
+def test_every_grey_indicator_says_which_kind_of_absence(full):
+    kinds = {"volume", "source", "baseline", "missing"}
+    seen = set()
+    for r in full.results:
+        for s in r.indicators.values():
+            if s.status in (Status.INSUFFICIENT, Status.MISSING):
+                assert s.absence in kinds, (r.fixmedins_code, s.code, s.reason)
+                seen.add(s.absence)
+            else:
+                assert s.absence == ""
+    assert "volume" in seen

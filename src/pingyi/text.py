@@ -63,8 +63,8 @@ LIGHT_SHORT: dict[str, dict[str, str]] = {  # in a table column next to the disc
     "en": {"green": "green", "yellow": "yellow", "red": "red", "grey": "grey", "none": "monitor"},
 }
 STATUS_WORDS: dict[str, dict[str, str]] = {
-    "zh": {"scored": "计分", "insufficient": "数据不足", "monitor": "监测"},
-    "en": {"scored": "scored", "insufficient": "insufficient", "monitor": "monitor only"},
+    "zh": {"scored": "计分", "insufficient": "数据不足", "monitor": "监测", "missing": "数据缺失"},
+    "en": {"scored": "scored", "insufficient": "insufficient", "monitor": "monitor only", "missing": "missing"},
 }
 DESIGNATION_WORDS: dict[str, dict[str, str]] = {
     "zh": {
@@ -194,6 +194,17 @@ def light_word(light: Light | str | None, lang: Lang = "zh", *, short: bool = Fa
 def designation_word(designation: Designation | str, lang: Lang = "zh", *, short: bool = False) -> str:
     key = _key(designation)
     return (DESIGNATION_SHORT if short else DESIGNATION_WORDS)[lang].get(key, key)
+
+
+# The kinds of absence a card names on every unscored (or worst-scored) indicator.
+ABSENCE_WORDS: dict[str, dict[str, str]] = {
+    "zh": {"volume": "样本量不足", "source": "无来源数据", "baseline": "无基线", "missing": "缺失计0分"},
+    "en": {"volume": "low volume", "source": "no source data", "baseline": "no baseline", "missing": "missing: 0"},
+}
+
+
+def absence_word(kind: str | None, lang: Lang = "zh") -> str:
+    return ABSENCE_WORDS[lang].get(kind or "", "")
 
 
 def status_word(status: Status | str | None, lang: Lang = "zh") -> str:

@@ -75,7 +75,9 @@ def indicator_row(prep: Prepared, p: Mapping, row: Mapping, peers: GroupStats) -
             "peer_mean": peer,
             "peer_mean_display": tx.format_value(peer, unit, lang),
             "score": score,
-            "score_display": tx.format_score(score),
+            # an unscored or worst-scored indicator says which kind of absence it is
+            "score_display": tx.absence_word(row.get("absence"), lang) or tx.format_score(score),
+            "absence": row.get("absence") or "",
             "weight": weight,
             "weight_display": tx.format_weight(weight) if status == "scored" else "—",
             "contribution": row.get("contribution"),

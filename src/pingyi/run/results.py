@@ -87,6 +87,7 @@ def results_document(run: RunResult) -> dict[str, Any]:
                         "score": _num(s.score, 4),
                         "light": s.light.value,
                         "status": s.status.value,
+                        "absence": s.absence,
                         "gap": _num(s.gap),
                         "reason": s.reason,
                         "reason_zh": s.reason_zh,

@@ -24,7 +24,7 @@ from pingyi.errors import PingyiError, read_json
 SCHEMA_VERSION = "1.0"
 
 LightName = Literal["green", "yellow", "red", "grey", "none"]
-StatusName = Literal["scored", "insufficient", "monitor"]
+StatusName = Literal["scored", "insufficient", "monitor", "missing"]
 Number = float | int
 
 
@@ -197,6 +197,10 @@ class ProviderIndicator(Part):
     score: float | None = Field(description="0-100; None when insufficient or monitor-only")
     light: LightName
     status: StatusName
+    absence: Literal["", "volume", "source", "baseline", "missing"] = Field(
+        default="",
+        description="kind of absence: low volume, empty insurer-side source, no baseline, missing mandatory data",
+    )
     gap: float | None = Field(description="how much worse than the baseline, in lights.mode terms")
     reason: str
     reason_zh: str

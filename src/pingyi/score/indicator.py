@@ -38,6 +38,10 @@ class IndicatorScore:
     status: Status
     detail: dict[str, float] = field(default_factory=dict)  # rule-specific values (achievement, funnel_z ...)
     scored_value: float | None = None  # funnel_score beyond_95: the value the score was computed on
+    # which kind of absence left it unscored or scored as the worst value: "volume" (a denominator of 0 or
+    # below the minimum), "source" (an empty insurer-side source: no survey, no expert score), "baseline"
+    # (none for the region and level), "missing" (mandatory data not supplied); "" when scored on data
+    absence: str = ""
 
 
 def _fv(value: float | None, ind: IndicatorSpec) -> str:
@@ -75,6 +79,7 @@ def score_indicator(
             "scored as the worst value (0 points, red); withheld data never raises a score",
             f"{name}：应报数据缺失（{where} 无本机构记录），按最差值计0分（红灯）",
             Status.MISSING,
+            absence="missing",
         )
     if absence == "insufficient" and rule.scored:
         where = ", ".join(absent) or ind.source.value
@@ -91,9 +96,10 @@ def score_indicator(
             "weight redistributed",
             f"{name}：本机构无{where}数据（非机构原因），数据不足（灰灯），权重在本维度内重新分配",
             Status.INSUFFICIENT,
+            absence="source",
         )
 
-    def insufficient(why: str, why_zh: str) -> IndicatorScore:
+    def insufficient(why: str, why_zh: str, kind: str = "volume") -> IndicatorScore:
         return IndicatorScore(
             ind.code,
             value,
@@ -106,6 +112,7 @@ def score_indicator(
             f"{ind.name_en}: {why}, insufficient data (grey); weight redistributed",
             f"{name}：{why_zh}，数据不足（灰灯），权重在本维度内重新分配",
             Status.INSUFFICIENT,
+            absence=kind,
         )
 
     if not rule.scored:
@@ -132,7 +139,7 @@ def score_indicator(
             f"{ind.volume.measure} 为 {got}，低于最小样本量 {ind.volume.minimum:g}",
         )
     if rule.uses_baseline and baseline is None:
-        return insufficient("no baseline for this region and level", "本地区本级别无基线")
+        return insufficient("no baseline for this region and level", "本地区本级别无基线", "baseline")
 
     if not rule.uses_baseline:  # judged against the rule's own band: the light follows its gap
         pts = rule.points(ind, value, baseline, benchmark, prior)
@@ -180,7 +187,7 @@ def score_indicator(
                     funnel_how_zh += f"；按超出95%控制限的部分计分（计分值 {shown_s}）"
     pts = rule.points(ind, scored, baseline, benchmark, prior)
     if pts.missing is not None:
-        return insufficient(*pts.missing)
+        return insufficient(*pts.missing, "baseline")
     detail.update(pts.detail)
     assert pts.score is not None
     # one meaning of a light: the band of the points (the gap rules put their band edges at the light
