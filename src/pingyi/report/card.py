@@ -340,6 +340,8 @@ def provider_context(prep: Prepared, code: str) -> dict:
             "peer_percentile_display": tx.format_percentile(p.get("peer_percentile"), p.get("peer_n")),
             "peer_percentile_short": tx.format_percentile(p.get("peer_percentile"), p.get("peer_n"), short=True),
             "veto": list(p.get("veto") or []),
+            # why not graded, or graded failing for missing data (policy eligibility), in the card's language
+            "eligibility": (p.get("eligibility_zh") if prep.lang == "zh" else p.get("eligibility")) or "",
             "dimensions": dimensions,
             "indicators": rows,
             "lights": lights,

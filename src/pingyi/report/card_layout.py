@@ -203,6 +203,8 @@ def kpi_cells(ctx: Mapping) -> list[dict]:
     """The key figures: total, grade, ranks, adjustment (label, value, note and their css classes)."""
     L, p, a = ctx["L"], ctx["provider"], ctx["adjustment"]
     veto = (L["veto"] + "：" + "、".join(ctx["veto"])) if ctx["veto"] else ""
+    if ctx.get("eligibility"):
+        veto = "；".join(x for x in (veto, ctx["eligibility"]) if x)
     cells = [
         {
             "label": L["total"],

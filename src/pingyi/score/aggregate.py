@@ -156,7 +156,7 @@ def _ineligible(
                 return (
                     f"{code} would carry {ratios[code]:.1f}x its nominal weight after redistribution "
                     f"(cap {rules.max_weight_ratio:g}x)",
-                    f"权重重新分配后 {code} 的有效权重为名义权重的 {ratios[code]:.1f} 倍（上限 {rules.max_weight_ratio:g} 倍）",
+                    f"{code}有效权重为名义的{ratios[code]:.1f}倍（上限{rules.max_weight_ratio:g}倍，权重重新分配后）",
                 )
     return "", ""
 
