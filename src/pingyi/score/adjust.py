@@ -25,6 +25,7 @@ class AdjustmentInput:
     prepayment: Decimal | None
     prepayment_source: str  # providers table | prior-year <measure> / 12 | none
     history: tuple[str, ...] = field(default_factory=tuple)  # earlier years' grades, most recent last
+    veto: tuple[str, ...] = ()  # 一票否决 rules that fired: the worst outcome of every mode
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,10 @@ def compute_adjustments(rows: Sequence[AdjustmentInput], policy: PolicyFile) -> 
         grade, total = r.grade, r.total
         if cfg.mode == "per_point":
             pp = cfg.per_point
-            if total is None:
+            if r.veto:  # a veto is the worst outcome whatever the points: all of the withheld share
+                rate = -Decimal(str(pp.withhold))
+                rule = f"per_point: veto {'、'.join(r.veto)}, all withheld {rate_text(-rate)} deducted"
+            elif total is None:
                 rate, rule = Decimal(0), "per_point: not graded, no adjustment"
             elif total < pp.forfeit_below:
                 rate = -Decimal(str(pp.withhold))
@@ -81,8 +85,10 @@ def compute_adjustments(rows: Sequence[AdjustmentInput], policy: PolicyFile) -> 
                 )
             else:
                 rate, rule = Decimal(0), f"per_point: score {total:.2f} >= {pp.below:g}, withheld amount returned"
-        else:
+        else:  # step and budget-neutral: a vetoed provider has the veto grade already, never a reward
             rate = Decimal(str(cfg.step_rates.get(grade, 0.0)))
+            if r.veto and rate > 0:
+                rate = Decimal(0)
             rule = f"step: {grade} {rate_text(rate)}" if rate else f"step: {grade} no change"
         raw.append((r, rate, rule))
     scale = None

@@ -120,6 +120,7 @@ def adjust_all(
                 prepayment=prepay,
                 prepayment_source=source if prepay is not None else "none",
                 history=tuple(history.get(p.code, ())),
+                veto=r.veto,
             )
         )
     return compute_adjustments(rows, project.policy)
