@@ -217,16 +217,25 @@ def test_bundle_in_every_format_gives_identical_measures(tmp_path):
     assert tables["csv"] and tables["csv"] == tables["xlsx"] == tables["parquet"] == tables["json"]
 
 
+def _last_year(results: Path, out: Path, grades: dict[str, list[str]], year: int = 2024) -> Path:
+    """Last year's results, made from this year's results.json: `grades` maps a provider to its grades
+    from the oldest year to last year (the last one is its grade, the others its grade_history)."""
+    doc = json.loads((results / "results.json").read_text(encoding="utf-8"))
+    doc["year"] = year
+    for p in doc["providers"]:
+        chain = grades.get(p["fixmedins_code"], ["合格"])
+        p["grade"], p["grade_history"] = chain[-1], chain[:-1]
+    out.mkdir()
+    (out / "results.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    return out
+
+
 def test_score_with_history_revokes_after_two_failing_years(cli, results, tmp_path):
     """`pingyi score --history`: a provider failing this year and last year loses its designation; the
-    command prints its summary."""
+    command prints its summary; the new results carry the grade history for next year."""
     failing = [r for r in rows(results / "scores.csv") if r["grade"] == "不合格"]
     assert failing
-    last_year = tmp_path / "last-year"
-    last_year.mkdir()
-    (last_year / "scores.csv").write_text(
-        "fixmedins_code,grade\n" + "".join(f"{r['fixmedins_code']},不合格\n" for r in failing[:1]), encoding="utf-8"
-    )
+    last_year = _last_year(results, tmp_path / "last-year", {failing[0]["fixmedins_code"]: ["不合格"]})
     out = tmp_path / "out"
     r = cli("score", "--data", EXAMPLE, "--out", out, "--history", last_year)
     assert r.exit_code == 0, r.stderr
@@ -235,6 +244,43 @@ def test_score_with_history_revokes_after_two_failing_years(cli, results, tmp_pa
     designation = {r["fixmedins_code"]: r["designation"] for r in rows(out / "adjustments.csv")}
     assert designation[failing[0]["fixmedins_code"]] == "revoked"
     assert all(designation[r["fixmedins_code"]] == "warning" for r in failing[1:])
+    doc = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    carried = {p["fixmedins_code"]: p["grade_history"] for p in doc["providers"]}
+    assert carried[failing[0]["fixmedins_code"]] == ["不合格"]
+
+
+def test_history_of_the_wrong_year_or_catalogue_is_refused(cli, results, tmp_path):
+    """This year's own results as history would revoke designations from one year of data: exit 2."""
+    out = tmp_path / "out"
+    r = cli("score", "--data", EXAMPLE, "--out", out, "--history", results)
+    assert r.exit_code == 2
+    assert "field year: found 2025; expected 2024" in r.stderr and "results.json" in r.stderr
+    other = _last_year(results, tmp_path / "other", {})
+    doc = json.loads((other / "results.json").read_text(encoding="utf-8"))
+    doc["indicators"] = doc["indicators"][1:]
+    (other / "results.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    r = cli("score", "--data", EXAMPLE, "--out", out, "--history", other)
+    assert r.exit_code == 2 and "field indicators" in r.stderr and "missing: D1.01" in r.stderr
+
+
+def test_revoke_after_three_needs_three_consecutive_failing_years(cli, results, tmp_path):
+    """With `revoke_after: 3`, the grade history chained through last year's results gives the three
+    years: failing 2023, 2024 and 2025 revokes; failing only 2024 and 2025 is a warning."""
+    failing = [r["fixmedins_code"] for r in rows(results / "scores.csv") if r["grade"] == "不合格"]
+    assert len(failing) >= 2
+    project = tmp_path / "project"
+    copy_project(default_project_dir(), project)
+    policy = project / "policy.yaml"
+    policy.write_text(policy.read_text(encoding="utf-8").replace("revoke_after: 2", "revoke_after: 3"), "utf-8")
+    last_year = _last_year(
+        results, tmp_path / "last", {failing[0]: ["不合格", "不合格"], failing[1]: ["合格", "不合格"]}
+    )
+    out = tmp_path / "out"
+    r = cli("score", "--data", EXAMPLE, "--project", project, "--out", out, "--history", last_year)
+    assert r.exit_code == 0, r.stderr
+    designation = {r["fixmedins_code"]: r["designation"] for r in rows(out / "adjustments.csv")}
+    assert designation[failing[0]] == "revoked"
+    assert designation[failing[1]] == "warning"
 
 
 def test_measure_that_reads_a_file_is_refused(cli, tmp_path):

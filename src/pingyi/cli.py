@@ -203,7 +203,10 @@ def score(
     out_dir: Path = typer.Option(..., "--out", "-o", help="Directory for the result files."),
     project: Path | None = ProjectOpt,
     year: int | None = typer.Option(None, help="Evaluation year (default: the project's baselines year)."),
-    history: Path | None = typer.Option(None, help="Last year's results directory (for the two-year rule)."),
+    history: Path | None = typer.Option(
+        None,
+        help="Last year's results directory (its results.json: year - 1, same catalogue; carries the grade history for revoke_after).",
+    ),
 ) -> None:
     """Evaluate every provider: scores, traffic lights, grades, prepayment adjustments, manifest."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn

@@ -73,7 +73,9 @@ def build_manifest(
             "project_dir": str(Path(project_dir).resolve()),
             "project_files": project_files(Path(project_dir)),
             "history_dir": None if history_dir is None else str(Path(history_dir).resolve()),
-            "history_files": {} if history_dir is None else {"scores.csv": sha256(Path(history_dir) / "scores.csv")},
+            "history_files": {}
+            if history_dir is None
+            else {"results.json": sha256(Path(history_dir) / "results.json")},
         },
         "outputs": {p.name: sha256(p) for p in sorted(outputs, key=lambda p: p.name)},
     }

@@ -10,7 +10,6 @@ it (the quality stage hands over its counts, failures and files).
 
 from __future__ import annotations
 
-import csv
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from pingyi.data.providers import UNKNOWN, ProviderInfo, read_providers
 from pingyi.data.quality import QualityResult, run_quality
 from pingyi.data.views import create_views
 from pingyi.errors import PingyiError
+from pingyi.run.schema import load_results_document
 from pingyi.score.adjust import Adjustment, Budget
 from pingyi.score.aggregate import ProviderResult
 from pingyi.score.stage import Scored, adjust_all, score_all
@@ -73,7 +73,7 @@ def run(
     project, tree = valid.project, valid.tree
     year = project.year
     compiled = compile_project_measures(project.measures, project.data)
-    history = read_history(history_dir)
+    history = read_history(history_dir, project)
     scratch = tempfile.TemporaryDirectory(prefix="pingyi-") if workdir is None else None
     work = Path(scratch.name) if scratch is not None else Path(workdir)  # type: ignore[arg-type]
     with open_bundle(Path(data_dir), project.data, year, work) as bundle:
@@ -120,19 +120,40 @@ def run_parameters(project: Project) -> dict[str, Any]:
     }
 
 
-def read_history(history_dir: Path | None) -> dict[str, tuple[str, ...]]:
-    """Earlier grades per provider from a previous run's scores.csv (oldest first)."""
+def read_history(history_dir: Path | None, project: Project) -> dict[str, tuple[str, ...]]:
+    """Earlier grades per provider (oldest first) from last year's results: its grade and the grades it
+    carried from the years before (results.json `grade_history`), so chaining each year's results gives
+    `revoke_after` as many years as it needs. The history must be year - 1 of the same indicator system
+    and catalogue: anything else would revoke designations on the wrong grounds."""
     if history_dir is None:
         return {}
-    path = Path(history_dir) / "scores.csv"
+    path = Path(history_dir) / "results.json"
     if not path.is_file():
         raise PingyiError(
-            f"{history_dir}: no scores.csv from a previous run; expected the --out directory of "
-            "last year's `pingyi score`"
+            f"{history_dir}: no results.json from a previous run; expected the --out directory of last year's "
+            "`pingyi score`"
         )
-    with path.open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = {"fixmedins_code", "grade"} - set(reader.fieldnames or [])
-        if missing:
-            raise PingyiError(f"{path}: column(s) {', '.join(sorted(missing))} missing; expected a pingyi scores.csv")
-        return {row["fixmedins_code"]: (row["grade"],) for row in reader}
+    raw, _doc = load_results_document(history_dir)
+    expected_year = project.year - 1
+    if raw.get("year") != expected_year:
+        raise PingyiError(
+            f"{path}: field year: found {raw.get('year')!r}; expected {expected_year} (the year before the "
+            f"evaluation year {project.year}); --history takes last year's results"
+        )
+    system = {"name": project.hierarchy.name, "version": project.hierarchy.version}
+    found_system = raw.get("system") or {}
+    if found_system.get("name") != system["name"]:
+        raise PingyiError(
+            f"{path}: field system.name: found {found_system.get('name')!r}; expected {system['name']!r} "
+            "(history from another indicator system)"
+        )
+    codes = sorted(i["code"] for i in raw.get("indicators") or [])
+    if codes != sorted(project.indicators):
+        extra = sorted(set(codes) - set(project.indicators))
+        lacking = sorted(set(project.indicators) - set(codes))
+        raise PingyiError(
+            f"{path}: field indicators: found a catalogue with {len(codes)} indicators (not in this project: "
+            f"{', '.join(extra) or 'none'}; missing: {', '.join(lacking) or 'none'}); expected this project's "
+            f"{len(project.indicators)} indicators"
+        )
+    return {p["fixmedins_code"]: (*p.get("grade_history", ()), p["grade"]) for p in raw["providers"]}

@@ -61,6 +61,7 @@ def results_document(run: RunResult) -> dict[str, Any]:
                 "light": r.light.value,
                 "rank": r.rank,
                 "veto": list(r.veto),
+                "grade_history": list(run.history.get(r.fixmedins_code, ())),
                 "eligibility": r.eligibility,
                 "eligibility_zh": r.eligibility_zh,
                 "peer_group": {"region": p.region, "level": p.level},

@@ -274,6 +274,9 @@ class Provider(Part):
     light: LightName
     rank: int | None
     veto: list[str]
+    grade_history: list[str] = Field(
+        default_factory=list, description="earlier years' grades, oldest first, carried from --history"
+    )
     eligibility: str = Field(default="", description="why not graded, or graded failing for missing data")
     eligibility_zh: str = ""
     peer_group: PeerGroup
