@@ -160,3 +160,138 @@ def test_explain_shows_generated_sql():
 
     text = explain_measures(shipped().project, "D1.01")
     assert "FROM settlement_rows" in text and "AS inpatient_stays" in text and "FILTER(WHERE" in text
+
+
+# --------------------------------------------------------------------------- the manual's words decide
+# Tiny hand-made bundles run through the whole pipeline (quality, views, measures, formulas): each test
+# is one sentence of the indicator manual (indicators/*.yaml `manual`) with the number it implies.
+
+import csv  # noqa: E402
+
+from pingyi.run.pipeline import run  # noqa: E402
+
+H1 = "H33010600001"
+
+
+def _settlement(setl_id, mdtrt_id, time, *, med_type="21", amount=1000.00, direct="1", refund="0", psn="P1"):
+    return {
+        "setl_id": setl_id, "mdtrt_id": mdtrt_id, "psn_no": psn, "insutype": "310", "med_type": med_type,
+        "setl_time": time, "medfee_sumamt": f"{amount:.2f}", "fulamt_ownpay_amt": "0.00",
+        "hifp_pay": f"{amount * 0.6:.2f}", "fund_pay_sumamt": f"{amount * 0.6:.2f}",
+        "psn_part_amt": f"{amount * 0.4:.2f}", "acct_pay": "0.00", "psn_cash_pay": f"{amount * 0.4:.2f}",
+        "fixmedins_code": H1, "insuplc_admdvs": "330106", "refd_setl_flag": refund, "direct_setl_flag": direct,
+    }  # fmt: skip
+
+
+def _stay(mdtrt_id, adm, dscg, setl, psn="P1", dcla=None, *, plan="1", way="1"):
+    return {
+        "mdtrt_id": mdtrt_id, "setl_id": "S" + mdtrt_id, "fixmedins_code": H1, "psn_no": psn, "diag_code": "J18.900",
+        "adm_time": adm, "dscg_time": dscg, "act_ipt_days": "3", "dscg_way": way, "days_rinp_flag_31": plan,
+        "setl_time": setl, "dcla_time": dcla or setl, "qc_rslt": "1",
+    }  # fmt: skip
+
+
+def _write(path: Path, rows: list[dict]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _values(tmp_path: Path, **tables: list[dict]):
+    """Run the shipped project over a bundle of one provider (H1) and return its indicator values."""
+    _write(tmp_path / "providers.csv", [{"fixmedins_code": H1, "fixmedins_name": "测试医院", "hosp_lv": "二级"}])
+    for name, rows in tables.items():
+        _write(tmp_path / f"{name}.csv", rows)
+    result = run(tmp_path, year=2025, workdir=tmp_path / "work")
+    return result.values[H1]
+
+
+def _stays_with_settlements(stays: list[dict]) -> list[dict]:
+    return [_settlement("S" + s["mdtrt_id"], s["mdtrt_id"], s["setl_time"], psn=s["psn_no"]) for s in stays]
+
+
+def test_d2_03_readmission_within_31_days_counts_32_does_not_and_one_starting_before_discharge_does_not(tmp_path):
+    """D2.03: 同一人员出院后31日内再次入住本机构 (an admission on the 31st day after the discharge date counts,
+    on the 32nd not); an admission that starts before this stay's discharge is not a readmission."""
+    stays = [
+        _stay("A1", "2025-03-01 08:00:00", "2025-03-05 10:00:00", "2025-03-05 12:00:00", psn="P1"),
+        _stay("A2", "2025-04-05 23:00:00", "2025-04-08 10:00:00", "2025-04-08 12:00:00", psn="P1"),  # day 31
+        _stay("B1", "2025-03-01 08:00:00", "2025-03-05 10:00:00", "2025-03-05 12:00:00", psn="P2"),
+        _stay("B2", "2025-04-06 08:00:00", "2025-04-08 10:00:00", "2025-04-08 12:00:00", psn="P2"),  # day 32
+        # C2 starts (Jun 3) before C1's discharge (Jun 10): overlapping records, not a readmission of C1
+        _stay("C1", "2025-06-01 08:00:00", "2025-06-10 10:00:00", "2025-06-10 12:00:00", psn="P3"),
+        _stay("C2", "2025-06-03 08:00:00", "2025-06-04 10:00:00", "2025-06-04 12:00:00", psn="P3"),
+        _stay("D1", "2025-07-01 08:00:00", "2025-07-10 10:00:00", "2025-07-10 12:00:00", psn="P4"),
+        _stay("D2", "2025-07-10 09:00:00", "2025-07-12 10:00:00", "2025-07-12 12:00:00", psn="P4"),
+    ]
+    values = _values(tmp_path, settlements=_stays_with_settlements(stays), setl_lists=stays)
+    d203 = values["D2.03"]
+    assert d203.inputs["current"] == {"unplanned_readmissions": 1.0, "alive_discharges": 8.0}
+    assert d203.value == pytest.approx(1 / 8)
+
+
+def test_d5_02_excludes_manual_claims(tmp_path):
+    """D5.02 排除 经办机构手工（零星）报销: a stay whose settlement is a manual claim (direct_setl_flag 0)
+    is neither in the days nor in the count."""
+    stays = [
+        _stay("A1", "2025-03-01 08:00:00", "2025-03-05 10:00:00", "2025-03-07 12:00:00"),  # 2 days
+        _stay("A2", "2025-05-01 08:00:00", "2025-05-05 10:00:00", "2025-05-05 12:00:00", psn="P2"),  # 0 days
+        _stay("M1", "2025-06-01 08:00:00", "2025-06-05 10:00:00", "2025-07-20 12:00:00", psn="P3"),  # claim
+    ]
+    settlements = _stays_with_settlements(stays)
+    settlements[2]["direct_setl_flag"] = "0"
+    values = _values(tmp_path, settlements=settlements, setl_lists=stays)
+    assert values["D5.02"].inputs["current"] == {"dscg_to_setl_days": 2.0, "settled_lists": 2.0}
+    assert values["D5.02"].value == pytest.approx(1.0)
+
+
+def test_d8_01_counts_only_lists_of_stays_in_its_denominator_without_a_cap(tmp_path):
+    """D8.01: numerator = stays of the denominator (inpatient stays settled directly at the provider in the
+    year) whose list was uploaded in time; a list of a manual claim or of a stay settled last year is not
+    counted, so the rate needs no cap. The limit is data.yaml upload_deadline_days (30 days)."""
+    stays = [
+        _stay("A1", "2025-03-01 08:00:00", "2025-03-05 10:00:00", "2025-03-05 12:00:00", dcla="2025-04-04 11:00:00"),
+        # A2: uploaded 30 days and 1 hour after its settlement: late
+        _stay("A2", "2025-03-01 08:00:00", "2025-03-05 10:00:00", "2025-03-05 12:00:00", "P2", "2025-04-04 13:00:00"),
+        _stay("M1", "2025-06-01 08:00:00", "2025-06-05 10:00:00", "2025-06-05 12:00:00", psn="P3"),  # claim
+    ]
+    settlements = _stays_with_settlements(stays)
+    settlements[2]["direct_setl_flag"] = "0"
+    settlements.append(_settlement("SX", "X1", "2025-08-01 10:00:00", psn="P4"))  # a stay without a list
+    values = _values(tmp_path, settlements=settlements, setl_lists=stays)
+    d801 = values["D8.01"]
+    assert d801.inputs["current"] == {"timely_listed_stays": 1.0, "inpatient_stays": 3.0}
+    assert d801.value == pytest.approx(1 / 3)
+
+
+def test_d8_01_manual_states_the_data_yaml_deadline():
+    """The time limit the manual states is the one data.yaml sets (and DataSettings' default)."""
+    import re
+
+    project = shipped().project
+    days = project.data.upload_deadline_days
+    manual = project.indicators["D8.01"].manual
+    stated = {int(d) for d in re.findall(r"(\d+)日内", manual.formula_text)}
+    assert stated == {days}, f"indicators/D8_data_quality.yaml D8.01 formula_text: found {stated}, expected {days}"
+    assert f"within {days} days" in manual.formula_text_en
+    assert DataSettings().upload_deadline_days == days
+    assert "min(" not in project.indicators["D8.01"].formula
+
+
+@pytest.mark.parametrize(
+    "scores,expected",
+    [
+        ([60, 80, 90, 100], 85.0),  # the highest (100) and the lowest (60) dropped: (80 + 90) / 2
+        ([70, 70, 90], 70.0),  # one of the two lowest is dropped, the other stays
+        ([80, 90], 85.0),  # fewer than 3 experts: the plain mean (the manual says so)
+        ([77], 77.0),
+    ],
+)
+def test_d7_04_drops_the_highest_and_the_lowest_expert_score(tmp_path, scores, expected):
+    rows = [
+        {"fixmedins_code": H1, "year": "2025", "indicator": "D7.04", "expert_id": f"E{i}", "score": str(s)}
+        for i, s in enumerate(scores)
+    ]
+    values = _values(tmp_path, settlements=[_settlement("S1", "M1", "2025-03-01 10:00:00")], expert_scores=rows)
+    assert values["D7.04"].value == expected

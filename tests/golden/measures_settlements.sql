@@ -15,7 +15,8 @@ SELECT
   COUNT(DISTINCT mdtrt_id) FILTER(WHERE offsite_flag = '1' AND direct_setl_flag = '1' AND NOT refd_setl_flag IN ('1')) AS offsite_direct_visits,  -- 异地参保人在本机构直接结算的就诊人次
   COUNT(DISTINCT mdtrt_id) FILTER(WHERE offsite_flag = '1' AND NOT refd_setl_flag IN ('1')) AS offsite_visits,  -- 异地参保人在本机构就医的就诊人次（直接结算 + 回参保地手工报销）
   COALESCE(SUM(CAST(medfee_sumamt AS DECIMAL(38, 12))) FILTER(WHERE direct_setl_flag = '1' AND med_type IN ('11', '13')), 0) AS outpatient_cost,  -- 本机构直接结算的普通门诊与急诊医疗费用总额（退费冲减）
-  COUNT(DISTINCT mdtrt_id) FILTER(WHERE direct_setl_flag = '1' AND NOT refd_setl_flag IN ('1') AND med_type IN ('11', '13')) AS outpatient_visits  -- 本机构直接结算的普通门诊与急诊人次（按就诊ID去重，不含门诊慢特病和挂号结算）
+  COUNT(DISTINCT mdtrt_id) FILTER(WHERE direct_setl_flag = '1' AND NOT refd_setl_flag IN ('1') AND med_type IN ('11', '13')) AS outpatient_visits,  -- 本机构直接结算的普通门诊与急诊人次（按就诊ID去重，不含门诊慢特病和挂号结算）
+  COUNT(DISTINCT mdtrt_id) FILTER(WHERE direct_setl_flag = '1' AND NOT refd_setl_flag IN ('1') AND med_type IN ('21', '22', '23', '24', '52', '92') AND list_timely = '1') AS timely_listed_stays  -- 本机构直接结算的住院人次中，结算清单在结算后upload_deadline_days（data.yaml，默认30）日内上传的人次（D8.01分子，为分母inpatient_stays的子集）
 FROM settlement_rows
 GROUP BY fixmedins_code, year
 ORDER BY fixmedins_code, year

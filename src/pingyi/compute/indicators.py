@@ -34,8 +34,9 @@ Keyed = Mapping[str, Mapping[tuple[str, int], float]]  # provider -> (indicator,
 
 @dataclass(frozen=True)
 class SideValues:
-    """Values that do not come from measures: provider reports and surveys (`reported`), and the mean
-    expert score per provider, indicator and year (`expert_scores`)."""
+    """Values that do not come from measures: provider reports and surveys (`reported`), and the expert
+    panel's score per provider, indicator and year (`expert_scores`: the mean without the highest and the
+    lowest score)."""
 
     reported: Keyed = field(default_factory=dict)
     expert: Keyed = field(default_factory=dict)
@@ -48,23 +49,29 @@ def _keyed(con: Any, sql: str) -> dict[str, dict[tuple[str, int], float]]:
     return out
 
 
+# The panel's score (manual of D7.04): the mean after dropping one highest and one lowest score; with fewer
+# than 3 experts nothing can be dropped and it is the plain mean. Exact decimals, so the order of the rows
+# cannot change the last digit.
+EXPERT_SCORE_SQL = """
+SELECT fixmedins_code, indicator, year,
+       CASE WHEN count(score) >= 3
+            THEN (sum(CAST(score AS DECIMAL(38, 12))) - max(CAST(score AS DECIMAL(38, 12)))
+                  - min(CAST(score AS DECIMAL(38, 12)))) / (count(score) - 2)
+            ELSE avg(CAST(score AS DECIMAL(38, 12))) END AS score
+FROM clean_expert_scores GROUP BY fixmedins_code, indicator, year
+"""
+
+
 def read_side_values(con: Any, present: Iterable[str]) -> SideValues:
-    """The reported and expert-score tables' used rows (their clean views), when the bundle has them."""
+    """The reported and expert-score tables' used rows (their clean views), when the bundle has them.
+    Expert scores: the trimmed mean per provider, indicator and year (EXPERT_SCORE_SQL)."""
     present = set(present)
     reported = (
         _keyed(con, "SELECT fixmedins_code, indicator, year, value FROM clean_reported")
         if "reported" in present
         else {}
     )
-    expert = (
-        _keyed(
-            con,
-            """SELECT fixmedins_code, indicator, year, avg(score) FROM clean_expert_scores
-                            GROUP BY ALL""",
-        )
-        if "expert_scores" in present
-        else {}
-    )
+    expert = _keyed(con, EXPERT_SCORE_SQL) if "expert_scores" in present else {}
     return SideValues(reported, expert)
 
 

@@ -2,8 +2,9 @@
 
 `setl_lists` measures read the enriched view `stays`: each inpatient stay with its DRG reference
 values, the same-year regional mean cost and stay of its DRG (over all providers of its region:
-the E_i of the cost and time efficiency indices), its cost from the settlements, whether an
-unplanned readmission followed within 31 days, and whether its DRG is a low-risk group. Risk groups follow the BJ-DRG method [china.md §2.1]:
+the E_i of the cost and time efficiency indices), its cost from the settlements, whether they were
+manual claims, whether an unplanned readmission followed within 31 days, and whether its DRG is a
+low-risk group. Risk groups follow the BJ-DRG method [china.md §2.1]:
 per region (of the project's region scheme, from the provider's province) and DRG, in-hospital
 mortality m_i over both years of the bundle; z = standardised ln(m_i) over the region's DRGs with
 deaths; z < -1 is low risk; a DRG with no death in the region is low risk. Without a region table
@@ -20,6 +21,9 @@ SETTLEMENT_COLUMNS: dict[str, str] = {
     "offsite_flag": "'1' when the insured area differs from the provider's pooling area (异地就医): prefecture-level "
     "pooling by default (first 4 digits); a province-level pooling code XX99xx matches its province; "
     "the four municipalities (11, 12, 31, 50) pool province-wide",
+    "list_timely": "'1' when the encounter's settlement list (setl_lists, same mdtrt_id and provider) was uploaded "
+    "in time (dcla_time no later than its setl_time + upload_deadline_days: not flagged late_upload), '0' when "
+    "late, NULL when the encounter has no used settlement list",
 }
 
 SETTLEMENTS_SQL = """
@@ -30,8 +34,12 @@ SELECT s.* REPLACE (coalesce(s.direct_setl_flag, '1') AS direct_setl_flag),
             WHEN substr(s.insuplc_admdvs, 1, 2) IN ('11', '12', '31', '50') THEN '0'
             WHEN substr(s.insuplc_admdvs, 3, 2) = '99' THEN '0'
             WHEN substr(s.insuplc_admdvs, 1, 4) = substr(s.fixmedins_code, 2, 4) THEN '0'
-            ELSE '1' END AS offsite_flag
+            ELSE '1' END AS offsite_flag,
+       -- a property of the stay's list attached to its settlements, so that a measure counting timely lists
+       -- over settlements counts only stays of its own population (D8.01: numerator within the denominator)
+       CASE WHEN l.mdtrt_id IS NULL THEN NULL WHEN l.late_upload THEN '0' ELSE '1' END AS list_timely
 FROM clean_settlements s
+LEFT JOIN clean_setl_lists l ON l.mdtrt_id = s.mdtrt_id AND l.fixmedins_code = s.fixmedins_code
 """
 
 
@@ -49,8 +57,11 @@ STAY_COLUMNS: dict[str, str] = {
     "drg_region_stays": "number of stays behind drg_region_cost and drg_region_los",
     "stay_cost": "Σ medfee_sumamt of the stay's settlements (refunds netted)",
     "dead": "1 when dscg_way = '5' (death)",
-    "unplanned_readmit_31": "1 when the same person is admitted again to the same provider within 31 days "
-    "of discharge and this stay did not plan it (days_rinp_flag_31 <> '2')",
+    "unplanned_readmit_31": "1 when another stay of the same person (psn_no) at the same provider is admitted at "
+    "or after this stay's discharge time and at most 31 days after its discharge date (admission date - "
+    "discharge date <= 31), and this stay did not plan it (days_rinp_flag_31 <> '2')",
+    "manual_claim": "1 when every used settlement of the stay (same mdtrt_id) is a manual claim "
+    "(direct_setl_flag = 0, 手工（零星）报销), 0 when one was settled directly, NULL when it has none",
     "drg_risk_z": "standardised log mortality of the stay's DRG across the provider's region",
     "low_risk_drg": "1 when the stay's DRG is a low-risk group (z < -1, or no deaths in the region)",
 }
@@ -76,24 +87,30 @@ FROM logged l LEFT JOIN stats s USING (region);
 
 CREATE OR REPLACE TEMP VIEW stays AS
 WITH cost AS (
-    SELECT mdtrt_id, sum(medfee_sumamt) AS stay_cost FROM clean_settlements GROUP BY mdtrt_id
+    SELECT mdtrt_id, sum(medfee_sumamt) AS stay_cost,
+           CASE WHEN bool_or(coalesce(direct_setl_flag, '1') = '1') THEN 0 ELSE 1 END AS manual_claim
+    FROM clean_settlements GROUP BY mdtrt_id
+), readmitted AS (  -- a readmission starts at or after the discharge (an earlier start is an overlapping record)
+    SELECT a.mdtrt_id FROM clean_setl_lists a JOIN clean_setl_lists b
+        ON b.fixmedins_code = a.fixmedins_code AND b.psn_no = a.psn_no AND b.mdtrt_id <> a.mdtrt_id
+       AND b.adm_time >= a.dscg_time AND date_diff('day', CAST(a.dscg_time AS DATE), CAST(b.adm_time AS DATE)) <= 31
+    GROUP BY a.mdtrt_id
 ), ordered AS (
-    SELECT l.*, coalesce(r.region, '') AS _region,
-           lead(adm_time) OVER (PARTITION BY fixmedins_code, psn_no ORDER BY adm_time, mdtrt_id) AS next_adm_time
+    SELECT l.*, coalesce(r.region, '') AS _region, x.mdtrt_id IS NOT NULL AS _readmitted
     FROM clean_setl_lists l LEFT JOIN provider_regions r USING (fixmedins_code)
+    LEFT JOIN readmitted x ON x.mdtrt_id = l.mdtrt_id
 ), costed AS (
-    SELECT o.*, c.stay_cost FROM ordered o LEFT JOIN cost c ON c.mdtrt_id = o.mdtrt_id
+    SELECT o.*, c.stay_cost, c.manual_claim FROM ordered o LEFT JOIN cost c ON c.mdtrt_id = o.mdtrt_id
 ), regional AS (  -- same region, same year, same DRG: the mean the efficiency indices compare with
     SELECT _region, year, drg_code, avg(stay_cost) AS drg_region_cost, avg(act_ipt_days) AS drg_region_los,
            count(*) AS drg_region_stays
     FROM costed WHERE drg_code IS NOT NULL AND stay_cost IS NOT NULL AND act_ipt_days IS NOT NULL GROUP BY ALL
 )
-SELECT o.* EXCLUDE (next_adm_time, _region),
+SELECT o.* EXCLUDE (_readmitted, _region),
        g.weight AS drg_weight, g.mean_cost AS drg_mean_cost, g.mean_los AS drg_mean_los,
        rg.drg_region_cost, rg.drg_region_los, rg.drg_region_stays,
        CASE WHEN o.dscg_way = '5' THEN 1 ELSE 0 END AS dead,
-       CASE WHEN o.next_adm_time IS NOT NULL AND o.next_adm_time <= o.dscg_time + INTERVAL 31 DAY
-                 AND coalesce(o.days_rinp_flag_31, '1') <> '2' THEN 1 ELSE 0 END AS unplanned_readmit_31,
+       CASE WHEN o._readmitted AND coalesce(o.days_rinp_flag_31, '1') <> '2' THEN 1 ELSE 0 END AS unplanned_readmit_31,
        m.z AS drg_risk_z,
        CASE WHEN o.drg_code IS NULL THEN NULL WHEN m.log_m IS NULL OR m.z < -1 THEN 1 ELSE 0 END AS low_risk_drg
 FROM costed o
