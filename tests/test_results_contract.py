@@ -23,7 +23,7 @@ def test_the_example_follows_the_contract(example):
     project = shipped().project
     for code, ind in project.indicators.items():
         assert by_code[code].rule == ind.scoring.rule
-        assert by_code[code].rule_params == ind.scoring.model_dump(exclude={"rule"})
+        assert by_code[code].rule_params == ind.scoring.model_dump(exclude={"rule"}, by_alias=True)
         assert by_code[code].lights.mode == ind.lights.mode and by_code[code].lights.red == ind.lights.red
     assert by_code["D1.04"].rule_params == {"low": 0.8, "high": 1.0, "zero_at": 0.3}
 

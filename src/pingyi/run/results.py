@@ -158,7 +158,7 @@ def results_document(run: RunResult) -> dict[str, Any]:
                 "source": ind.source.value,
                 "qualitative": ind.qualitative,
                 "rule": ind.scoring.rule,
-                "rule_params": ind.scoring.model_dump(mode="json", exclude={"rule"}),
+                "rule_params": ind.scoring.model_dump(mode="json", exclude={"rule"}, by_alias=True),
                 "lights": ind.lights.model_dump(mode="json"),
                 "casemix": ind.casemix,
                 "adjusted_formula": ind.adjusted_formula,

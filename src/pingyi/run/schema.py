@@ -55,7 +55,9 @@ class CatalogueIndicator(Part):
     source: str
     qualitative: bool
     rule: str = Field(description="the scoring rule's name (pingyi.spec.rules)")
-    rule_params: dict[str, Number | bool | None] = Field(description="the rule's parameters as the project sets them")
+    rule_params: dict[str, Number | bool | str | None] = Field(
+        description="the rule's parameters as the project sets them"
+    )
     lights: Lights
     casemix: Literal["raw", "adjusted"]
     adjusted_formula: str | None

@@ -17,11 +17,16 @@ light of its points are the same light:
 * ``threshold``: meets the baseline -> 100; linear to 80 at the yellow bound, to 60 at the red bound,
   to 0 at ``zero_at`` worse (default: twice the red bound). Relative mode measures "worse" as a
   share of the baseline, the source documents' rule ("exceeding its baseline by 20 %" [001 §5.3]).
-* ``vbp``: CMS Hospital Value-Based Purchasing style (42 CFR 412.165): achievement points from 10
-  at the baseline (achievement threshold) to 100 at the benchmark, 0 below the baseline;
-  improvement points 0-90 for closing the gap between the provider's own prior year and the
-  benchmark; the score is the higher of the two. (HVBP: 1-10 achievement, 0-9 improvement points;
-  scaled x10 and kept continuous, without HVBP's rounding.)
+* ``vbp``: value-based-purchasing style. The continuous default (``points: continuous``) computes
+  achievement = 0 below the baseline (the achievement threshold), 100 at or beyond the benchmark and
+  10 + 90·r in between (r = the value's position from the baseline to the benchmark); improvement =
+  90·(value − prior) / (benchmark − prior) clipped to [0, 90] (the provider's own prior year); the
+  score is the higher of the two. It is CMS's shape without its rounding, so it is NOT CMS's points.
+  ``points: hvbp`` gives CMS Hospital VBP points x 10 (42 CFR 412.165; the FY 2013 IPPS final rule's
+  formulas): achievement = round(9·r + 0.5) (1-9 between threshold and benchmark, 10 at or beyond
+  the benchmark, 0 below the threshold), improvement = round(10·(value − prior)/(benchmark − prior)
+  − 0.5) (0-9, 0 when not better than the prior year), rounded half up to whole points, lower-is-
+  better measures with the differences inverted; the score is the higher.
 * ``target_range``: inside [low, high] -> 100; outside, the distance is scored like a threshold gap
   (80 at the yellow bound, 60 at the red bound, 0 at ``zero_at``).
 * ``none``: monitor-only; no score, a neutral mark.
@@ -169,6 +174,11 @@ class VbpRule(Rule):
 
     rule: Literal["vbp"]
     improvement: bool = True
+    points_mode: Literal["continuous", "hvbp"] = Field(
+        default="continuous",
+        alias="points",
+        description="continuous (10 + 90r, no rounding) or hvbp (CMS HVBP whole points x 10)",
+    )
     uses_benchmark: ClassVar[bool] = True
 
     def points(self, ind, value, baseline, benchmark, prior):
@@ -176,6 +186,8 @@ class VbpRule(Rule):
         if benchmark is None:
             return Points(None, missing=("no benchmark for this region and level", "本地区本级别无标杆值"))
         g_v, g_b, g_bm = goodness(ind, value), goodness(ind, baseline), goodness(ind, benchmark)
+        if self.points_mode == "hvbp":
+            return self._hvbp(ind, g_v, g_b, g_bm, prior)
         span = g_bm - g_b
         if g_v < g_b:
             achievement = 0.0
@@ -192,9 +204,35 @@ class VbpRule(Rule):
                 improvement = clip(90.0 * (g_v - g_p) / (g_bm - g_p), 0.0, 90.0)
         return Points(max(achievement, improvement), {"achievement": achievement, "improvement": improvement})
 
+    def _hvbp(self, ind: IndicatorSpec, g_v: float, g_b: float, g_bm: float, prior: float | None) -> Points:
+        """CMS HVBP achievement and improvement points (whole points 0-10), times 10. Goodness values make
+        lower-is-better measures the inverted differences CMS uses for them."""
+
+        def whole(x: float) -> int:  # CMS rounds to the nearest whole number, halves up (on the decimal
+            return math.floor(round(x, 9) + 0.5)  # value: 3.4999999999 from binary floats is 3.5)
+
+        if g_v >= g_bm:
+            ach = 10
+        elif g_v < g_b:
+            ach = 0
+        else:
+            ach = min(9, max(1, whole(9 * (g_v - g_b) / (g_bm - g_b) + 0.5)))
+        imp = 0
+        if self.improvement and prior is not None:
+            g_p = goodness(ind, prior)
+            if g_v > g_p and g_bm > g_p:
+                imp = min(9, max(0, whole(10 * (g_v - g_p) / (g_bm - g_p) - 0.5)))
+        return Points(10.0 * max(ach, imp), {"achievement": 10.0 * ach, "improvement": 10.0 * imp})
+
     def describe(self, ind):
-        return "vbp: achievement points between baseline and benchmark" + (
-            "; improvement points against own prior year; the higher counts" if self.improvement else ""
+        if self.points_mode == "hvbp":
+            return (
+                "vbp (hvbp): CMS Hospital VBP achievement 0-10 and improvement 0-9 whole points x 10; the higher counts"
+            )
+        return "vbp: achievement 10 + 90r between baseline and benchmark (0 below, 100 at the benchmark)" + (
+            "; improvement 90 x the share of the gap from own prior year to the benchmark closed; the higher counts"
+            if self.improvement
+            else ""
         )
 
 
