@@ -81,6 +81,8 @@ def mismatches(seed, oracle: Oracle, rows, detail) -> list[str]:
             exp = oracle.expected(code, provider)
             row, info = rows[(provider, code)], detail[(provider, code)]
             where = f"seed {seed}, {provider} {code}"
+            # a monitor-only indicator (the manual: 监测指标，不计分) is never grey, whatever its volume
+            grey = "monitor" if PROJECT.indicators[code]["direction"] == "monitor" else "insufficient"
             found = row["value"]
             if code == "D1.01":  # the raw value (see the module docstring), which results.json rounds to 10 decimals
                 raw = info["raw_value"]
@@ -88,8 +90,8 @@ def mismatches(seed, oracle: Oracle, rows, detail) -> list[str]:
             if exp.value is None:
                 if found != "":
                     out.append(f"{where}: value found {found}, expected none (zero denominator or no data)")
-                elif row["status"] != "insufficient":
-                    out.append(f"{where}: status found {row['status']}, expected insufficient")
+                elif row["status"] != grey:
+                    out.append(f"{where}: status found {row['status']}, expected {grey}")
                 continue
             if found == "" or not _agrees(found, exp.value):
                 out.append(f"{where}: value found {found or 'none'}, expected {_printed(exp.value)}")
@@ -97,8 +99,8 @@ def mismatches(seed, oracle: Oracle, rows, detail) -> list[str]:
                 vol = info["volume"]
                 if vol is None or Fraction(str(vol)) != exp.volume:
                     out.append(f"{where}: volume found {vol}, expected {exp.volume}")
-                if exp.volume < exp.minimum and row["status"] != "insufficient":
-                    out.append(f"{where}: status found {row['status']}, expected insufficient (volume {exp.volume})")
+                if exp.volume < exp.minimum and row["status"] != grey:
+                    out.append(f"{where}: status found {row['status']}, expected {grey} (volume {exp.volume})")
     return out
 
 
