@@ -244,10 +244,10 @@ def test_beyond_95_by_hand():
     # 80: y = sqrt(80/50) = 1.2649111, 0.2649111 above 1, 0.1263182 beyond -> 50 x 1.1263182^2 = 63.4296
     rate = FunnelFit("Y", "rate", "none", "none", None, None, 0, 0.1, "")
     assert rate.beyond_95(80.0, 10_000, 50.0, "down") == pytest.approx(63.4296, abs=1e-3)
-    # with tau^2 the allowance is 1.96 sqrt(s^2 + tau^2): more is explained by chance
+    # with tau^2 the allowance is still 1.96 s: chance is the sampling error only, the overdispersion is
+    # the between-provider variation being judged (it widens the light's limits, not what is forgiven)
     tau = FunnelFit("X", "proportion", "tau2", "tau2", 3.0, 0.004, 20, 0.1, "")
-    y = math.asin(0.5) - 1.96 * math.sqrt(0.05**2 + 0.004)
-    assert tau.beyond_95(0.25, 100, 0.10, "down") == pytest.approx(math.sin(y) ** 2)
+    assert tau.beyond_95(0.25, 100, 0.10, "down") == fit.beyond_95(0.25, 100, 0.10, "down")
 
 
 def test_beyond_95_scores_what_chance_cannot_explain():
@@ -309,3 +309,24 @@ def test_beyond_95_needs_funnel_lights(tmp_path):
     )
     assert [i.code for i in result.issues.errors] == ["PY212"]
     assert "funnel_score beyond_95" in result.issues.errors[0].found
+
+
+def test_beyond_95_never_forgives_a_large_provider_a_clear_deviation():
+    """100,000 discharges, 4.2 % readmissions against a 2.0 % baseline, tau^2 = 0.00109: the deviation is
+    statistically clear (sampling s.e. on the arcsine scale 1/(2 sqrt(n)) = 0.0016), so almost all of it is
+    scored; before, the tau-inflated limit (1.96 x 0.033) swallowed it and the provider scored at baseline."""
+    from pingyi.score.funnel import FunnelFit
+
+    fit = FunnelFit("D2.03", "proportion", "tau2", "tau2", None, 0.00109, 40, 0.1, "")
+    scored = fit.beyond_95(0.042, 100_000, 0.02, "down")
+    assert scored is not None and 0.040 < scored < 0.042
+    s = score_indicator(rate_indicator(funnel_score="beyond_95"), 0.042, 0.02, volume=100_000, funnel=fit)
+    assert s.light is Light.RED and s.score < 60
+    # a small provider with the same rate: the sampling allowance (1.96 x 1/(2 sqrt(12))) covers it
+    assert fit.beyond_95(1 / 12, 12, 0.02, "down") == 0.02
+    # the allowance never goes past the raw value nor below the baseline, and shrinks with volume
+    last = 0.02
+    for n in (50, 500, 5_000, 50_000, 500_000):
+        v = fit.beyond_95(0.042, n, 0.02, "down")
+        assert 0.02 <= v <= 0.042 and v >= last
+        last = v

@@ -125,7 +125,9 @@ class FunnelFit:
         bad = sign * (y - ty)
         if bad <= 0:
             return value
-        excess = bad - Z95 * self.sigma(s)
+        # chance is the sampling error at this volume only: the overdispersion (tau^2, phi) is the very
+        # between-provider variation being judged, and allowing it would forgive a large provider a clear gap
+        excess = bad - Z95 * s
         return target if excess <= 0 else back(self.method, ty + sign * excess, target)
 
     def as_json(self) -> dict:

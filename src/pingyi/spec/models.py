@@ -113,7 +113,7 @@ class Lights(Frozen):
     )
     trim: float = Field(default=0.10, ge=0, lt=0.5, description="funnel: winsorise this share of z-scores at each end")
     # funnel mode only: what the score is computed on. `observed`: the value itself. `beyond_95`: the value
-    # less the part of its bad-side deviation that lies inside the 95 % control limit at the provider's
+    # less the part of its bad-side deviation that sampling error explains (1.96 s, no overdispersion) at the provider's
     # volume (what chance can explain), so a small provider inside the limits is scored as meeting its
     # baseline and a large one is scored on almost all of its deviation.
     funnel_score: Literal["observed", "beyond_95"] = Field(

@@ -315,10 +315,13 @@ def scoring_text(ind: IndicatorSpec) -> str:
     if lights.statistical == "funnel":
         od = {"tau2": "additive tau^2", "phi": "multiplicative phi", "none": "no"}[lights.overdispersion]
         bounds += (
-            f"; funnel lights: red only when beyond the 99.8 % control limit at the provider's volume AND "
-            f"worse than the red bound; yellow beyond the 95 % limit or materially worse inside it; "
-            f"{od} overdispersion correction after {lights.trim:.0%} winsorisation of z-scores"
+            f"; funnel: 95 % / 99.8 % control limits at the provider's volume shown with each reason (the "
+            f"light is the band of the points); {od} overdispersion correction of the limits after "
+            f"{lights.trim:.0%} winsorisation of z-scores"
         )
         if lights.funnel_score == "beyond_95":
-            bounds += "; scored on the deviation beyond the 95 % limit only (inside it: as meeting the baseline)"
+            bounds += (
+                "; scored on the deviation beyond 1.96 sampling standard errors at the provider's volume only "
+                "(within them: as meeting the baseline; overdispersion is not forgiven)"
+            )
     return f"{ind.scoring.describe(ind)}; lights: {bounds}"
