@@ -143,7 +143,7 @@ def test_workbook_sheets_formats_and_fills(rendered):
     assert set(wb.sheetnames[4:]) == {"H33010600001", "H33010600002", "H42010200004", "H51010400003"}
     summary, ind, adj = wb["汇总"], wb["指标明细"], wb["预付金调整"]
     assert summary.freeze_panes == "C2" and summary.auto_filter.ref == "A1:AB5"
-    assert ind.max_row == 1 + 4 * 35 and ind.auto_filter.ref == "A1:U141"
+    assert ind.max_row == 1 + 4 * 35 and ind.auto_filter.ref == "A1:V141"
     assert ind.freeze_panes == "F2"
     header = [c.value for c in ind[1]]
     units, values = header.index("单位"), header.index("本年值")
@@ -155,6 +155,14 @@ def test_workbook_sheets_formats_and_fills(rendered):
             assert row[lights].fill.fgColor.rgb.endswith("FFC7CE")
         if row[weight].value is not None:
             assert row[weight].number_format == "0.00%"
+    # effective and nominal weight side by side; a grey indicator's status names its kind of absence
+    nominal, status = header.index("名义权重"), header.index("状态")
+    assert nominal == weight + 1
+    assert any(
+        row[nominal].value and row[weight].value and row[weight].value > row[nominal].value
+        for row in ind.iter_rows(min_row=2)
+    )
+    assert any("样本量不足" in (row[status].value or "") for row in ind.iter_rows(min_row=2))
     money = [c for c in adj[2] if c.number_format == "#,##0.00"]
     assert money, "yuan columns use #,##0.00"
     assert summary.column_dimensions["B"].width >= 20  # a Chinese name gets room (two units per character)

@@ -78,6 +78,8 @@ def indicator_row(prep: Prepared, p: Mapping, row: Mapping, peers: GroupStats) -
             # an unscored or worst-scored indicator says which kind of absence it is
             "score_display": tx.absence_word(row.get("absence"), lang) or tx.format_score(score),
             "absence": row.get("absence") or "",
+            "absence_label": tx.absence_word(row.get("absence"), lang),
+            "nominal_weight": row.get("nominal_weight"),
             "weight": weight,
             "weight_display": tx.format_weight(weight) if status == "scored" else "—",
             "contribution": row.get("contribution"),

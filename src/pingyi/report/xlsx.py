@@ -134,6 +134,7 @@ def build_workbook(cards: Iterable[dict], committee: dict, *, per_provider: bool
             L["light"],
             L["score"],
             L["weight"],
+            L["nominal_weight"],
             L["contribution"],
             L["peer_percentile"],
             L["raw_value"],
@@ -169,12 +170,13 @@ def build_workbook(cards: Iterable[dict], committee: dict, *, per_provider: bool
                         ind.text(r["light"]["label"], fill),
                         ind.num(r["score"], SCORE_FMT, fill),
                         ind.num(r["weight"], WEIGHT_FMT),
+                        ind.num(r["nominal_weight"], WEIGHT_FMT),
                         ind.num(r["contribution"], SCORE_FMT),
                         ind.num(r["peer_percentile"], PERCENTILE_FMT),
                         ind.num(r["raw_value"], fmt),
                         ind.num(r["adjusted_value"], fmt),
                         ind.text(counted.get(r["casemix"], "")) if r["adjusted_value"] is not None else None,
-                        ind.text(r["status_label"]),
+                        ind.text(r["status_label"] + (f"（{r['absence_label']}）" if r["absence_label"] else "")),
                         ind.text(r["reason"]),
                     ]
                 )
