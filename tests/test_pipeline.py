@@ -1,5 +1,6 @@
 """The whole evaluation on the shipped example: contract of the result files, byte-identical
-re-runs, independence from row order, verify, explain."""
+re-runs, independence from row order, verify, explain. Tests that re-run an evaluation use the
+small generated bundle (conftest.py), which exercises the same code in a fraction of the time."""
 
 from __future__ import annotations
 
@@ -114,14 +115,15 @@ def test_no_patient_identifiers_in_any_output(results):
         assert not any(p in text for p in sample if len(p) >= 6), name
 
 
-def test_row_order_and_format_do_not_matter(results, tmp_path):
+def test_row_order_and_format_do_not_matter(small_bundle, small_example, tmp_path):
     """Shuffle every table's rows and save them in another format: every result is the same. Only
     rejected.csv row numbers move with the rows (they point into the new files) and the manifest's
     input hashes change."""
+    results = small_example.out
     shuffled = tmp_path / "bundle"
     shuffled.mkdir()
     con = duckdb.connect()
-    for src in sorted(EXAMPLE.iterdir()):
+    for src in sorted(small_bundle.iterdir()):
         if src.name.startswith("_"):
             continue
         table = src.stem
@@ -150,9 +152,9 @@ def test_row_order_and_format_do_not_matter(results, tmp_path):
     assert strip(out / "rejected.csv") == strip(results / "rejected.csv")
 
 
-def test_verify_passes_then_detects_an_edit(cli, example_copy):
+def test_verify_passes_then_detects_an_edit(cli, small_copy):
     """verify re-runs the evaluation: its passing is also the proof that a re-run is byte-identical."""
-    copy = example_copy
+    copy = small_copy
     report = verify(copy)
     assert report.ok, report.lines
     text = (copy / "scores.csv").read_text(encoding="utf-8")
@@ -216,10 +218,10 @@ def test_bundle_in_every_format_gives_identical_measures(tmp_path):
     assert tables["csv"] and tables["csv"] == tables["xlsx"] == tables["parquet"] == tables["json"]
 
 
-def test_score_with_history_revokes_after_two_failing_years(cli, results, tmp_path):
+def test_score_with_history_revokes_after_two_failing_years(cli, small_bundle, small_example, tmp_path):
     """`pingyi score --history`: a provider failing this year and last year loses its designation; the
     command prints its summary."""
-    failing = [r for r in rows(results / "scores.csv") if r["grade"] == "不合格"]
+    failing = [r for r in rows(small_example.out / "scores.csv") if r["grade"] == "不合格"]
     assert failing
     last_year = tmp_path / "last-year"
     last_year.mkdir()
@@ -227,7 +229,7 @@ def test_score_with_history_revokes_after_two_failing_years(cli, results, tmp_pa
         "fixmedins_code,grade\n" + "".join(f"{r['fixmedins_code']},不合格\n" for r in failing[:1]), encoding="utf-8"
     )
     out = tmp_path / "out"
-    r = cli("score", "--data", EXAMPLE, "--out", out, "--history", last_year)
+    r = cli("score", "--data", small_bundle, "--out", out, "--history", last_year)
     assert r.exit_code == 0, r.stderr
     assert "providers per grade and region" in r.stdout and "penalties" in r.stdout
     assert "designation: 1 revoked" in r.stdout

@@ -235,7 +235,10 @@ def _write_providers(ctx: Ctx, seed: int, sink: Sink) -> None:
     pv = ctx.pv
     prng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 2])))
     month = ctx.prior_hifp / 12.0 * prng.uniform(0.9, 1.1, pv.n)
-    prepay = (np.maximum(np.round(month / 1_000_000), 1) * 1_000_000).astype(np.int64)  # whole 万元, in cents
+    # in cents: whole 万元, as agencies set them; under 1万 (small providers) whole hundreds of yuan
+    prepay = np.where(
+        month >= 1_000_000, np.round(month / 1_000_000) * 1_000_000, np.maximum(np.round(month / 10_000), 1) * 10_000
+    ).astype(np.int64)
     prepay_str = money_array(prepay).to_pylist()
     for i in pv.no_prepay:
         prepay_str[i] = None
