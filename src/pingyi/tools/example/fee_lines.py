@@ -25,7 +25,6 @@ from pingyi.tools.example.sampling import pick_per_group, sround, strat_uniform
 from pingyi.tools.example.stays import Stays
 from pingyi.tools.example.visits import Visits
 
-
 OTHER_FEE_SHARE = 0.3  # stays with an 其他费 (14) line, at the province scale
 OTHER_FEE_COL = 14  # its column in IP_FEE_COLUMNS
 
