@@ -28,10 +28,10 @@ class Scale:
 
 
 # "province": a province's volumes per provider, as large as a committed bundle and a 30-second
-# `pingyi score` allow (benchmarks/README.md): about 14,000 stays a year at a 三级 hospital (10,000-20,000;
-# TCM and maternity ones fewer), 2,000 at a 二级 one, a few hundred at a township
+# `pingyi score` allow (benchmarks/README.md): about 12,000 stays a year at a 三级 hospital (6,000-20,000;
+# TCM and maternity ones fewer), 1,700 at a 二级 one, a few hundred at a township
 # centre, none at a community centre. Outpatient settlements are far fewer than real (a real 三级
-# hospital has 15-20 outpatient visits per discharge, here about 1.2; 基层 ~4,000 a year): the
+# hospital has 15-20 outpatient visits per discharge, here about 1.2; 基层 2,000-3,000 a year): the
 # outpatient indicators are per-visit ratios, and full outpatient volume would be ~10 million rows.
 # "small": the compact layout of the tests (about 70 stays a year at a 二级 hospital).
 SCALES = {
