@@ -1,5 +1,6 @@
 """Shared fixtures: the paths of the shipped example and fixtures, one evaluation of the example for the
-whole session (tests copy it before changing anything), and the CLI run in-process."""
+whole session (tests copy it before changing anything), a small generated bundle and its evaluation for
+the tests that do not need the shipped example's size, and the CLI run in-process."""
 
 from __future__ import annotations
 
@@ -17,12 +18,16 @@ from typer.testing import CliRunner
 
 from pingyi.cli import _state, app
 from pingyi.run.evaluate import evaluate_to
+from pingyi.tools.example import generate_example
 from pingyi.validate import ValidProject, require_valid
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "province"
 MINI = ROOT / "tests" / "fixtures" / "mini"
 REPORT_FIXTURE = ROOT / "tests" / "fixtures" / "report" / "results"
+# `pingyi example --scale small`: the compact layout (40,000 settlements, ~5,000 stays), quick to
+# generate, evaluate and read row by row; the shipped example has a province's volumes
+SMALL = {"scale": "small", "seed": 2025}
 
 
 @functools.cache
@@ -41,27 +46,49 @@ class Evaluated:
         return json.loads((self.out / "results.json").read_text(encoding="utf-8"))
 
 
+def _once_per_session(
+    tmp_path_factory: pytest.TempPathFactory, worker_id: str, name: str, done: str, build: Callable[[Path], Any]
+) -> Path:
+    """`build(path)` once per test session: with pytest-xdist the workers share one result (the first to
+    take the lock builds it, the others wait); `done` is the file whose presence says it was built."""
+    if worker_id == "master":  # not distributed
+        out = tmp_path_factory.mktemp(name) / name
+        build(out)
+        return out
+    shared = tmp_path_factory.getbasetemp().parent  # this session's directory, common to its workers
+    out = shared / name
+    with FileLock(str(shared / f"{name}.lock")):
+        if not (out / done).is_file():
+            build(out)
+    return out
+
+
 @pytest.fixture(scope="session")
 def example(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Evaluated:
-    """`pingyi score --data examples/province` with the shipped project, once per test session: with
-    pytest-xdist the workers share one run (the first to take the lock writes it, the others wait)."""
-    if worker_id == "master":  # not distributed
-        out = tmp_path_factory.mktemp("example-results")
-        evaluate_to(EXAMPLE, None, None, None, out)
-        return Evaluated(out)
-    shared = tmp_path_factory.getbasetemp().parent  # this session's directory, common to its workers
-    out = shared / "example-results"
-    with FileLock(str(shared / "example-results.lock")):
-        if not (out / "manifest.json").is_file():
-            evaluate_to(EXAMPLE, None, None, None, out)
-    return Evaluated(out)
+    """`pingyi score --data examples/province` with the shipped project, once per test session."""
+    build = lambda out: evaluate_to(EXAMPLE, None, None, None, out)  # noqa: E731
+    return Evaluated(_once_per_session(tmp_path_factory, worker_id, "example-results", "manifest.json", build))
+
+
+@pytest.fixture(scope="session")
+def small_bundle(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """`pingyi example --scale small`, once per test session (read-only: copy it before editing)."""
+    build = lambda out: generate_example(out, **SMALL)  # noqa: E731
+    return _once_per_session(tmp_path_factory, worker_id, "small-bundle", "_example.json", build)
+
+
+@pytest.fixture(scope="session")
+def small_example(small_bundle: Path, tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Evaluated:
+    """`pingyi score` of the small bundle with the shipped project, once per test session."""
+    build = lambda out: evaluate_to(small_bundle, None, None, None, out)  # noqa: E731
+    return Evaluated(_once_per_session(tmp_path_factory, worker_id, "small-results", "manifest.json", build))
 
 
 @pytest.fixture
-def example_copy(example: Evaluated, tmp_path: Path) -> Path:
-    """A copy of the session's example results that a test may change."""
+def small_copy(small_example: Evaluated, tmp_path: Path) -> Path:
+    """A copy of the session's results of the small bundle that a test may change."""
     target = tmp_path / "results"
-    shutil.copytree(example.out, target)
+    shutil.copytree(small_example.out, target)
     return target
 
 

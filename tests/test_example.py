@@ -1,12 +1,15 @@
 """The synthetic example bundle (`pingyi example`): determinism, contract, realism, planted defects.
 
-The default-size bundle is generated once per session (about 3 s); determinism runs use a small one.
-Row checks here are an independent re-statement of docs/data-bundle.md, so the example and the
-quality stage are held to the same contract from two sides.
+Row-by-row checks run on the small bundle (`--scale small`, conftest.py), generated once per session;
+determinism runs use smaller ones still. The shipped example's size (a province's volumes) is checked
+on examples/province itself with DuckDB, and one test regenerates it and compares. Row checks here
+are an independent re-statement of docs/data-bundle.md, so the example and the quality stage are held
+to the same contract from two sides.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import re
@@ -175,10 +178,8 @@ def settlement_defects(row: dict, providers: set[str], year: int = YEAR) -> set[
 
 
 @pytest.fixture(scope="session")
-def bundle(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("example") / "province"
-    generate_example(out)  # the defaults: what examples/province is
-    return out
+def bundle(small_bundle) -> Path:
+    return small_bundle  # `pingyi example --scale small`: the compact layout (40,000 settlements)
 
 
 @pytest.fixture(scope="session")
@@ -665,21 +666,81 @@ def test_planted_rows_have_exactly_their_defect(tables, planted):
 # --------------------------------------------------------------------------- the committed example
 
 
-def test_committed_example_is_what_the_generator_writes(bundle):
+COMMITTED = Path(__file__).resolve().parents[1] / "examples" / "province"
+STAYS = "med_type IN ('21', '22', '23', '24', '52', '92')"  # data.yaml's inpatient_med_types
+
+
+def test_committed_example_is_what_the_generator_writes(tmp_path):
     """examples/province must be regenerated when the generator changes (`pingyi example --out
     examples/province`). Tables that follow the catalogue (reported, expert_scores) are left out
     so that a catalogue edit does not fail this test; the README says to regenerate then too."""
-    committed = Path(__file__).resolve().parents[1] / "examples" / "province"
-    if not committed.is_dir():
+    if not COMMITTED.is_dir():
         pytest.skip("examples/province is not present in this installation")
+    fresh_dir = tmp_path / "province"
+    generate_example(fresh_dir)  # the defaults: what examples/province is
     for name in ("settlements", "setl_lists", "fee_items"):  # large: compare as Arrow tables
-        assert pq.read_table(committed / f"{name}.parquet").equals(pq.read_table(bundle / f"{name}.parquet")), (
+        assert pq.read_table(COMMITTED / f"{name}.parquet").equals(pq.read_table(fresh_dir / f"{name}.parquet")), (
             f"{name}: regenerate examples/province"
         )
     for name in ("providers", "audit_flags", "drg_groups"):
-        assert read_table(committed, name) == read_table(bundle, name), f"{name}: regenerate examples/province"
-    fresh = json.loads((bundle / "_planted.json").read_text(encoding="utf-8"))
-    assert json.loads((committed / "_planted.json").read_text(encoding="utf-8")) == fresh
+        assert read_table(COMMITTED, name) == read_table(fresh_dir, name), f"{name}: regenerate examples/province"
+    fresh = json.loads((fresh_dir / "_planted.json").read_text(encoding="utf-8"))
+    assert json.loads((COMMITTED / "_planted.json").read_text(encoding="utf-8")) == fresh
+
+
+def test_committed_example_has_a_provinces_volumes():
+    """The shipped example's providers have real volumes: 三级 hospitals thousands to tens of thousands
+    of stays a year, 二级 ones about two thousand, community centres none, and prepayments of about one
+    month of last year's pooled-fund spending in whole 万元 (examples/README.md states these figures)."""
+    if not COMMITTED.is_dir():
+        pytest.skip("examples/province is not present in this installation")
+    info = json.loads((COMMITTED / "_example.json").read_text(encoding="utf-8"))
+    assert info["table_rows"]["settlements"] == 440_000 and len(info["providers_detail"]) == 24
+    con = duckdb.connect()
+    con.execute(f"create view s as select * from read_parquet('{COMMITTED}/settlements.parquet')")
+    per = {}  # code -> (stays, visits, pooled fund in the prior year)
+    for code, stays, visits, hifp in con.execute(f"""select fixmedins_code,
+            count(*) filter (where {STAYS} and year(setl_time::timestamp) = {YEAR}),
+            count(*) filter (where not ({STAYS}) and year(setl_time::timestamp) = {YEAR}),
+            sum(try_cast(hifp_pay as decimal(18, 2))) filter (where year(try_cast(setl_time as timestamp)) = {YEAR - 1})
+        from s where refd_setl_flag = '0' and fixmedins_code is not null group by 1""").fetchall():
+        per[code] = (stays, visits, float(hifp or 0))
+    providers = read_table(COMMITTED, "providers")
+    level = {p["fixmedins_code"]: p["hosp_lv"] for p in providers}
+
+    def of(lv):
+        return [per[c] for c, v in level.items() if v == lv]
+
+    tertiary, secondary, primary = of("三级"), of("二级"), of("一级及基层")
+    assert len(tertiary) == 6 and len(secondary) == 8 and len(primary) == 10
+    assert all(6_000 <= st <= 25_000 for st, _, _ in tertiary)
+    assert 11_000 <= sum(st for st, _, _ in tertiary) / 6 <= 16_000
+    assert all(1_000 <= st <= 3_000 for st, _, _ in secondary)
+    assert all(per[p["fixmedins_code"]][0] == 0 for p in providers if p["fixmedins_type"] == "社区卫生服务中心")
+    assert all(st <= 500 and 1_000 <= v <= 6_000 for st, v, _ in primary)
+    for group in (tertiary, secondary):  # more outpatient settlements than stays, level by level
+        assert sum(v for _, v, _ in group) > sum(st for st, _, _ in group)
+    for p in providers:
+        if p["prepayment"] is None:
+            continue
+        prepay, month = float(p["prepayment"]), per[p["fixmedins_code"]][2] / 12
+        assert 0.85 * month - 5_000 <= prepay <= 1.15 * month + 5_000, p  # ±10 % drawn, then rounded
+        if p["hosp_lv"] != "一级及基层":
+            assert prepay >= 100_000 and prepay % 10_000 == 0, p  # whole 万元, at least 10万
+
+
+def test_hospitals_have_enough_stays_for_every_quality_indicator(example):
+    """The purpose of the example's size: no D2 (quality of care) indicator of a 二级 or 三级 hospital
+    falls below its minimum volume (before, with ~70 stays a year at a 二级 hospital, 33 of 70 did)."""
+    info = json.loads((COMMITTED / "_example.json").read_text(encoding="utf-8"))
+    level = {p["fixmedins_code"]: p["hosp_lv"] for p in info["providers_detail"]}
+    with (example.out / "indicators.csv").open(encoding="utf-8", newline="") as fh:
+        cells = [r for r in csv.DictReader(fh) if r["indicator"].startswith("D2.")]
+    hospital = [r for r in cells if level[r["fixmedins_code"]] in ("三级", "二级")]
+    assert len(hospital) == 14 * 5
+    # D2.01 (CMI) is monitor-only: never scored, never grey
+    expected = {r["indicator"]: "monitor" if r["indicator"] == "D2.01" else "scored" for r in hospital}
+    assert [(r["fixmedins_code"], r["indicator"]) for r in hospital if r["status"] != expected[r["indicator"]]] == []
 
 
 # --------------------------------------------------------------------------- command line

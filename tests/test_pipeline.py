@@ -1,5 +1,6 @@
 """The whole evaluation on the shipped example: contract of the result files, byte-identical
-re-runs, independence from row order, verify, explain."""
+re-runs, independence from row order, verify, explain. Tests that re-run an evaluation use the
+small generated bundle (conftest.py), which exercises the same code in a fraction of the time."""
 
 from __future__ import annotations
 
@@ -115,14 +116,15 @@ def test_no_patient_identifiers_in_any_output(results):
         assert not any(p in text for p in sample if len(p) >= 6), name
 
 
-def test_row_order_and_format_do_not_matter(results, tmp_path):
+def test_row_order_and_format_do_not_matter(small_bundle, small_example, tmp_path):
     """Shuffle every table's rows and save them in another format: every result is the same. Only
     rejected.csv row numbers move with the rows (they point into the new files) and the manifest's
     input hashes change."""
+    results = small_example.out
     shuffled = tmp_path / "bundle"
     shuffled.mkdir()
     con = duckdb.connect()
-    for src in sorted(EXAMPLE.iterdir()):
+    for src in sorted(small_bundle.iterdir()):
         if src.name.startswith("_"):
             continue
         table = src.stem
@@ -151,9 +153,9 @@ def test_row_order_and_format_do_not_matter(results, tmp_path):
     assert strip(out / "rejected.csv") == strip(results / "rejected.csv")
 
 
-def test_verify_passes_then_detects_an_edit(cli, example_copy):
+def test_verify_passes_then_detects_an_edit(cli, small_copy):
     """verify re-runs the evaluation: its passing is also the proof that a re-run is byte-identical."""
-    copy = example_copy
+    copy = small_copy
     report = verify(copy)
     assert report.ok, report.lines
     text = (copy / "scores.csv").read_text(encoding="utf-8")
@@ -230,14 +232,15 @@ def _last_year(results: Path, out: Path, grades: dict[str, list[str]], year: int
     return out
 
 
-def test_score_with_history_revokes_after_two_failing_years(cli, results, tmp_path):
+def test_score_with_history_revokes_after_two_failing_years(cli, small_bundle, small_example, tmp_path):
     """`pingyi score --history`: a provider failing this year and last year loses its designation; the
     command prints its summary; the new results carry the grade history for next year."""
+    results = small_example.out
     failing = [r for r in rows(results / "scores.csv") if r["grade"] == "不合格"]
     assert failing
     last_year = _last_year(results, tmp_path / "last-year", {failing[0]["fixmedins_code"]: ["不合格"]})
     out = tmp_path / "out"
-    r = cli("score", "--data", EXAMPLE, "--out", out, "--history", last_year)
+    r = cli("score", "--data", small_bundle, "--out", out, "--history", last_year)
     assert r.exit_code == 0, r.stderr
     assert "providers per grade and region" in r.stdout and "penalties" in r.stdout
     assert "designation: 1 revoked" in r.stdout
@@ -249,23 +252,25 @@ def test_score_with_history_revokes_after_two_failing_years(cli, results, tmp_pa
     assert carried[failing[0]["fixmedins_code"]] == ["不合格"]
 
 
-def test_history_of_the_wrong_year_or_catalogue_is_refused(cli, results, tmp_path):
+def test_history_of_the_wrong_year_or_catalogue_is_refused(cli, small_bundle, small_example, tmp_path):
     """This year's own results as history would revoke designations from one year of data: exit 2."""
+    results = small_example.out
     out = tmp_path / "out"
-    r = cli("score", "--data", EXAMPLE, "--out", out, "--history", results)
+    r = cli("score", "--data", small_bundle, "--out", out, "--history", results)
     assert r.exit_code == 2
     assert "field year: found 2025; expected 2024" in r.stderr and "results.json" in r.stderr
     other = _last_year(results, tmp_path / "other", {})
     doc = json.loads((other / "results.json").read_text(encoding="utf-8"))
     doc["indicators"] = doc["indicators"][1:]
     (other / "results.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
-    r = cli("score", "--data", EXAMPLE, "--out", out, "--history", other)
+    r = cli("score", "--data", small_bundle, "--out", out, "--history", other)
     assert r.exit_code == 2 and "field indicators" in r.stderr and "missing: D1.01" in r.stderr
 
 
-def test_revoke_after_three_needs_three_consecutive_failing_years(cli, results, tmp_path):
+def test_revoke_after_three_needs_three_consecutive_failing_years(cli, small_bundle, small_example, tmp_path):
     """With `revoke_after: 3`, the grade history chained through last year's results gives the three
     years: failing 2023, 2024 and 2025 revokes; failing only 2024 and 2025 is a warning."""
+    results = small_example.out
     failing = [r["fixmedins_code"] for r in rows(results / "scores.csv") if r["grade"] == "不合格"]
     assert len(failing) >= 2
     project = tmp_path / "project"
@@ -276,7 +281,7 @@ def test_revoke_after_three_needs_three_consecutive_failing_years(cli, results, 
         results, tmp_path / "last", {failing[0]: ["不合格", "不合格"], failing[1]: ["合格", "不合格"]}
     )
     out = tmp_path / "out"
-    r = cli("score", "--data", EXAMPLE, "--project", project, "--out", out, "--history", last_year)
+    r = cli("score", "--data", small_bundle, "--project", project, "--out", out, "--history", last_year)
     assert r.exit_code == 0, r.stderr
     designation = {r["fixmedins_code"]: r["designation"] for r in rows(out / "adjustments.csv")}
     assert designation[failing[0]] == "revoked"

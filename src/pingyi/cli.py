@@ -283,13 +283,19 @@ def verify(
 def example(
     out_dir: Path = typer.Option(..., "--out", "-o", help="Directory to write the bundle into."),
     providers: int = typer.Option(24, help="Number of providers (at least 9)."),
-    rows: int = typer.Option(40000, help="Settlement rows, both years together (planted bad rows included)."),
+    rows: int | None = typer.Option(
+        None, help="Settlement rows, both years together (planted bad rows included); default: the scale's."
+    ),
     seed: int = typer.Option(2025, help="Random seed: the same arguments give byte-identical files."),
     year: int = typer.Option(2025, help="Evaluation year; settlements cover year-1 and year."),
     fmt: str = typer.Option(
         "mixed", "--format", help="csv, parquet, or mixed (providers.xlsx, Parquet extracts, CSV side tables)."
     ),
     project: Path | None = ProjectOpt,
+    scale: str = typer.Option(
+        "province",
+        help="province (real volumes per provider, the shipped example: 440,000 rows) or small (40,000 rows, for tests).",
+    ),
 ) -> None:
     """Write a deterministic synthetic bundle for 浙江/河南/四川 (with planted bad rows listed in _planted.json)."""
     import time
@@ -306,6 +312,7 @@ def example(
         year=year,
         project_dir=project or default_project_dir(),
         fmt=fmt,
+        scale=scale,
     )
     out.print(
         f"wrote {out_dir}: {s.providers} providers, {s.rows:,} settlements ({year - 1}-{year}), "

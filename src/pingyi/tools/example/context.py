@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pingyi.tools.example.catalogue import Catalogue
-from pingyi.tools.example.params import Params
+from pingyi.tools.example.params import Params, Scale
 from pingyi.tools.example.people import Pools
 from pingyi.tools.example.providers import Providers
 from pingyi.tools.example.rates import Rates
@@ -32,6 +32,7 @@ class Ctx:
     prior_hifp: np.ndarray  # cents per provider, prior year
     encounters: np.ndarray  # (providers, 2) clean encounters
     rates: Rates
+    scale: Scale
 
 
 @dataclass

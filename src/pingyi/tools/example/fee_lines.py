@@ -25,6 +25,9 @@ from pingyi.tools.example.sampling import pick_per_group, sround, strat_uniform
 from pingyi.tools.example.stays import Stays
 from pingyi.tools.example.visits import Visits
 
+OTHER_FEE_SHARE = 0.3  # stays with an 其他费 (14) line, at the province scale
+OTHER_FEE_COL = 14  # its column in IP_FEE_COLUMNS
+
 
 def visit_fee_lines(fr: Frame, vs: Visits) -> None:
     """A drug line and a non-drug line per visit: amounts, categories, the drug line's main item
@@ -128,6 +131,13 @@ def _stay_amounts(fr: Frame, st: Stays) -> tuple[np.ndarray, np.ndarray]:
     nego = np.clip(
         par.nego[st_p] * np.where(chemo[st_g] | np.isin(st_g, drg_idx("ER11", "JA29", "NA19")), 3, 1), 0, 0.6
     )
+    if ctx.scale.sparse_fee_lines:
+        # a stay has a 谈判 line only when it uses a negotiated drug (then a larger share), and an
+        # 其他费 line only sometimes: the same expected amounts in fewer fee lines
+        p_nego = np.minimum(1.0, 2.5 * nego)
+        nego = np.where(xrng.random(S) < p_nego, nego / np.maximum(p_nego, 1e-9), 0.0)
+        other = xrng.random(S) < OTHER_FEE_SHARE
+        props[:, OTHER_FEE_COL] *= np.where(other, 1 / OTHER_FEE_SHARE, 0.0)
     # western drugs outside 谈判: a share on 集采 generic names, split between winning and non-winning
     # products so that the quantities give the stay's winners' share r_qty (D3.03)
     r_qty = np.clip(rt.vbp_qty[st_p, st_y] + 0.5 * rng.normal(0, 0.05, S), 0.3, 0.995)

@@ -24,7 +24,7 @@ from pingyi.tools.example.contract import FORMATS, LEVELS, MIXED_FORMATS, TABLE_
 from pingyi.tools.example.drg import DRG_BASE_COST, DRG_TABLE, LOW_RISK_MORTALITY
 from pingyi.tools.example.fee_lines import assign_code_gaps
 from pingyi.tools.example.geography import GEOGRAPHY, PROVINCE_ORDER
-from pingyi.tools.example.params import make_params
+from pingyi.tools.example.params import SCALES, Scale, make_params
 from pingyi.tools.example.people import make_pools
 from pingyi.tools.example.planted import plant_lists, plant_settlements
 from pingyi.tools.example.providers import make_providers
@@ -41,13 +41,19 @@ CHUNK_ROWS = 600_000  # settlements generated per block of providers
 def generate_example(
     out_dir: Path,
     providers: int = 24,
-    rows: int = 40000,
+    rows: int | None = None,
     seed: int = 2025,
     year: int = 2025,
     project_dir: Path | None = None,
     fmt: str = "mixed",
+    scale: str = "province",
 ) -> ExampleSummary:
-    """Write a deterministic synthetic bundle to `out_dir` and return what was written."""
+    """Write a deterministic synthetic bundle to `out_dir` and return what was written. `scale`
+    sets the volumes per level (SCALES); `rows` defaults to the scale's."""
+    if scale not in SCALES:
+        raise PingyiError(f"--scale {scale}: unknown; expected one of {', '.join(SCALES)}")
+    if rows is None:
+        rows = SCALES[scale].rows
     _check_arguments(providers, rows, year, fmt)
     if project_dir is None:
         from pingyi.spec.project import default_project_dir
@@ -55,7 +61,7 @@ def generate_example(
         project_dir = default_project_dir()
     cat = read_catalogue(Path(project_dir), year)
     out_dir = _prepare_out_dir(Path(out_dir))
-    ctx = _make_context(providers, rows, seed, year, cat)
+    ctx = _make_context(providers, rows, seed, year, cat, SCALES[scale])
     pv, params = ctx.pv, ctx.params
 
     n_planted_settlements = 28 if rows >= 2000 else 0
@@ -63,7 +69,7 @@ def generate_example(
     per_provider = allocate(clean_rows, params.vol)
 
     ext = {name: (MIXED_FORMATS[name] if fmt == "mixed" else fmt) for name in TABLE_ORDER}
-    level = 9 if rows <= 200_000 else None  # level 9 saves ~7 % on the committed example; too slow at scale
+    level = 9 if rows <= 2_000_000 else None  # level 9 saves ~7 % on the committed example; too slow at scale
     sinks = {
         name: Sink(out_dir / f"{name}.{ext[name]}", ext[name], TABLE_COLUMNS[name], year, level) for name in TABLE_ORDER
     }
@@ -133,11 +139,11 @@ def _prepare_out_dir(out_dir: Path) -> Path:
     return out_dir
 
 
-def _make_context(providers: int, rows: int, seed: int, year: int, cat: Catalogue) -> Ctx:
+def _make_context(providers: int, rows: int, seed: int, year: int, cat: Catalogue, scale: Scale) -> Ctx:
     """Providers, their behaviour and targets, person pools and the DRG arrays."""
     rng = np.random.Generator(np.random.PCG64(seed))
     pv = make_providers(rng, providers)
-    params = make_params(rng, pv)
+    params = make_params(rng, pv, scale)
     rates = make_rates(np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 5]))), pv, params, cat)
     pools = make_pools(rows, pv, params)
     drg_rw = np.array([g[2] for g in DRG_TABLE])
@@ -158,6 +164,7 @@ def _make_context(providers: int, rows: int, seed: int, year: int, cat: Catalogu
         prior_hifp=np.zeros(pv.n, np.int64),
         encounters=np.zeros((pv.n, 2), np.int64),
         rates=rates,
+        scale=scale,
     )
 
 
@@ -228,7 +235,10 @@ def _write_providers(ctx: Ctx, seed: int, sink: Sink) -> None:
     pv = ctx.pv
     prng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 2])))
     month = ctx.prior_hifp / 12.0 * prng.uniform(0.9, 1.1, pv.n)
-    prepay = (np.round(month / 10000) * 10000).astype(np.int64)  # whole hundreds of yuan
+    # in cents: whole 万元, as agencies set them; under 1万 (small providers) whole hundreds of yuan
+    prepay = np.where(
+        month >= 1_000_000, np.round(month / 1_000_000) * 1_000_000, np.maximum(np.round(month / 10_000), 1) * 10_000
+    ).astype(np.int64)
     prepay_str = money_array(prepay).to_pylist()
     for i in pv.no_prepay:
         prepay_str[i] = None

@@ -12,6 +12,45 @@ from pingyi.tools.example.drg import DRG_TABLE
 from pingyi.tools.example.providers import Providers
 
 
+@dataclass(frozen=True)
+class Scale:
+    """How big a bundle is: default settlement rows, and per level (三级, 二级, 基层) the relative
+    settlements per provider and the inpatient share of its encounters."""
+
+    rows: int
+    vol: tuple[float, float, float]
+    ip_share: tuple[float, float, float]
+    ip_share_ortho: float  # the orthopaedic specialist hospital
+    ip_share_special: float  # the severe-case-mix tertiary hospital
+    vol_sd: float = 0.35  # spread of the providers' volumes within a level (log scale)
+    tertiary_profile_vol: tuple[tuple[str, float], ...] = ()  # volume factor of a 三级 hospital by profile
+    sparse_fee_lines: bool = False  # 谈判 and 其他费 lines only on the stays that have them (fee_lines.py)
+
+
+# "province": a province's volumes per provider, as large as a committed bundle and a 30-second
+# `pingyi score` allow (benchmarks/README.md): about 12,000 stays a year at a 三级 hospital (6,000-20,000;
+# TCM and maternity ones fewer), 1,700 at a 二级 one, a few hundred at a township
+# centre, none at a community centre. Outpatient settlements are far fewer than real (a real 三级
+# hospital has 15-20 outpatient visits per discharge, here about 1.2; 基层 2,000-3,000 a year): the
+# outpatient indicators are per-visit ratios, and full outpatient volume would be ~10 million rows.
+# "small": the compact layout of the tests (about 70 stays a year at a 二级 hospital).
+SCALES = {
+    "province": Scale(
+        rows=440_000,
+        vol=(32.0, 5.5, 3.5),
+        vol_sd=0.2,
+        ip_share=(0.45, 0.43, 0.06),
+        ip_share_ortho=0.6,
+        ip_share_special=0.5,
+        tertiary_profile_vol=(("general", 1.25), ("tcm", 0.75), ("maternity", 0.6)),
+        sparse_fee_lines=True,
+    ),
+    "small": Scale(
+        rows=40_000, vol=(10.0, 3.2, 1.0), ip_share=(0.13, 0.11, 0.035), ip_share_ortho=0.24, ip_share_special=0.20
+    ),
+}
+
+
 @dataclass
 class Params:
     """Per-provider behaviour, all numpy arrays indexed by provider."""
@@ -48,8 +87,9 @@ class Params:
     drg_p: np.ndarray  # (providers, 2 years, groups) probabilities
 
 
-def make_params(rng: np.random.Generator, pv: Providers) -> Params:
-    """Each provider's behaviour from its level, province, profile and latent quality q."""
+def make_params(rng: np.random.Generator, pv: Providers, scale: Scale) -> Params:
+    """Each provider's behaviour from its level, province, profile and latent quality q; volumes
+    and inpatient shares from `scale`."""
     n = pv.n
     lv = pv.level
     pr = pv.prov
@@ -58,13 +98,15 @@ def make_params(rng: np.random.Generator, pv: Providers) -> Params:
     def ln(sd):
         return np.exp(rng.normal(0.0, sd, n))
 
-    vol = np.array([10.0, 3.2, 1.0])[lv] * np.clip(ln(0.35), 0.7, 1.6)
+    vol = np.array(scale.vol)[lv] * np.clip(ln(scale.vol_sd), 0.7, 1.6)
+    for profile, factor in scale.tertiary_profile_vol:
+        vol[(lv == 0) & (np.array(pv.profile) == profile)] *= factor
     vol[pv.special_a] *= 1.4
     vol_growth = 0.025 + rng.normal(0, 0.015, n) - 0.008 * q
-    ip_share = np.array([0.13, 0.11, 0.035])[lv] * ln(0.15)
+    ip_share = np.array(scale.ip_share)[lv] * ln(0.15)
     ip_share[[i for i in range(n) if pv.ftype[i] == "社区卫生服务中心"]] = 0.0  # most community centres have no beds
-    ip_share[[i for i in range(n) if pv.profile[i] == "ortho"]] = 0.24
-    ip_share[pv.special_a] = 0.20
+    ip_share[[i for i in range(n) if pv.profile[i] == "ortho"]] = scale.ip_share_ortho
+    ip_share[pv.special_a] = scale.ip_share_special
     g_ip = np.clip(0.03 + rng.normal(0, 0.01, n) - 0.035 * q, -0.02, 0.16)
     g_ip[pv.special_a] = 0.02
     g_op = np.clip(0.03 + rng.normal(0, 0.01, n) - 0.03 * q, -0.02, 0.15)
