@@ -81,23 +81,6 @@ def score_indicator(
             Status.MISSING,
             absence="missing",
         )
-    if absence == "insufficient" and rule.scored:
-        where = ", ".join(absent) or ind.source.value
-        return IndicatorScore(
-            ind.code,
-            None,
-            baseline,
-            benchmark,
-            prior,
-            None,
-            Light.GREY,
-            None,
-            f"{ind.name_en}: no {where} for this provider (not its fault), insufficient data (grey); "
-            "weight redistributed",
-            f"{name}：本机构无{where}数据（非机构原因），数据不足（灰灯），权重在本维度内重新分配",
-            Status.INSUFFICIENT,
-            absence="source",
-        )
 
     def insufficient(why: str, why_zh: str, kind: str = "volume") -> IndicatorScore:
         return IndicatorScore(
@@ -115,6 +98,11 @@ def score_indicator(
             absence=kind,
         )
 
+    if absence == "insufficient" and rule.scored:  # an empty insurer-side source: no fault of the provider's
+        where = ", ".join(absent) or ind.source.value
+        return insufficient(
+            f"no {where} for this provider (not its fault)", f"本机构无{where}数据（非机构原因）", "source"
+        )
     if not rule.scored:
         shown = _fv(value, ind)
         return IndicatorScore(
