@@ -81,6 +81,8 @@ CASES = [
     ),
     ("PY105", D1, "    direction: up\n", "", D1, "code: D1.03", E),
     ("PY106", D1, "    direction: up\n", "    direction: sideways\n", D1, "sideways", E),
+    ("PY107", P, "不合格: -0.10}", "不合格: .nan}", P, "step_rates:", E),
+    ("PY107", B, "D2.01: {values: 85,", "D2.01: {values: -.inf,", B, "D2.01: {values: -.inf", E),
     ("PY202", D1, "code: D1.02", "code: D1.01", D1, "code: D1.01\n    name_zh: 药品", E),
     ("PY203", D2, "code: D2,", "code: D9,", D2, "code: D9,", E),
     ("PY204", D1, '"drug_cost / total_item_cost"', "\"__import__('os').system('ls')\"", D1, "__import__", E),
@@ -167,6 +169,8 @@ CASES = [
         E,
     ),
     ("PY406", B, "    benchmark: 0.90\n", "", B, "D1.03:", E),
+    ("PY408", B, "D2.01: {values: 85,", "D2.01: {values: 850,", B, "D2.01: {values: 850", E),
+    ("PY214", D1, '"drug_cost / total_item_cost"', '"drug_cost / 0"', D1, "drug_cost / 0", E),
     ("PY206", D1, "", "", "indicators/", None, W),  # the mini project itself: 2 x 5
     (
         "PY210",
@@ -229,6 +233,7 @@ CASES = [
         E,
     ),
     ("PY605", P, "veto_grade: 不合格", "veto_grade: 不及格", P, "veto_grade:", E),
+    ("PY607", P, "不合格: -0.10}", "不合格: -1.5}", P, "step_rates:", E),
     (
         "PY606",
         P,
@@ -247,6 +252,7 @@ OWN_TESTS = {
     "PY201": "test_missing_hierarchy",
     "PY213": "test_missing_policy",
     "PY307": "test_expert_cr_warning_names_worst_judgment",
+    "PY409": "test_two_baselines_years_and_no_evaluation_year",
 }
 
 
@@ -275,6 +281,19 @@ def test_each_code_has_a_fixture(tmp_path, code, name, old, new, file, needle, s
     if needle is not None:
         assert hit.line == line_of(root, file, needle), hit.render()
     assert hit.found is not None and hit.expected is not None, hit.render()
+
+
+def test_two_baselines_years_and_no_evaluation_year(tmp_path):
+    root = copy_mini(tmp_path)
+    edit(root, P, "evaluation_year: 2025\n", "")
+    assert not run(root).errors  # one baselines file: its year is the evaluation year
+    text = (root / B).read_text(encoding="utf-8").replace("year: 2025", "year: 2026")
+    (root / "baselines/2026.yaml").write_text(text, encoding="utf-8")
+    (hit,) = [i for i in run(root).errors if i.code == "PY409"]
+    assert hit.found == "baselines/2025.yaml (year 2025), baselines/2026.yaml (year 2026)"
+    assert hit.file == P and hit.expected is not None
+    edit(root, P, "version: 1\n", "version: 1\nevaluation_year: 2026\n")
+    assert validate_project(root).project.year == 2026  # type: ignore[union-attr]
 
 
 def test_non_utf8_file(tmp_path):

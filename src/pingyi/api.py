@@ -24,7 +24,7 @@ from pingyi.run.verify import VerifyReport
 from pingyi.run.verify import verify as verify_results
 from pingyi.score.baselines import Derived, check_options, write_derived
 from pingyi.score.baselines import derive_baselines as derive
-from pingyi.spec.project import baselines_year, copy_project, default_project_dir, load_data_settings
+from pingyi.spec.project import copy_project, default_project_dir, evaluation_year, load_data_settings
 from pingyi.validate import Validation, ValidProject, require_valid, validate_project
 
 
@@ -45,9 +45,11 @@ def evaluate(
     year: int | None = None,
     history: Path | None = None,
     progress: Callable[[], None] | None = None,
+    strict: bool = False,
 ) -> RunResult:
-    """Score every provider of the bundle `data`; write the result files and the manifest to `out`."""
-    return evaluate_to(Path(data), project, year, history, Path(out), progress=progress)
+    """Score every provider of the bundle `data`; write the result files and the manifest to `out`.
+    A run guard that fires stops it (PingyiError); `strict`: its warnings stop it too."""
+    return evaluate_to(Path(data), project, year, history, Path(out), progress=progress, strict=strict)
 
 
 @dataclass(frozen=True)
@@ -64,10 +66,11 @@ def check_quality(
     """The data-quality stage alone: rows read, used and rejected per table, and every failed check."""
     settings = load_data_settings(project)
     if year is None:
-        year = baselines_year(project)
+        year = evaluation_year(project)
         if year is None:
             raise PingyiError(
-                "cannot tell the evaluation year: the project has no baselines/*.yaml with a year; pass --year YYYY"
+                "cannot tell the evaluation year: policy.yaml has no evaluation_year and the project has not "
+                "exactly one baselines/*.yaml year; pass --year YYYY"
             )
     with open_bundle(Path(data), settings, year) as bundle:
         result = run_quality(bundle, settings, year)

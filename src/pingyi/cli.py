@@ -70,6 +70,9 @@ def command(group: typer.Typer, name: str | None = None) -> Callable[[F], F]:
 
 
 ProjectOpt = typer.Option(None, "--project", "-p", help="Project directory (default: the project shipped with pingyi).")
+YearOpt = typer.Option(
+    None, help="Evaluation year (default: evaluation_year in policy.yaml, else the only baselines year)."
+)
 
 
 def _version(value: bool) -> None:
@@ -104,7 +107,7 @@ def _print_issues(issues: IssueList) -> None:
 @command(app)
 def validate(
     project: Path | None = ProjectOpt,
-    year: int | None = typer.Option(None, help="Evaluation year whose baselines to check (default: latest)."),
+    year: int | None = YearOpt,
     as_json: bool = typer.Option(False, "--json", help="Print issues as JSON."),
 ) -> None:
     """Check a project (indicators, AHP judgments, baselines, regions, policy); report every problem at once."""
@@ -202,13 +205,18 @@ def score(
     data: Path = typer.Option(..., "--data", "-d", help="Bundle directory: one file per table."),
     out_dir: Path = typer.Option(..., "--out", "-o", help="Directory for the result files."),
     project: Path | None = ProjectOpt,
-    year: int | None = typer.Option(None, help="Evaluation year (default: the project's baselines year)."),
+    year: int | None = YearOpt,
     history: Path | None = typer.Option(
         None,
         help="Last year's results directory (its results.json: year - 1, same catalogue; carries the grade history for revoke_after).",
     ),
+    strict: bool = typer.Option(False, "--strict", help="Stop on every run guard's warning too (exit 2)."),
 ) -> None:
-    """Evaluate every provider: scores, traffic lights, grades, prepayment adjustments, manifest."""
+    """Evaluate every provider: scores, traffic lights, grades, prepayment adjustments, manifest.
+
+    Run guards stop the run (exit 2) when the evaluation year has no settlement, too many rows of a table are
+    rejected, a required table is empty or nobody can be graded; other guards warn in the summary, in
+    results.json and on the committee report."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from pingyi.run.summary import print_summary
@@ -223,7 +231,7 @@ def score(
         disable=not err.is_terminal,
     ) as bar:
         task = bar.add_task("score", total=None)
-        run = api.evaluate(data, out_dir, project, year, history, progress=lambda: bar.advance(task))
+        run = api.evaluate(data, out_dir, project, year, history, progress=lambda: bar.advance(task), strict=strict)
     print_summary(out, run, out_dir)
 
 
@@ -231,7 +239,7 @@ def score(
 def quality(
     data: Path = typer.Option(..., "--data", "-d", help="Bundle directory: one file per table."),
     project: Path | None = ProjectOpt,
-    year: int | None = typer.Option(None, help="Evaluation year (default: the project's baselines year)."),
+    year: int | None = YearOpt,
     out_dir: Path | None = typer.Option(None, "--out", "-o", help="Write quality.csv and rejected.csv here."),
 ) -> None:
     """Check a data bundle: rows read, used and rejected per table, the top failing checks (exit 0 even with rejects)."""

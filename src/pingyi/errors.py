@@ -45,6 +45,7 @@ ISSUE_CODES: dict[str, IssueCode] = _catalogue(
     ("PY104", E, "unknown field (a typo is never silently ignored)"),
     ("PY105", E, "a required field is missing, or the file is empty"),
     ("PY106", E, "invalid value: wrong type, out of range, wrong pattern, or not a mapping"),
+    ("PY107", E, "a number is not finite (.nan, .inf or -.inf)"),
     ("PY201", E, "a required project file or directory is missing"),
     ("PY202", E, "an indicator code is defined twice"),
     ("PY203", E, "primary dimensions and the hierarchy disagree (no file, not judged, or defined twice)"),
@@ -58,6 +59,7 @@ ISSUE_CODES: dict[str, IssueCode] = _catalogue(
     ("PY211", E, "funnel lights on an indicator that is not a rate with a volume rule"),
     ("PY212", E, "funnel_score beyond_95 without funnel lights"),
     ("PY213", W, "an optional project file (policy.yaml, data.yaml) is missing: its defaults are used"),
+    ("PY214", E, "a formula is always undefined (division by a constant 0) or overflows"),
     ("PY301", E, "a dimension's judgment items are not its indicators"),
     ("PY302", E, "a comparison matrix is not square"),
     ("PY303", E, "a judgment is not a positive number or fraction within Saaty's 1/9-9"),
@@ -78,12 +80,15 @@ ISSUE_CODES: dict[str, IssueCode] = _catalogue(
     ("PY405", E, "the regions file is incomplete or inconsistent"),
     ("PY406", E, "a vbp-scored indicator has no benchmark"),
     ("PY407", E, "a derived baseline's provenance disagrees with its value"),
+    ("PY408", E, "a baseline is outside its indicator's valid range"),
+    ("PY409", E, "the evaluation year is not given and several baselines years exist"),
     ("PY601", E, "a measure is defined twice"),
     ("PY602", E, "a formula or volume rule uses an undefined measure"),
     ("PY603", E, "measure SQL is outside the allowed language"),
     ("PY604", E, "the policy names an undefined measure"),
     ("PY605", E, "the policy names a grade its grade bands do not define"),
     ("PY606", E, "two grade bands share a name"),
+    ("PY607", E, "a prepayment rate is outside [-1, 1] or beyond adjustment.max_rate"),
 )
 
 

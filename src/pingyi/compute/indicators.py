@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pingyi.compute.measures import MeasureTable
+from pingyi.errors import PingyiError
 from pingyi.numbers import stable
 from pingyi.spec import formula as formula_lang
 from pingyi.spec.models import DataSource, IndicatorSpec
@@ -212,18 +213,25 @@ def evaluate_all(
     for code in providers:
         cur, pri, pri2 = (measures.get(code, y) for y in (year, year - 1, year - 2))
         present = measures.tables_of(code, year)
-        out[code] = {
-            c: evaluate_indicator(
-                ind,
-                cur,
-                pri,
-                pri2,
-                side.reported.get(code, {}),
-                side.expert.get(code, {}),
-                year,
-                measures.tables,
-                present,
-            )
-            for c, ind in indicators.items()
-        }
+        row: dict[str, IndicatorValue] = {}
+        for c, ind in indicators.items():
+            try:
+                row[c] = evaluate_indicator(
+                    ind,
+                    cur,
+                    pri,
+                    pri2,
+                    side.reported.get(code, {}),
+                    side.expert.get(code, {}),
+                    year,
+                    measures.tables,
+                    present,
+                )
+            except formula_lang.FormulaOverflow as exc:
+                where = f"{ind.origin.file}:{ind.origin.line}" if ind.origin else c
+                raise PingyiError(
+                    f"{where} ({c} formula): {exc} for provider {code}; expected a finite value: "
+                    "fix the formula (an infinity would be scored)"
+                ) from None
+        out[code] = row
     return out

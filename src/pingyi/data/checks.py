@@ -8,6 +8,7 @@ validity, consistency, timeliness, then uniqueness.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -166,6 +167,34 @@ def _money_text(col: str) -> str:
 # --------------------------------------------------------------------------- the checks
 
 
+ValueRanges = Mapping[str, tuple[float, float | None]]
+
+
+def _range_text(lo: float, hi: float | None) -> str:
+    return f"[{lo:g}, {hi:g}]" if hi is not None else f">= {lo:g}"
+
+
+def _add_value_range(add: Callable[..., None], ranges: ValueRanges) -> None:
+    """A reported value outside its indicator's valid range (a fraction of 50, a satisfaction of -3, or
+    1e308) is a rejected row, never a score."""
+    ind, val = t_col("indicator"), t_col("value")
+    tests, texts = [], []
+    for code in sorted(ranges):
+        lo, hi = ranges[code]
+        out = f"{val} < {lo!r}" + (f" OR {val} > {hi!r}" if hi is not None else "")
+        tests.append(f"WHEN {lit(code)} THEN ({out})")
+        texts.append(f"WHEN {lit(code)} THEN {lit(_range_text(lo, hi))}")
+    add(
+        "value: the indicator's valid range",
+        "value",
+        "out_of_range",
+        "reject",
+        f"CASE WHEN {val} IS NULL OR {ind} IS NULL THEN NULL ELSE CASE {ind} {' '.join(tests)} ELSE false END END",
+        f"'value ' || CAST({val} AS VARCHAR) || ' of ' || {ind} || ' is outside its valid range; expected ' "
+        f"|| CASE {ind} {' '.join(texts)} END || ' (the indicator''s valid_range or its unit''s)'",
+    )
+
+
 def refund_sql(spec: TableSpec, settings: DataSettings) -> str | None:
     """Which rows are refunds (冲销), whose amounts are <= 0: settlements by refd_setl_flag; fee
     lines by belonging to a refund settlement (as the platform's fee detail mirrors the reversed
@@ -181,9 +210,12 @@ def refund_sql(spec: TableSpec, settings: DataSettings) -> str | None:
     return None
 
 
-def table_checks(spec: TableSpec, settings: DataSettings, year: int) -> list[Check]:
+def table_checks(
+    spec: TableSpec, settings: DataSettings, year: int, value_ranges: ValueRanges | None = None
+) -> list[Check]:
     """Every check of one table, in the order that decides a rejected row's first reason:
-    completeness, validity, consistency, timeliness, then uniqueness."""
+    completeness, validity, consistency, timeliness, then uniqueness. `value_ranges`: each reported
+    indicator's valid values (from the catalogue); a reported value outside them is rejected."""
     t = spec.name
     out: dict[str, list[Check]] = {d: [] for d in DIMENSIONS}
     cols = {c.name: c for c in spec.columns}
@@ -306,6 +338,9 @@ def table_checks(spec: TableSpec, settings: DataSettings, year: int) -> list[Che
                 f"CASE WHEN {tv} IS NULL THEN NULL ELSE ({' OR '.join(parts)}) END",
                 f"{lit(c + ' ')} || CAST({tv} AS VARCHAR) || {lit(' is out of range; expected ' + ' and '.join(text))}",
             )
+
+    if t == "reported" and value_ranges:
+        _add_value_range(add, value_ranges)
 
     # consistency
     tol = f"CAST({settings.money_tolerance!r} AS DECIMAL(18,4))"

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ from pingyi.data.checks import (
     CLEAN_TYPES,
     TRIM_CHARS,
     Check,
+    ValueRanges,
     clean_expr,
     f_col,
     p_col,
@@ -118,6 +119,8 @@ class QualityResult:
     top: tuple[CheckTotal, ...]  # the ten checks with the most failures
     by_provider: Mapping[str, ProviderQuality]
     files: tuple[Path, ...]  # quality.csv, rejected.csv
+    # rows per year of each dated table's year column, over every row read (the run's year guard)
+    years: Mapping[str, Mapping[int, int]] = field(default_factory=dict)
 
     def top_failures(self, n: int = 10) -> list[CheckTotal]:
         return list(self.top[:n])
@@ -139,7 +142,11 @@ class QualityResult:
 
 
 def run_quality(
-    bundle: Bundle, settings: DataSettings | None = None, year: int | None = None, out_dir: Path | None = None
+    bundle: Bundle,
+    settings: DataSettings | None = None,
+    year: int | None = None,
+    out_dir: Path | None = None,
+    value_ranges: ValueRanges | None = None,
 ) -> QualityResult:
     """Check every table of `bundle`; build clean_<table>, quality, rejected and quality_counts, and write
     quality.csv and rejected.csv (UTF-8, deterministic order) to `out_dir` (default: the bundle's
@@ -155,7 +162,7 @@ def run_quality(
     counts: dict[str, TableCounts] = {}
     all_checks: dict[str, tuple[Check, ...]] = {}
     for spec in TABLES.values():
-        checks = table_checks(spec, settings, year)
+        checks = table_checks(spec, settings, year, value_ranges)
         all_checks[spec.name] = tuple(checks)
         counts[spec.name] = _check_table(bundle, spec, checks, settings)
     rows = [(c.table, c.file, c.format, c.read, c.used, c.rejected, c.flagged) for c in counts.values()]
@@ -171,7 +178,22 @@ def run_quality(
         top=_top_failures(con),
         by_provider=_by_provider(con),
         files=_write_files(con, folder),
+        years=_years(con, counts),
     )
+
+
+def _years(con: Any, counts: Mapping[str, TableCounts]) -> dict[str, dict[int, int]]:
+    out: dict[str, dict[int, int]] = {}
+    for spec in TABLES.values():
+        if spec.year_column is None or counts[spec.name].read == 0:
+            continue
+        col = t_col(spec.year_column)
+        of = f"year({col})" if spec.column(spec.year_column).type in ("datetime", "date") else col
+        rows = con.execute(
+            f"SELECT {of} AS y, count(*) FROM qc_{spec.name} WHERE {col} IS NOT NULL GROUP BY y ORDER BY y"
+        )
+        out[spec.name] = {int(y): int(n) for y, n in rows.fetchall()}
+    return out
 
 
 def _top_failures(con: Any, n: int = 10) -> tuple[CheckTotal, ...]:

@@ -25,10 +25,12 @@ from pingyi.data.providers import UNKNOWN, ProviderInfo, read_providers
 from pingyi.data.quality import QualityResult, run_quality
 from pingyi.data.views import create_views
 from pingyi.errors import PingyiError
+from pingyi.run.guards import Guard, data_guards, enforce, provider_guards, result_guards
 from pingyi.run.schema import load_results_document
 from pingyi.score.adjust import Adjustment, Budget
 from pingyi.score.aggregate import ProviderResult
 from pingyi.score.stage import Scored, adjust_all, score_all
+from pingyi.spec.models import DataSource
 from pingyi.spec.project import Project
 from pingyi.validate import require_valid
 from pingyi.weights.tree import WeightTree
@@ -51,6 +53,7 @@ class RunResult:
     scored: Scored
     adjustments: tuple[Adjustment, ...]
     budget: Budget
+    guards: tuple[Guard, ...] = ()  # the warnings that fired (a stop ends the run before a result exists)
     # the scratch directory that holds the quality stage's files until the outputs are written
     scratch: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False, compare=False)
 
@@ -66,9 +69,11 @@ def run(
     history_dir: Path | None = None,
     workdir: Path | None = None,
     progress: Callable[[], None] | None = None,
+    strict: bool = False,
 ) -> RunResult:
     """Evaluate the bundle at `data_dir` with the project at `project_dir` (default: the shipped one).
-    `workdir`: where temporary files go (default: a new temporary directory kept with the result)."""
+    `workdir`: where temporary files go (default: a new temporary directory kept with the result).
+    The run guards (pingyi.run.guards) stop it with a user error; `strict`: their warnings stop it too."""
     valid = require_valid(project_dir, year)
     project, tree = valid.project, valid.tree
     year = project.year
@@ -78,7 +83,10 @@ def run(
     work = Path(scratch.name) if scratch is not None else Path(workdir)  # type: ignore[arg-type]
     with open_bundle(Path(data_dir), project.data, year, work) as bundle:
         con = bundle.con
-        quality = run_quality(bundle, project.data, year, out_dir=work / "quality")
+        ranges = {c: i.value_range for c, i in project.indicators.items() if i.source is not DataSource.SETTLEMENT}
+        quality = run_quality(bundle, project.data, year, out_dir=work / "quality", value_ranges=ranges)
+        guards = data_guards(project, year, quality)
+        enforce(guards, strict)
         providers = tuple(read_providers(con, project))
         views = create_views(con, bundle.present, {p.code: p.region for p in providers if p.region != UNKNOWN})
         measures = run_measures(con, compiled, views)
@@ -88,9 +96,15 @@ def run(
                 casemix = compute_casemix(con, {p.code: p.region for p in providers}, (year - 1, year))
             measures = add_casemix(measures, casemix)
         side = read_side_values(con, bundle.present)
-    values = evaluate_all(project.indicators, [p.code for p in providers], measures, side, year)
+    codes = [p.code for p in providers]
+    guards += provider_guards(codes, {c: measures.tables_of(c, year) for c in codes})
+    enforce(guards, strict)
+    values = evaluate_all(project.indicators, codes, measures, side, year)
     scored = score_all(project, tree, providers, values, measures, progress)
     adjustments, budget = adjust_all(project, providers, scored.results, measures, history)
+    unsized = [a.fixmedins_code for a in adjustments if a.prepayment is None and a.rate != 0]
+    guards += result_guards(project, {r.fixmedins_code: r.grade for r in scored.results}, unsized)
+    enforce(guards, strict)
     return RunResult(
         project=project,
         tree=tree,
@@ -105,6 +119,7 @@ def run(
         scored=scored,
         adjustments=tuple(adjustments),
         budget=budget,
+        guards=tuple(guards),
         scratch=scratch,
     )
 

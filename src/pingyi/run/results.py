@@ -8,6 +8,7 @@ decimal string.
 
 from __future__ import annotations
 
+from collections import Counter
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -202,10 +203,26 @@ def results_document(run: RunResult) -> dict[str, Any]:
                 for f in quality.top_failures(10)
             ],
         },
+        "guards": [g.as_json() for g in run.guards],
+        "graded": _graded(run),
         "casemix_model": run.casemix.as_json() if run.casemix is not None else None,
         "funnels": {code: _funnel_json(run, code) for code in run.scored.funnels},
         "providers": providers,
     }
+
+
+def _graded(run: RunResult) -> dict[str, Any]:
+    ungraded = run.project.policy.insufficient_grade
+    reasons = Counter(_not_graded_kind(r.eligibility) for r in run.results if r.grade == ungraded)
+    return {"graded": sum(1 for r in run.results if r.grade != ungraded), "not_graded": dict(sorted(reasons.items()))}
+
+
+def _not_graded_kind(why: str) -> str:
+    if "scored indicators" in why:
+        return "too few scored indicators (eligibility.min_scored)"
+    if "nominal weight" in why:
+        return "one indicator above eligibility.max_weight_ratio"
+    return why or "no scored indicator"
 
 
 def _quality_json(q: ProviderQuality | None) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pingyi.errors import PingyiError, read_json
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 LightName = Literal["green", "yellow", "red", "grey", "none"]
 StatusName = Literal["scored", "insufficient", "monitor", "missing"]
@@ -117,6 +117,18 @@ class CheckTotal(Part):
 class QualitySummary(Part):
     tables: dict[str, TableQuality]
     top_failures: list[CheckTotal]
+
+
+class RunGuard(Part):
+    code: str = Field(description="a code of pingyi.run.guards.GUARDS")
+    action: Literal["stop", "warn"]
+    message: str
+    message_zh: str
+
+
+class GradedSummary(Part):
+    graded: int
+    not_graded: dict[str, int] = Field(description="reason -> providers (不予评级 and why)")
 
 
 class RegionModel(Part):
@@ -304,6 +316,8 @@ class ResultsDocument(Part):
     indicators: list[CatalogueIndicator]
     budget: Budget
     quality: QualitySummary
+    guards: list[RunGuard] = Field(default_factory=list, description="the run guards' warnings that fired")
+    graded: GradedSummary | None = None
     casemix_model: CasemixModel | None
     funnels: dict[str, Funnel]
     providers: list[Provider]

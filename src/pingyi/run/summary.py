@@ -50,12 +50,30 @@ def print_summary(console: Console, run: RunResult, out_dir: Path) -> None:
         f"{designation.get(Designation.REVOKED, 0)} revoked, {designation.get(Designation.WARNING, 0)} at risk",
         markup=False,
     )
-    tables = run.quality.counts
-    read = sum(c.read for c in tables.values())
-    rejected = sum(c.rejected for c in tables.values())
+    rows = Table(title="rows per table (read = used + rejected)", header_style="bold")
+    for col in ("table", "file", "read", "used", "rejected"):
+        rows.add_column(col, justify="left" if col in ("table", "file") else "right")
+    for name, c in run.quality.counts.items():
+        if c.file or c.read:
+            rows.add_row(name, c.file, f"{c.read:,}", f"{c.used:,}", f"{c.rejected:,}")
+    console.print(rows)
+    ungraded = project.policy.insufficient_grade
+    not_graded = Counter(r.eligibility or "no scored indicator" for r in run.results if r.grade == ungraded)
+    graded = len(run.results) - sum(not_graded.values())
+    why = "; ".join(f"{n}: {reason}" for reason, n in sorted(not_graded.items()))
     console.print(
-        f"data quality: {read:,} rows read, {rejected:,} rejected (see rejected.csv and quality.csv)", markup=False
+        f"providers: {graded} graded, {sum(not_graded.values())} not graded ({ungraded})" + (f": {why}" if why else ""),
+        markup=False,
     )
+    for guard in run.guards:
+        console.print(f"WARNING [{guard.code}] {guard.message}", style="bold yellow", markup=False, highlight=False)
+    if run.guards:
+        console.print(
+            f"{len(run.guards)} run guard warning(s): recorded in results.json (guards) and on the committee "
+            "report's first page; --strict stops on them",
+            style="bold yellow",
+            markup=False,
+        )
     console.print(
         f"results written to {out_dir}/ (scores.csv, indicators.csv, adjustments.csv, quality.csv, "
         "rejected.csv, results.json, manifest.json)",

@@ -30,6 +30,10 @@ class FormulaError(ValueError):
         self.fragment = fragment
 
 
+class FormulaOverflow(ArithmeticError):
+    """A formula's arithmetic left the finite numbers (a measure times 1e308, say)."""
+
+
 @dataclass(frozen=True)
 class Formula:
     text: str
@@ -41,6 +45,37 @@ class Formula:
         self, current: Mapping[str, float | None], prior: Mapping[str, float | None] | None = None
     ) -> float | None:
         return _Evaluator(current, prior or {}).visit(self.tree)
+
+
+# the probe of `defects`: every measure this large (a province's yearly fund payments in 元 are ~1e11)
+PROBE_VALUE = 1e12
+
+
+def defects(formula: Formula) -> list[str]:
+    """Why a formula in the language can still never give a number: a division by a constant 0
+    (always undefined), or arithmetic that overflows when every measure is as large as PROBE_VALUE."""
+    found = []
+    for node in ast.walk(formula.tree):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            try:
+                divisor = _Evaluator({}, {}).visit(node.right) if not _uses_names(node.right) else None
+            except FormulaOverflow:
+                divisor = None
+            if divisor == 0:
+                found.append("divides by a constant 0: the value is always undefined")
+    names = formula.measures | formula.prior_measures
+    for sign in (1, -1):
+        values = dict.fromkeys(names, sign * PROBE_VALUE)
+        try:
+            formula.evaluate(values, values)
+        except FormulaOverflow as exc:
+            found.append(f"{exc} when every measure is {sign * PROBE_VALUE:g}" if names else str(exc))
+            break
+    return found
+
+
+def _uses_names(node: ast.AST) -> bool:
+    return any(isinstance(n, ast.Name) for n in ast.walk(node))
 
 
 def parse(text: str) -> Formula:
@@ -82,6 +117,9 @@ class _Checker:
         elif isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
                 raise FormulaError("only numeric constants are allowed", self.fragment(node))
+            if not abs(node.value) <= 1e15:  # NaN and infinity fail too
+                # 1e309 parses as infinity; a 5,000-digit integer does not fit a float
+                raise FormulaError("a constant must be a finite number below 1e15 in size", self.fragment(node))
         elif isinstance(node, ast.Name):
             if node.id in FUNCTIONS:
                 raise FormulaError(f"'{node.id}' is a function; call it with parentheses", node.id)
@@ -140,14 +178,19 @@ class _Evaluator:
         if left is None or right is None:
             return None
         if isinstance(node.op, ast.Add):
-            return left + right
-        if isinstance(node.op, ast.Sub):
-            return left - right
-        if isinstance(node.op, ast.Mult):
-            return left * right
-        if right == 0:
+            value = left + right
+        elif isinstance(node.op, ast.Sub):
+            value = left - right
+        elif isinstance(node.op, ast.Mult):
+            value = left * right
+        elif right == 0:
             return None  # no denominator: insufficient data, never infinity
-        return left / right
+        else:
+            value = left / right
+        if not math.isfinite(value):
+            # an infinity would be scored (red, or "inf % better"); it is a broken formula, not a value
+            raise FormulaOverflow(f"formula overflows: {left!r} and {right!r} give {value!r}")
+        return value
 
     def visit_Call(self, node: ast.Call) -> float | None:
         name = node.func.id  # type: ignore[attr-defined]

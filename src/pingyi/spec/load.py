@@ -145,6 +145,8 @@ def load_project(root: Path | None = None, year: int | None = None) -> LoadResul
         dimension_files[obj.primary.code] = display
         dimensions.append(obj)
 
+    if year is None and policy is not None:
+        year = policy.evaluation_year
     baselines = _load_baselines(root, year, issues, docs)
 
     indicators, primary_of = _assemble_catalogue(hierarchy, dimensions, dimension_files, docs, issues)
@@ -331,13 +333,29 @@ def _load_baselines(
         docs[display] = doc
         loaded.append((display, doc))
     chosen = None
+    years = {}
     for display, doc in loaded:
         if doc.issues:
             issues.extend(doc.issues)
             continue
         data_year = doc.data.get("year") if isinstance(doc.data, dict) else None
+        years[display] = data_year
         if year is None or data_year == year:
             chosen = (display, doc, data_year)
+    if year is None and len(years) > 1:
+        # never "the newest file": a baselines file derived for next year would switch the evaluation
+        issues.add(
+            Issue(
+                file=POLICY,
+                line=None,
+                code="PY409",
+                path="evaluation_year",
+                message="cannot tell the evaluation year: several baselines files and no evaluation_year",
+                found=", ".join(f"{d} (year {y})" for d, y in sorted(years.items())),
+                expected="evaluation_year: YYYY in policy.yaml, or --year YYYY",
+            )
+        )
+        return None
     if chosen is None:
         if year is not None:
             issues.add(

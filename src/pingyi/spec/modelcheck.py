@@ -17,6 +17,7 @@ M = TypeVar("M", bound=BaseModel)
 _CODES = {
     "extra_forbidden": ("PY104", "unknown field"),
     "missing": ("PY105", "required field is missing"),
+    "finite_number": ("PY107", "a number must be finite"),
 }
 
 

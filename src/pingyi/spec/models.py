@@ -24,7 +24,9 @@ IDENT_PATTERN = r"^[a-z][a-z0-9_]*$"  # measure names in formulas
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: YAML's .nan and .inf are floats, and a NaN weight, rate or baseline compares
+    # false with everything, so it would slip past every range check below and move money
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Origin(Frozen):
@@ -56,6 +58,10 @@ class Unit(StrEnum):
     COUNT = "count"
     PER_10K = "per_10k"
     SCORE = "score"  # 0-100 points
+
+
+# the values an indicator of each unit can take, unless it declares `valid_range`
+UNIT_RANGES: dict[Unit, tuple[float, float | None]] = {Unit.PERCENT: (0.0, 1.0), Unit.SCORE: (0.0, 100.0)}
 
 
 class DataSource(StrEnum):
@@ -171,7 +177,26 @@ class IndicatorSpec(Frozen):
         "measures and the case-mix measures (CASEMIX_MEASURES); scored when "
         "casemix is `adjusted`, shown next to the raw value otherwise",
     )
+    valid_range: tuple[float, float | None] | None = Field(
+        default=None,
+        description="[low, high] a reported, survey or expert value must lie in (high null: no upper "
+        "bound); default from the unit: percent [0, 1] (a fraction), score [0, 100], others [0, null]",
+    )
     origin: Origin | None = None
+
+    @field_validator("valid_range")
+    @classmethod
+    def _range_ordered(cls, rng: tuple[float, float | None] | None) -> tuple[float, float | None] | None:
+        if rng is not None and rng[1] is not None and not rng[0] < rng[1]:
+            raise ValueError(f"valid_range must be [low, high] with low < high, found {list(rng)}")
+        return rng
+
+    @property
+    def value_range(self) -> tuple[float, float | None]:
+        """The values this indicator can take; a reported value outside them is a rejected row."""
+        if self.valid_range is not None:
+            return self.valid_range
+        return UNIT_RANGES.get(self.unit, (0.0, None))
 
     @property
     def empty_means(self) -> str:
@@ -345,8 +370,12 @@ class AdjustmentPolicy(Frozen):
 
     mode: Literal["step", "per_point", "budget_neutral"] = "step"
     step_rates: dict[str, float] = Field(default_factory=lambda: {"优秀": 0.05, "不合格": -0.10})
+    max_rate: float = Field(
+        default=0.30, gt=0, le=1, description="cap on |step rate|; a larger rate needs allow_large_rates: true"
+    )
+    allow_large_rates: bool = Field(default=False, description="accept step rates beyond max_rate (up to 100 %)")
     per_point: PerPointRule = PerPointRule()
-    max_scale: float = Field(default=3.0, gt=0, description="budget-neutral: cap on the reward scaling factor")
+    max_scale: float = Field(default=3.0, gt=0, le=100, description="budget-neutral: cap on the reward scaling factor")
     base_measure: str = Field(
         default="fund_paid",
         pattern=IDENT_PATTERN,
@@ -368,6 +397,14 @@ class Eligibility(Frozen):
     )
 
 
+class RunGuards(Frozen):
+    """When `pingyi score` refuses to move money on the data it was given (pingyi.run.guards)."""
+
+    max_rejected_share: float = Field(
+        default=0.05, ge=0, le=1, description="a table with a larger share of rejected rows stops the run"
+    )
+
+
 GradeLight = Literal["green", "yellow", "red", "grey"]
 
 
@@ -379,6 +416,12 @@ class PolicyFile(Frozen):
     """`policy.yaml`: grade bands, lights, veto rules and prepayment adjustments."""
 
     version: int = 1
+    evaluation_year: int | None = Field(
+        default=None,
+        ge=2000,
+        le=2100,
+        description="the year this project evaluates (its baselines/*.yaml with this year); --year overrides",
+    )
     grades: list[GradeBand] = Field(
         default_factory=lambda: [
             GradeBand(name="优秀", name_en="Excellent", min_score=90),
@@ -394,6 +437,7 @@ class PolicyFile(Frozen):
     lights: DimensionLights = DimensionLights()
     veto: list[VetoRule] = Field(default_factory=list)
     eligibility: Eligibility = Eligibility()
+    guards: RunGuards = RunGuards()
     adjustment: AdjustmentPolicy = AdjustmentPolicy()
 
     @field_validator("grades")

@@ -62,17 +62,21 @@ def load_data_settings(root: Path | None = None) -> DataSettings:
     return obj
 
 
-def baselines_year(root: Path | None = None) -> int | None:
-    """The latest `year:` among the project's baselines/*.yaml (the default evaluation year)."""
+def evaluation_year(root: Path | None = None) -> int | None:
+    """The year the project evaluates: policy.yaml's `evaluation_year`, else the year of its only
+    baselines file; None when neither tells (several baselines years and no evaluation_year)."""
     root = Path(root) if root is not None else default_project_dir()
-    years = []
+    policy = load_yaml(root / POLICY, POLICY).data if (root / POLICY).is_file() else None
+    if isinstance(policy, dict) and isinstance(policy.get("evaluation_year"), int):
+        return int(policy["evaluation_year"])
+    years = set()
     for path in sorted((root / "baselines").glob("*.yaml")) if (root / "baselines").is_dir() else []:
         if path.name == "regions.yaml":
             continue
         data = load_yaml(path, f"baselines/{path.name}").data
         if isinstance(data, dict) and isinstance(data.get("year"), int):
-            years.append(data["year"])
-    return max(years) if years else None
+            years.add(data["year"])
+    return years.pop() if len(years) == 1 else None
 
 
 PROJECT_PARTS = ("indicators", "baselines", "measures", "policy.yaml", "data.yaml")

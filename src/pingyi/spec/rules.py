@@ -108,7 +108,7 @@ class Points:
 class Rule(BaseModel):
     """Base of every rule: frozen, no unknown fields."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     rule: str
     directions: ClassVar[frozenset[str]] = frozenset({UP, DOWN})

@@ -4,9 +4,10 @@ level, a benchmark where the rule needs one, and derived provenance that agrees 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from pingyi.errors import IssueList
-from pingyi.spec.models import LEVELS, BaselinesFile, IndicatorSpec, RegionsFile
+from pingyi.spec.models import LEVELS, BaselinesFile, DataSource, IndicatorSpec, RegionsFile
 from pingyi.spec.project import REGIONS, resolve_baseline
 from pingyi.spec.yamlsrc import LocatedDoc
 
@@ -161,6 +162,7 @@ def check_baselines(
                                         expected=f"one of {list(LEVELS)}",
                                     )
                                 )
+            _check_range(ind, kind, values, doc, ("baselines", code, kind), issues)
             for region in region_codes:
                 missing = [lv for lv in LEVELS if resolve_baseline(values, region, lv) is None]
                 if not missing:
@@ -210,3 +212,29 @@ def check_baselines(
                             expected="the same number in values and provenance",
                         )
                     )
+
+
+def _check_range(ind: IndicatorSpec, kind: str, values: Any, doc: LocatedDoc, at: tuple, issues: IssueList) -> None:
+    """A baseline outside the values its indicator can take (a satisfaction share of 85 instead of 0.85)
+    would make every provider's gap meaningless. Settlement rates without a declared valid_range are not
+    bounded here: a growth rate may be negative."""
+    if ind.source is DataSource.SETTLEMENT and ind.valid_range is None:
+        return
+    lo, hi = ind.value_range
+    leaves: list[tuple[tuple[str, ...], Any]] = [((), values)] if not isinstance(values, dict) else []
+    if isinstance(values, dict):
+        for region, sub in values.items():
+            items = sub.items() if isinstance(sub, dict) else [(None, sub)]
+            leaves += [((region,) if lv is None else (region, lv), v) for lv, v in items]
+    for path, value in leaves:
+        if value < lo or (hi is not None and value > hi):
+            issues.add(
+                doc.issue(
+                    "PY408",
+                    at + path,
+                    f"{kind} is outside the indicator's valid range",
+                    found=f"{value!r} for {ind.code} ({ind.unit.value})",
+                    expected=f"a value in [{lo:g}, {hi:g}]" if hi is not None else f"a value >= {lo:g}",
+                    hint="a percent is written as a fraction (0.85 for 85 %)" if ind.unit.value == "percent" else None,
+                )
+            )

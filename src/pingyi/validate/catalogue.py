@@ -79,21 +79,38 @@ def indicator_path(doc: LocatedDoc, code: str) -> tuple[Any, ...]:
     return ("indicators",)
 
 
+def _check_formula(text: str, key: str, doc: LocatedDoc, path: tuple[Any, ...], issues: IssueList) -> None:
+    """In the language (PY204), and able to give a finite number (PY214)."""
+    what = key.replace("_", " ")
+    try:
+        parsed = formula_lang.parse(text)
+    except formula_lang.FormulaError as exc:
+        issues.add(
+            doc.issue(
+                "PY204",
+                path + (key,),
+                f"{what} is not in the formula language: {exc}",
+                found=repr(exc.fragment),
+                expected="measures, numbers, + - * /, prior(), min(), max(), abs()",
+            )
+        )
+        return
+    for defect in formula_lang.defects(parsed):
+        issues.add(
+            doc.issue(
+                "PY214",
+                path + (key,),
+                f"{what} can never give a usable value: {defect}",
+                found=repr(text),
+                expected="a formula that is finite for measures up to 1e12 and divides by no constant 0",
+            )
+        )
+
+
 def _check_indicator(ind: IndicatorSpec, doc: LocatedDoc, path: tuple[Any, ...], issues: IssueList) -> None:
     rule = ind.scoring.rule
     if ind.formula is not None:
-        try:
-            formula_lang.parse(ind.formula)
-        except formula_lang.FormulaError as exc:
-            issues.add(
-                doc.issue(
-                    "PY204",
-                    path + ("formula",),
-                    f"formula is not in the formula language: {exc}",
-                    found=repr(exc.fragment),
-                    expected="measures, numbers, + - * /, prior(), min(), max(), abs()",
-                )
-            )
+        _check_formula(ind.formula, "formula", doc, path, issues)
     elif ind.source is DataSource.SETTLEMENT:
         issues.add(
             doc.issue(
@@ -105,18 +122,7 @@ def _check_indicator(ind: IndicatorSpec, doc: LocatedDoc, path: tuple[Any, ...],
             )
         )
     if ind.adjusted_formula is not None:
-        try:
-            formula_lang.parse(ind.adjusted_formula)
-        except formula_lang.FormulaError as exc:
-            issues.add(
-                doc.issue(
-                    "PY204",
-                    path + ("adjusted_formula",),
-                    f"adjusted formula is not in the formula language: {exc}",
-                    found=repr(exc.fragment),
-                    expected="measures, numbers, + - * /, prior(), min(), max(), abs()",
-                )
-            )
+        _check_formula(ind.adjusted_formula, "adjusted_formula", doc, path, issues)
         if ind.formula is None:
             issues.add(
                 doc.issue(

@@ -36,6 +36,7 @@ def check_policy(
                         hint="fix the spelling or define the measure",
                     )
                 )
+    _check_rates(policy, doc, issues)
     names = [g.name for g in policy.grades]
     seen: set[str] = set()
     for i, name in enumerate(names):
@@ -73,3 +74,27 @@ def check_policy(
                     hint="a misspelt grade would silently get no rate or light",
                 )
             )
+
+
+def _check_rates(policy: PolicyFile, doc: LocatedDoc, issues: IssueList) -> None:
+    """A step rate moves a share of the prepayment: it lies in [-1, 1] (a rate of -1.5 would make the
+    prepayment negative), and beyond `max_rate` only when the committee says so."""
+    adj = policy.adjustment
+    for grade, rate in adj.step_rates.items():
+        if -1 <= rate <= 1 and (abs(rate) <= adj.max_rate or adj.allow_large_rates):
+            continue
+        large = -1 <= rate <= 1
+        issues.add(
+            doc.issue(
+                "PY607",
+                ("adjustment", "step_rates", grade),
+                "a prepayment rate is outside its allowed range",
+                found=f"{rate!r} for {grade}",
+                expected=(
+                    f"a rate within +-{adj.max_rate:g} (adjustment.max_rate)"
+                    if large
+                    else "a rate between -1 and 1 (a share of the prepayment)"
+                ),
+                hint="set adjustment.allow_large_rates: true to accept it" if large else "write -0.10 for -10 %",
+            )
+        )

@@ -168,17 +168,29 @@ def _matrix_issues(
                 )
             )
             return None
+        negative = {k: w for k, w in j.weights.items() if w < 0}
+        for item, w in sorted(negative.items()):
+            issues.add(
+                doc.issue(
+                    "PY309",
+                    base + ("weights", item),
+                    "a direct weight is negative",
+                    found=f"{item}: {w!r}",
+                    expected="a weight >= 0",
+                )
+            )
         total = sum(j.weights.values())
-        if abs(total - 1) > 1e-6 or any(w < 0 for w in j.weights.values()):
+        if abs(total - 1) > 1e-6:
             issues.add(
                 doc.issue(
                     "PY309",
                     base + ("weights",),
-                    "direct weights must be non-negative and sum to 1",
+                    "direct weights must sum to 1",
                     found=f"sum {total:.6f}",
                     expected="1",
                 )
             )
+        if negative or abs(total - 1) > 1e-6:
             return None
         if not j.source:
             issues.add(
