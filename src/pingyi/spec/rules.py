@@ -220,7 +220,9 @@ class VbpRule(Rule):
         imp = 0
         if self.improvement and prior is not None:
             g_p = goodness(ind, prior)
-            if g_v > g_p and g_bm > g_p:
+            if g_v >= g_bm and g_v > g_p:  # CMS's published files show 9 of 9 here, also when the
+                imp = 9  # baseline itself was already at or beyond the benchmark (the score is 10 anyway)
+            elif g_v > g_p:  # then g_bm > g_v > g_p
                 imp = min(9, max(0, whole(10 * (g_v - g_p) / (g_bm - g_p) - 0.5)))
         return Points(10.0 * max(ach, imp), {"achievement": 10.0 * ach, "improvement": 10.0 * imp})
 
