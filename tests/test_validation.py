@@ -393,9 +393,7 @@ def test_unclosed_bracket_on_last_line_is_one_error_at_that_line(tmp_path, newli
     root = copy_mini(tmp_path)
     last = _replace_last_line(root, D2, "    scoring: [rule: threshold", newline=newline)
     issues = run(root)
-    assert [(i.code, i.file, i.line) for i in issues.items] == [("PY101", D2, last)], [
-        i.render() for i in issues.items
-    ]
+    assert [(i.code, i.file, i.line) for i in issues.items] == [("PY101", D2, last)], [i.render() for i in issues.items]
     (hit,) = issues.items
     assert f"starts at line {last}" in hit.message, hit.message
     assert f"noticed at the end of the file (after line {last}, its last)" in hit.message, hit.message
