@@ -207,7 +207,7 @@ def _syntax_issue(display: str, text: str, exc: yaml.MarkedYAMLError) -> Issue:
     expected = "valid YAML"
     hint = "check indentation, colons and quotes on this line"
     tab = pmark is not None and (
-        "tab" in problem or text[pmark.index : pmark.index + 1] == "\t" or "\t" in _line(text, noticed)
+        "tab" in problem or text[pmark.index : pmark.index + 1] == "\t" or "\t" in _indent(_line(text, noticed))
     )
     if tab:
         expected = "indentation with spaces (YAML does not allow a tab there)"
@@ -231,6 +231,10 @@ def _syntax_issue(display: str, text: str, exc: yaml.MarkedYAMLError) -> Issue:
 def _line(text: str, line: int | None) -> str:
     lines = text.splitlines()
     return lines[line - 1] if line is not None and 1 <= line <= len(lines) else ""
+
+
+def _indent(line: str) -> str:
+    return line[: len(line) - len(line.lstrip())]
 
 
 def _excerpt(text: str, line: int | None) -> str | None:
