@@ -131,3 +131,69 @@ def test_console_script_debug_shows_traceback():
     r = pingyi("--debug", "explain", "Z9.99", "--project", str(MINI))
     assert r.returncode == 1
     assert "Traceback" in r.stderr and "PingyiError: unknown indicator 'Z9.99'" in r.stderr
+
+
+@pytest.fixture
+def committee_results(small_bundle, tmp_path):
+    """Results made with a committee's copy of the shipped project whose D1.01 baselines differ from the
+    shipped ones (east 4 % instead of 5 %)."""
+    from pingyi.run.evaluate import evaluate_to
+    from pingyi.spec.project import copy_project, default_project_dir
+
+    project = tmp_path / "committee"
+    copy_project(default_project_dir(), project)
+    path = project / "baselines" / "2025.yaml"
+    text = path.read_text(encoding="utf-8")
+    old = "    values: {east: 0.05, central: 0.07, west: 0.07}\n"
+    assert old in text
+    path.write_text(text.replace(old, "    values: {east: 0.04, central: 0.06, west: 0.06}\n", 1), encoding="utf-8")
+    out = tmp_path / "results"
+    evaluate_to(small_bundle, project, None, None, out)
+    code = json.loads((out / "results.json").read_text(encoding="utf-8"))["providers"][0]["fixmedins_code"]
+    return project, out, code
+
+
+def test_explain_results_uses_the_project_of_the_results(cli, committee_results):
+    """Without --project, explain --results reads the project recorded in the results' manifest: the
+    manual's baselines are the committee's (4 %), not the shipped project's (5 %), and it says so."""
+    project, out, code = committee_results
+    r = cli("explain", "D1.01", "--provider", code, "--results", out)
+    assert r.exit_code == 0, r.stderr
+    assert f"project: {project.resolve()} (from the results' manifest)" in r.stdout
+    table = r.stdout.split("基线 baselines", 1)[1].split("\n\n", 1)[0]
+    assert "4.0%" in table and "5.0%" not in table, table
+    # the same project given explicitly is accepted
+    r = cli("explain", "D1.01", "--provider", code, "--results", out, "--project", project)
+    assert r.exit_code == 0, r.stderr
+
+
+def test_explain_results_refuses_another_project(cli, committee_results):
+    project, out, code = committee_results
+    r = cli("explain", "D1.01", "--provider", code, "--results", out, "--project", MINI)
+    assert r.exit_code == 2 and "Traceback" not in r.stderr
+    assert str(MINI) in r.stderr and str(project.resolve()) in r.stderr, r.stderr
+    assert "manifest.json" in r.stderr
+
+
+def test_explain_results_refuses_a_changed_project(cli, committee_results):
+    project, out, code = committee_results
+    path = project / "baselines" / "2025.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("east: 0.04", "east: 0.03", 1), encoding="utf-8")
+    r = cli("explain", "D1.01", "--provider", code, "--results", out)
+    assert r.exit_code == 2 and "Traceback" not in r.stderr
+    assert "baselines/2025.yaml" in r.stderr and "manifest.json" in r.stderr, r.stderr
+    assert "changed" in r.stderr
+
+
+def test_explain_results_refuses_a_missing_project_file(cli, committee_results):
+    project, out, code = committee_results
+    (project / "policy.yaml").unlink()
+    r = cli("explain", "D1.01", "--provider", code, "--results", out)
+    assert r.exit_code == 2 and "Traceback" not in r.stderr
+    assert "policy.yaml" in r.stderr and "missing" in r.stderr, r.stderr
+
+
+def test_explain_without_results_uses_the_given_project(cli):
+    r = cli("explain", "D1.01", "--project", MINI)
+    assert r.exit_code == 0, r.stderr
+    assert "from the results' manifest" not in r.stdout

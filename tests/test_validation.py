@@ -60,6 +60,28 @@ def test_mini_project_is_valid():
 # (code, file edited, old text, new text, file expected in the issue, line needle or None, level)
 CASES = [
     ("PY101", D2, "primary: {code: D2,", "primary: {code: D2, [", D2, "primary: {code: D2, [", E),
+    # an unclosed [ on the last line: reported where the [ is, not past the end of the file
+    (
+        "PY101",
+        D2,
+        "    qualitative: true\n    scoring: {rule: threshold}\n",
+        "    qualitative: true\n    scoring: [rule: threshold\n",
+        D2,
+        "scoring: [rule: threshold",
+        E,
+    ),
+    # an unclosed { in the middle of a file: reported where the { is
+    (
+        "PY101",
+        D1,
+        "scoring: {rule: threshold, zero_at: 0.5}",
+        "scoring: {rule: threshold, zero_at: 0.5",
+        D1,
+        "scoring: {rule: threshold, zero_at: 0.5",
+        E,
+    ),
+    # a tab used for indentation: reported on the tab's line
+    ("PY101", D1, "    direction: up\n", "\tdirection: up\n", D1, "\tdirection: up", E),
     (
         "PY103",
         D1,
@@ -372,3 +394,61 @@ def test_done_when_all_problems_in_one_run(tmp_path):
     for issue in issues.errors:
         if issue.code in {"PY101", "PY104", "PY305", "PY306", "PY401"}:
             assert issue.line is not None and issue.render().startswith(f"{issue.file}:{issue.line}")
+
+
+def _replace_last_line(root: Path, name: str, new: str, *, newline: bool = True) -> int:
+    path = root / name
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[-1] = new
+    path.write_text("\n".join(lines) + ("\n" if newline else ""), encoding="utf-8")
+    return len(lines)
+
+
+@pytest.mark.parametrize("newline", [True, False], ids=["newline-at-end", "no-newline-at-end"])
+def test_unclosed_bracket_on_last_line_is_one_error_at_that_line(tmp_path, newline):
+    """An unclosed [ on a dimension file's last line: one error, PY101, at that line (PyYAML notices it
+    at the stream end, one line further), and nothing about the dimension and indicators the file
+    would have defined (no PY203 'no indicator file', no PY402 'baseline not in the catalogue')."""
+    root = copy_mini(tmp_path)
+    last = _replace_last_line(root, D2, "    scoring: [rule: threshold", newline=newline)
+    issues = run(root)
+    assert [(i.code, i.file, i.line) for i in issues.items] == [("PY101", D2, last)], [i.render() for i in issues.items]
+    (hit,) = issues.items
+    assert f"starts at line {last}" in hit.message, hit.message
+    assert f"noticed at the end of the file (after line {last}, its last)" in hit.message, hit.message
+    assert hit.found == repr("scoring: [rule: threshold")
+    assert "']'" in hit.expected
+    # the hidden follow-on issues are counted on the one error
+    assert "not shown" in hit.message and "PY203" in hit.message and "PY402" in hit.message, hit.message
+
+
+def test_unclosed_brace_in_the_middle_names_both_lines(tmp_path):
+    root = copy_mini(tmp_path)
+    edit(root, D1, "scoring: {rule: threshold, zero_at: 0.5}", "scoring: {rule: threshold, zero_at: 0.5")
+    start = line_of(root, D1, "scoring: {rule: threshold, zero_at: 0.5")
+    errors = run(root).errors
+    assert [(i.code, i.file, i.line) for i in errors] == [("PY101", D1, start)], [i.render() for i in errors]
+    message = errors[0].message
+    assert f"starts at line {start}; noticed at line {start + 1}" in message, message
+
+
+def test_tab_indentation_is_named(tmp_path):
+    root = copy_mini(tmp_path)
+    edit(root, D1, "    direction: up\n", "\tdirection: up\n")
+    at = line_of(root, D1, "\tdirection: up")
+    errors = run(root).errors
+    assert [(i.code, i.file, i.line) for i in errors] == [("PY101", D1, at)], [i.render() for i in errors]
+    assert "tab" in errors[0].expected and "spaces" in (errors[0].hint or ""), errors[0].render()
+
+
+def test_no_issue_points_past_the_end_of_its_file(tmp_path):
+    root = copy_mini(tmp_path)
+    for name in (D1, D2, H, B, R, P, M):
+        path = root / name
+        path.write_text(path.read_text(encoding="utf-8") + "zz: [a\n", encoding="utf-8")
+    issues = run(root)
+    for issue in issues.items:
+        if issue.line is not None:
+            assert issue.line <= len((root / issue.file).read_text(encoding="utf-8").splitlines()), issue.render()
+    # one error per broken file, nothing else
+    assert sorted((i.code, i.file) for i in issues.items) == sorted(("PY101", n) for n in (D1, D2, H, B, R, P, M))

@@ -15,7 +15,7 @@ from pathlib import Path
 from pingyi.data.bundle import open_bundle
 from pingyi.data.quality import QualityResult, run_quality
 from pingyi.errors import PingyiError
-from pingyi.explain import explain_indicator, explain_measures, explain_provider
+from pingyi.explain import explain_indicator, explain_measures, explain_provider, results_project
 from pingyi.report.run import Progress, ReportRun, render_reports
 from pingyi.run.evaluate import evaluate_to
 from pingyi.run.pipeline import RunResult
@@ -112,9 +112,15 @@ def explain(code: str, project: Path | None = None, provider: str | None = None,
     walked from its measures to its contribution to the total."""
     if (provider is None) != (results is None):
         raise PingyiError("--provider and --results go together: give both to explain one provider's number")
-    valid = require_valid(project)
-    parts = [explain_indicator(valid.project, valid.tree, code), explain_measures(valid.project, code)]
-    if provider is not None and results is not None:
+    if results is None:
+        valid = require_valid(project)
+        return "\n".join([explain_indicator(valid.project, valid.tree, code), explain_measures(valid.project, code)])
+    # the project the results were made with, not the shipped one: its baselines and weights are the
+    # ones the results were scored with
+    project, said, year = results_project(results, project)
+    valid = require_valid(project, year)
+    parts = [said, explain_indicator(valid.project, valid.tree, code), explain_measures(valid.project, code)]
+    if provider is not None:
         parts.append(explain_provider(valid.project, code, provider, results))
     return "\n".join(parts)
 

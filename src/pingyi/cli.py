@@ -174,16 +174,27 @@ def weights(
 @command(app)
 def explain(
     code: str = typer.Argument(..., help="Indicator code, e.g. D1.01."),
-    project: Path | None = ProjectOpt,
+    project: Path | None = typer.Option(
+        None,
+        "--project",
+        "-p",
+        help="Project directory (default: with --results, the project recorded in its manifest.json; "
+        "otherwise the project shipped with pingyi).",
+    ),
     provider: str | None = typer.Option(
         None, "--provider", help="fixmedins_code: walk this provider's number end to end."
     ),
     results: Path | None = typer.Option(
-        None, "--results", help="Results directory of `pingyi score` (with --provider)."
+        None,
+        "--results",
+        help="Results directory of `pingyi score` (with --provider); the project it was made with is read "
+        "from its manifest.json.",
     ),
 ) -> None:
     """Print one indicator's explanation-manual entry (指标解释手册) and the SQL of its measures; with
-    --provider and --results, walk that provider's number from measures to its contribution to the total."""
+    --provider and --results, walk that provider's number from measures to its contribution to the total,
+    with the project the results were made with (from their manifest.json; an error if its files changed
+    since, or if --project names another project)."""
     out.print(api.explain(code, project, provider, results), markup=False)
 
 

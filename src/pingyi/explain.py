@@ -10,7 +10,8 @@ from pathlib import Path
 
 from pingyi.compute.measures import compile_project_measures, table_sql
 from pingyi.data.views import view_of
-from pingyi.errors import PingyiError
+from pingyi.errors import PingyiError, read_json
+from pingyi.run.manifest import project_files
 from pingyi.run.schema import load_results_document
 from pingyi.spec import formula as formula_lang
 from pingyi.spec.models import LEVELS, Unit
@@ -109,6 +110,62 @@ def explain_measures(project: Project, code: str) -> str:
         if used:
             lines.append(table_sql(view_of(table), used))
     return "\n".join(lines)
+
+
+def results_project(results_dir: Path | str, given: Path | None = None) -> tuple[Path, str, int | None]:
+    """The project a results directory was made with (its manifest.json records the project's path and
+    the SHA-256 of each of its files), the line that says so and the run's evaluation year. A user error (exit 2) when that
+    project's files no longer match the manifest (naming each file), or when `given` (--project) is
+    another project: the manual's baselines and weights would not be the ones the results were scored
+    with. A `given` directory elsewhere whose files match the manifest's hashes is the same project."""
+    manifest_path = Path(results_dir) / "manifest.json"
+    manifest = read_json(manifest_path, "the manifest written by `pingyi score`")
+    inputs = manifest.get("inputs") if isinstance(manifest, dict) else None
+    if (
+        not isinstance(inputs, dict)
+        or not inputs.get("project_dir")
+        or not isinstance(inputs.get("project_files"), dict)
+    ):
+        raise PingyiError(
+            f"{manifest_path}: no inputs.project_dir and inputs.project_files; expected the manifest written by "
+            "`pingyi score`, which records the project the results were made with"
+        )
+    recorded = Path(inputs["project_dir"])
+    year = (manifest.get("parameters") or {}).get("year")
+    hashes: dict[str, str] = inputs["project_files"]
+    if given is not None and Path(given).resolve() != recorded.resolve():
+        if Path(given).is_dir() and project_files(Path(given)) == hashes:
+            return (
+                Path(given),
+                f"project: {given} (its files match the results' manifest; recorded as {recorded})",
+                year,
+            )
+        raise PingyiError(
+            f"--project {given} is not the project the results were made with: {manifest_path} records "
+            f"inputs.project_dir {recorded}; expected --project {recorded} (or leave --project out), or "
+            "re-run `pingyi score` with this project"
+        )
+    if not recorded.is_dir():
+        raise PingyiError(
+            f"{manifest_path}: the project the results were made with, {recorded} (inputs.project_dir), is not "
+            "here; expected that directory, or --project DIR with the same files"
+        )
+    now = project_files(recorded)
+    problems = []
+    for name, digest in sorted(hashes.items()):
+        if name not in now:
+            problems.append(f"{name} is missing")
+        elif now[name] != digest:
+            problems.append(f"{name} has changed (its SHA-256 differs)")
+    problems += [f"{name} was added" for name in sorted(set(now) - set(hashes))]
+    if problems:
+        raise PingyiError(
+            f"{recorded}: the project no longer matches the one the results were made with "
+            f"({manifest_path} inputs.project_files): {'; '.join(problems)}; expected the recorded files, so "
+            "that the manual's baselines and weights are those the results were scored with. Restore them, or "
+            "re-run `pingyi score`"
+        )
+    return recorded, f"project: {recorded} (from the results' manifest)", year
 
 
 def explain_provider(project: Project, code: str, provider: str, results_dir: Path | str) -> str:

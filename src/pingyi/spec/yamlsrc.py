@@ -156,22 +156,7 @@ def load_yaml(path: Path, display: str | None = None) -> LocatedDoc:
         node = yaml.compose(text, Loader=_COMPOSER)
         doc.data = None if node is None else _Builder(doc).build(node, ())
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        problem = (exc.problem or "invalid YAML").strip()
-        context = f" {exc.context}" if exc.context else ""
-        doc.issues.append(
-            Issue(
-                file=display,
-                line=line,
-                code="PY101",
-                path="",
-                message=f"YAML syntax error: {problem}{context}",
-                found=_excerpt(text, line),
-                expected="valid YAML",
-                hint="check indentation, colons and quotes on this line",
-            )
-        )
+        doc.issues.append(_syntax_issue(display, text, exc))
         doc.data = None
     except yaml.YAMLError as exc:  # pragma: no cover - defensive, unmarked errors are rare
         doc.issues.append(
@@ -185,6 +170,71 @@ def load_yaml(path: Path, display: str | None = None) -> LocatedDoc:
             )
         )
     return doc
+
+
+# constructs that run until their closing bracket or quote: when one is left open, PyYAML notices it
+# only lines later (often at the end of the file), so the line to fix is where the construct starts
+_OPENERS = {
+    "flow sequence": ("'['", "']'"),
+    "flow mapping": ("'{'", "'}'"),
+    "quoted scalar": ("quote", "a closing quote"),
+}
+
+
+def _syntax_issue(display: str, text: str, exc: yaml.MarkedYAMLError) -> Issue:
+    """PY101 at the line to fix: where an unclosed bracket or quote starts (the context mark), otherwise
+    where PyYAML noticed the problem; never a line past the file's last line (the stream end of a
+    file that ends with a newline is the line after it)."""
+    last = max(1, len(text.splitlines()))
+    problem = (exc.problem or "invalid YAML").strip()
+    context = (exc.context or "").strip()
+    construct = next((name for name in _OPENERS if name in context), None)
+    pmark, cmark = exc.problem_mark, exc.context_mark
+    at_end = pmark is not None and pmark.index >= len(text.rstrip())
+    noticed = min(pmark.line + 1, last) if pmark is not None else None
+    start = min(cmark.line + 1, last) if cmark is not None else None
+    line = start if construct is not None and start is not None else noticed if noticed is not None else start
+    message = f"YAML syntax error: {problem}" + (f" {context}" if context else "")
+    if start is not None and (start != noticed or at_end):
+        message += f" that starts at line {start}"
+        message += (
+            f"; noticed at the end of the file (after line {last}, its last)"
+            if at_end
+            else f"; noticed at line {noticed}"
+        )
+    elif at_end:
+        message += f"; noticed at the end of the file (after line {last}, its last)"
+    expected = "valid YAML"
+    hint = "check indentation, colons and quotes on this line"
+    tab = pmark is not None and (
+        "tab" in problem or text[pmark.index : pmark.index + 1] == "\t" or "\t" in _indent(_line(text, noticed))
+    )
+    if tab:
+        expected = "indentation with spaces (YAML does not allow a tab there)"
+        hint = f"replace the tab on line {noticed} with spaces"
+    elif construct is not None and start is not None:
+        opener, closer = _OPENERS[construct]
+        expected = f"{closer} for the {opener} opened on line {start}"
+        hint = f"close the {opener} opened on line {start} with {closer}, or remove it"
+    return Issue(
+        file=display,
+        line=line,
+        code="PY101",
+        path="",
+        message=message,
+        found=_excerpt(text, line),
+        expected=expected,
+        hint=hint,
+    )
+
+
+def _line(text: str, line: int | None) -> str:
+    lines = text.splitlines()
+    return lines[line - 1] if line is not None and 1 <= line <= len(lines) else ""
+
+
+def _indent(line: str) -> str:
+    return line[: len(line) - len(line.lstrip())]
 
 
 def _excerpt(text: str, line: int | None) -> str | None:

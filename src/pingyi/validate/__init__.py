@@ -6,6 +6,8 @@ stops it with exit 2.
 Rules, each in its module: the files' own schemas (pingyi.spec.load), the catalogue
 (validate.catalogue), regions and baselines (validate.baselines), AHP judgments and weights
 (pingyi.weights.tree), measure SQL (validate.measures) and the policy's references (validate.policy).
+Issues that only follow from a dimension file that failed to parse are folded into its one error
+(validate.followon).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pingyi.spec.load import load_project
 from pingyi.spec.project import REGIONS, Project
 from pingyi.validate.baselines import check_baselines, check_regions
 from pingyi.validate.catalogue import check_formulas, check_indicators
+from pingyi.validate.followon import fold_follow_ons
 from pingyi.validate.measures import check_measures
 from pingyi.validate.policy import check_policy
 from pingyi.weights.tree import WeightTree, compute_weights
@@ -59,7 +62,7 @@ def validate_project(root: Path | None = None, year: int | None = None) -> Valid
     check_measures(parts.measures, parts.data, parts.docs, issues)
     check_policy(parts.policy, parts.measures, parts.docs, issues)
     tree = compute_weights(loaded.project, issues) if loaded.project is not None else None
-    return Validation(loaded.project, tree, issues)
+    return Validation(loaded.project, tree, fold_follow_ons(parts.root, parts.docs, issues))
 
 
 def require_valid(root: Path | None = None, year: int | None = None) -> ValidProject:
