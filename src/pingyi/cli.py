@@ -138,6 +138,8 @@ def weights(
     as_json: bool = typer.Option(False, "--json", help="Print the weight tree as JSON."),
 ) -> None:
     """Print the indicator hierarchy with local and global weights and each matrix's consistency ratio."""
+    from pingyi.weights.display import monitor_sentence
+
     valid = api.weights(project)
     tree = valid.tree
     if as_json:
@@ -150,20 +152,26 @@ def weights(
         markup=False,
     )
     table = Table(show_lines=False, header_style="bold")
-    _columns(table, "code", "indicator", "local>", "global>", "CR>", "note")
+    _columns(table, "code", "indicator", "local>", "global>", "carries>", "CR>", "note")
+    carried = tree.carried_weights()
     for p in tree.primary:
         pcr = f"{p.matrix.cr:.3f}" if p.matrix.cr is not None else "direct"
-        table.add_row(p.code, f"{p.name_zh} {p.name_en}", f"{p.weight:.4f}", f"{p.weight:.4f}", pcr, "", style="bold")
+        w = f"{p.weight:.4f}"
+        table.add_row(p.code, f"{p.name_zh} {p.name_en}", w, w, w, pcr, "", style="bold")
         for s in p.secondary:
+            nominal = "{:.4f}" if s.scored else "({:.4f})"  # a monitor-only indicator's weight is nominal
             table.add_row(
                 f"  {s.code}",
                 f"  {s.name_zh}",
-                f"{s.local_weight:.4f}",
-                f"{s.global_weight:.4f}",
+                nominal.format(s.local_weight),
+                nominal.format(s.global_weight),
+                f"{carried[s.code]:.4f}",
                 "",
-                "qualitative" if s.qualitative else "",
+                " ".join(x for x in ("qualitative" if s.qualitative else "", "" if s.scored else "监测 monitor") if x),
             )
     out.print(table)
+    for s in (s for p in tree.primary for s in p.secondary if not s.scored):
+        out.print(monitor_sentence(tree, s.code), markup=False)
     total = sum(tree.global_weights().values())
     out.print(
         f"global weights sum to {total:.12f}; qualitative (expert-scored) share {tree.qualitative_share():.1%}",

@@ -167,6 +167,8 @@ QUALITY_REASON_WORDS_ZH: dict[str, str] = {
     "outside_window": "超出评议期",
     "late_upload": "逾期上传",
 }
+# a monitor-only indicator (rule none) where weights are shown: `pingyi weights`, the manual, `explain`
+MONITOR_WEIGHT_WORDS: dict[str, str] = {"zh": "监测指标，不计分", "en": "monitor only, not scored"}
 # the manual's bilingual phrases (`pingyi explain`, docs/indicator-manual.md)
 MANUAL_DIRECTION = {
     "up": "逐步提高 higher is better",

@@ -232,6 +232,8 @@ def provider_context(prep: Prepared, code: str) -> dict:
         ps = prim_by_code.get(pc["code"], {})
         ind = [r for r in rows if r["primary"] == pc["code"]]
         avg = peers.dimension_mean.get(pc["code"])
+        weight, nominal = ps.get("effective_weight", ps.get("weight")), ps.get("weight")
+        lacking = sum(1 for r in ind if r["status"] == "insufficient")  # grey: its weight went elsewhere
         dimensions.append(
             {
                 "code": pc["code"],
@@ -242,9 +244,13 @@ def provider_context(prep: Prepared, code: str) -> dict:
                 "score": ps.get("score"),
                 "score_display": tx.format_score(ps.get("score")),
                 "light": light_of(prep, ps.get("light")),
-                "weight": ps.get("effective_weight", ps.get("weight")),
-                "weight_display": tx.format_weight(ps.get("effective_weight", ps.get("weight"))),
-                "nominal_weight": ps.get("weight"),
+                "weight": weight,
+                "weight_display": tx.format_weight(weight),
+                "nominal_weight": nominal,
+                "lacking": lacking,
+                # the line under the dimension: how many of its indicators lack data, its two weights
+                "weights_line": (L["dimension_lacking"].format(n=len(ind), m=lacking) if lacking else "")
+                + L["dimension_weights"].format(effective=tx.format_weight(weight), nominal=tx.format_weight(nominal)),
                 "peer_mean": avg,
                 "peer_mean_display": tx.format_score(avg),
                 "insufficient": list(ps.get("insufficient") or []),

@@ -19,7 +19,7 @@ from pingyi.report.textmetrics import MM, clip, text_width
 
 PAGE = 194.0  # mm between the side margins
 LEFT, RIGHT = 118.0, 72.0
-TYPE = {"zh": (7.5, 9.4), "en": (6.7, 8.6)}  # pt: the grids' font size and line pitch (English names are longer)
+TYPE = {"zh": (7.5, 8.8), "en": (6.6, 7.8)}  # pt: the grids' font size and line pitch (English names are longer)
 QUALITY_ROWS = 4  # data-quality checks listed on the PDF card (all of them are in the workbook)
 CASEMIX_ROWS = 2  # case-mix sentences under the PDF card's grid (all of them are in the HTML card)
 
@@ -52,7 +52,11 @@ def _grid(ctx: Mapping, cols, rows, **kw) -> Grid:
     return grid(cols, rows, size=size, line=line, colours=ctx["light_colours"], lang=ctx["lang"], **kw)
 
 
-def indicator_grid(ctx: Mapping) -> Grid:
+def indicator_grid(
+    ctx: Mapping, dimensions: list[Mapping] | None = None, *, head: bool = True, notes: bool = True
+) -> Grid:
+    """The indicators of `dimensions` (default: all), each dimension a group row, then its indicators, then
+    (`notes`) the line of how many of them lack data and its two weights, across the grid."""
     L, w = ctx["L"], WIDTHS[ctx["lang"]]["ind"]
     cols = [
         Col(L["code"] if ctx["lang"] == "en" else "编号", w[0]),
@@ -65,7 +69,7 @@ def indicator_grid(ctx: Mapping) -> Grid:
         Col(L["percentile"], w[7], "r"),
     ]
     rows = []
-    for d in ctx["dimensions"]:
+    for d in ctx["dimensions"] if dimensions is None else dimensions:
         rows.append(
             {
                 "kind": "group",
@@ -99,7 +103,25 @@ def indicator_grid(ctx: Mapping) -> Grid:
                     ],
                 }
             )
-    return _grid(ctx, cols, rows)
+        if notes:  # under the dimension: how many of its indicators lack data, its effective and nominal weight
+            rows.append({"kind": "note", "cells": [(d["weights_line"], "dimnote")]})
+    return _grid(ctx, cols, rows, head=head)
+
+
+DIMNOTE = 6.2  # pt: the PDF's line under a dimension (card.css .dimnote), smaller than the grid's lines
+
+
+def indicator_blocks(ctx: Mapping) -> list[dict]:
+    """The PDF's indicator grid: one grid per dimension (the header on the first), each followed by its
+    line in smaller type, so the eight lines cost less height than eight grid lines would."""
+    width = sum(WIDTHS[ctx["lang"]]["ind"]) - 1.6
+    return [
+        {
+            "grid": indicator_grid(ctx, [d], head=i == 0, notes=False),
+            "note": clip(d["weights_line"], width, DIMNOTE, 1, ctx["lang"]),
+        }
+        for i, d in enumerate(ctx["dimensions"])
+    ]
 
 
 CASEMIX_MARK = "*"  # after a value that is case-mix adjusted (the grid's note says so)
@@ -312,6 +334,7 @@ def card_parts(ctx: Mapping, medium: str = "pdf", fit: int = 0) -> dict:
         "kpis": kpis,
         "kpi_strip": kpi_strip(ctx, kpis) if medium == "pdf" else "",
         "ind": indicator_grid(ctx),
+        "ind_blocks": indicator_blocks(ctx) if medium == "pdf" else [],
         "chg": changes_grid(ctx),
         "qual": quality_grid(ctx, shown),
         "adj": adjustment_grid(ctx),

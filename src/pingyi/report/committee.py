@@ -153,6 +153,18 @@ def committee_context(prep: Prepared, cards: Mapping[str, dict] | None = None) -
         if c["adjustment"]["at_risk"] or c["veto"]
     ]
     at_risk.sort(key=lambda x: (x["designation"] != "revoked", x["code"]))
+    # not graded (不予评级), or graded failing for missing mandatory data: the policy's eligibility reason
+    ineligible = [
+        {
+            "n": i,
+            "code": c["provider"]["code"],
+            "name": c["provider"]["name"],
+            "level_label": c["provider"]["level_label"],
+            "grade": c["grade"],
+            "reason": c["eligibility"],
+        }
+        for i, c in enumerate(sorted((c for c in ctxs if c["eligibility"]), key=lambda c: c["provider"]["code"]), 1)
+    ]
     # data quality
     qs = prep.quality_summary or {}
     # per-table counts: {"tables": {name: {file, format, read, used, rejected, flagged}}} (pingyi score)
@@ -209,6 +221,7 @@ def committee_context(prep: Prepared, cards: Mapping[str, dict] | None = None) -
             "reds": reds,
             "budget": budget,
             "at_risk": at_risk,
+            "ineligible": ineligible,
             "quality": quality,
             # raw vs case-mix-adjusted: whose light the adjustment changed, and the cost models (issue 6)
             "casemix": casemix_overview(prep, ctxs),

@@ -53,7 +53,9 @@ class Light:
 class Grid:
     cols: list[Col]
     head: list[str]
-    rows: list[dict]  # {"kind": "row" | "group", "cls": str, "cells": [Markup, ...]}: the HTML table
+    rows: list[
+        dict
+    ]  # {"kind": "row" | "group" | "note", "cls": str, "cells": [Markup, ...], "span": n}: the HTML table
     size: float  # font size, pt
     line: float  # pt between lines
     width: float = 0.0  # mm
@@ -67,7 +69,7 @@ class Grid:
         return round(self.lines * self.line, 3)
 
 
-BANDS = {"head": "#dfe7f1", "group": "#e9eff7", "odd": "#ffffff", "even": "#f4f6f9"}
+BANDS = {"head": "#dfe7f1", "group": "#e9eff7", "odd": "#ffffff", "even": "#f4f6f9", "note": "#ffffff"}
 
 
 def _cell_html(cell) -> Markup:
@@ -93,10 +95,11 @@ def grid(
     dot_r: float = 0.34,
     lang: str = "zh",
 ) -> Grid:
-    """Lay out `rows` ({"kind": "row" | "group", "cls": optional class, "cells": [...]}) in `cols` for
+    """Lay out `rows` ({"kind": "row" | "group" | "note", "cls": optional class, "cells": [...]}) in `cols` for
     text of `size` pt on lines `line` pt apart, with `pad` mm of padding at both sides of a cell. A cell
     is text (wrapped if its column wraps), a Light, (text, css class) for coloured text, or a list of
-    those for explicit lines. `colours`:
+    those for explicit lines. A "note" row has one cell, one line across the whole grid (the caller keeps it
+    within the grid's width; in the PDF it runs from the first column over the others' empty line). `colours`:
     light key -> disc colour; `dot_r`: disc radius in em; `lang`: the document's language (zh or en), which
     changes a few glyph widths (see _LOCL)."""
     bands = {**BANDS, **(bands or {})}
@@ -113,8 +116,15 @@ def grid(
     for row in table_rows:
         kind = str(row.get("kind", "row"))
         cells = list(row["cells"]) + [""] * (len(cols) - len(row["cells"]))
-        if kind != "head":
-            html_rows.append({"kind": kind, "cls": row.get("cls", ""), "cells": [_cell_html(x) for x in cells]})
+        if kind == "note":
+            cells = [row["cells"][0]] + [""] * (len(cols) - 1)
+            html_rows.append(
+                {"kind": kind, "cls": row.get("cls", ""), "cells": [_cell_html(cells[0])], "span": len(cols)}
+            )
+        elif kind != "head":
+            html_rows.append(
+                {"kind": kind, "cls": row.get("cls", ""), "cells": [_cell_html(x) for x in cells], "span": 0}
+            )
         split: list[list[tuple[str, str | None, str | None]]] = []
         for c, cell in zip(cols, cells):
             if isinstance(cell, Light):
@@ -137,7 +147,8 @@ def grid(
             if isinstance(cell, tuple):
                 cell, cls = cell[0], (cell[1] or None)
             text = " ".join(str(cell).split())
-            lines = wrap(text, (c.width - 2 * pad) * MM - 0.6, size, c.max_lines, lang) if c.wrap else [text]
+            wraps = c.wrap and kind != "note"
+            lines = wrap(text, (c.width - 2 * pad) * MM - 0.6, size, c.max_lines, lang) if wraps else [text]
             split.append([(x, cls, None) for x in lines])
         prepared.append((kind, split, max(len(x) for x in split)))
     # 2. blocks of columns: a column that wrapped somewhere is the last of its block
@@ -186,6 +197,8 @@ def grid(
         if kind in ("head", "group"):
             colour = bands[kind]
             stripe = 0
+        elif kind == "note":
+            colour = bands["note"]
         else:
             colour = bands["odd" if stripe % 2 == 0 else "even"]
             stripe += 1

@@ -14,6 +14,7 @@ from typing import Any
 from pingyi.spec.models import LEVELS
 from pingyi.spec.rules import scoring_text
 from pingyi.text import MANUAL_DIRECTION, MANUAL_SOURCE, format_value
+from pingyi.weights.display import manual_weight
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
 
@@ -25,7 +26,6 @@ def indicator_manual(project_dir: Path | None = None) -> str:
     project, tree = checked.project, checked.tree
     if project is None:
         raise SystemExit("the project does not load; run `pingyi validate`")
-    weights = {s.code: (s.local_weight, s.global_weight) for p in tree.primary for s in p.secondary} if tree else {}
     pweights = {p.code: p.weight for p in tree.primary} if tree else {}
     regions = project.regions.schemes[project.baselines.region_scheme].regions
     out = [
@@ -40,7 +40,6 @@ def indicator_manual(project_dir: Path | None = None) -> str:
         out += [f"## {p.code} {p.name_zh} ({p.name_en}) — weight {pweights.get(p.code, 0):.4f}", "", p.description, ""]
         for ind in dim.indicators:
             m = ind.manual
-            local, glob = weights.get(ind.code, (0.0, 0.0))
             out += [
                 f"### {ind.code} {ind.name_zh} ({ind.name_en})",
                 "",
@@ -63,7 +62,9 @@ def indicator_manual(project_dir: Path | None = None) -> str:
                 f"| case mix | adjusted, scored on `{ind.adjusted_formula}` (raw value shown beside it) |"
                 if ind.casemix == "adjusted"
                 else "| case mix | raw |",
-                f"| 权重 weight | local {local:.4f}, global {glob:.4f} |",
+                f"| 权重 weight | {manual_weight(tree, ind.code)} |"
+                if tree
+                else "| 权重 weight | local 0.0000, global 0.0000 |",
             ]
             if m.interpretation:
                 out.append(f"| 解读 interpretation | {m.interpretation} |")

@@ -55,8 +55,9 @@ class SecondaryWeight:
     name_zh: str
     name_en: str
     local_weight: float
-    global_weight: float
+    global_weight: float  # nominal: primary weight x local weight
     qualitative: bool
+    scored: bool = True  # False: monitor-only (rule none); its weight goes to the primary's scored indicators
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,17 @@ class WeightTree:
     def primary_weights(self) -> dict[str, float]:
         return {p.code: p.weight for p in self.primary}
 
+    def carried_weights(self) -> dict[str, float]:
+        """The global weight each indicator carries in a total whose indicators all have data: as the score
+        stage aggregates (score/aggregate.py), a monitor-only indicator carries 0 and its local weight is
+        shared by its primary's scored indicators in proportion to theirs. Display only."""
+        out: dict[str, float] = {}
+        for p in self.primary:
+            denom = sum(s.local_weight for s in p.secondary if s.scored)
+            for s in p.secondary:
+                out[s.code] = p.weight * s.local_weight / denom if s.scored and denom > 0 else 0.0
+        return out
+
     def qualitative_share(self) -> float:
         return sum(s.global_weight for p in self.primary for s in p.secondary if s.qualitative)
 
@@ -104,6 +116,7 @@ class WeightTree:
                 "line": m.line,
             }
 
+        carried = self.carried_weights()
         return {
             "root": matrix_json(self.root),
             "qualitative_share": self.qualitative_share(),
@@ -123,6 +136,8 @@ class WeightTree:
                             "local_weight": s.local_weight,
                             "global_weight": s.global_weight,
                             "qualitative": s.qualitative,
+                            "scored": s.scored,
+                            "carried_weight": carried[s.code],
                         }
                         for s in p.secondary
                     ],
@@ -461,6 +476,7 @@ def compute_weights(project: Project, issues: IssueList | None = None) -> Weight
                 local_weight=m.weights[ind.code],
                 global_weight=pw * m.weights[ind.code],
                 qualitative=ind.qualitative,
+                scored=ind.scoring.scored,
             )
             for ind in dim.indicators
         )
