@@ -247,6 +247,7 @@ def provider_context(prep: Prepared, code: str) -> dict:
                 "weight": weight,
                 "weight_display": tx.format_weight(weight),
                 "nominal_weight": nominal,
+                "nominal_weight_display": tx.format_weight(nominal),
                 "lacking": lacking,
                 # the line under the dimension: how many of its indicators lack data, its two weights
                 "weights_line": (L["dimension_lacking"].format(n=len(ind), m=lacking) if lacking else "")

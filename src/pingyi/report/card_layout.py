@@ -19,7 +19,7 @@ from pingyi.report.textmetrics import MM, clip, text_width
 
 PAGE = 194.0  # mm between the side margins
 LEFT, RIGHT = 118.0, 72.0
-TYPE = {"zh": (7.5, 8.8), "en": (6.6, 7.8)}  # pt: the grids' font size and line pitch (English names are longer)
+TYPE = {"zh": (7.5, 9.4), "en": (6.7, 8.6)}  # pt: the grids' font size and line pitch (English names are longer)
 QUALITY_ROWS = 4  # data-quality checks listed on the PDF card (all of them are in the workbook)
 CASEMIX_ROWS = 2  # case-mix sentences under the PDF card's grid (all of them are in the HTML card)
 
@@ -108,20 +108,32 @@ def indicator_grid(
     return _grid(ctx, cols, rows, head=head)
 
 
-DIMNOTE = 6.2  # pt: the PDF's line under a dimension (card.css .dimnote), smaller than the grid's lines
-
-
-def indicator_blocks(ctx: Mapping) -> list[dict]:
-    """The PDF's indicator grid: one grid per dimension (the header on the first), each followed by its
-    line in smaller type, so the eight lines cost less height than eight grid lines would."""
-    width = sum(WIDTHS[ctx["lang"]]["ind"]) - 1.6
-    return [
-        {
-            "grid": indicator_grid(ctx, [d], head=i == 0, notes=False),
-            "note": clip(d["weights_line"], width, DIMNOTE, 1, ctx["lang"]),
-        }
-        for i, d in enumerate(ctx["dimensions"])
+def lacking_note(ctx: Mapping) -> str:
+    """The PDF card's one note under the indicator grid: for each dimension with indicators lacking data
+    (only there do its effective and nominal weights differ), how many and its two weights. One A4 page
+    has no room for a line under each of eight dimensions; the HTML card has them."""
+    L = ctx["L"]
+    items = [
+        L["dim_lacking_item"].format(
+            code=d["code"],
+            n=len(d["indicators"]),
+            m=d["lacking"],
+            effective=d["weight_display"],
+            nominal=d["nominal_weight_display"],
+        )
+        # the largest weight moves first: a note too long for its line loses the smallest
+        for d in sorted(
+            (d for d in ctx["dimensions"] if d["lacking"]),
+            key=lambda d: (-abs((d["weight"] or 0) - (d["nominal_weight"] or 0)), d["code"]),
+        )
     ]
+    if not items:
+        return ""
+    sep = "；" if ctx["lang"] == "zh" else "; "
+    return clip(L["dims_lacking"] + sep.join(items), sum(WIDTHS[ctx["lang"]]["ind"]), LACKING_PT, 2, ctx["lang"])
+
+
+LACKING_PT = 6.2  # the note's type (card.css .lacking): small, at most two lines, so the card keeps its texts whole
 
 
 CASEMIX_MARK = "*"  # after a value that is case-mix adjusted (the grid's note says so)
@@ -333,8 +345,8 @@ def card_parts(ctx: Mapping, medium: str = "pdf", fit: int = 0) -> dict:
         "name_size": name_size,
         "kpis": kpis,
         "kpi_strip": kpi_strip(ctx, kpis) if medium == "pdf" else "",
-        "ind": indicator_grid(ctx),
-        "ind_blocks": indicator_blocks(ctx) if medium == "pdf" else [],
+        "ind": indicator_grid(ctx, notes=medium != "pdf"),
+        "lacking_note": lacking_note(ctx) if medium == "pdf" else "",
         "chg": changes_grid(ctx),
         "qual": quality_grid(ctx, shown),
         "adj": adjustment_grid(ctx),

@@ -41,6 +41,8 @@ LABELS: dict[str, dict[str, str]] = {
         # under each dimension of a card: the first half only when some indicator lacks data
         "dimension_lacking": "本维度{n}项中{m}项数据不足; ",
         "dimension_weights": "有效权重 {effective} / 名义权重 {nominal}",
+        "dims_lacking": "数据不足（权重移至其他指标）：",
+        "dim_lacking_item": "{code} {m}/{n}项（有效权重 {effective}，名义 {nominal}）",
         "percentile": "分位",
         "percentile_kpi": "分位 {p}",
         "peer_percentile": "同级分位",
@@ -194,6 +196,8 @@ LABELS: dict[str, dict[str, str]] = {
         "weight_note": "Weights are effective global weights (the weight of insufficient indicators is redistributed within the dimension); they add up to 100%.",
         "dimension_lacking": "{m} of {n} indicators in this dimension lack data; ",
         "dimension_weights": "effective weight {effective} / nominal weight {nominal}",
+        "dims_lacking": "Lacking data (weight moved on): ",
+        "dim_lacking_item": "{code} {m}/{n} (effective {effective}, nominal {nominal})",
         "percentile": "Pctl",
         "percentile_kpi": "{p}",
         "peer_percentile": "Peer percentile",
