@@ -474,6 +474,8 @@ def test_default_level_aliases_cover_the_export_spellings():
         assert aliases[spelling] == "二级"
     for spelling in ("一级甲等", "一级乙等", "一级丙等", "一级", "基层", "未定级"):
         assert aliases[spelling] == "一级及基层"
+    for spelling, level in {"三級甲等": "三级", "二級": "二级", "基層": "一级及基层", "未定級": "一级及基层"}.items():
+        assert aliases[spelling] == level  # a Big5 export writes traditional characters
     assert set(aliases.values()) <= set(LEVELS)
 
 

@@ -45,9 +45,11 @@ def evaluate(
     year: int | None = None,
     history: Path | None = None,
     progress: Callable[[], None] | None = None,
+    encoding: str | None = None,
 ) -> RunResult:
-    """Score every provider of the bundle `data`; write the result files and the manifest to `out`."""
-    return evaluate_to(Path(data), project, year, history, Path(out), progress=progress)
+    """Score every provider of the bundle `data`; write the result files and the manifest to `out`.
+    `encoding`: of the bundle's CSV and JSON files that are not UTF-8 (default: detected, GBK or Big5)."""
+    return evaluate_to(Path(data), project, year, history, Path(out), progress=progress, encoding=encoding)
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,11 @@ class QualityCheck:
 
 
 def check_quality(
-    data: Path | str, project: Path | None = None, year: int | None = None, out: Path | None = None
+    data: Path | str,
+    project: Path | None = None,
+    year: int | None = None,
+    out: Path | None = None,
+    encoding: str | None = None,
 ) -> QualityCheck:
     """The data-quality stage alone: rows read, used and rejected per table, and every failed check."""
     settings = load_data_settings(project)
@@ -69,7 +75,7 @@ def check_quality(
             raise PingyiError(
                 "cannot tell the evaluation year: the project has no baselines/*.yaml with a year; pass --year YYYY"
             )
-    with open_bundle(Path(data), settings, year) as bundle:
+    with open_bundle(Path(data), settings, year, encoding=encoding) as bundle:
         result = run_quality(bundle, settings, year)
         written = tuple(result.write(out)) if out is not None else ()
         return QualityCheck(year, tuple(bundle.warnings), result, written)

@@ -70,6 +70,11 @@ def command(group: typer.Typer, name: str | None = None) -> Callable[[F], F]:
 
 
 ProjectOpt = typer.Option(None, "--project", "-p", help="Project directory (default: the project shipped with pingyi).")
+EncodingOpt = typer.Option(
+    None,
+    "--encoding",
+    help="Encoding of the bundle's CSV and JSON files that are not UTF-8, e.g. gbk or big5 (default: detected).",
+)
 
 
 def _version(value: bool) -> None:
@@ -207,6 +212,7 @@ def score(
         None,
         help="Last year's results directory (its results.json: year - 1, same catalogue; carries the grade history for revoke_after).",
     ),
+    encoding: str | None = EncodingOpt,
 ) -> None:
     """Evaluate every provider: scores, traffic lights, grades, prepayment adjustments, manifest."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -223,7 +229,7 @@ def score(
         disable=not err.is_terminal,
     ) as bar:
         task = bar.add_task("score", total=None)
-        run = api.evaluate(data, out_dir, project, year, history, progress=lambda: bar.advance(task))
+        run = api.evaluate(data, out_dir, project, year, history, progress=lambda: bar.advance(task), encoding=encoding)
     print_summary(out, run, out_dir)
 
 
@@ -233,9 +239,10 @@ def quality(
     project: Path | None = ProjectOpt,
     year: int | None = typer.Option(None, help="Evaluation year (default: the project's baselines year)."),
     out_dir: Path | None = typer.Option(None, "--out", "-o", help="Write quality.csv and rejected.csv here."),
+    encoding: str | None = EncodingOpt,
 ) -> None:
     """Check a data bundle: rows read, used and rejected per table, the top failing checks (exit 0 even with rejects)."""
-    checked = api.check_quality(data, project, year, out_dir)
+    checked = api.check_quality(data, project, year, out_dir, encoding=encoding)
     year = checked.year
     for warning in checked.warnings:
         err.print(f"warning: {warning}", style="yellow", markup=False)

@@ -21,9 +21,10 @@ def evaluate_to(
     history_dir: Path | None,
     out: Path,
     progress: Callable[[], None] | None = None,
+    encoding: str | None = None,
 ) -> RunResult:
     project_dir = Path(project_dir) if project_dir is not None else default_project_dir()
-    result = run(data_dir, project_dir, year=year, history_dir=history_dir, progress=progress)
+    result = run(data_dir, project_dir, year=year, history_dir=history_dir, progress=progress, encoding=encoding)
     try:
         outputs = write_results(result, Path(out))
         manifest = build_manifest(
