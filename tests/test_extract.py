@@ -557,3 +557,118 @@ def test_duckdb_memory_limit_default_override_and_bad_value(tmp_path, monkeypatc
     with pytest.raises(PingyiError) as exc:
         open_test_bundle(d, tmp_path / "w3")
     assert exc.value.message.startswith("PINGYI_MEMORY_LIMIT: ") and "found 'lots'" in exc.value.message
+
+
+# --------------------------------------------------------------------------- encodings: GBK or Big5
+
+TRADITIONAL = [  # a Big5 export writes traditional characters, its levels too
+    ("H33010600001", "臺北榮民總醫院", "三級甲等"),
+    ("H33010600002", "高雄市立中醫醫院", "二級"),
+    ("H51010400001", "新北市衛生所", "基層"),
+]
+
+
+def _providers_csv(path: Path, rows, encoding: str) -> Path:
+    text = "fixmedins_code,fixmedins_name,hosp_lv\n" + "".join(",".join(r) + "\n" for r in rows)
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_big5_csv_is_detected_and_names_round_trip(tmp_path):
+    """Big5 bytes also decode as GBK (into other characters): detection must pick Big5, never reject rows."""
+    from pingyi.data.quality import run_quality
+
+    d = write_bundle(tmp_path / "b", valid_tables())
+    data = _providers_csv(d / "providers.csv", TRADITIONAL, "big5").read_bytes()
+    data.decode("gb18030")  # the trap: valid GBK too
+    with open_test_bundle(d, tmp_path) as b:
+        assert b.tables["providers"].encoding == "big5"
+        names = [r[2] for r in raw(b, "providers")]
+        result = run_quality(b)
+        levels = b.con.execute("SELECT hosp_lv FROM clean_providers ORDER BY _row").fetchall()
+    assert names == [r[1] for r in TRADITIONAL]
+    assert result.counts["providers"].rejected == 0 and result.counts["settlements"].rejected == 0
+    assert levels == [("三级",), ("二级",), ("一级及基层",)]
+
+
+def test_gbk_that_also_decodes_as_big5_is_still_gbk(tmp_path):
+    rows = [
+        ("H33010600001", "中心医院", "二级"),
+        ("H33010600002", "杭州市中医院", "二级"),
+        ("H51010400001", "妇幼保健院", "基层"),
+    ]
+    d = write_bundle(tmp_path / "b", valid_tables())
+    _providers_csv(d / "providers.csv", rows, "gbk").read_bytes().decode("cp950")  # valid Big5 too
+    with open_test_bundle(d, tmp_path) as b:
+        assert b.tables["providers"].encoding == "gbk"
+        assert [r[2] for r in raw(b, "providers")] == [r[1] for r in rows]
+
+
+AMBIGUOUS = [("H33010600001", "中心医院", "二级"), ("H33010600002", "中医院", "基层")]  # GBK; as Big5: 笢陑瓟埏 …
+
+
+def test_gbk_or_big5_undecided_is_one_clear_error(tmp_path):
+    d = write_bundle(tmp_path / "b", valid_tables())
+    _providers_csv(d / "providers.csv", AMBIGUOUS, "gbk")
+    with pytest.raises(PingyiError) as exc:
+        open_test_bundle(d, tmp_path)
+    message = exc.value.message
+    assert message.startswith("providers.csv: cannot tell the encoding: not UTF-8, and it decodes as both GBK and Big5")
+    assert "candidates: gbk, big5" in message and "--encoding gbk" in message and "--encoding big5" in message
+
+
+def test_encoding_option_overrides_detection(tmp_path):
+    d = write_bundle(tmp_path / "b", valid_tables())
+    _providers_csv(d / "providers.csv", AMBIGUOUS, "gbk")
+    with open_bundle(d, SETTINGS, YEAR, workdir=tmp_path / "w", encoding="gbk") as b:
+        assert b.tables["providers"].encoding == "gbk"
+        assert b.tables["settlements"].encoding == "utf-8"  # a UTF-8 file stays UTF-8
+        assert [r[2] for r in raw(b, "providers")] == ["中心医院", "中医院"]
+    with open_bundle(d, SETTINGS, YEAR, workdir=tmp_path / "w", encoding="big5") as b:
+        assert b.tables["providers"].encoding == "big5"
+        assert [r[2] for r in raw(b, "providers")] == ["笢陑瓟埏", "笢瓟埏"]  # what the user asked for
+    with pytest.raises(PingyiError) as exc:
+        open_bundle(d, SETTINGS, YEAR, workdir=tmp_path / "w", encoding="klingon")
+    assert exc.value.message.startswith("--encoding: unknown encoding 'klingon'")
+    _providers_csv(d / "providers.csv", [("H33010600001", "浙江省人民医院", "三级")], "gbk")
+    with pytest.raises(PingyiError) as exc:
+        open_bundle(d, SETTINGS, YEAR, workdir=tmp_path / "w", encoding="big5")
+    assert exc.value.message.startswith("providers.csv: cannot decode the file as big5 (--encoding big5)")
+
+
+def test_cli_encoding_option(cli, tmp_path):
+    project = tmp_path / "project"
+    (project / "baselines").mkdir(parents=True)
+    (project / "baselines" / "2024.yaml").write_text("year: 2024\nregion_scheme: x\nbaselines: {}\n", encoding="utf-8")
+    d = write_bundle(tmp_path / "b", valid_tables())
+    _providers_csv(d / "providers.csv", AMBIGUOUS, "gbk")
+    r = cli("quality", "--data", d, "--project", project)
+    assert r.exit_code == 2 and r.stderr.startswith("error: providers.csv: cannot tell the encoding")
+    r = cli("quality", "--data", d, "--project", project, "--encoding", "gbk")
+    assert r.exit_code == 0, r.stderr
+    assert "providers.csv" in r.stdout
+
+
+def test_score_encoding_option_reaches_every_text_file(cli, small_bundle, small_example, tmp_path):
+    """The small example with its providers as a GBK CSV: --encoding gbk scores as the original does (and
+    is recorded for verify); --encoding big5 is applied, so that file cannot be read."""
+    import json
+    import shutil
+
+    d = tmp_path / "b"
+    shutil.copytree(small_bundle, d)
+    ws = openpyxl.load_workbook(d / "providers.xlsx")["providers"]
+    header, *rows = [["" if v is None else str(v) for v in r] for r in ws.iter_rows(values_only=True)]
+    (d / "providers.xlsx").unlink()
+    write_csv(d / "providers.csv", [dict(zip(header, r)) for r in rows], encoding="gbk")
+    r = cli("score", "--data", d, "--out", tmp_path / "out", "--encoding", "gbk")
+    assert r.exit_code == 0, r.stderr
+    assert (tmp_path / "out" / "scores.csv").read_bytes() == (small_example.out / "scores.csv").read_bytes()
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["parameters"]["encoding"] == "gbk"
+    assert "encoding" not in json.loads((small_example.out / "manifest.json").read_text(encoding="utf-8"))["parameters"]
+    r = cli("verify", tmp_path / "out")
+    assert r.exit_code == 0, r.stdout
+    r = cli("score", "--data", d, "--out", tmp_path / "out2", "--encoding", "big5")
+    assert r.exit_code == 2
+    assert r.stderr.startswith("error: providers.csv: cannot decode the file as big5 (--encoding big5)")

@@ -51,8 +51,8 @@ PLANTED = [
     ),
     (
         "providers",
-        lambda: {"fixmedins_code": "H33010600008", "fixmedins_name": "乙", "hosp_lv": "四级"},
-        "bad_code",
+        lambda: {"fixmedins_code": "H33010600008", "fixmedins_name": "乙", "hosp_lv": ""},
+        "missing_required",
         "hosp_lv",
         "reject",
     ),
@@ -326,7 +326,7 @@ def test_quality_table_is_per_provider(planted):
     bundle, *_ = planted
     rows = bundle.con.execute("""SELECT fixmedins_code, failed, checked FROM quality
         WHERE "table" = 'settlements' AND "check" = 'fixmedins_code in providers' ORDER BY 1""").fetchall()
-    # H33010600008's providers row was rejected (bad hosp_lv): its settlement is unknown too
+    # H33010600008's providers row was rejected (no hosp_lv): its settlement is unknown too
     assert ("H99999900001", 1, 1) in rows and ("H33010600008", 1, 1) in rows
     assert all(r[1] == 0 for r in rows if r[0] in ("H33010600001", "H33010600002", "H51010400001"))
 
@@ -441,3 +441,126 @@ def test_which_duplicate_is_kept_does_not_depend_on_order(tmp_path):
             reasons = bundle.con.execute("SELECT reason_code FROM rejected WHERE \"table\" = 'settlements'").fetchall()
             assert reasons == [("duplicate_key",)]
     assert kept[0] == kept[1] and len(kept[0]) == 1
+
+
+# --------------------------------------------------------------------------- provider levels as exports write them
+
+
+def _with_levels(tmp_path: Path, levels: list[str]) -> Path:
+    tables = valid_tables()
+    for p, level in zip(tables["providers"], levels):
+        p["hosp_lv"] = level
+    return write_bundle(tmp_path / "b", tables)
+
+
+def test_export_levels_are_read_through_level_aliases(tmp_path):
+    """三级甲等 / 二级乙等 / 一级 (as platform exports write them) are the levels baselines name; no provider is lost."""
+    d = _with_levels(tmp_path, ["三级甲等", " 二级乙等", "一级"])
+    with open_test_bundle(d, tmp_path) as b:
+        result = run_quality(b)
+        levels = b.con.execute("SELECT fixmedins_code, hosp_lv FROM clean_providers ORDER BY 1").fetchall()
+        assert result.counts["providers"].rejected == 0
+        assert result.counts["settlements"].rejected == 0
+    assert levels == [("H33010600001", "三级"), ("H33010600002", "二级"), ("H51010400001", "一级及基层")]
+
+
+def test_default_level_aliases_cover_the_export_spellings():
+    from pingyi.spec.models import LEVELS, DataSettings
+
+    aliases = DataSettings().level_aliases
+    for spelling in ("三级甲等", "三级乙等", "三级丙等", "三级特等", "三甲", "三乙"):
+        assert aliases[spelling] == "三级"
+    for spelling in ("二级甲等", "二级乙等", "二级丙等", "二甲", "二乙"):
+        assert aliases[spelling] == "二级"
+    for spelling in ("一级甲等", "一级乙等", "一级丙等", "一级", "基层", "未定级"):
+        assert aliases[spelling] == "一级及基层"
+    for spelling, level in {"三級甲等": "三级", "二級": "二级", "基層": "一级及基层", "未定級": "一级及基层"}.items():
+        assert aliases[spelling] == level  # a Big5 export writes traditional characters
+    assert set(aliases.values()) <= set(LEVELS)
+
+
+def test_shipped_data_yaml_lists_the_default_level_aliases():
+    from pingyi.spec.models import DataSettings
+    from pingyi.spec.project import default_project_dir, load_data_settings
+
+    assert "\nlevel_aliases:\n" in (default_project_dir() / "data.yaml").read_text(encoding="utf-8")
+    assert load_data_settings(default_project_dir()).level_aliases == DataSettings().level_aliases
+
+
+def test_an_unmapped_level_stops_the_run_with_one_clear_error(tmp_path):
+    from pingyi.errors import PingyiError
+
+    tables = valid_tables()
+    tables["providers"][0]["hosp_lv"] = "特级"
+    tables["providers"].append(dict(tables["providers"][0], fixmedins_code="H33010600005"))
+    d = write_bundle(tmp_path / "b", tables)
+    with open_test_bundle(d, tmp_path) as b, pytest.raises(PingyiError) as exc:
+        run_quality(b)
+    message = exc.value.message
+    assert message.startswith("providers.csv: hosp_lv '特级' (2 rows: data rows 1, 4) is not a provider level")
+    assert "expected 三级, 二级 or 一级及基层" in message and "三级甲等" in message and "level_aliases" in message
+    assert "data.yaml" in message
+
+
+def test_level_alias_to_an_unknown_level_is_an_error_at_its_line(tmp_path):
+    from pingyi.errors import PingyiError
+    from pingyi.spec.project import load_data_settings
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "data.yaml").write_text("level_aliases:\n  三级甲等: 三级\n  特级: 特等\n", encoding="utf-8")
+    with pytest.raises(PingyiError) as exc:
+        load_data_settings(project)
+    assert "data.yaml:3" in exc.value.message and "PY106" in exc.value.message
+    assert "found '特等'; expected '三级', '二级' or '一级及基层'" in exc.value.message
+    (project / "data.yaml").write_text("level_aliases:\n  三级甲等: 三级\n  三级: 二级\n", encoding="utf-8")
+    with pytest.raises(PingyiError) as exc:
+        load_data_settings(project)
+    assert "data.yaml:1" in exc.value.message and "'三级' is a level itself" in exc.value.message
+
+
+def _small_with_levels(small_bundle: Path, target: Path, levels: dict[str, str]) -> Path:
+    """A copy of the small example whose providers.xlsx spells levels as `levels` says (by fixmedins_code)."""
+    import shutil
+
+    import openpyxl
+
+    shutil.copytree(small_bundle, target)
+    wb = openpyxl.load_workbook(target / "providers.xlsx")
+    ws = wb["providers"]
+    header = [c.value for c in ws[1]]
+    code, lv = header.index("fixmedins_code"), header.index("hosp_lv")
+    for row in ws.iter_rows(min_row=2):
+        row[lv].value = levels.get(row[code].value, row[lv].value)
+    wb.save(target / "providers.xlsx")
+    return target
+
+
+def test_score_with_export_levels_scores_every_provider(cli, small_bundle, small_example, tmp_path):
+    import openpyxl
+
+    ws = openpyxl.load_workbook(small_bundle / "providers.xlsx")["providers"]
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    export = {"三级": "三级甲等", "二级": "二级乙等", "一级及基层": "一级"}
+    d = _small_with_levels(small_bundle, tmp_path / "b", {r[0]: export[r[2]] for r in rows})
+    r = cli("score", "--data", d, "--out", tmp_path / "out")
+    assert r.exit_code == 0, r.stderr
+    with open(tmp_path / "out" / "scores.csv", encoding="utf-8", newline="") as fh:
+        scored = {row["fixmedins_code"] for row in csv.DictReader(fh)}
+    assert scored == {row[0] for row in rows}
+    # the same levels, spelled another way: the same scores
+    assert (tmp_path / "out" / "scores.csv").read_bytes() == (small_example.out / "scores.csv").read_bytes()
+
+
+def test_score_with_an_unmapped_level_exits_2(cli, small_bundle, tmp_path):
+    import openpyxl
+
+    ws = openpyxl.load_workbook(small_bundle / "providers.xlsx")["providers"]
+    first = [r[0] for r in ws.iter_rows(min_row=2, max_row=3, values_only=True)]
+    d = _small_with_levels(small_bundle, tmp_path / "b", dict.fromkeys(first, "特级"))
+    r = cli("score", "--data", d, "--out", tmp_path / "out")
+    assert r.exit_code == 2, r.stderr
+    line = r.stderr.strip()
+    assert line.startswith("error: providers.xlsx: hosp_lv '特级' (2 rows: data rows 1, 2) is not a provider level")
+    assert len(line.splitlines()) == 1 and "level_aliases" in line
+    assert not (tmp_path / "out" / "scores.csv").exists()

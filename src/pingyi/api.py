@@ -46,10 +46,14 @@ def evaluate(
     history: Path | None = None,
     progress: Callable[[], None] | None = None,
     strict: bool = False,
+    encoding: str | None = None,
 ) -> RunResult:
     """Score every provider of the bundle `data`; write the result files and the manifest to `out`.
-    A run guard that fires stops it (PingyiError); `strict`: its warnings stop it too."""
-    return evaluate_to(Path(data), project, year, history, Path(out), progress=progress, strict=strict)
+    A run guard that fires stops it (PingyiError); `strict`: its warnings stop it too. `encoding`: of the
+    bundle's CSV and JSON files that are not UTF-8 (default: detected, GBK or Big5)."""
+    return evaluate_to(
+        Path(data), project, year, history, Path(out), progress=progress, strict=strict, encoding=encoding
+    )
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,11 @@ class QualityCheck:
 
 
 def check_quality(
-    data: Path | str, project: Path | None = None, year: int | None = None, out: Path | None = None
+    data: Path | str,
+    project: Path | None = None,
+    year: int | None = None,
+    out: Path | None = None,
+    encoding: str | None = None,
 ) -> QualityCheck:
     """The data-quality stage alone: rows read, used and rejected per table, and every failed check."""
     settings = load_data_settings(project)
@@ -72,7 +80,7 @@ def check_quality(
                 "cannot tell the evaluation year: policy.yaml has no evaluation_year and the project has not "
                 "exactly one baselines/*.yaml year; pass --year YYYY"
             )
-    with open_bundle(Path(data), settings, year) as bundle:
+    with open_bundle(Path(data), settings, year, encoding=encoding) as bundle:
         result = run_quality(bundle, settings, year)
         written = tuple(result.write(out)) if out is not None else ()
         return QualityCheck(year, tuple(bundle.warnings), result, written)

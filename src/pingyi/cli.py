@@ -73,6 +73,11 @@ ProjectOpt = typer.Option(None, "--project", "-p", help="Project directory (defa
 YearOpt = typer.Option(
     None, help="Evaluation year (default: evaluation_year in policy.yaml, else the only baselines year)."
 )
+EncodingOpt = typer.Option(
+    None,
+    "--encoding",
+    help="Encoding of the bundle's CSV and JSON files that are not UTF-8, e.g. gbk or big5 (default: detected).",
+)
 
 
 def _version(value: bool) -> None:
@@ -230,6 +235,7 @@ def score(
         help="Last year's results directory (its results.json: year - 1, same catalogue; carries the grade history for revoke_after).",
     ),
     strict: bool = typer.Option(False, "--strict", help="Stop on every run guard's warning too (exit 2)."),
+    encoding: str | None = EncodingOpt,
 ) -> None:
     """Evaluate every provider: scores, traffic lights, grades, prepayment adjustments, manifest.
 
@@ -250,7 +256,9 @@ def score(
         disable=not err.is_terminal,
     ) as bar:
         task = bar.add_task("score", total=None)
-        run = api.evaluate(data, out_dir, project, year, history, progress=lambda: bar.advance(task), strict=strict)
+        run = api.evaluate(
+            data, out_dir, project, year, history, progress=lambda: bar.advance(task), strict=strict, encoding=encoding
+        )
     print_summary(out, run, out_dir)
 
 
@@ -260,9 +268,10 @@ def quality(
     project: Path | None = ProjectOpt,
     year: int | None = YearOpt,
     out_dir: Path | None = typer.Option(None, "--out", "-o", help="Write quality.csv and rejected.csv here."),
+    encoding: str | None = EncodingOpt,
 ) -> None:
     """Check a data bundle: rows read, used and rejected per table, the top failing checks (exit 0 even with rejects)."""
-    checked = api.check_quality(data, project, year, out_dir)
+    checked = api.check_quality(data, project, year, out_dir, encoding=encoding)
     year = checked.year
     for warning in checked.warnings:
         err.print(f"warning: {warning}", style="yellow", markup=False)

@@ -30,6 +30,7 @@ from pathlib import Path
 import duckdb
 
 from pingyi.data.contract import CONTRACT, FORMATS, TABLES, TableSpec
+from pingyi.data.encoding import encoding_name
 from pingyi.data.read import TableInfo, first_line, read_csv, read_json, read_parquet, sha256_file
 from pingyi.data.sheets import read_xlsx, read_xml
 from pingyi.data.sql import ident, lit
@@ -87,13 +88,20 @@ def memory_limit() -> str | None:
     return None if value.lower() == "none" else value
 
 
-def open_bundle(data_dir: Path, settings: DataSettings, year: int, workdir: Path | None = None) -> Bundle:
+def open_bundle(
+    data_dir: Path, settings: DataSettings, year: int, workdir: Path | None = None, encoding: str | None = None
+) -> Bundle:
     """Read every table file of `data_dir` into a DuckDB database (raw text, in file order).
+
+    `encoding` (`--encoding`) decodes every CSV and JSON file that is not UTF-8, instead of telling
+    GBK from Big5 (pingyi.data.encoding); XLSX, Parquet and XML carry their own encoding.
 
     Temporary files (transcoded CSVs, Parquet conversions of XLSX/XML, DuckDB's spill files) go to
     a fresh directory inside `workdir` (default: the system temp dir), removed by `Bundle.close()`.
     """
     data_dir = Path(data_dir)
+    if encoding is not None:
+        encoding_name(encoding)
     if not data_dir.is_dir():
         raise PingyiError(
             f"{data_dir}: data directory not found; expected a directory with one file per "
@@ -137,7 +145,7 @@ def open_bundle(data_dir: Path, settings: DataSettings, year: int, workdir: Path
         )
         for spec in TABLES.values():
             path = files.get(spec.name)
-            info = read_table(con, spec, path, tmp) if path is not None else _empty_table(con, spec)
+            info = read_table(con, spec, path, tmp, encoding) if path is not None else _empty_table(con, spec)
             bundle.tables[spec.name] = info
             if info.extra_columns:
                 bundle.warnings.append(
@@ -183,12 +191,14 @@ def _empty_table(con, spec: TableSpec) -> TableInfo:
     return TableInfo(table=spec.name)
 
 
-def read_table(con, spec: TableSpec, path: Path, tmp: Path) -> TableInfo:
+def read_table(con, spec: TableSpec, path: Path, tmp: Path, encoding: str | None = None) -> TableInfo:
     fmt = path.name.partition(".")[2].lower()
-    reader = {"csv": read_csv, "json": read_json, "parquet": read_parquet, "xlsx": read_xlsx, "xml": read_xml}[fmt]
     info = TableInfo(table=spec.name, path=path, format=fmt)
     try:
-        reader(con, spec, path, tmp, info)
+        if fmt in ("csv", "json"):
+            (read_csv if fmt == "csv" else read_json)(con, spec, path, tmp, info, encoding)
+        else:
+            {"parquet": read_parquet, "xlsx": read_xlsx, "xml": read_xml}[fmt](con, spec, path, tmp, info)
     except PingyiError:
         raise
     except duckdb.Error as exc:

@@ -126,13 +126,14 @@ def p_col(col: str) -> str:
     return ident(f"p_{col}")
 
 
-def parse_sql(col: ColumnSpec) -> str:
-    """First step of typing (NULL when the text does not parse)."""
+def parse_sql(col: ColumnSpec, settings: DataSettings) -> str:
+    """First step of typing (NULL when the text does not parse); a spelling of a code becomes the code."""
     v = v_col(col.name)
     if col.type == "str":
-        if not col.aliases:
+        aliases = col.alias_table(settings)
+        if not aliases:
             return v
-        whens = " ".join(f"WHEN {lit(a)} THEN {lit(b)}" for a, b in col.aliases)
+        whens = " ".join(f"WHEN {lit(a)} THEN {lit(b)}" for a, b in aliases.items())
         return f"CASE {v} {whens} ELSE {v} END"
     if col.type == "int":
         return (

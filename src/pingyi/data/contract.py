@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pingyi.spec.models import CODE_PATTERN, DataSettings
+from pingyi.spec.models import CODE_PATTERN, LEVELS, DataSettings
 
 COLUMN_TYPES = ("str", "int", "float", "money", "datetime", "date")
 FORMATS = ("csv", "xlsx", "parquet", "json", "xml")
@@ -23,10 +23,14 @@ class ColumnSpec:
     """One column of an extract table, named by its platform field code.
 
     `codes`: the code table (value must be one of them; `settings_codes` names DataSettings
-    lists whose values are added). `aliases`: accepted spellings mapped to a canonical code in
-    clean_<table>. `pattern`: a regular expression the whole value must match. `known`: codes
-    that are recognised; a value matching `pattern` but not known is flagged (not rejected).
-    `lo`/`hi`: numeric range (inclusive unless `lo_open`). `pii`: never written to any output.
+    lists whose values are added). `settings_aliases`: names a DataSettings mapping of accepted
+    spellings to a code, which clean_<table> holds instead. `stop_unknown`: a value outside the code
+    table (and its spellings) stops the run with one error instead of rejecting the row (the text
+    says what the value should be, e.g. "a provider level"): used where rejecting the row would
+    silently drop a provider and everything it did. `pattern`: a regular
+    expression the whole value must match. `known`: codes that are recognised; a value matching
+    `pattern` but not known is flagged (not rejected). `lo`/`hi`: numeric range (inclusive unless
+    `lo_open`). `pii`: never written to any output.
     """
 
     name: str
@@ -34,7 +38,8 @@ class ColumnSpec:
     required: bool = False
     codes: tuple[str, ...] | None = None
     settings_codes: tuple[str, ...] = ()
-    aliases: tuple[tuple[str, str], ...] = ()
+    settings_aliases: str | None = None
+    stop_unknown: str | None = None
     pattern: str | None = None
     pattern_text: str | None = None
     known: tuple[str, ...] | None = None
@@ -50,10 +55,18 @@ class ColumnSpec:
             raise ValueError(f"column {self.name}: unknown type {self.type!r}")
 
     def code_table(self, settings: DataSettings) -> tuple[str, ...] | None:
+        """The accepted values: the codes, the settings' codes and the spellings of `alias_table`."""
         if self.codes is None:
             return None
         extra = [v for attr in self.settings_codes for v in getattr(settings, attr)]
-        return tuple(dict.fromkeys([*self.codes, *extra]))
+        return tuple(dict.fromkeys([*self.codes, *extra, *self.alias_table(settings)]))
+
+    def alias_table(self, settings: DataSettings) -> dict[str, str]:
+        """Spelling -> code, from the DataSettings mapping `settings_aliases` names."""
+        if self.settings_aliases is None:
+            return {}
+        table = getattr(settings, self.settings_aliases)
+        return {k: str(v) for k, v in table.items() if k != str(v)}
 
     def known_codes(self, settings: DataSettings) -> tuple[str, ...] | None:
         if self.known is None:
@@ -104,8 +117,7 @@ NATIONAL_MED_TYPES = ("11", "12", "13", "14", "21", "22", "23", "24", "41", "51"
 MED_TYPE_SETS = ("inpatient_med_types", "outpatient_med_types", "chronic_med_types")
 INSUTYPES = ("310", "320", "330", "340", "390", "392", "510")
 MED_CHRGITM = tuple(f"{i:02d}" for i in range(1, 15))
-HOSP_LV = ("三级", "二级", "一级及基层", "一级", "基层")
-HOSP_LV_ALIASES = (("一级", "一级及基层"), ("基层", "一级及基层"))
+HOSP_LV = LEVELS  # 三级, 二级, 一级及基层; other spellings: data.yaml level_aliases
 DIAG_PATTERN = r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Za-z]{1,8})?$"
 INDICATOR = {"pattern": CODE_PATTERN, "pattern_text": "an indicator code such as D1.01"}
 
@@ -120,7 +132,13 @@ TABLES: dict[str, TableSpec] = {
             columns=(
                 C("fixmedins_code", required=True, **FIXMEDINS),
                 C("fixmedins_name", required=True),
-                C("hosp_lv", required=True, codes=HOSP_LV, aliases=HOSP_LV_ALIASES),
+                C(
+                    "hosp_lv",
+                    required=True,
+                    codes=HOSP_LV,
+                    settings_aliases="level_aliases",
+                    stop_unknown="a provider level",
+                ),
                 C("fixmedins_type"),
                 C("prepayment", "money"),
             ),

@@ -1,5 +1,6 @@
 """The providers under evaluation (from the used rows of the providers table), each with its region
-under the project's region scheme and its level as baselines name it."""
+under the project's region scheme and its level as baselines name it (the quality stage has read
+the export's spelling through data.yaml `level_aliases`)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,6 @@ from typing import Any
 from pingyi.numbers import money
 from pingyi.spec.project import Project
 
-# exports write 一级 or 基层 where the baselines say 一级及基层
-LEVEL_ALIASES = {"一级": "一级及基层", "基层": "一级及基层"}
 UNKNOWN = "?"  # a province or region the regions file does not know
 
 
@@ -41,7 +40,7 @@ def read_providers(con: Any, project: Project) -> list[ProviderInfo]:
             ProviderInfo(
                 code=code,
                 name=name,
-                level=LEVEL_ALIASES.get(level, level),
+                level=level,  # clean_providers holds the level baselines name (data.yaml level_aliases)
                 type=ptype,
                 province=code[1:3],
                 province_name=prov.name if prov else UNKNOWN,

@@ -56,6 +56,7 @@ from pingyi.data.checks import (
 )
 from pingyi.data.contract import TABLES, TableSpec
 from pingyi.data.sql import ident, lit
+from pingyi.errors import PingyiError
 from pingyi.spec.models import DataSettings
 
 
@@ -159,6 +160,8 @@ def run_quality(
         rate DOUBLE)""")
     con.execute("""CREATE OR REPLACE TABLE rejected ("table" VARCHAR, "row" BIGINT, "column" VARCHAR,
         reason_code VARCHAR, message VARCHAR, also VARCHAR)""")
+    for spec in TABLES.values():
+        _stop_on_unknown_codes(bundle, spec, settings)
     counts: dict[str, TableCounts] = {}
     all_checks: dict[str, tuple[Check, ...]] = {}
     for spec in TABLES.values():
@@ -194,6 +197,42 @@ def _years(con: Any, counts: Mapping[str, TableCounts]) -> dict[str, dict[int, i
         )
         out[spec.name] = {int(y): int(n) for y, n in rows.fetchall()}
     return out
+
+
+def _stop_on_unknown_codes(bundle: Bundle, spec: TableSpec, settings: DataSettings, shown_rows: int = 5) -> None:
+    """A `stop_unknown` column (providers.hosp_lv) with a value outside its code table and spellings
+    stops the run with one error naming the file, each value, its rows and what is expected: rejecting
+    the row instead would silently drop the provider and everything it did from the scores."""
+    info = bundle.tables[spec.name]
+    for col in (c for c in spec.columns if c.stop_unknown):
+        codes = col.code_table(settings) or ()
+        if info.rows == 0 or not codes:
+            continue
+        v = v_col(col.name)
+        found = bundle.con.execute(f"""SELECT left({v}, 40), count(*), list(_row ORDER BY _row)[1:{shown_rows}]
+            FROM ({_values(spec, f"raw_{spec.name}")}) WHERE {v} IS NOT NULL AND {v} NOT IN ({", ".join(map(lit, codes))})
+            GROUP BY {v} ORDER BY min(_row) LIMIT 5""").fetchall()
+        if not found:
+            continue
+        parts = []
+        for value, n, rows in found:
+            listed = ", ".join(str(r) for r in rows) + (", …" if n > len(rows) else "")
+            parts.append(f"'{value}' ({n} row{'s' if n != 1 else ''}: data row{'s' if n != 1 else ''} {listed})")
+        if len(parts) == 1:
+            what = f"{col.name} {parts[0]} is not {col.stop_unknown}"
+        else:
+            what = f"{col.name} values that are not {col.stop_unknown}: {', '.join(parts)}"
+        aliases = col.alias_table(settings)
+        base = [c for c in codes if c not in aliases]
+        expected = ", ".join(base[:-1]) + " or " + base[-1] if len(base) > 1 else base[0]
+        if col.settings_aliases is None:
+            raise PingyiError(f"{info.file}: {what}; expected {expected}")
+        setting = col.settings_aliases
+        raise PingyiError(
+            f"{info.file}: {what}; expected {expected}, or a spelling listed in data.yaml {setting} "
+            f"(now: {', '.join(aliases) or 'none'}); add the value to {setting} in the project's data.yaml, "
+            f"mapped to one of {', '.join(base)}"
+        )
 
 
 def _top_failures(con: Any, n: int = 10) -> tuple[CheckTotal, ...]:
@@ -260,7 +299,7 @@ def _check_table(bundle: Bundle, spec: TableSpec, checks: list[Check], settings:
     assert len({ch.name for ch in checks}) == len(checks), f"check names of {t} must be unique"
     if info.rows == 0:
         return _empty_clean(con, spec, info)
-    level2 = ", ".join(f"{parse_sql(c)} AS {p_col(c.name)}" for c in spec.columns)
+    level2 = ", ".join(f"{parse_sql(c, settings)} AS {p_col(c.name)}" for c in spec.columns)
     level2b = ", ".join(f"{typed_sql(c)} AS {t_col(c.name)}" for c in spec.columns)
     phase1 = [(i, ch) for i, ch in numbered if ch.phase == 1]
     phase2 = [(i, ch) for i, ch in numbered if ch.phase == 2]

@@ -5,7 +5,6 @@ split into the header's columns), with the file's hash, encoding and columns in 
 
 from __future__ import annotations
 
-import codecs
 import csv
 import hashlib
 from collections.abc import Iterable
@@ -13,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pingyi.data.contract import CONTRACT, TABLES, TableSpec
+from pingyi.data.encoding import utf8_source
 from pingyi.data.sql import ident, lit
 from pingyi.errors import PingyiError
 
@@ -95,98 +95,21 @@ def sha256_file(path: Path) -> str:
 # --------------------------------------------------------------------------- text encodings
 
 
-def _utf8_scan(path: Path) -> tuple[str, int | None, bytes, bool]:
-    """Hash the file and check it decodes as UTF-8, streaming.
-
-    Returns (sha256, offset of the first invalid byte or None, first bytes, mixed line endings)."""
-    h = hashlib.sha256()
-    dec = codecs.getincrementaldecoder("utf-8")()
-    offset, bad, head = 0, None, b""
-    crlf = lf = 0
-    last = b""
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-            if not head:
-                head = chunk[:4]
-            crlf += chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")
-            lf += chunk.count(b"\n")
-            last = chunk[-1:]
-            if bad is None:
-                try:
-                    dec.decode(chunk)
-                except UnicodeDecodeError as exc:
-                    bad = offset + exc.start
-            offset += len(chunk)
-        if bad is None:
-            try:
-                dec.decode(b"", final=True)
-            except UnicodeDecodeError as exc:
-                bad = offset - len(dec.getstate()[0]) + exc.start
-    return h.hexdigest(), bad, head, 0 < crlf < lf
-
-
-def _transcode(path: Path, out: Path, encoding: str) -> int | None:
-    """Stream-decode `path` with `encoding` into a UTF-8 file with \\n line ends (CR LF -> LF);
-    return the offset of an undecodable byte, or None."""
-    dec = codecs.getincrementaldecoder(encoding)()
-    offset, pending = 0, ""
-    with open(path, "rb") as src, open(out, "w", encoding="utf-8", newline="") as dst:
-        for chunk in iter(lambda: src.read(1 << 20), b""):
-            try:
-                text = pending + dec.decode(chunk)
-            except UnicodeDecodeError as exc:
-                return offset + exc.start
-            offset += len(chunk)
-            pending = "\r" if text.endswith("\r") else ""
-            dst.write((text[:-1] if pending else text).replace("\r\n", "\n"))
-        try:
-            text = pending + dec.decode(b"", final=True)
-        except UnicodeDecodeError as exc:
-            return offset - len(dec.getstate()[0]) + exc.start
-        dst.write(text.replace("\r\n", "\n"))
-    return None
-
-
-def _utf8_source(path: Path, tmp: Path, info: TableInfo) -> Path:
-    """A UTF-8 version of a text file: the file itself, or a transcoded copy in `tmp`.
-
-    UTF-8 (with or without BOM) is read as is, unless it mixes CR LF and LF line ends (as a file
-    appended to on two systems does), which DuckDB's CSV parser refuses: then a copy with LF line
-    ends is read. A UTF-16 file (BOM FF FE / FE FF, as Excel's 'Unicode text' writes) and a GBK
-    file (decoded with GB18030, its superset, so rare characters in names decode too) are
-    transcoded. DuckDB's own GBK support needs an extension download, so it is not used.
-    """
-    sha, bad, head, mixed = _utf8_scan(path)
-    info.sha256 = sha
-    out = tmp / f"{info.table}.utf8{path.suffix.lower()}"
-    if bad is None:
-        info.encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
-        if not mixed:
-            return path
-        _transcode(path, out, "utf-8-sig")
-        return out
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and _transcode(path, out, "utf-16") is None:
-        info.encoding = "utf-16"
-        return out
-    gbk_bad = _transcode(path, out, "gb18030")
-    if gbk_bad is None:
-        info.encoding = "gbk"
-        return out
-    out.unlink(missing_ok=True)
-    raise PingyiError(
-        f"{path.name}: cannot decode the file: not UTF-8 (invalid byte at offset {bad}) and not GBK "
-        f"(invalid byte at offset {gbk_bad}); expected UTF-8 or GBK text: re-save the file as UTF-8"
-    )
+def _utf8_source(path: Path, tmp: Path, info: TableInfo, encoding: str | None) -> Path:
+    """The UTF-8 file to read for a text table (pingyi.data.encoding); records its hash and encoding."""
+    source = utf8_source(path, tmp / f"{info.table}.utf8{path.suffix.lower()}", encoding)
+    info.sha256, info.encoding = source.sha256, source.encoding
+    return source.path
 
 
 # --------------------------------------------------------------------------- readers
 
 
-def read_csv(con, spec: TableSpec, path: Path, tmp: Path, info: TableInfo) -> None:
+def read_csv(con, spec: TableSpec, path: Path, tmp: Path, info: TableInfo, encoding: str | None = None) -> None:
     """The dialect comes from the header line alone (delimiter , tab ; or |, double quotes), so a
-    few bad data lines never change how the good ones are split."""
-    src = _utf8_source(path, tmp, info)
+    few bad data lines never change how the good ones are split. `encoding` overrides the detection
+    of a file that is not UTF-8 (pingyi.data.encoding)."""
+    src = _utf8_source(path, tmp, info, encoding)
     if src.stat().st_size == 0 or not _has_text(src):
         raise PingyiError(
             f"{path.name}: the file is empty; expected a header row with the platform field codes ({CONTRACT})"
@@ -249,8 +172,8 @@ def _number_rows(con, t: str) -> None:
     con.execute(f"DROP TABLE _load_{t}")
 
 
-def read_json(con, spec: TableSpec, path: Path, tmp: Path, info: TableInfo) -> None:
-    src = _utf8_source(path, tmp, info)
+def read_json(con, spec: TableSpec, path: Path, tmp: Path, info: TableInfo, encoding: str | None = None) -> None:
+    src = _utf8_source(path, tmp, info, encoding)
     if not _has_text(src):
         raise PingyiError(f"{path.name}: the file is empty; expected a JSON array of records or JSON Lines")
     fn = f"read_json({lit(str(src))}, format = 'auto', records = 'true', sample_size = -1)"

@@ -22,9 +22,12 @@ def evaluate_to(
     out: Path,
     progress: Callable[[], None] | None = None,
     strict: bool = False,
+    encoding: str | None = None,
 ) -> RunResult:
     project_dir = Path(project_dir) if project_dir is not None else default_project_dir()
-    result = run(data_dir, project_dir, year=year, history_dir=history_dir, progress=progress, strict=strict)
+    result = run(
+        data_dir, project_dir, year=year, history_dir=history_dir, progress=progress, strict=strict, encoding=encoding
+    )
     try:
         outputs = write_results(result, Path(out))
         manifest = build_manifest(

@@ -70,10 +70,12 @@ def run(
     workdir: Path | None = None,
     progress: Callable[[], None] | None = None,
     strict: bool = False,
+    encoding: str | None = None,
 ) -> RunResult:
     """Evaluate the bundle at `data_dir` with the project at `project_dir` (default: the shipped one).
     `workdir`: where temporary files go (default: a new temporary directory kept with the result).
-    The run guards (pingyi.run.guards) stop it with a user error; `strict`: their warnings stop it too."""
+    The run guards (pingyi.run.guards) stop it with a user error; `strict`: their warnings stop it too.
+    `encoding`: the encoding of the bundle's text files that are not UTF-8 (default: detected)."""
     valid = require_valid(project_dir, year)
     project, tree = valid.project, valid.tree
     year = project.year
@@ -81,7 +83,7 @@ def run(
     history = read_history(history_dir, project)
     scratch = tempfile.TemporaryDirectory(prefix="pingyi-") if workdir is None else None
     work = Path(scratch.name) if scratch is not None else Path(workdir)  # type: ignore[arg-type]
-    with open_bundle(Path(data_dir), project.data, year, work) as bundle:
+    with open_bundle(Path(data_dir), project.data, year, work, encoding=encoding) as bundle:
         con = bundle.con
         ranges = {c: i.value_range for c, i in project.indicators.items() if i.source is not DataSource.SETTLEMENT}
         quality = run_quality(bundle, project.data, year, out_dir=work / "quality", value_ranges=ranges)
@@ -109,7 +111,7 @@ def run(
         project=project,
         tree=tree,
         year=year,
-        parameters=run_parameters(project),
+        parameters=run_parameters(project, encoding),
         history=history,
         quality=quality,
         providers=providers,
@@ -124,8 +126,9 @@ def run(
     )
 
 
-def run_parameters(project: Project) -> dict[str, Any]:
-    return {
+def run_parameters(project: Project, encoding: str | None = None) -> dict[str, Any]:
+    """What the run was asked to do; `encoding` only when given (`pingyi verify` re-runs with it)."""
+    parameters: dict[str, Any] = {
         "year": project.year,
         "region_scheme": project.baselines.region_scheme,
         "adjustment_mode": project.policy.adjustment.mode,
@@ -133,6 +136,9 @@ def run_parameters(project: Project) -> dict[str, Any]:
         "cr_threshold": project.hierarchy.ahp.cr_threshold,
         "pingyi": __version__,
     }
+    if encoding is not None:
+        parameters["encoding"] = encoding
+    return parameters
 
 
 def read_history(history_dir: Path | None, project: Project) -> dict[str, tuple[str, ...]]:

@@ -79,7 +79,8 @@ def verify(results_dir: Path, data_dir: Path | None = None, project_dir: Path | 
             lines.append(f"INPUT {name}: project file differs from the one recorded")
     with tempfile.TemporaryDirectory(prefix="pingyi-verify-") as tmp:
         rerun = Path(tmp) / "out"
-        evaluate_to(data, project, manifest["parameters"].get("year"), history, rerun)
+        parameters = manifest["parameters"]
+        evaluate_to(data, project, parameters.get("year"), history, rerun, encoding=parameters.get("encoding"))
         new_manifest = json.loads((rerun / "manifest.json").read_text(encoding="utf-8"))
         for name in manifest.get("outputs", {}):
             recorded = results_dir / name

@@ -72,7 +72,8 @@ class DataSource(StrEnum):
 
 
 class ProviderLevel(StrEnum):
-    """Provider levels (医院等级) baselines are set for; an export's 一级 and 基层 count as 一级及基层."""
+    """Provider levels (医院等级) baselines are set for; data.yaml `level_aliases` maps the spellings
+    exports use (三级甲等, 一级, 基层 …) to these."""
 
     TERTIARY = "三级"
     SECONDARY = "二级"
@@ -80,6 +81,27 @@ class ProviderLevel(StrEnum):
 
 
 LEVELS: tuple[str, ...] = tuple(level.value for level in ProviderLevel)
+
+# hosp_lv as exports write it (等级评审 grade: 甲等 / 乙等 / 丙等 / 特等, their short forms) -> the level
+# baselines name. 未定级 / 无等级 (not rated: mostly clinics, 卫生室, community stations) -> 一级及基层,
+# the only peer group that does not hold a provider to a rated hospital's standard. Each spelling also
+# in traditional characters (三級甲等, 基層: a Big5 file cannot hold 级 or 层). No numeric codes:
+# public code tables number the grades differently (1 = 三级特等 in one, 10 in another), so a guess
+# could swap 一级 and 三级; a province whose export uses codes lists them in data.yaml.
+_LEVEL_SPELLINGS: dict[str, str] = {
+    **dict.fromkeys(("三级特等", "三级甲等", "三级乙等", "三级丙等", "三级未评", "三甲", "三乙", "三丙"), "三级"),
+    **dict.fromkeys(("二级甲等", "二级乙等", "二级丙等", "二级未评", "二甲", "二乙", "二丙"), "二级"),
+    **dict.fromkeys(("一级甲等", "一级乙等", "一级丙等", "一级未评", "一级", "基层", "未定级", "无等级"), "一级及基层"),
+}
+_TRADITIONAL = str.maketrans("级层评无", "級層評無")
+DEFAULT_LEVEL_ALIASES: dict[str, str] = {
+    **_LEVEL_SPELLINGS,
+    **{
+        k.translate(_TRADITIONAL): v
+        for k, v in {**{level: level for level in LEVELS}, **_LEVEL_SPELLINGS}.items()
+        if k.translate(_TRADITIONAL) != k
+    },
+}
 
 
 # --------------------------------------------------------------------------- indicators
@@ -474,6 +496,20 @@ class DataSettings(Frozen):
     audit_response_days: int = Field(
         default=15, gt=0, description="smart-audit flags answered within N days are timely"
     )
+    level_aliases: dict[str, ProviderLevel] = Field(
+        default_factory=lambda: {k: ProviderLevel(v) for k, v in DEFAULT_LEVEL_ALIASES.items()},
+        description="providers.hosp_lv as exports write it -> the level baselines name (三级 / 二级 / 一级及基层)",
+    )
+
+    @field_validator("level_aliases")
+    @classmethod
+    def _aliases_are_spellings(cls, value: dict[str, ProviderLevel]) -> dict[str, ProviderLevel]:
+        for spelling, level in value.items():
+            if not spelling or spelling != spelling.strip():
+                raise ValueError(f"'{spelling}': a spelling must be non-empty text without surrounding blanks")
+            if spelling in LEVELS and spelling != level:
+                raise ValueError(f"'{spelling}' is a level itself and cannot stand for {level}")
+        return value
 
 
 # --------------------------------------------------------------------------- measures
