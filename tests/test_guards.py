@@ -242,9 +242,9 @@ def test_most_rows_rejected_stops(small_bundle, tmp_path, cli):
     book = openpyxl.load_workbook(bundle / "providers.xlsx")
     sheet = book.active
     header = [c.value for c in sheet[1]]
-    col = header.index("hosp_lv") + 1
+    col = header.index("fixmedins_name") + 1
     for row in range(2, sheet.max_row + 1):
-        sheet.cell(row, col).value = "乱码"
+        sheet.cell(row, col).value = None  # a required column lost, as a mis-decoded file loses it
     book.save(bundle / "providers.xlsx")
     r = cli("score", "--data", bundle, "--out", tmp_path / "out")
     assert r.exit_code == 2
