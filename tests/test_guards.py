@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -270,6 +271,17 @@ def test_provider_without_rows_warns_everywhere(small_bundle, tmp_path, cli):
     doc = json.loads((tmp_path / "out/results.json").read_text(encoding="utf-8"))
     (guard,) = doc["guards"]
     assert guard["code"] == "provider_without_rows" and guard["action"] == "warn" and code in guard["message_zh"]
+    # and on the committee report's first page, before any number
+    r = cli("report", "--results", tmp_path / "out", "--format", "pdf", "--out", tmp_path / "rep")
+    assert r.exit_code == 0, r.stderr
+    first = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", str(tmp_path / "rep/committee.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    flat = "".join(first.split())
+    assert "运行警告（1项）" in flat and "[provider_without_rows]" in flat and code in flat
     r = cli("score", "--data", bundle, "--out", tmp_path / "strict", "--strict")
     assert r.exit_code == 2 and "--strict" in r.stderr and code in r.stderr
 
@@ -280,3 +292,16 @@ def test_summary_says_what_happened(small_example):
     assert doc["guards"] == []
     t = doc["quality"]["tables"]["settlements"]
     assert t["read"] == t["used"] + t["rejected"]
+
+
+def test_unsized_prepayment_and_nobody_graded_are_guards():
+    """A penalty that cannot be sized (no prepayment, no prior-year fund payments: withholding last
+    year's rows cancelled the cut) warns; nobody graded stops."""
+    from conftest import shipped
+    from pingyi.run.guards import result_guards
+
+    project = shipped().project
+    (warn,) = result_guards(project, {"H1": "不合格", "H2": "合格"}, ["H1"])
+    assert warn.code == "prepayment_unsized" and warn.action == "warn" and "H1" in warn.message
+    (stop,) = result_guards(project, {"H1": "不予评级", "H2": "不予评级"}, [])
+    assert stop.code == "none_graded" and stop.action == "stop"

@@ -222,6 +222,11 @@ def committee_context(prep: Prepared, cards: Mapping[str, dict] | None = None) -
             "budget": budget,
             "at_risk": at_risk,
             "ineligible": ineligible,
+            # the run guards' warnings (pingyi.run.guards): on the first page, before any number
+            "guards": [
+                {"code": g["code"], "message": g["message_zh"] if lang == "zh" else g["message"]}
+                for g in prep.results.get("guards") or []
+            ],
             "quality": quality,
             # raw vs case-mix-adjusted: whose light the adjustment changed, and the cost models (issue 6)
             "casemix": casemix_overview(prep, ctxs),
