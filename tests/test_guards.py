@@ -305,3 +305,19 @@ def test_unsized_prepayment_and_nobody_graded_are_guards():
     assert warn.code == "prepayment_unsized" and warn.action == "warn" and "H1" in warn.message
     (stop,) = result_guards(project, {"H1": "不予评级", "H2": "不予评级"}, [])
     assert stop.code == "none_graded" and stop.action == "stop"
+
+
+def test_providers_json_by_columns_is_refused(small_bundle, tmp_path, cli):
+    """providers.json written as an object of column arrays was read as one record."""
+    import openpyxl
+
+    bundle = _bundle(small_bundle, tmp_path)
+    rows = list(openpyxl.load_workbook(bundle / "providers.xlsx").active.values)
+    by_column = {h: [str(r[i]) if r[i] is not None else None for r in rows[1:]] for i, h in enumerate(rows[0])}
+    (bundle / "providers.json").write_text(json.dumps(by_column, ensure_ascii=False), encoding="utf-8")
+    (bundle / "providers.xlsx").unlink()
+    r = cli("score", "--data", bundle, "--out", tmp_path / "out")
+    assert r.exit_code == 2
+    assert (
+        "providers.json: found one object whose fields are arrays" in r.stderr and "JSON array of records" in r.stderr
+    )

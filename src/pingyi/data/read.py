@@ -187,6 +187,14 @@ def read_json(con, spec: TableSpec, path: Path, tmp: Path, info: TableInfo, enco
     if found == ["json"] and "json" not in spec.names:
         raise PingyiError(f"{path.name}: expected a JSON array of objects (records) or JSON Lines, one object per row")
     mapping = match_columns(spec, found, path.name)
+    arrays = [name for name, kind, *_ in described if name in mapping.values() and str(kind).endswith("[]")]
+    if n == 1 and arrays and len(arrays) == len(mapping):
+        # {"fixmedins_code": [...], "hosp_lv": [...]} (pandas' to_json(orient="list")) would be read as one
+        # row holding every provider's values
+        raise PingyiError(
+            f"{path.name}: found one object whose fields are arrays ({', '.join(arrays[:3])} …: a table by columns); "
+            "expected a JSON array of records, one object per row ([{...}, {...}]), or JSON Lines"
+        )
     info.columns = tuple(c for c in spec.names if c in mapping)
     info.extra_columns = extra_columns(spec, found, mapping)
     columns = "{" + ", ".join(f"{lit(mapping[c])}: 'VARCHAR'" for c in info.columns) + "}"
