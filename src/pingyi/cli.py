@@ -74,9 +74,7 @@ YearOpt = typer.Option(
     None, help="Evaluation year (default: evaluation_year in policy.yaml, else the only baselines year)."
 )
 EncodingOpt = typer.Option(
-    None,
-    "--encoding",
-    help="Encoding of the bundle's CSV and JSON files that are not UTF-8, e.g. gbk or big5 (default: detected).",
+    None, "--encoding", help="Encoding of non-UTF-8 CSV/JSON files: gbk, big5 (default: detected)."
 )
 
 
