@@ -26,35 +26,7 @@ from __future__ import annotations
 
 import pytest
 
-from pingyi.spec.models import IndicatorSpec
-
-MANUAL = {
-    "meaning": "m",
-    "meaning_en": "m",
-    "formula_text": "f",
-    "formula_text_en": "f",
-    "inclusions": "i",
-    "exclusions": "e",
-    "data_source": "d",
-    "interpretation": "x",
-}
-
-
-def vbp(direction: str) -> IndicatorSpec:
-    return IndicatorSpec.model_validate(
-        {
-            "code": "D5.01",
-            "name_zh": "异地直接结算率",
-            "name_en": "Direct settlement",
-            "manual": MANUAL,
-            "formula": "a / b",
-            "direction": direction,
-            "unit": "percent",
-            "source": "settlement",
-            "scoring": {"rule": "vbp", "points": "hvbp"},
-        }
-    )
-
+from test_hvbp import vbp  # the same hvbp-scored indicator as the hand-computed cases
 
 # (id, direction, achievement threshold, benchmark, baseline rate, performance rate,
 #  CMS achievement points, CMS improvement points, CMS measure / dimension score)
