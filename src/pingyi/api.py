@@ -86,9 +86,26 @@ def check_quality(
         return QualityCheck(year, tuple(bundle.warnings), result, written)
 
 
-def verify(results: Path, data: Path | None = None, project: Path | None = None) -> VerifyReport:
-    """Check a results directory against its manifest and a fresh re-run, byte for byte."""
-    return verify_results(results, data, project)
+def verify(
+    folder: Path,
+    data: Path | None = None,
+    project: Path | None = None,
+    *,
+    results: Path | None = None,
+    rerender: bool = False,
+    workers: int = 0,
+) -> VerifyReport:
+    """Check a results folder against its manifest and a fresh re-run, byte for byte; or a report folder
+    against its manifest (and, with `rerender`, a fresh rendering)."""
+    from pingyi.report.manifest import is_report_manifest
+    from pingyi.run.verify import read_manifest
+
+    manifest = read_manifest(folder)
+    if is_report_manifest(manifest):
+        from pingyi.report.verify import verify_report
+
+        return verify_report(folder, manifest, results_dir=results, rerender=rerender, workers=workers)
+    return verify_results(folder, data, project, manifest=manifest)
 
 
 def report(

@@ -22,6 +22,7 @@ from rich.table import Table
 
 from pingyi import __version__, api
 from pingyi.errors import IssueList, PingyiError, Severity
+from pingyi.files import user_fault
 
 app = typer.Typer(
     add_completion=False,
@@ -30,8 +31,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="pingyi (评议): performance scorecards for medical-insurance designated providers.",
 )
-out = Console(soft_wrap=True, highlight=False)
-err = Console(stderr=True, soft_wrap=True, highlight=False)
+# no markup and no emoji codes: messages quote input (column names, file names) literally
+out = Console(soft_wrap=True, highlight=False, markup=False, emoji=False)
+err = Console(stderr=True, soft_wrap=True, highlight=False, markup=False, emoji=False)
 _state = {"debug": False}
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -52,13 +54,26 @@ def _guarded(fn: F) -> F:
                 raise
             err.print(f"error: {exc.message}", markup=False)
             raise typer.Exit(2) from None
+        except OSError as exc:
+            message = user_fault(exc)
+            if _state["debug"] or message is None:
+                _bug(exc)
+            err.print(f"error: {message}")
+            raise typer.Exit(2) from None
         except Exception as exc:  # a bug, not a user mistake
-            if _state["debug"]:
-                raise
-            err.print(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", markup=False)
-            raise typer.Exit(1) from None
+            _bug(exc)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _bug(exc: BaseException) -> None:
+    if _state["debug"]:
+        raise exc
+    err.print(
+        f"internal error (a bug in pingyi, not in your input): {type(exc).__name__}: {exc}. "
+        "Please report it with the output of the same command run with --debug."
+    )
+    raise typer.Exit(1) from None
 
 
 def command(group: typer.Typer, name: str | None = None) -> Callable[[F], F]:
@@ -297,17 +312,23 @@ def quality(
 
 @command(app)
 def verify(
-    results: Path = typer.Argument(..., help="Results directory written by `pingyi score`."),
+    folder: Path = typer.Argument(..., help="Results folder of `pingyi score`, or report folder of `pingyi report`."),
     data: Path | None = typer.Option(None, "--data", help="Bundle directory (default: as recorded in the manifest)."),
     project: Path | None = ProjectOpt,
+    results: Path | None = typer.Option(
+        None, "--results", help="Report folder only: the results folder it came from (default: as recorded)."
+    ),
+    rerender: bool = typer.Option(False, "--rerender", help="Report folder only: render again and compare bytes."),
 ) -> None:
-    """Re-run an evaluation from the inputs its manifest names and check every output byte for byte (exit 0 all match, 1 otherwise)."""
-    report = api.verify(results, data, project)
+    """Check a folder against its manifest: a results folder is re-run from the recorded inputs and compared byte
+    for byte; a report folder's PDF, XLSX and HTML files are checked (and re-rendered with --rerender).
+    Exit 0 all match, 1 otherwise."""
+    report = api.verify(folder, data, project, results=results, rerender=rerender)
     for line in report.lines:
-        style = None if line.startswith(("ok", "note")) else "red"
+        style = None if line.startswith(("ok", "note", "re-rendered")) else "red"
         out.print(line, style=style, markup=False)
     if report.ok:
-        out.print("verified: every output matches a fresh re-run and the manifest", markup=False)
+        out.print("verified: every output matches its manifest (and a fresh re-run where one was made)", markup=False)
     else:
         out.print("NOT verified: see the lines above", style="red", markup=False)
         raise typer.Exit(1)
@@ -419,6 +440,8 @@ def report(
             templates=templates,
             progress=tick,
         )
+    for warning in run.warnings:
+        err.print(f"WARNING {warning}", style="bold yellow")
     took = ", ".join(f"{k} {v:.1f}s" for k, v in run.timings.items())
     out.print(
         f"wrote {len(run.files)} file(s) for {run.cards} provider(s) to {run.out}"

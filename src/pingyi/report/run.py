@@ -7,6 +7,10 @@ Output layout under --out:
     html/index.html                sortable, filterable table of the providers, linking their cards
     html/cards/<code>.html         self-contained offline cards
     html/committee.html            the committee report (not written with --provider)
+    manifest.json                  SHA-256 of every file above, of the results and templates used
+
+The folder is written beside --out and swapped into place when complete (pingyi.files), so it is
+always one whole, verifiable set.
 """
 
 from __future__ import annotations
@@ -17,12 +21,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pingyi import text as tx
-from pingyi.errors import PingyiError
+from pingyi.errors import PingyiError, read_json
+from pingyi.files import member, output_folder
 from pingyi.report.context import build_contexts
 from pingyi.report.loader import load_results
+from pingyi.report.manifest import build_report_manifest, write_report_manifest
+from pingyi.run.manifest import sha256
 
 FORMATS = ("pdf", "xlsx", "html")
 WORKBOOK = "pingyi-report.xlsx"
+REPORT_ENTRIES = ("cards", "committee.pdf", WORKBOOK, "html", "manifest.json")
 
 
 @dataclass
@@ -32,6 +40,7 @@ class ReportRun:
     cards: int = 0
     pages: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 def parse_formats(text: str | Iterable[str]) -> list[str]:
@@ -82,11 +91,11 @@ def render_reports(
     formats = parse_formats(list(formats))
     if lang not in tx.LANGS:
         raise PingyiError(f"--lang: unknown language '{lang}'; expected zh or en")
-    if templates is not None:
-        from pingyi.report.templates import template_dirs
+    from pingyi.report.templates import template_dirs
 
-        template_dirs(templates)  # fail early on a bad directory
+    dirs = template_dirs(templates)  # fails early on a bad directory
     t0 = time.perf_counter()
+    warnings = check_recorded(Path(results_dir))
     rd = load_results(results_dir)
     check_scores(rd)
     selected = parse_providers(providers)
@@ -109,9 +118,43 @@ def render_reports(
     cards = list(ctxs.cards.values())
     committee = ctxs.committee
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    parameters = {"formats": formats, "providers": selected, "lang": lang}
+    context_time = time.perf_counter() - t0
+    with output_folder(out, owned=REPORT_ENTRIES, command="pingyi report") as stage:
+        run = _render(stage, cards, committee, selected, formats, templates, workers, progress)
+        run.timings = {"context": context_time, **run.timings}
+        write_report_manifest(stage, build_report_manifest(stage, Path(results_dir), dirs, templates, parameters))
+    run.files = [out / f.relative_to(stage) for f in run.files]
+    run.out = out
+    run.warnings = warnings
+    return run
+
+
+def check_recorded(results_dir: Path) -> list[str]:
+    """Reports are rendered only from results that still match their manifest: an edited results.json
+    or scores.csv would put numbers on a card that no run produced."""
+    mpath = results_dir / "manifest.json"
+    if not mpath.is_file():
+        return [f"{results_dir} has no manifest.json: these reports cannot be traced to a verified `pingyi score` run"]
+    manifest = read_json(mpath, "the manifest written by `pingyi score`")
+    outputs = manifest.get("outputs") if isinstance(manifest, dict) else None
+    if not isinstance(outputs, dict):
+        raise PingyiError(
+            f"{mpath}: not a results manifest (no outputs object); expected the one `pingyi score` writes"
+        )
+    for name in ("results.json", "scores.csv"):
+        if name in outputs:
+            path = member(results_dir, name, mpath)
+            if not path.is_file() or sha256(path) != outputs[name]:
+                raise PingyiError(
+                    f"{path}: differs from the file its manifest records (edited after the run); expected the "
+                    "files of one `pingyi score` run: re-run it, or check it with `pingyi verify`"
+                )
+    return []
+
+
+def _render(out, cards, committee, selected, formats, templates, workers, progress) -> ReportRun:
     run = ReportRun(out=out, cards=len(cards))
-    run.timings["context"] = time.perf_counter() - t0
     tick = progress or (lambda stage, advance, total: None)
 
     if "xlsx" in formats:

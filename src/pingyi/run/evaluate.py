@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from pingyi.files import output_folder
 from pingyi.run.manifest import build_manifest, write_manifest
-from pingyi.run.outputs import write_results
+from pingyi.run.outputs import RESULT_FILES, write_results
 from pingyi.run.pipeline import RunResult, run
 from pingyi.spec.project import default_project_dir
 
@@ -29,15 +30,17 @@ def evaluate_to(
         data_dir, project_dir, year=year, history_dir=history_dir, progress=progress, strict=strict, encoding=encoding
     )
     try:
-        outputs = write_results(result, Path(out))
-        manifest = build_manifest(
-            data_dir=data_dir,
-            project_dir=project_dir,
-            history_dir=history_dir,
-            parameters=result.parameters,
-            outputs=outputs,
-        )
-        write_manifest(Path(out), manifest)
+        # every file, manifest last, goes to a staging folder that replaces --out only when complete
+        with output_folder(Path(out), owned=(*RESULT_FILES, "manifest.json"), command="pingyi score") as stage:
+            outputs = write_results(result, stage)
+            manifest = build_manifest(
+                data_dir=data_dir,
+                project_dir=project_dir,
+                history_dir=history_dir,
+                parameters=result.parameters,
+                outputs=outputs,
+            )
+            write_manifest(stage, manifest)
     finally:
         if result.scratch is not None:
             result.scratch.cleanup()

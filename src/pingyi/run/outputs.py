@@ -17,6 +17,7 @@ from pingyi.text import fixed as fmt
 from pingyi.text import significant as fmt_value
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+RESULT_FILES = ("scores.csv", "indicators.csv", "adjustments.csv", "quality.csv", "rejected.csv", "results.json")
 
 
 def safe_text(text: str | None) -> str:
@@ -139,7 +140,4 @@ def write_results(run: RunResult, out: Path) -> list[Path]:
     (out / "results.json").write_text(
         json.dumps(results_document(run), ensure_ascii=False, indent=1, sort_keys=False) + "\n", encoding="utf-8"
     )
-    return [
-        out / n
-        for n in ("scores.csv", "indicators.csv", "adjustments.csv", "quality.csv", "rejected.csv", "results.json")
-    ]
+    return [out / n for n in RESULT_FILES]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pingyi.errors import PingyiError, read_json
+from pingyi.files import member
 from pingyi.run.evaluate import evaluate_to
 from pingyi.run.manifest import data_files, project_files, sha256
 
@@ -45,14 +46,51 @@ def _first_difference(name: str, expected: bytes, actual: bytes) -> str:
     return f"{name}: {len(exp_lines)} lines recorded vs {len(act_lines)} re-run"
 
 
-def verify(results_dir: Path, data_dir: Path | None = None, project_dir: Path | None = None) -> VerifyReport:
+def read_manifest(folder: Path) -> dict:
+    """manifest.json of a results or report folder, as an object (anything else is not pingyi's)."""
+    path = Path(folder) / "manifest.json"
+    manifest = read_json(path, "the manifest written by `pingyi score` or `pingyi report`")
+    if not isinstance(manifest, dict):
+        raise PingyiError(
+            f"{path}: is a JSON {type(manifest).__name__}, not an object; expected the manifest written by "
+            "`pingyi score` or `pingyi report`"
+        )
+    return manifest
+
+
+def _check_shape(manifest: dict, path: Path) -> None:
+    outputs = manifest.get("outputs")
+    if not isinstance(outputs, dict) or not all(isinstance(v, str) for v in outputs.values()):
+        raise PingyiError(f"{path}: field outputs is missing or malformed; expected an object of file name -> SHA-256")
+    inputs = manifest.get("inputs")
+    if (
+        not isinstance(inputs, dict)
+        or not isinstance(inputs.get("data_files"), dict)
+        or not isinstance(inputs.get("project_files"), dict)
+        or not isinstance(inputs.get("data_dir"), str)
+        or not isinstance(inputs.get("project_dir"), str)
+    ):
+        raise PingyiError(
+            f"{path}: field inputs is missing or malformed; expected data_dir, project_dir, data_files and "
+            "project_files as `pingyi score` writes them"
+        )
+    if not isinstance(manifest.get("parameters"), dict):
+        raise PingyiError(f"{path}: field parameters is missing or malformed; expected an object")
+
+
+def verify(
+    results_dir: Path, data_dir: Path | None = None, project_dir: Path | None = None, manifest: dict | None = None
+) -> VerifyReport:
     results_dir = Path(results_dir)
-    manifest = read_json(results_dir / "manifest.json", "the manifest written by `pingyi score`")
+    if manifest is None:
+        manifest = read_manifest(results_dir)
+    mpath = results_dir / "manifest.json"
+    _check_shape(manifest, mpath)
     lines: list[str] = []
     ok = True
     edited = set()
-    for name, digest in manifest.get("outputs", {}).items():
-        path = results_dir / name
+    for name, digest in manifest["outputs"].items():
+        path = member(results_dir, name, mpath)
         if not path.is_file():
             ok = False
             lines.append(f"MISSING {name}: listed in the manifest but not in {results_dir}")
