@@ -221,5 +221,7 @@ def user_fault(exc: OSError) -> str | None:
     advice = USER_FAULTS.get(exc.errno) if exc.errno is not None else None
     if advice is None:
         return None
-    where = exc.filename if exc.filename is not None else "a file"
+    where = str(exc.filename) if exc.filename is not None else "a file"
+    if exc.filename2 is not None:  # a copy or rename: the second path is where it was going
+        where = f"{where} -> {exc.filename2}"
     return f"{where}: {advice}"
