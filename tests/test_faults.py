@@ -125,10 +125,9 @@ def test_fallback_swap_killed_between_renames_is_restored(tmp_path, monkeypatch)
     (old / "manifest.json").write_text("{}")
     (tmp_path / ".out.tmp-4242").mkdir()  # a killed run's half-written staging folder
     monkeypatch.setattr(files, "_exchange", lambda a, b: False)
-    with pytest.raises(RuntimeError):
-        with output_folder(out, owned=("manifest.json", "x"), command="pingyi score"):
-            assert (out / "manifest.json").read_text() == "{}"  # restored before the new run writes
-            raise RuntimeError("the new run fails")
+    with pytest.raises(RuntimeError), output_folder(out, owned=("manifest.json", "x"), command="pingyi score"):
+        assert (out / "manifest.json").read_text() == "{}"  # restored before the new run writes
+        raise RuntimeError("the new run fails")
     assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "out"]
     with output_folder(out, owned=("manifest.json", "x"), command="pingyi score") as stage:
         (stage / "x").write_text("new")
