@@ -201,6 +201,24 @@ def member(folder: Path, name: object, manifest: Path) -> Path:
     return path
 
 
+def copy_atomic(src: Path, dst: Path) -> Path:
+    """Copy a file so that a reader of `dst` sees the old content or the whole new one."""
+    dst = Path(dst)
+    tmp = dst.parent / f".{dst.name}{STAGE}{os.getpid()}"
+    try:
+        shutil.copyfile(src, tmp)
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, dst)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    return dst
+
+
 # errno values of faults the user can fix, with what to do; anything else stays a bug (exit 1)
 USER_FAULTS = {
     errno.EACCES: "permission denied; make it writable (or readable) for this user or choose another path",

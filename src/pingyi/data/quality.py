@@ -32,7 +32,6 @@ DuckDB objects created by `run_quality`:
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +56,7 @@ from pingyi.data.checks import (
 from pingyi.data.contract import TABLES, TableSpec
 from pingyi.data.sql import ident, lit
 from pingyi.errors import PingyiError
+from pingyi.files import copy_atomic
 from pingyi.spec.models import DataSettings
 
 
@@ -134,7 +134,7 @@ class QualityResult:
         for path in self.files:
             target = out_dir / path.name
             if target.resolve() != path.resolve():
-                shutil.copyfile(path, target)
+                copy_atomic(path, target)
             written.append(target)
         return written
 

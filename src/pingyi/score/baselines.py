@@ -38,6 +38,7 @@ import numpy as np
 import yaml
 
 from pingyi.errors import PingyiError
+from pingyi.files import write_atomic
 from pingyi.spec.models import LEVELS, BaselinesFile, Direction, Unit
 from pingyi.spec.project import Project, resolve_baseline
 
@@ -332,7 +333,4 @@ def _source_text(from_year, method, min_providers, max_change, max_change_pp, ag
 
 
 def write_derived(derived: Derived, out: Path) -> Path:
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(derived.yaml_text(), encoding="utf-8")
-    return out
+    return write_atomic(Path(out), derived.yaml_text())
