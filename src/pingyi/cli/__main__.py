@@ -1,0 +1,5 @@
+"""`python -m pingyi.cli`."""
+
+from pingyi.cli import main
+
+main()
