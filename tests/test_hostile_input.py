@@ -4,13 +4,17 @@ message naming the file, never an internal error (exit 1) or a traceback, and ne
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from conftest import REPORT_FIXTURE
+from conftest import MINI, REPORT_FIXTURE
+from pingyi.errors import PingyiError
+from pingyi.score.baselines import load_ageing
 
 SHIPPED_TEMPLATES = Path(__file__).resolve().parents[1] / "reports" / "templates"
 
@@ -79,3 +83,63 @@ def test_shipped_templates_render_in_the_sandbox():
 
     assert isinstance(make_env(), jinja2.sandbox.SandboxedEnvironment)
     assert make_env().autoescape is True
+
+
+# --------------------------------------------------------------------------- 2. YAML is bounded
+
+
+def _mini(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    shutil.copytree(MINI, root)
+    return root
+
+
+BILLION_LAUGHS = "\n".join(
+    ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    + [f"{chr(98 + i)}: &{chr(98 + i)} [{','.join([f'*{chr(97 + i)}'] * 9)}]" for i in range(8)]
+    + ["upload_deadline_days: 15", ""]
+)
+
+
+def test_billion_laughs_data_yaml_is_refused_quickly(tmp_path):
+    root = _mini(tmp_path)
+    (root / "data.yaml").write_text(BILLION_LAUGHS, encoding="utf-8")
+    start = time.monotonic()
+    r = pingyi("validate", "--project", root, timeout=60)
+    assert time.monotonic() - start < 30
+    assert r.returncode == 2, r.stderr
+    assert "data.yaml:1" in r.stderr and "PY108" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize(
+    "text, code, line",
+    [
+        ("version: 1\nx: &a [*a]\n", "PY108", 2),  # a recursive alias
+        ("version: 1\nupload_deadline_days: " + "9" * 5000 + "\n", "PY110", 2),  # a 5,000-digit integer
+        ("version: 1\ndescription: " + "x" * 20000 + "\n", "PY110", 2),  # a 20,000-character scalar
+        ("version: 1\nx: " + "[" * 5000 + "]" * 5000 + "\n", "PY109", 2),  # a 5,000-deep list
+        ("version: 1\nx: " + "[" * 100 + "]" * 100 + "\n", "PY109", 2),  # within libyaml's limit
+        ("version: 1\nx:\n" + "".join(" " * i + "- \n" for i in range(1, 200, 2)), "PY109", 66),  # block: level 65
+    ],
+    ids=["recursive-alias", "long-integer", "long-string", "deep-flow", "deep-flow-100", "deep-block"],
+)
+def test_yaml_bombs_are_user_errors(cli, tmp_path, text, code, line):
+    root = _mini(tmp_path)
+    (root / "data.yaml").write_text(text, encoding="utf-8")
+    r = cli("validate", "--project", root)
+    assert r.exit_code == 2, (r.stdout, r.stderr, r.exception)
+    assert f"data.yaml:{line}" in r.stderr and code in r.stderr, r.stderr
+    assert "internal error" not in r.stderr
+
+
+def test_ageing_file_goes_through_the_bounded_loader(tmp_path):
+    path = tmp_path / "ageing.yaml"
+    path.write_text("ageing_change: &x {east: 0.008}\nelasticity: {}\ndescription: *x\n", encoding="utf-8")
+    with pytest.raises(PingyiError, match=r"ageing.yaml:1.*PY108"):
+        load_ageing(path, ["east"], [])
+    path.write_text("ageing_change: {east: 0.00" + "8" * 5000 + "}\nelasticity: {}\n", encoding="utf-8")
+    with pytest.raises(PingyiError, match=r"ageing.yaml:1.*PY110"):
+        load_ageing(path, ["east"], [])
+    path.write_text("ageing_change: {east: 0.008}\nelasticity: {D1.01: {absolute: 0.002}}\n", encoding="utf-8")
+    ageing = load_ageing(path, ["east"], ["D1.01"])
+    assert ageing.change == {"east": 0.008} and ageing.elasticity == {"D1.01": ("absolute", 0.002)}
