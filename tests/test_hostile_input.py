@@ -15,6 +15,7 @@ import pytest
 from conftest import MINI, REPORT_FIXTURE
 from pingyi.errors import PingyiError
 from pingyi.score.baselines import load_ageing
+from test_extract import valid_tables, write_bundle
 
 SHIPPED_TEMPLATES = Path(__file__).resolve().parents[1] / "reports" / "templates"
 
@@ -143,3 +144,71 @@ def test_ageing_file_goes_through_the_bounded_loader(tmp_path):
     path.write_text("ageing_change: {east: 0.008}\nelasticity: {D1.01: {absolute: 0.002}}\n", encoding="utf-8")
     ageing = load_ageing(path, ["east"], ["D1.01"])
     assert ageing.change == {"east": 0.008} and ageing.elasticity == {"D1.01": ("absolute", 0.002)}
+
+
+# --------------------------------------------------------------------------- 3. a broken JSON Lines line
+
+
+def _jsonl_bundle(tmp_path: Path) -> Path:
+    d = write_bundle(tmp_path / "b", valid_tables())
+    (d / "drg_groups.csv").unlink()
+    (d / "drg_groups.json").write_text(
+        '{"drg_code": "ES31", "weight": 0.85, "mean_cost": "8200.00", "mean_los": 7.2}\n'
+        '{"drg_code": "ES32", "weight": 1, "mean_cost": 9000, "mean_los": "6", broken\n'
+        '{"drg_code": "ES33", "weight": 1.2, "mean_cost": 9500, "mean_los": 5}\n'
+        "[1, 2]\n"
+        '{"drg_code": "ES34", "weight": 1.3, "mean_cost": 9900, "mean_los": 6}\n',
+        encoding="utf-8",
+    )
+    return d
+
+
+def test_broken_json_lines_line_is_a_rejected_row(cli, tmp_path):
+    d = _jsonl_bundle(tmp_path)
+    project = tmp_path / "project"
+    (project / "baselines").mkdir(parents=True)
+    (project / "baselines" / "2024.yaml").write_text("year: 2024\nregion_scheme: x\nbaselines: {}\n", encoding="utf-8")
+    (project / "data.yaml").write_text("upload_deadline_days: 15\n", encoding="utf-8")
+    r = cli("quality", "--data", d, "--project", project, "--out", tmp_path / "out")
+    assert r.exit_code == 0, (r.stderr, r.exception)
+    import csv
+
+    with open(tmp_path / "out" / "rejected.csv", encoding="utf-8", newline="") as fh:
+        rejected = [row for row in csv.DictReader(fh) if row["table"] == "drg_groups"]
+    assert [(row["row"], row["reason_code"]) for row in rejected] == [("2", "malformed_row"), ("4", "malformed_row")]
+    assert "line 2" in rejected[0]["message"] and "JSON" in rejected[0]["message"]
+    assert "broken" not in rejected[0]["message"]  # the line's content is never shown (PII)
+    assert "line 4" in rejected[1]["message"] and "object" in rejected[1]["message"]
+    with open(tmp_path / "out" / "quality.csv", encoding="utf-8", newline="") as fh:
+        quality = [row for row in csv.DictReader(fh) if row["table"] == "drg_groups"]
+    (structure,) = [row for row in quality if row["reason_code"] == "malformed_row"]
+    assert (structure["failed"], structure["checked"]) == ("2", "5"), structure
+
+
+def test_broken_json_lines_rows_reconcile(tmp_path):
+    from pingyi.data.quality import run_quality
+    from test_extract import open_test_bundle
+
+    d = _jsonl_bundle(tmp_path)
+    with open_test_bundle(d, tmp_path) as b:
+        info = b.tables["drg_groups"]
+        assert (info.rows, info.malformed) == (5, 2)
+        assert b.con.execute("SELECT _row, drg_code FROM raw_drg_groups ORDER BY _row").fetchall() == [
+            (1, "ES31"),
+            (3, "ES33"),
+            (5, "ES34"),
+        ]
+        result = run_quality(b)
+        counts = result.counts["drg_groups"]
+        assert counts.read == counts.used + counts.rejected == 5
+        assert counts.rejected == 2
+
+
+def test_json_lines_with_no_valid_line_is_still_a_file_error(tmp_path):
+    from test_extract import open_test_bundle
+
+    d = write_bundle(tmp_path / "b", valid_tables())
+    (d / "drg_groups.csv").unlink()
+    (d / "drg_groups.json").write_text("{not json\n{also not\n", encoding="utf-8")
+    with pytest.raises(PingyiError, match="drg_groups.json"):
+        open_test_bundle(d, tmp_path)

@@ -362,8 +362,15 @@ def _check_table(bundle: Bundle, spec: TableSpec, checks: list[Check], settings:
                         FROM (SELECT * FROM qc_{t} WHERE _reject) q
                         JOIN ({_values(spec, f"(SELECT * FROM raw_{t} SEMI JOIN (SELECT _row AS _r FROM qc_{t} WHERE _reject) ON _row = _r)")}) r
                         USING (_row)""")
+    # a CSV line DuckDB could not split (error: its error types), a JSON Lines line that is not an object
+    # (error: "line N: ..." from read.py); neither shows the line's content, which may hold PII
+    what = (
+        "the line is not a JSON object: "
+        if info.format == "json"
+        else "the line cannot be split into the header's columns: "
+    )
     con.execute(f"""INSERT INTO rejected SELECT {lit(t)}, _row, '', 'malformed_row',
-                    'the line cannot be split into the header''s columns: ' || error, '' FROM malformed_{t}""")
+                    {lit(what)} || error, '' FROM malformed_{t}""")
 
     # clean: a view of the used rows, typed, named as in the bundle
     year_expr = _clean_prefix(spec)
