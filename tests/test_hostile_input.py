@@ -4,6 +4,7 @@ message naming the file, never an internal error (exit 1) or a traceback, and ne
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -212,3 +213,33 @@ def test_json_lines_with_no_valid_line_is_still_a_file_error(tmp_path):
     (d / "drg_groups.json").write_text("{not json\n{also not\n", encoding="utf-8")
     with pytest.raises(PingyiError, match="drg_groups.json"):
         open_test_bundle(d, tmp_path)
+
+
+# --------------------------------------------------------------------------- 5. manifests of the wrong shape
+
+
+@pytest.mark.parametrize("text", ["[]", '"manifest"', "3", '{"outputs": [], "inputs": {}}', '{"outputs": {}}'])
+def test_verify_manifest_of_the_wrong_shape(cli, tmp_path, text):
+    results = tmp_path / "results"
+    shutil.copytree(REPORT_FIXTURE, results)
+    (results / "manifest.json").write_text(text, encoding="utf-8")
+    r = cli("verify", results)
+    assert_user_error(r, str(results / "manifest.json"), "expected")
+
+
+@pytest.mark.parametrize("text", ["[]", "null"])
+def test_report_results_json_of_the_wrong_shape(cli, tmp_path, text):
+    results = tmp_path / "results"
+    shutil.copytree(REPORT_FIXTURE, results)
+    (results / "results.json").write_text(text, encoding="utf-8")
+    (results / "manifest.json").write_text("[]", encoding="utf-8")
+    r = cli("report", "--results", results, "--out", tmp_path / "out", "--format", "xlsx")
+    assert_user_error(r, str(results / "results.json"), "a JSON object")
+
+
+def test_explain_manifest_of_the_wrong_shape(cli, tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(REPORT_FIXTURE, results)
+    (results / "manifest.json").write_text(json.dumps([{"inputs": {}}]), encoding="utf-8")
+    r = cli("explain", "D1.01", "--results", results, "--provider", "H33010600001")
+    assert_user_error(r, str(results / "manifest.json"), "a JSON object")

@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from pingyi.errors import PingyiError, read_json
+from pingyi.errors import MANIFEST_SHAPE, PingyiError, read_json_object
 from pingyi.run.evaluate import evaluate_to
 from pingyi.run.manifest import data_files, project_files, sha256
 
@@ -47,7 +47,7 @@ def _first_difference(name: str, expected: bytes, actual: bytes) -> str:
 
 def verify(results_dir: Path, data_dir: Path | None = None, project_dir: Path | None = None) -> VerifyReport:
     results_dir = Path(results_dir)
-    manifest = read_json(results_dir / "manifest.json", "the manifest written by `pingyi score`")
+    manifest = read_json_object(results_dir / "manifest.json", "the manifest written by `pingyi score`", MANIFEST_SHAPE)
     lines: list[str] = []
     ok = True
     edited = set()
