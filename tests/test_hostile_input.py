@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MINI, REPORT_FIXTURE
+from conftest import EXAMPLE, MINI, REPORT_FIXTURE
 from pingyi.errors import PingyiError
 from pingyi.score.baselines import load_ageing
 from test_extract import valid_tables, write_bundle
@@ -213,6 +213,52 @@ def test_json_lines_with_no_valid_line_is_still_a_file_error(tmp_path):
     (d / "drg_groups.json").write_text("{not json\n{also not\n", encoding="utf-8")
     with pytest.raises(PingyiError, match="drg_groups.json"):
         open_test_bundle(d, tmp_path)
+
+
+# --------------------------------------------------------------------------- 4. damaged input files
+
+
+def _example_copy(tmp_path: Path) -> Path:
+    d = tmp_path / "bundle"
+    shutil.copytree(EXAMPLE, d)
+    return d
+
+
+def _flip_middle(path: Path, at: float = 0.5, n: int = 2000) -> None:
+    data = bytearray(path.read_bytes())
+    start = int(len(data) * at)
+    for i in range(start, start + n):
+        data[i] ^= 0x5A
+    path.write_bytes(bytes(data))
+
+
+def test_parquet_with_a_damaged_data_page_is_a_user_error(cli, tmp_path):
+    d = _example_copy(tmp_path)
+    _flip_middle(d / "settlements.parquet")
+    r = cli("quality", "--data", d, "--out", tmp_path / "out")
+    assert_user_error(r, "settlements.parquet", "damaged", "re-export")
+
+
+def test_truncated_parquet_is_a_user_error(cli, tmp_path):
+    d = _example_copy(tmp_path)
+    data = (d / "settlements.parquet").read_bytes()
+    (d / "settlements.parquet").write_bytes(data[: len(data) // 3])
+    r = cli("quality", "--data", d, "--out", tmp_path / "out")
+    assert_user_error(r, "settlements.parquet", "damaged", "re-export")
+
+
+@pytest.mark.parametrize("damage", ["not-a-zip", "truncated", "flipped"])
+def test_damaged_xlsx_is_a_user_error(cli, tmp_path, damage):
+    d = _example_copy(tmp_path)
+    path = d / "providers.xlsx"
+    if damage == "not-a-zip":
+        path.write_text("fixmedins_code,hosp_lv\nH1,三级\n", encoding="utf-8")
+    elif damage == "truncated":
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    else:
+        _flip_middle(path, n=200)
+    r = cli("quality", "--data", d, "--out", tmp_path / "out")
+    assert_user_error(r, "providers.xlsx", "re-export")
 
 
 # --------------------------------------------------------------------------- 5. manifests of the wrong shape

@@ -55,6 +55,7 @@ from pingyi.data.checks import (
     v_col,
 )
 from pingyi.data.contract import TABLES, TableSpec
+from pingyi.data.read import reading_inputs
 from pingyi.data.sql import ident, lit
 from pingyi.errors import PingyiError
 from pingyi.spec.models import DataSettings
@@ -160,14 +161,15 @@ def run_quality(
         rate DOUBLE)""")
     con.execute("""CREATE OR REPLACE TABLE rejected ("table" VARCHAR, "row" BIGINT, "column" VARCHAR,
         reason_code VARCHAR, message VARCHAR, also VARCHAR)""")
-    for spec in TABLES.values():
-        _stop_on_unknown_codes(bundle, spec, settings)
     counts: dict[str, TableCounts] = {}
     all_checks: dict[str, tuple[Check, ...]] = {}
-    for spec in TABLES.values():
-        checks = table_checks(spec, settings, year, value_ranges)
-        all_checks[spec.name] = tuple(checks)
-        counts[spec.name] = _check_table(bundle, spec, checks, settings)
+    with reading_inputs(bundle.tables.values()):  # the first scans of the (lazily read) Parquet files
+        for spec in TABLES.values():
+            _stop_on_unknown_codes(bundle, spec, settings)
+        for spec in TABLES.values():
+            checks = table_checks(spec, settings, year, value_ranges)
+            all_checks[spec.name] = tuple(checks)
+            counts[spec.name] = _check_table(bundle, spec, checks, settings)
     rows = [(c.table, c.file, c.format, c.read, c.used, c.rejected, c.flagged) for c in counts.values()]
     con.execute("""CREATE OR REPLACE TABLE quality_counts ("table" VARCHAR, file VARCHAR, format VARCHAR,
         "read" BIGINT, used BIGINT, rejected BIGINT, flagged BIGINT)""")

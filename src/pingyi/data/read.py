@@ -8,7 +8,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,6 +86,29 @@ def select_list(spec: TableSpec, mapping: dict[str, str]) -> str:
 def first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+def damaged(path: Path, fmt: str, exc: BaseException) -> PingyiError:
+    """The message for an input file its reader cannot decode (a corrupt page, a truncated file)."""
+    return PingyiError(
+        f"{path.name}: the file is damaged and cannot be read as {fmt.upper()} ({first_line(exc)}); "
+        f"expected a complete {fmt.upper()} file: re-export it from the platform (or copy it again)"
+    )
+
+
+@contextmanager
+def reading_inputs(tables: Iterable[TableInfo]) -> Iterator[None]:
+    """Around a statement that scans the input files: Parquet is read lazily (a view), so a damaged data
+    page shows only when a later statement decodes it. DuckDB's error for that names the file; any
+    other error (a bug in pingyi's SQL) goes through unchanged."""
+    try:
+        yield
+    except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+        text = str(exc)
+        for info in tables:
+            if info.path is not None and str(info.path) in text:
+                raise damaged(info.path, info.format or info.path.suffix.lstrip("."), exc) from exc
+        raise
 
 
 def sha256_file(path: Path) -> str:
