@@ -10,7 +10,7 @@ without reading Python. A code always has the same severity: the catalogue says 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -46,6 +46,9 @@ ISSUE_CODES: dict[str, IssueCode] = _catalogue(
     ("PY105", E, "a required field is missing, or the file is empty"),
     ("PY106", E, "invalid value: wrong type, out of range, wrong pattern, or not a mapping"),
     ("PY107", E, "a number is not finite (.nan, .inf or -.inf)"),
+    ("PY108", E, "a YAML anchor or alias (&name, *name): project files write every value out"),
+    ("PY109", E, "values nested deeper than 64 levels"),
+    ("PY110", E, "a value longer than 10,000 characters, or a number of more than 30 digits"),
     ("PY201", E, "a required project file or directory is missing"),
     ("PY202", E, "an indicator code is defined twice"),
     ("PY203", E, "primary dimensions and the hierarchy disagree (no file, not judged, or defined twice)"),
@@ -188,3 +191,46 @@ def read_json(path: Path | str, what: str = "results.json written by `pingyi sco
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise PingyiError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg}); expected {what}") from None
+
+
+_JSON_KINDS = {dict: "an object", list: "an array", str: "a string", bool: "true/false", type(None): "null"}
+
+
+def _json_kind(value: Any) -> str:
+    return next((name for kind, name in _JSON_KINDS.items() if isinstance(value, kind)), "a number")
+
+
+def read_json_object(
+    path: Path | str,
+    what: str = "results.json written by `pingyi score`",
+    fields: Mapping[str, type] | None = None,
+) -> dict[str, Any]:
+    """`read_json`, and the document must be a JSON object whose `fields` (dotted paths such as
+    `inputs.data_files`) have the given types: a user error naming the file and the expected shape
+    otherwise (a hand-edited or foreign file), never a crash deeper in the caller."""
+    path = Path(path)
+    data = read_json(path, what)
+    if not isinstance(data, dict):
+        raise PingyiError(f"{path}: found {_json_kind(data)}; expected a JSON object ({what})")
+    for dotted, kind in (fields or {}).items():
+        value: Any = data
+        for part in dotted.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if not isinstance(value, kind):
+            expected = _json_kind(kind()) if kind in _JSON_KINDS else kind.__name__
+            raise PingyiError(
+                f"{path}: {dotted} is {'missing' if value is None else _json_kind(value)}; "
+                f"expected {expected} there ({what})"
+            )
+    return data
+
+
+# what `pingyi verify` reads of a manifest.json (pingyi.run.manifest writes it)
+MANIFEST_SHAPE: dict[str, type] = {
+    "outputs": dict,
+    "inputs": dict,
+    "inputs.data_dir": str,
+    "inputs.data_files": dict,
+    "inputs.project_dir": str,
+    "inputs.project_files": dict,
+}

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pingyi.compute.measures import compile_project_measures, table_sql
 from pingyi.data.views import view_of
-from pingyi.errors import PingyiError, read_json
+from pingyi.errors import PingyiError, read_json_object
 from pingyi.run.manifest import project_files
 from pingyi.run.schema import load_results_document
 from pingyi.spec import formula as formula_lang
@@ -119,7 +119,7 @@ def results_project(results_dir: Path | str, given: Path | None = None) -> tuple
     another project: the manual's baselines and weights would not be the ones the results were scored
     with. A `given` directory elsewhere whose files match the manifest's hashes is the same project."""
     manifest_path = Path(results_dir) / "manifest.json"
-    manifest = read_json(manifest_path, "the manifest written by `pingyi score`")
+    manifest = read_json_object(manifest_path, "the manifest written by `pingyi score`")
     inputs = manifest.get("inputs") if isinstance(manifest, dict) else None
     if (
         not isinstance(inputs, dict)

@@ -31,7 +31,7 @@ import duckdb
 
 from pingyi.data.contract import CONTRACT, FORMATS, TABLES, TableSpec
 from pingyi.data.encoding import encoding_name
-from pingyi.data.read import TableInfo, first_line, read_csv, read_json, read_parquet, sha256_file
+from pingyi.data.read import TableInfo, damaged, first_line, read_csv, read_json, read_parquet, sha256_file
 from pingyi.data.sheets import read_xlsx, read_xml
 from pingyi.data.sql import ident, lit
 from pingyi.errors import PingyiError
@@ -201,6 +201,10 @@ def read_table(con, spec: TableSpec, path: Path, tmp: Path, encoding: str | None
             {"parquet": read_parquet, "xlsx": read_xlsx, "xml": read_xml}[fmt](con, spec, path, tmp, info)
     except PingyiError:
         raise
+    except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+        if fmt == "parquet":  # a truncated file, a corrupt footer (data pages: reading_inputs, later)
+            raise damaged(path, fmt, exc) from exc
+        raise PingyiError(f"{path.name}: cannot be read as {fmt.upper()}: {first_line(exc)}") from exc
     except duckdb.Error as exc:
         raise PingyiError(f"{path.name}: cannot be read as {fmt.upper()}: {first_line(exc)}") from exc
     if not info.sha256:

@@ -24,7 +24,10 @@ SEVERITIES = ("reject", "flag")
 # reason code -> (dimension, what it means). Tests assert codes, never message text.
 REASONS: dict[str, tuple[str, str]] = {
     "missing_required": ("completeness", "a required value is empty"),
-    "malformed_row": ("validity", "a CSV line cannot be split into the header's columns"),
+    "malformed_row": (
+        "validity",
+        "a CSV line cannot be split into the header's columns, or a JSON Lines line is not a JSON object",
+    ),
     "bad_type": ("validity", "the value does not parse as the column's type (number, money, date-time)"),
     "bad_code": ("validity", "the value is not in the column's code table"),
     "bad_format": ("validity", "the value does not match the column's code format"),

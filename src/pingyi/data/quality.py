@@ -54,6 +54,7 @@ from pingyi.data.checks import (
     v_col,
 )
 from pingyi.data.contract import TABLES, TableSpec
+from pingyi.data.read import reading_inputs
 from pingyi.data.sql import ident, lit
 from pingyi.errors import PingyiError
 from pingyi.files import copy_atomic
@@ -160,14 +161,15 @@ def run_quality(
         rate DOUBLE)""")
     con.execute("""CREATE OR REPLACE TABLE rejected ("table" VARCHAR, "row" BIGINT, "column" VARCHAR,
         reason_code VARCHAR, message VARCHAR, also VARCHAR)""")
-    for spec in TABLES.values():
-        _stop_on_unknown_codes(bundle, spec, settings)
     counts: dict[str, TableCounts] = {}
     all_checks: dict[str, tuple[Check, ...]] = {}
-    for spec in TABLES.values():
-        checks = table_checks(spec, settings, year, value_ranges)
-        all_checks[spec.name] = tuple(checks)
-        counts[spec.name] = _check_table(bundle, spec, checks, settings)
+    with reading_inputs(bundle.tables.values()):  # the first scans of the (lazily read) Parquet files
+        for spec in TABLES.values():
+            _stop_on_unknown_codes(bundle, spec, settings)
+        for spec in TABLES.values():
+            checks = table_checks(spec, settings, year, value_ranges)
+            all_checks[spec.name] = tuple(checks)
+            counts[spec.name] = _check_table(bundle, spec, checks, settings)
     rows = [(c.table, c.file, c.format, c.read, c.used, c.rejected, c.flagged) for c in counts.values()]
     con.execute("""CREATE OR REPLACE TABLE quality_counts ("table" VARCHAR, file VARCHAR, format VARCHAR,
         "read" BIGINT, used BIGINT, rejected BIGINT, flagged BIGINT)""")
@@ -362,8 +364,15 @@ def _check_table(bundle: Bundle, spec: TableSpec, checks: list[Check], settings:
                         FROM (SELECT * FROM qc_{t} WHERE _reject) q
                         JOIN ({_values(spec, f"(SELECT * FROM raw_{t} SEMI JOIN (SELECT _row AS _r FROM qc_{t} WHERE _reject) ON _row = _r)")}) r
                         USING (_row)""")
+    # a CSV line DuckDB could not split (error: its error types), a JSON Lines line that is not an object
+    # (error: "line N: ..." from read.py); neither shows the line's content, which may hold PII
+    what = (
+        "the line is not a JSON object: "
+        if info.format == "json"
+        else "the line cannot be split into the header's columns: "
+    )
     con.execute(f"""INSERT INTO rejected SELECT {lit(t)}, _row, '', 'malformed_row',
-                    'the line cannot be split into the header''s columns: ' || error, '' FROM malformed_{t}""")
+                    {lit(what)} || error, '' FROM malformed_{t}""")
 
     # clean: a view of the used rows, typed, named as in the bundle
     year_expr = _clean_prefix(spec)

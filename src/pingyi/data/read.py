@@ -1,15 +1,19 @@
 """The readers of one table file (CSV, JSON, Parquet; XLSX and XML in pingyi.data.sheets) into
 `raw_<table>` (text columns, `_row` in file order) and `malformed_<table>` (CSV lines that cannot be
-split into the header's columns), with the file's hash, encoding and columns in its `TableInfo`.
+split into the header's columns, JSON Lines lines that are not a JSON object), with the file's hash, encoding and columns in its `TableInfo`.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import duckdb
 
 from pingyi.data.contract import CONTRACT, TABLES, TableSpec
 from pingyi.data.encoding import utf8_source
@@ -29,7 +33,7 @@ class TableInfo:
     encoding: str | None = None
     columns: tuple[str, ...] = ()  # declared columns present in the file
     extra_columns: tuple[str, ...] = ()  # columns in the file that are not in the schema (not read)
-    malformed: int = 0  # CSV lines that could not be split into the header's columns
+    malformed: int = 0  # CSV lines not split into the header's columns, JSON Lines lines not an object
 
     @property
     def present(self) -> bool:
@@ -82,6 +86,29 @@ def select_list(spec: TableSpec, mapping: dict[str, str]) -> str:
 def first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+def damaged(path: Path, fmt: str, exc: BaseException) -> PingyiError:
+    """The message for an input file its reader cannot decode (a corrupt page, a truncated file)."""
+    return PingyiError(
+        f"{path.name}: the file is damaged and cannot be read as {fmt.upper()} ({first_line(exc)}); "
+        f"expected a complete {fmt.upper()} file: re-export it from the platform (or copy it again)"
+    )
+
+
+@contextmanager
+def reading_inputs(tables: Iterable[TableInfo]) -> Iterator[None]:
+    """Around a statement that scans the input files: Parquet is read lazily (a view), so a damaged data
+    page shows only when a later statement decodes it. DuckDB's error for that names the file; any
+    other error (a bug in pingyi's SQL) goes through unchanged."""
+    try:
+        yield
+    except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+        text = str(exc)
+        for info in tables:
+            if info.path is not None and str(info.path) in text:
+                raise damaged(info.path, info.format or info.path.suffix.lstrip("."), exc) from exc
+        raise
 
 
 def sha256_file(path: Path) -> str:
@@ -173,12 +200,21 @@ def _number_rows(con, t: str) -> None:
 
 
 def read_json(con, spec: TableSpec, path: Path, tmp: Path, info: TableInfo, encoding: str | None = None) -> None:
+    """A JSON array of records, or JSON Lines: there a line that is not a JSON object is a malformed row
+    (`malformed_<table>`, rejected with its line number) and the other lines are read, as for a CSV."""
     src = _utf8_source(path, tmp, info, encoding)
     if not _has_text(src):
         raise PingyiError(f"{path.name}: the file is empty; expected a JSON array of records or JSON Lines")
-    fn = f"read_json({lit(str(src))}, format = 'auto', records = 'true', sample_size = -1)"
-    described = con.execute(f"DESCRIBE SELECT * FROM {fn}").fetchall()
-    n = con.execute(f"SELECT count(*) FROM {fn}").fetchone()[0]
+    broken: list[tuple[int, str]] = []
+    try:
+        described, n = _describe_json(con, src)
+    except (duckdb.InvalidInputException, duckdb.BinderException):
+        if not _json_lines(src):
+            raise  # a JSON document that does not parse: the file's fault (read_table's message)
+        src, broken = _good_json_lines(src, tmp / f"{spec.name}.good.json")
+        if _count_lines(src) == 0:
+            raise  # no line is a JSON object: not JSON Lines gone wrong in places, a wrong file
+        described, n = _describe_json(con, src)
     t = spec.name
     if n == 0:
         empty_loaded(con, spec, info)
@@ -201,7 +237,67 @@ def read_json(con, spec: TableSpec, path: Path, tmp: Path, info: TableInfo, enco
     fn_text = f"read_json({lit(str(src))}, format = 'auto', records = 'true', columns = {columns})"
     con.execute(f"CREATE TABLE _load_{t} AS SELECT {select_list(spec, mapping)} FROM {fn_text}")
     con.execute(f"CREATE TABLE malformed_{t} (_row BIGINT, error VARCHAR)")
+    if broken:
+        con.executemany(f"INSERT INTO malformed_{t} VALUES (?, ?)", broken)
     _number_rows(con, t)
+
+
+def _describe_json(con, src: Path) -> tuple[list, int]:
+    fn = f"read_json({lit(str(src))}, format = 'auto', records = 'true', sample_size = -1)"
+    described = con.execute(f"DESCRIBE SELECT * FROM {fn}").fetchall()
+    return described, con.execute(f"SELECT count(*) FROM {fn}").fetchone()[0]
+
+
+def _json_lines(path: Path) -> bool:
+    """JSON Lines (one object per line), not one JSON document: the first non-blank character is `{`."""
+    with open(path, "rb") as fh:
+        head = fh.read(4096).lstrip(b" \t\r\n\xef\xbb\xbf")
+    return head.startswith(b"{")
+
+
+def _count_lines(path: Path) -> int:
+    with open(path, "rb") as fh:
+        return sum(1 for line in fh if line.strip())
+
+
+def _good_json_lines(src: Path, good: Path) -> tuple[Path, list[tuple[int, str]]]:
+    """The JSON objects of a JSON Lines file copied to `good`, and (row, reason) for each other
+    non-blank line: `row` counts non-blank lines as DuckDB numbers records, so the good rows keep their
+    numbers (`_number_rows`); the reason names the file's line, never its content (it may hold PII)."""
+    broken: list[tuple[int, str]] = []
+    row = 0
+    with open(src, "rb") as fh, open(good, "wb") as out:
+        for lineno, raw in enumerate(fh, 1):
+            if not raw.strip():
+                continue
+            row += 1
+            text = raw.decode("utf-8", errors="replace").lstrip("\ufeff")
+            try:
+                value = json.loads(text, parse_constant=_no_constant)
+            except (json.JSONDecodeError, ValueError) as exc:
+                reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+                where = f", column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+                broken.append((row, f"line {lineno}: not valid JSON ({reason}{where})"))
+                continue
+            if not isinstance(value, dict):
+                broken.append((row, f"line {lineno}: a JSON {_json_kind(value)}, not a JSON object"))
+                continue
+            out.write(raw if raw.endswith(b"\n") else raw + b"\n")
+    return good, broken
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _json_kind(value: object) -> str:
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if value is None or isinstance(value, bool):
+        return "literal"
+    return "number"
 
 
 def empty_loaded(con, spec: TableSpec, info: TableInfo) -> None:

@@ -99,7 +99,7 @@ def read_xlsx(con, spec: TableSpec, path: Path, tmp: Path, info: TableInfo) -> N
     except (CalamineError, OSError, ValueError) as exc:
         raise PingyiError(
             f"{path.name}: not a readable .xlsx workbook ({first_line(exc)}); expected an Excel "
-            f"2007+ workbook with a sheet named '{spec.name}'"
+            f"2007+ workbook with a sheet named '{spec.name}': the file is damaged or not .xlsx, re-export it"
         ) from exc
     try:
         sheets = list(wb.sheet_names)
@@ -116,7 +116,8 @@ def read_xlsx(con, spec: TableSpec, path: Path, tmp: Path, info: TableInfo) -> N
             rows = iter(wb.get_sheet_by_name(title).iter_rows())
         except CalamineError as exc:
             raise PingyiError(
-                f"{path.name}: sheet '{title}' cannot be read ({first_line(exc)}); expected an Excel 2007+ worksheet"
+                f"{path.name}: sheet '{title}' cannot be read ({first_line(exc)}); expected an Excel 2007+ "
+                "worksheet: the file is damaged, re-export it"
             ) from exc
         header = next(rows, None)
         if header is None or all(_xlsx_cell(v) is None for v in header):

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from pingyi.report.pdf import safe_filename
-from pingyi.report.templates import make_env, render_card, render_committee
+from pingyi.report.templates import make_env, render, render_card, render_committee
 
 
 def write_html(
@@ -39,7 +39,9 @@ def write_html(
         committee_path.write_text(render_committee(env, committee_ctx, "html"), encoding="utf-8")
         written.insert(0, committee_path)
     ranking = committee_ctx["ranking"]
-    index = env.get_template("index.html").render(
+    index = render(
+        env,
+        "index.html",
         committee_ctx,
         card_href=lambda code: f"cards/{safe_filename(code)}.html" if code in linked else None,
         committee_href="committee.html" if committee else None,

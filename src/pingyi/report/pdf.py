@@ -214,17 +214,22 @@ def render_pdfs(
             futures.append(pool.submit(_render_committee, committee[0], str(committee[1])))
         futures += [pool.submit(_render_one, ctx, str(card_path(out_dir, ctx))) for ctx in contexts]
         first = futures[0] if committee is not None else None
-        for fut in as_completed(futures):
-            code, written, pages = fut.result()
-            item = RenderedFile(code, Path(written), pages)
-            if fut is first:
-                report = item
-                if committee_done:
-                    committee_done(item)
-                continue
-            done.append(item)
-            if progress:
-                progress(item)
+        try:
+            for fut in as_completed(futures):
+                code, written, pages = fut.result()  # a worker's PingyiError (a bad template) is raised here
+                item = RenderedFile(code, Path(written), pages)
+                if fut is first:
+                    report = item
+                    if committee_done:
+                        committee_done(item)
+                    continue
+                done.append(item)
+                if progress:
+                    progress(item)
+        except BaseException:
+            for fut in futures:  # the pool's exit would otherwise wait for every card left to render
+                fut.cancel()
+            raise
     order = {ctx["provider"]["code"]: i for i, ctx in enumerate(contexts)}
     return sorted(done, key=lambda r: order[r.code]), report
 

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from pingyi.errors import PingyiError, read_json
+from pingyi.errors import PingyiError, read_json_object
 
 SCHEMA_VERSION = "1.1"
 
@@ -348,5 +348,5 @@ def check_document(doc: Any, where: str = "results.json") -> ResultsDocument:
 def load_results_document(results_dir: Path | str) -> tuple[dict[str, Any], ResultsDocument]:
     """results.json of a results directory: the parsed JSON and its checked model."""
     path = Path(results_dir) / "results.json"
-    raw = read_json(path)
+    raw = read_json_object(path)
     return raw, check_document(raw, str(path))

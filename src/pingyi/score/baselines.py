@@ -41,6 +41,7 @@ from pingyi.errors import PingyiError
 from pingyi.files import write_atomic
 from pingyi.spec.models import LEVELS, BaselinesFile, Direction, Unit
 from pingyi.spec.project import Project, resolve_baseline
+from pingyi.spec.yamlsrc import load_yaml
 
 METHOD_PATTERN = re.compile(r"^(median|p([1-9][0-9]?))$")
 
@@ -100,7 +101,10 @@ def load_ageing(path: Path, regions: list[str], indicators: list[str]) -> Ageing
                     else:
                         raise PingyiError(f"{path}:{i}: kind must be region or indicator, found {kind!r}")
         else:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            doc = load_yaml(path, str(path))  # bounded, as every project file (no aliases, depth, sizes)
+            if doc.issues:
+                raise PingyiError(" | ".join(issue.render() for issue in doc.issues), doc.issues)
+            data = doc.data or {}
             if not isinstance(data, dict) or set(data) - {"ageing_change", "elasticity", "description"}:
                 raise PingyiError(
                     f"{path}: expected a mapping with ageing_change and elasticity "
@@ -178,7 +182,8 @@ class _Flow(dict):
 
 
 class _Dumper(yaml.SafeDumper):
-    pass
+    def ignore_aliases(self, data: Any) -> bool:
+        return True  # a value used twice is written twice: project files refuse anchors and aliases (PY108)
 
 
 _Dumper.add_representer(

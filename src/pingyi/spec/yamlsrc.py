@@ -4,6 +4,12 @@ Parsing is `yaml.SafeLoader`-level only (no Python tags, no arbitrary objects). 
 node tree ourselves so each mapping key and sequence item keeps its line number; validation
 messages then point at `file:line (yaml.path)` like dbt's semantic-interface loader does.
 Duplicate keys, which PyYAML silently overwrites, are reported instead.
+
+Bounded: a project file may come from anyone, so before any node is built one pass over the parser's
+events (which never expands an alias) refuses anchors and aliases (PY108: a "billion laughs" file of
+nine nested aliases would otherwise build 10^9 values, a recursive one never ends; project files need
+neither), nesting deeper than MAX_DEPTH (PY109) and a scalar longer than MAX_SCALAR characters or a
+number of more than MAX_DIGITS digits (PY110).
 """
 
 from __future__ import annotations
@@ -69,6 +75,14 @@ class LocatedDoc:
             expected=expected,
             hint=hint,
         )
+
+
+# the bounds of a project file (see the module docstring); the shipped project nests 7 deep
+MAX_DEPTH = 64
+MAX_SCALAR = 10_000
+MAX_DIGITS = 30
+
+_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
 
 
 # libyaml's parser when PyYAML was built with it (the Debian and PyPI wheels are): about ten times the
@@ -153,10 +167,18 @@ def load_yaml(path: Path, display: str | None = None) -> LocatedDoc:
         )
         return doc
     try:
+        refused = _out_of_bounds(display, text)
+        if refused is not None:
+            doc.issues.append(refused)
+            return doc
         node = yaml.compose(text, Loader=_COMPOSER)
         doc.data = None if node is None else _Builder(doc).build(node, ())
     except yaml.MarkedYAMLError as exc:
-        doc.issues.append(_syntax_issue(display, text, exc))
+        if "maximum nesting depth" in (exc.problem or ""):  # libyaml's own limit (1000 flow levels)
+            line = exc.problem_mark.line + 1 if exc.problem_mark is not None else None
+            doc.issues.append(_too_deep(display, line))
+        else:
+            doc.issues.append(_syntax_issue(display, text, exc))
         doc.data = None
     except yaml.YAMLError as exc:  # pragma: no cover - defensive, unmarked errors are rare
         doc.issues.append(
@@ -170,6 +192,74 @@ def load_yaml(path: Path, display: str | None = None) -> LocatedDoc:
             )
         )
     return doc
+
+
+def _out_of_bounds(display: str, text: str) -> Issue | None:
+    """The first anchor or alias (PY108), nesting beyond MAX_DEPTH (PY109), or over-long scalar or
+    number (PY110), from the parser's events: no node is built and no alias is followed. A syntax
+    error raises yaml.MarkedYAMLError as composing would."""
+    resolver = yaml.resolver.Resolver()
+    depth = 0
+    for event in yaml.parse(text, Loader=_COMPOSER):
+        line = event.start_mark.line + 1 if event.start_mark is not None else None
+        anchor = getattr(event, "anchor", None)  # AliasEvent and NodeEvent (scalar, collection start)
+        if anchor is not None:
+            sign = "*" if isinstance(event, yaml.AliasEvent) else "&"
+            name = anchor
+            return Issue(
+                file=display,
+                line=line,
+                code="PY108",
+                path="",
+                message="YAML anchors and aliases are not allowed in project files (an alias can expand "
+                "to millions of values, or to itself)",
+                found=f"{'an alias' if sign == '*' else 'an anchor'} {sign}{name}",
+                expected="every value written out where it is used",
+                hint=f"replace {sign}{name} with the value itself (copy it)",
+            )
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return _too_deep(display, line)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+        elif isinstance(event, yaml.ScalarEvent):
+            value = event.value
+            if len(value) > MAX_SCALAR:
+                return _too_long(display, line, f"a value of {len(value):,} characters", f"at most {MAX_SCALAR:,}")
+            tag = event.tag if event.tag not in (None, "!") else None
+            if tag is None and event.implicit[0]:
+                tag = resolver.resolve(yaml.ScalarNode, value, event.implicit)
+            digits = sum(ch.isdigit() for ch in value)
+            if tag in _NUMBER_TAGS and digits > MAX_DIGITS:
+                return _too_long(display, line, f"a number of {digits:,} digits", f"at most {MAX_DIGITS} digits")
+    return None
+
+
+def _too_deep(display: str, line: int | None) -> Issue:
+    return Issue(
+        file=display,
+        line=line,
+        code="PY109",
+        path="",
+        message="values nested too deep",
+        found=f"more than {MAX_DEPTH} levels of lists or mappings",
+        expected=f"at most {MAX_DEPTH} levels (a pingyi file needs fewer than 10)",
+        hint="remove the extra brackets or indentation levels",
+    )
+
+
+def _too_long(display: str, line: int | None, found: str, expected: str) -> Issue:
+    return Issue(
+        file=display,
+        line=line,
+        code="PY110",
+        path="",
+        message="a value too long for a project file",
+        found=found,
+        expected=expected,
+        hint="check this line: the value was probably pasted by mistake",
+    )
 
 
 # constructs that run until their closing bracket or quote: when one is left open, PyYAML notices it
