@@ -12,12 +12,11 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from pingyi import __version__
-from pingyi.run.manifest import sha256
+from pingyi.run.manifest import dependency_versions, sha256
 
 KIND = "pingyi report"
 REPORT_DEPENDENCIES = ("jinja2", "weasyprint", "pydyf", "fonttools", "openpyxl", "markupsafe")
@@ -51,12 +50,7 @@ def template_hashes(dirs: list[Path]) -> dict[str, str]:
 def build_report_manifest(
     stage: Path, results_dir: Path, template_dirs: list[Path], custom_templates: Path | None, parameters: Mapping
 ) -> dict[str, Any]:
-    deps: dict[str, str | None] = {}
-    for name in REPORT_DEPENDENCIES:
-        try:
-            deps[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:  # pragma: no cover
-            deps[name] = None
+    deps = dependency_versions(REPORT_DEPENDENCIES)
     results_manifest = Path(results_dir) / "manifest.json"
     return {
         "kind": KIND,

@@ -54,15 +54,21 @@ def data_files(data_dir: Path) -> dict[str, str]:
     }
 
 
-def build_manifest(
-    *, data_dir: Path, project_dir: Path, history_dir: Path | None, parameters: Mapping[str, Any], outputs: list[Path]
-) -> dict[str, Any]:
+def dependency_versions(names: Iterable[str]) -> dict[str, str | None]:
+    """Installed version of each distribution (None when absent), as manifests record them."""
     deps: dict[str, str | None] = {}
-    for name in KEY_DEPENDENCIES:
+    for name in names:
         try:
             deps[name] = metadata.version(name)
         except metadata.PackageNotFoundError:  # pragma: no cover
             deps[name] = None
+    return deps
+
+
+def build_manifest(
+    *, data_dir: Path, project_dir: Path, history_dir: Path | None, parameters: Mapping[str, Any], outputs: list[Path]
+) -> dict[str, Any]:
+    deps = dependency_versions(KEY_DEPENDENCIES)
     return {
         "pingyi_version": __version__,
         "dependencies": deps,
