@@ -502,7 +502,7 @@ def test_cli_quality_exit_codes(cli, tmp_path):
 
 
 def test_schemas_match_docs_data_bundle():
-    """docs/data-bundle.md and TABLES say the same: tables, columns in order, types, required, PII."""
+    """docs/data-bundle.md and TABLES say the same: tables, columns in order, types, required, class."""
     doc = (Path(__file__).parents[1] / "docs" / "data-bundle.md").read_text(encoding="utf-8")
     documented: dict[str, list[tuple]] = {}
     required_tables = set()
@@ -517,11 +517,11 @@ def test_schemas_match_docs_data_bundle():
                     required_tables.add(current)
         elif current and line.startswith("| ") and not line.startswith(("| column", "|---")):
             cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
-            documented[current].append((cells[0], cells[1], cells[2] == "yes", "PII" in cells[3]))
+            documented[current].append((cells[0], cells[1], cells[2] == "yes", cells[3]))
     assert list(documented) == list(TABLES)
     assert required_tables == {t.name for t in TABLES.values() if t.required}
     for name, spec in TABLES.items():
-        assert documented[name] == [(c.name, c.type, c.required, c.pii) for c in spec.columns], name
+        assert documented[name] == [(c.name, c.type, c.required, c.kind) for c in spec.columns], name
 
 
 def test_derived_columns_match_docs_data_bundle():

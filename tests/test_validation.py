@@ -257,6 +257,15 @@ CASES = [
         "(SELECT 1)",
         E,
     ),
+    (
+        "PY608",
+        M,
+        "aggregate: sum(fund_pay_sumamt)",
+        'aggregate: "max(CAST(psn_no AS BIGINT))"',
+        M,
+        "max(CAST(psn_no",
+        E,
+    ),
     ("PY604", P, "measure: fraud_cases", "measure: fraud_case", P, "measure: fraud_case", E),
     ("PY604", P, "base_measure: fund_paid", "base_measure: fund_payd", P, "base_measure: fund_payd", E),
     (

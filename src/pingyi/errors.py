@@ -92,6 +92,7 @@ ISSUE_CODES: dict[str, IssueCode] = _catalogue(
     ("PY605", E, "the policy names a grade its grade bands do not define"),
     ("PY606", E, "two grade bands share a name"),
     ("PY607", E, "a prepayment rate is outside [-1, 1] or beyond adjustment.max_rate"),
+    ("PY608", E, "measure SQL reads a patient identifier or record key other than as count(DISTINCT col)"),
 )
 
 

@@ -3,7 +3,9 @@
 A measure definition (measures/*.yaml) is untrusted text from a committee's project, so its SQL is
 *parsed* with sqlglot and only a small language is allowed: aggregate functions, arithmetic,
 CASE, comparisons, IN lists, a few scalar functions, over the declared columns of its table.
-A definition cannot read files, write, call other functions or run another statement.
+A definition cannot read files, write, call other functions or run another statement. It reads an
+identifier or key column (pingyi.data.contract: psn_no, setl_id, mdtrt_id …) only as
+`count(DISTINCT col)`, so that no measure value can carry (or rebuild) a patient's identifier.
 
 All measures of a table are compiled into ONE query straight over the table's cleaned view
 (aggregate FILTER clauses carry each measure's own filter), the way MetricFlow renders a plan:
@@ -74,11 +76,33 @@ CAST_TYPES = {"DOUBLE", "DECIMAL", "INT", "BIGINT", "VARCHAR", "DATE", "TIMESTAM
 
 
 class MeasureSqlError(ValueError):
-    """A measure's SQL is outside the allowed language; `fragment` names the offending text."""
+    """A measure's SQL is outside the allowed language; `fragment` names the offending text, `part`
+    which expression of the measure holds it ("aggregate" or "filter"; "" when not known)."""
 
-    def __init__(self, message: str, fragment: str = ""):
+    def __init__(self, message: str, fragment: str = "", part: str = ""):
         super().__init__(message)
         self.fragment = fragment
+        self.part = part
+
+
+class MeasureIdentifierError(MeasureSqlError):
+    """A measure reads an identifier or key column other than as count(DISTINCT col): its value could
+    reach an output. `column` is the column, `fragment` the smallest expression around it."""
+
+    def __init__(self, column: str, fragment: str, part: str = ""):
+        super().__init__(
+            f"{column} is a patient identifier or record key ({IDENTIFIER_RULE}); it is used in {fragment}",
+            fragment,
+            part,
+        )
+        self.column = column
+
+    @property
+    def expected(self) -> str:
+        return f"only count(DISTINCT {self.column})"
+
+
+IDENTIFIER_RULE = "never output: a measure may only count its distinct values, count(DISTINCT col)"
 
 
 @dataclass(frozen=True)
@@ -100,13 +124,57 @@ def _codeset_literal(name: str, settings: DataSettings) -> list[exp.Expression]:
     return [exp.Literal.number(value)]
 
 
-def parse_restricted(sql: str, columns: Iterable[str], settings: DataSettings, *, aggregate: bool) -> exp.Expression:
+def parse_restricted(
+    sql: str,
+    columns: Iterable[str],
+    settings: DataSettings,
+    *,
+    aggregate: bool,
+    identifiers: Iterable[str] = (),
+) -> exp.Expression:
     """Parse one SQL expression and check it against the allowed language.
 
     `aggregate=True`: it must contain an aggregate and no column outside an aggregate.
     `aggregate=False` (filters): it must contain no aggregate.
+    `identifiers`: columns that may only appear as `count(DISTINCT col)` (so never in a filter).
     Placeholders `:name` are replaced by the project's data.yaml code sets (lists or numbers).
+    A MeasureSqlError raised says which `part` it is in ("aggregate" or "filter").
     """
+    try:
+        return _parse_restricted(sql, columns, settings, aggregate=aggregate, identifiers=frozenset(identifiers))
+    except MeasureSqlError as exc:
+        exc.part = exc.part or ("aggregate" if aggregate else "filter")
+        raise
+
+
+def _counted_distinct(col: exp.Column) -> bool:
+    """`col` is the whole argument of count(DISTINCT col)."""
+    distinct = col.parent
+    return (
+        isinstance(distinct, exp.Distinct)
+        and distinct.expressions == [col]
+        and isinstance(distinct.parent, exp.Count)
+        and distinct.arg_key == "this"
+    )
+
+
+def _identifier_uses(expr: exp.Expression, identifiers: frozenset[str]) -> None:
+    """Refuse any reference to an identifier or key column but count(DISTINCT col), naming the column and
+    the expression that uses it: its aggregate, else (in a filter) the nearest enclosing expression."""
+    for col in expr.find_all(exp.Column):
+        if col.name not in identifiers or _counted_distinct(col):
+            continue
+        shown: exp.Expression | None = col.find_ancestor(*AGGREGATES)
+        if shown is None:
+            shown = col
+            while isinstance(shown.parent, (exp.Paren, exp.Not)) or shown is col and shown.parent is not None:
+                shown = shown.parent
+        raise MeasureIdentifierError(col.name, shown.sql(dialect="duckdb"))
+
+
+def _parse_restricted(
+    sql: str, columns: Iterable[str], settings: DataSettings, *, aggregate: bool, identifiers: frozenset[str]
+) -> exp.Expression:
     if not isinstance(sql, str) or not sql.strip():
         raise MeasureSqlError("empty SQL expression", "")
     if ";" in sql:
@@ -124,6 +192,8 @@ def parse_restricted(sql: str, columns: Iterable[str], settings: DataSettings, *
     expr = tree.expressions[0]
     if isinstance(expr, exp.Alias):
         raise MeasureSqlError("aliases are not allowed; the measure's name is its alias", expr.sql())
+    # first: an identifier used any other way is the more useful message, whatever else is wrong
+    _identifier_uses(expr, identifiers)
     allowed_columns = set(columns)
     for node in list(expr.walk()):
         if isinstance(node, AGGREGATES):
@@ -217,8 +287,13 @@ def zero_sums(aggregate: exp.Expression) -> exp.Expression:
 
 def compile_measure(spec, columns: Iterable[str], settings: DataSettings) -> CompiledMeasure:
     columns = list(columns)
-    agg = exact_sums(parse_restricted(spec.aggregate, columns, settings, aggregate=True))
-    cond = parse_restricted(spec.filter, columns, settings, aggregate=False) if spec.filter else None
+    protected = identifier_columns(spec.table)
+    agg = exact_sums(parse_restricted(spec.aggregate, columns, settings, aggregate=True, identifiers=protected))
+    cond = (
+        parse_restricted(spec.filter, columns, settings, aggregate=False, identifiers=protected)
+        if spec.filter
+        else None
+    )
     return CompiledMeasure(
         name=spec.name, table=spec.table, aggregate=zero_sums(with_filter(agg, cond)), description=spec.description
     )
@@ -305,6 +380,12 @@ def run_measures(con: Any, compiled: Mapping[str, list[CompiledMeasure]], views:
     )
 
 
+def identifier_columns(table: str) -> frozenset[str]:
+    """The identifier and key columns of `table` (pingyi.data.contract): count(DISTINCT col) only."""
+    spec = TABLES.get(table)
+    return frozenset(spec.pii_columns) if spec else frozenset()
+
+
 def table_columns(table: str) -> list[str]:
     """The columns a measure over `table` may read: the contract's columns, the derived columns of its
     view (settlement_rows, stays) and `year`."""
@@ -325,9 +406,11 @@ def compile_project_measures(
             cm = compile_measure(spec, table_columns(spec.table), settings)
         except MeasureSqlError as exc:
             where = f"{spec.origin.file}:{spec.origin.line}" if spec.origin else name
-            raise PingyiError(
-                f"{where} (measure {name}): {exc}; found {exc.fragment!r}; expected only aggregates, "
-                "arithmetic, CASE and comparisons over the table's declared columns"
-            ) from None
+            expected = (
+                exc.expected
+                if isinstance(exc, MeasureIdentifierError)
+                else "only aggregates, arithmetic, CASE and comparisons over the table's declared columns"
+            )
+            raise PingyiError(f"{where} (measure {name}): {exc}; found {exc.fragment!r}; expected {expected}") from None
         compiled.setdefault(spec.table, []).append(cm)
     return compiled

@@ -1,7 +1,29 @@
 """The extract contract in code: tables and columns keyed by the national medical-insurance platform's
-field codes, their types, code tables, patterns, ranges and which columns hold patient identifiers.
+field codes, their types, code tables, patterns, ranges and the class of each column.
 
 docs/data-bundle.md is the contract in words; a test keeps the two equal.
+
+Every column has one class (`ColumnSpec.kind`, the `class` column of docs/data-bundle.md):
+
+- `identifier`: names a person: the patient (psn_no) or the expert behind a score (expert_id). Identity
+  fields an export may carry besides (certno, psn_name, any name of a patient) are not in the contract,
+  so they are never read at all.
+- `key`: names one record of care: a settlement (setl_id), an encounter (mdtrt_id), an audit flag
+  (flag_id). Not a person, but it points at one person's record in the insurer's systems.
+- `quasi`: names no one alone but narrows a person down combined with others: age, sex, insured area,
+  the times of a patient's care (admission, discharge, settlement, fee).
+- `provider`: names the provider (fixmedins_code, fixmedins_name): what every output is about.
+- `code`: a value from a code table or classification (med_type, diag_code, flags, indicator codes …).
+- `amount`: money in yuan. `number`: other quantities (days, counts, weights, scores, reported values).
+- `time`: a date, time or year that is not a patient's care (audit handling, list upload, report year).
+
+Identifier and key columns (`IDENTIFYING`) are never written to any output: a data-quality message
+shows `(value withheld)` instead of their value, and measure SQL may read them only as
+`count(DISTINCT col)` (pingyi.compute.measures; PY608). Quasi-identifiers may be used freely in
+measure SQL (filters by age band, sex, offsite area, durations between care times are what
+indicators are made of): a measure is an aggregate per provider and year, and indicators carry
+minimum volumes. That does not stop a measure from singling out one record through quasi-identifiers
+(a filter on an exact settlement time); reviewing measure definitions remains the committee's job.
 """
 
 from __future__ import annotations
@@ -12,6 +34,9 @@ from typing import Any
 from pingyi.spec.models import CODE_PATTERN, LEVELS, DataSettings
 
 COLUMN_TYPES = ("str", "int", "float", "money", "datetime", "date")
+# column classes (module docstring); the first two are never output and only counted distinct in measures
+COLUMN_KINDS = ("identifier", "key", "quasi", "provider", "code", "amount", "number", "time")
+IDENTIFYING = ("identifier", "key")
 FORMATS = ("csv", "xlsx", "parquet", "json", "xml")
 CONTRACT = "docs/data-bundle.md"
 
@@ -30,7 +55,7 @@ class ColumnSpec:
     silently drop a provider and everything it did. `pattern`: a regular
     expression the whole value must match. `known`: codes that are recognised; a value matching
     `pattern` but not known is flagged (not rejected). `lo`/`hi`: numeric range (inclusive unless
-    `lo_open`). `pii`: never written to any output.
+    `lo_open`). `kind`: the column's class (COLUMN_KINDS, module docstring); every column declares one.
     """
 
     name: str
@@ -47,12 +72,19 @@ class ColumnSpec:
     lo: float | None = None
     hi: float | None = None
     lo_open: bool = False
-    pii: bool = False
+    kind: str = ""
     label: str = ""
 
     def __post_init__(self) -> None:
         if self.type not in COLUMN_TYPES:
             raise ValueError(f"column {self.name}: unknown type {self.type!r}")
+        if self.kind not in COLUMN_KINDS:
+            raise ValueError(f"column {self.name}: class {self.kind!r} is not one of {', '.join(COLUMN_KINDS)}")
+
+    @property
+    def pii(self) -> bool:
+        """An identifier or a key: never written to any output (its values are withheld in messages)."""
+        return self.kind in IDENTIFYING
 
     def code_table(self, settings: DataSettings) -> tuple[str, ...] | None:
         """The accepted values: the codes, the settings' codes and the spellings of `alias_table`."""
@@ -100,6 +132,7 @@ class TableSpec:
 
     @property
     def pii_columns(self) -> tuple[str, ...]:
+        """The identifier and key columns (never output; measures may only count them distinct)."""
         return tuple(c.name for c in self.columns if c.pii)
 
 
@@ -130,17 +163,18 @@ TABLES: dict[str, TableSpec] = {
             required=True,
             key=("fixmedins_code",),
             columns=(
-                C("fixmedins_code", required=True, **FIXMEDINS),
-                C("fixmedins_name", required=True),
+                C("fixmedins_code", required=True, **FIXMEDINS, kind="provider"),
+                C("fixmedins_name", required=True, kind="provider"),
                 C(
                     "hosp_lv",
                     required=True,
                     codes=HOSP_LV,
                     settings_aliases="level_aliases",
                     stop_unknown="a provider level",
+                    kind="code",
                 ),
-                C("fixmedins_type"),
-                C("prepayment", "money"),
+                C("fixmedins_type", kind="code"),
+                C("prepayment", "money", kind="amount"),
             ),
         ),
         TableSpec(
@@ -150,10 +184,10 @@ TABLES: dict[str, TableSpec] = {
             key=("setl_id",),
             year_column="setl_time",
             columns=(
-                C("setl_id", required=True),
-                C("mdtrt_id", required=True),
-                C("psn_no", required=True, pii=True),
-                C("insutype", required=True, codes=INSUTYPES),
+                C("setl_id", required=True, kind="key"),
+                C("mdtrt_id", required=True, kind="key"),
+                C("psn_no", required=True, kind="identifier"),
+                C("insutype", required=True, codes=INSUTYPES, kind="code"),
                 C(
                     "med_type",
                     required=True,
@@ -161,22 +195,34 @@ TABLES: dict[str, TableSpec] = {
                     pattern_text="a 2-digit code (local codes up to 6 digits)",
                     known=NATIONAL_MED_TYPES,
                     known_settings=MED_TYPE_SETS,
+                    kind="code",
                 ),
-                C("setl_time", "datetime", required=True),
-                C("medfee_sumamt", "money", required=True),
-                C("fulamt_ownpay_amt", "money", required=True),
-                C("hifp_pay", "money", required=True),
-                C("fund_pay_sumamt", "money", required=True),
-                C("psn_part_amt", "money", required=True),
-                C("acct_pay", "money", required=True),
-                C("psn_cash_pay", "money", required=True),
-                C("fixmedins_code", required=True, **FIXMEDINS),
-                C("insuplc_admdvs", required=True, pattern=r"^[0-9]{6}$", pattern_text="a 6-digit division code"),
-                C("refd_setl_flag", required=True, codes=("0",), settings_codes=("refund_flag_values",)),
-                C("age", "int", lo=0, hi=120),
-                C("gend", codes=GEND),
-                C("mdtrt_cert_type", codes=("01", "02", "03"), settings_codes=("e_credential_cert_types",)),
-                C("direct_setl_flag", codes=FLAG01),
+                C("setl_time", "datetime", required=True, kind="quasi"),
+                C("medfee_sumamt", "money", required=True, kind="amount"),
+                C("fulamt_ownpay_amt", "money", required=True, kind="amount"),
+                C("hifp_pay", "money", required=True, kind="amount"),
+                C("fund_pay_sumamt", "money", required=True, kind="amount"),
+                C("psn_part_amt", "money", required=True, kind="amount"),
+                C("acct_pay", "money", required=True, kind="amount"),
+                C("psn_cash_pay", "money", required=True, kind="amount"),
+                C("fixmedins_code", required=True, **FIXMEDINS, kind="provider"),
+                C(
+                    "insuplc_admdvs",
+                    required=True,
+                    pattern=r"^[0-9]{6}$",
+                    pattern_text="a 6-digit division code",
+                    kind="quasi",
+                ),
+                C("refd_setl_flag", required=True, codes=("0",), settings_codes=("refund_flag_values",), kind="code"),
+                C("age", "int", lo=0, hi=120, kind="quasi"),
+                C("gend", codes=GEND, kind="quasi"),
+                C(
+                    "mdtrt_cert_type",
+                    codes=("01", "02", "03"),
+                    settings_codes=("e_credential_cert_types",),
+                    kind="code",
+                ),
+                C("direct_setl_flag", codes=FLAG01, kind="code"),
             ),
         ),
         TableSpec(
@@ -185,30 +231,31 @@ TABLES: dict[str, TableSpec] = {
             key=("mdtrt_id",),
             year_column="setl_time",
             columns=(
-                C("mdtrt_id", required=True),
-                C("setl_id", required=True),
-                C("fixmedins_code", required=True, **FIXMEDINS),
-                C("psn_no", required=True, pii=True),
-                C("drg_code"),
+                C("mdtrt_id", required=True, kind="key"),
+                C("setl_id", required=True, kind="key"),
+                C("fixmedins_code", required=True, **FIXMEDINS, kind="provider"),
+                C("psn_no", required=True, kind="identifier"),
+                C("drg_code", kind="code"),
                 C(
                     "diag_code",
                     required=True,
                     pattern=DIAG_PATTERN,
                     pattern_text="a 医保版 ICD-10 code such as J18.900",
+                    kind="code",
                 ),
-                C("diag_code_cnt", "int", lo=1),
-                C("adm_time", "datetime", required=True),
-                C("dscg_time", "datetime", required=True),
-                C("act_ipt_days", "int", required=True, lo=0),
-                C("dscg_way", required=True, codes=("1", "2", "3", "4", "5", "9")),
-                C("days_rinp_flag_31", codes=("1", "2")),
-                C("max_oprn_lv", "int", lo=1, hi=4),
-                C("oprn_cmpl_flag", codes=FLAG01),
-                C("setl_time", "datetime", required=True),
-                C("dcla_time", "datetime", required=True),
-                C("qc_rslt", required=True, codes=FLAG01),
-                C("age", "int", lo=0, hi=120),
-                C("gend", codes=GEND),
+                C("diag_code_cnt", "int", lo=1, kind="number"),
+                C("adm_time", "datetime", required=True, kind="quasi"),
+                C("dscg_time", "datetime", required=True, kind="quasi"),
+                C("act_ipt_days", "int", required=True, lo=0, kind="number"),
+                C("dscg_way", required=True, codes=("1", "2", "3", "4", "5", "9"), kind="code"),
+                C("days_rinp_flag_31", codes=("1", "2"), kind="code"),
+                C("max_oprn_lv", "int", lo=1, hi=4, kind="code"),
+                C("oprn_cmpl_flag", codes=FLAG01, kind="code"),
+                C("setl_time", "datetime", required=True, kind="quasi"),
+                C("dcla_time", "datetime", required=True, kind="time"),
+                C("qc_rslt", required=True, codes=FLAG01, kind="code"),
+                C("age", "int", lo=0, hi=120, kind="quasi"),
+                C("gend", codes=GEND, kind="quasi"),
             ),
         ),
         TableSpec(
@@ -216,19 +263,19 @@ TABLES: dict[str, TableSpec] = {
             "费用明细",
             year_column="fee_ocur_time",
             columns=(
-                C("mdtrt_id", required=True),
-                C("setl_id", required=True),
-                C("fixmedins_code", required=True, **FIXMEDINS),
-                C("fee_ocur_time", "datetime", required=True),
-                C("med_chrgitm", required=True, codes=MED_CHRGITM),
-                C("amt", "money", required=True),
-                C("fulamt_ownpay_amt", "money"),
-                C("vbp_flag", codes=FLAG01),
-                C("nego_flag", codes=FLAG01),
-                C("med_list_codg"),
-                C("cnt", "float"),
-                C("vbp_generic_flag", codes=FLAG01),
-                C("natl_code_flag", codes=FLAG01),
+                C("mdtrt_id", required=True, kind="key"),
+                C("setl_id", required=True, kind="key"),
+                C("fixmedins_code", required=True, **FIXMEDINS, kind="provider"),
+                C("fee_ocur_time", "datetime", required=True, kind="quasi"),
+                C("med_chrgitm", required=True, codes=MED_CHRGITM, kind="code"),
+                C("amt", "money", required=True, kind="amount"),
+                C("fulamt_ownpay_amt", "money", kind="amount"),
+                C("vbp_flag", codes=FLAG01, kind="code"),
+                C("nego_flag", codes=FLAG01, kind="code"),
+                C("med_list_codg", kind="code"),
+                C("cnt", "float", kind="number"),
+                C("vbp_generic_flag", codes=FLAG01, kind="code"),
+                C("natl_code_flag", codes=FLAG01, kind="code"),
             ),
         ),
         TableSpec(
@@ -237,16 +284,16 @@ TABLES: dict[str, TableSpec] = {
             key=("flag_id",),
             year_column="flag_time",
             columns=(
-                C("flag_id", required=True),
-                C("fixmedins_code", required=True, **FIXMEDINS),
-                C("setl_id"),
-                C("rule_code", required=True),
-                C("rule_type", required=True),
-                C("amount", "money", required=True),
-                C("flag_time", "datetime", required=True),
-                C("handled_time", "datetime"),
-                C("confirmed", required=True, codes=FLAG01),
-                C("fraud", codes=FLAG01),
+                C("flag_id", required=True, kind="key"),
+                C("fixmedins_code", required=True, **FIXMEDINS, kind="provider"),
+                C("setl_id", kind="key"),
+                C("rule_code", required=True, kind="code"),
+                C("rule_type", required=True, kind="code"),
+                C("amount", "money", required=True, kind="amount"),
+                C("flag_time", "datetime", required=True, kind="time"),
+                C("handled_time", "datetime", kind="time"),
+                C("confirmed", required=True, codes=FLAG01, kind="code"),
+                C("fraud", codes=FLAG01, kind="code"),
             ),
         ),
         TableSpec(
@@ -255,13 +302,13 @@ TABLES: dict[str, TableSpec] = {
             key=("fixmedins_code", "year", "indicator"),
             year_column="year",
             columns=(
-                C("fixmedins_code", required=True, **FIXMEDINS),
-                C("year", "int", required=True),
-                C("indicator", required=True, **INDICATOR),
-                C("value", "float", required=True),
-                C("numerator", "float"),
-                C("denominator", "float", lo=0),
-                C("source", codes=("report", "survey")),
+                C("fixmedins_code", required=True, **FIXMEDINS, kind="provider"),
+                C("year", "int", required=True, kind="time"),
+                C("indicator", required=True, **INDICATOR, kind="code"),
+                C("value", "float", required=True, kind="number"),
+                C("numerator", "float", kind="number"),
+                C("denominator", "float", lo=0, kind="number"),
+                C("source", codes=("report", "survey"), kind="code"),
             ),
         ),
         TableSpec(
@@ -270,11 +317,11 @@ TABLES: dict[str, TableSpec] = {
             key=("fixmedins_code", "year", "indicator", "expert_id"),
             year_column="year",
             columns=(
-                C("fixmedins_code", required=True, **FIXMEDINS),
-                C("year", "int", required=True),
-                C("indicator", required=True, **INDICATOR),
-                C("expert_id", required=True),
-                C("score", "float", required=True, lo=0, hi=100),
+                C("fixmedins_code", required=True, **FIXMEDINS, kind="provider"),
+                C("year", "int", required=True, kind="time"),
+                C("indicator", required=True, **INDICATOR, kind="code"),
+                C("expert_id", required=True, kind="identifier"),
+                C("score", "float", required=True, lo=0, hi=100, kind="number"),
             ),
         ),
         TableSpec(
@@ -282,11 +329,11 @@ TABLES: dict[str, TableSpec] = {
             "DRG 分组参考表",
             key=("drg_code",),
             columns=(
-                C("drg_code", required=True),
-                C("drg_name"),
-                C("weight", "float", required=True, lo=0, lo_open=True),
-                C("mean_cost", "money", required=True),
-                C("mean_los", "float", required=True, lo=0, lo_open=True),
+                C("drg_code", required=True, kind="code"),
+                C("drg_name", kind="code"),
+                C("weight", "float", required=True, lo=0, lo_open=True, kind="number"),
+                C("mean_cost", "money", required=True, kind="amount"),
+                C("mean_los", "float", required=True, lo=0, lo_open=True, kind="number"),
             ),
         ),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pingyi.compute.measures import MeasureSqlError, compile_measure, table_columns
+from pingyi.compute.measures import MeasureIdentifierError, MeasureSqlError, compile_measure, table_columns
 from pingyi.errors import Issue, IssueList
 from pingyi.spec.models import DataSettings, MeasureSpec
 from pingyi.spec.yamlsrc import LocatedDoc
@@ -21,35 +21,26 @@ def check_measures(
         try:
             compile_measure(spec, table_columns(spec.table), settings)
         except MeasureSqlError as exc:
-            in_filter = bool(
-                spec.filter
-                and exc.fragment
-                and exc.fragment.lower() in spec.filter.lower()
-                and exc.fragment.lower() not in spec.aggregate.lower()
-            )
+            identifier = isinstance(exc, MeasureIdentifierError)
+            code = "PY608" if identifier else "PY603"
+            expected = exc.expected if isinstance(exc, MeasureIdentifierError) else ALLOWED
+            message = str(exc) if identifier else f"measure SQL is outside the allowed language: {exc}"
+            part = exc.part or "aggregate"
             if doc is None:
                 issues.add(
                     Issue(
                         file="measures/",
                         line=None,
-                        code="PY603",
-                        path=name,
-                        message=str(exc),
+                        code=code,
+                        path=f"{name}.{part}",
+                        message=message,
                         found=exc.fragment,
-                        expected=ALLOWED,
+                        expected=expected,
                     )
                 )
                 continue
-            path = _measure_path(doc, name)[:-1] + ("filter" if in_filter else "aggregate",)
-            issues.add(
-                doc.issue(
-                    "PY603",
-                    path,
-                    f"measure SQL is outside the allowed language: {exc}",
-                    found=repr(exc.fragment),
-                    expected=ALLOWED,
-                )
-            )
+            path = _measure_path(doc, name)[:-1] + (part,)
+            issues.add(doc.issue(code, path, message, found=repr(exc.fragment), expected=expected))
 
 
 def _measure_path(doc: LocatedDoc, name: str) -> tuple[Any, ...]:
