@@ -164,10 +164,10 @@ def _identifier_uses(expr: exp.Expression, identifiers: frozenset[str]) -> None:
     for col in expr.find_all(exp.Column):
         if col.name not in identifiers or _counted_distinct(col):
             continue
-        shown: exp.Expression | None = col.find_ancestor(*AGGREGATES)
-        if shown is None:
-            shown = col
-            while isinstance(shown.parent, (exp.Paren, exp.Not)) or shown is col and shown.parent is not None:
+        aggregate = col.find_ancestor(*AGGREGATES)
+        shown: Any = col if aggregate is None else aggregate
+        if aggregate is None:
+            while shown.parent is not None and (isinstance(shown.parent, (exp.Paren, exp.Not)) or shown is col):
                 shown = shown.parent
         raise MeasureIdentifierError(col.name, shown.sql(dialect="duckdb"))
 
