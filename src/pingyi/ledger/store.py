@@ -225,11 +225,18 @@ def _migrate(conn: sqlite3.Connection, tx: Tx, start: int, target: int) -> list[
 
 
 def init_ledger(
-    path: Path | str, *, committee: str, actor: str, at: Any = None, schema_version: int | None = None
+    path: Path | str,
+    *,
+    committee: str,
+    actor: str,
+    at: Any = None,
+    ledger_id: str | None = None,
+    schema_version: int | None = None,
 ) -> Ledger:
     """Create a new ledger at `path` (refused if the file exists) and return it open.
 
-    `schema_version` stops the migrations early (tests of the migrations use it)."""
+    `ledger_id` (default: a random UUID) names this ledger in its first audit entry, so two ledgers'
+    chains never coincide; `schema_version` stops the migrations early (the migration tests use it)."""
     path = Path(path)
     target = schema.SCHEMA_VERSION if schema_version is None else schema_version
     if path.exists():
@@ -242,7 +249,10 @@ def init_ledger(
         with ledger.transaction(actor=actor, command="init", action="init", at=at) as tx:
             applied = _migrate(conn, tx, 0, target)
             conn.execute(f"PRAGMA application_id = {schema.APPLICATION_ID}")
-            tx.insert("meta", {"id": 1, "ledger_id": str(uuid.uuid4()), "committee": committee, "created_at": tx.at})
+            tx.insert(
+                "meta",
+                {"id": 1, "ledger_id": ledger_id or str(uuid.uuid4()), "committee": committee, "created_at": tx.at},
+            )
             tx.detail.update(committee=committee, migrations=applied, schema_version=target)
     except BaseException:
         conn.close()
