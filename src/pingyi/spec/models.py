@@ -427,6 +427,48 @@ class RunGuards(Frozen):
     )
 
 
+class CyclePolicy(Frozen):
+    """The evaluation cycle around a score (评议-反馈-整改-复查) [001 §3.2, §5.3, §6.3]: how long a preview
+    stays open for review, how long a provider has to correct an in-year warning or rectify a red light,
+    and when a year-to-date indicator is "heading for red"."""
+
+    review_days: int = Field(
+        default=30, ge=1, le=365, description="days a preview (征求意见稿) is open for review and disputes"
+    )
+    warning_deadline_days: int = Field(
+        default=30, ge=1, le=365, description="days an in-year warning (预警) gives for correction (限期整改)"
+    )
+    heading_for_red: float = Field(
+        default=0.20,
+        gt=0,
+        le=10,
+        description="an in-year value this share worse than its baseline is heading for red (seed: > 20 %)",
+    )
+    rectification_days: int = Field(
+        default=90, ge=1, le=730, description="days a rectification item (整改) is given after the final run"
+    )
+    rectify_lights: list[Literal["red", "yellow"]] = Field(
+        default_factory=lambda: ["red"], description="lights of a final run that open a rectification item"
+    )
+
+
+class CreditRule(Frozen):
+    """The credit bonus [002]: a provider with an accepted credit rating and no confirmed violation in the
+    year gets its prepayment raised by `rate`, added to the grade's adjustment (a vetoed, failing,
+    not graded or revoked provider never gets it)."""
+
+    rate: float = Field(default=0.10, ge=0, le=1, description="prepayment bonus for credit-rated providers")
+    ratings: list[str] = Field(
+        default_factory=list,
+        description="values of providers.credit_rating that qualify (empty, the default: no credit bonus)",
+    )
+    violation_measure: str = Field(
+        default="confirmed_violations",
+        pattern=IDENT_PATTERN,
+        description="a measure counting the year's confirmed violations; above 0 forfeits the bonus",
+    )
+
+
 GradeLight = Literal["green", "yellow", "red", "grey"]
 
 
@@ -461,6 +503,8 @@ class PolicyFile(Frozen):
     eligibility: Eligibility = Eligibility()
     guards: RunGuards = RunGuards()
     adjustment: AdjustmentPolicy = AdjustmentPolicy()
+    cycle: CyclePolicy = CyclePolicy()
+    credit: CreditRule = CreditRule()
 
     @field_validator("grades")
     @classmethod

@@ -24,6 +24,8 @@ def check_policy(
             (("veto", i, "measure"), v.measure) for i, v in enumerate(policy.veto)
         ]
         refs.append((("adjustment", "base_measure"), policy.adjustment.base_measure))
+        if policy.credit.ratings:  # the credit bonus is on: its violation count must exist
+            refs.append((("credit", "violation_measure"), policy.credit.violation_measure))
         for path, measure in refs:
             if measure not in measures:
                 issues.add(

@@ -1,0 +1,1 @@
+"""The compare command: what changed between two runs."""

@@ -1,0 +1,1 @@
+"""Commands of the evaluation cycle: ledger, rectify."""

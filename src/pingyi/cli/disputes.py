@@ -1,0 +1,1 @@
+"""The disputes commands: template, import, decide, list, corrections."""
