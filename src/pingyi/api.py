@@ -11,11 +11,24 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from pingyi.cycle.score import CycleRun, score_in_cycle
 from pingyi.data.bundle import open_bundle
 from pingyi.data.quality import QualityResult, run_quality
 from pingyi.errors import PingyiError
 from pingyi.explain import explain_indicator, explain_measures, explain_provider, results_project
+from pingyi.ledger import (
+    KeyFiles,
+    close_rectification,
+    generate_key,
+    init_ledger,
+    open_ledger,
+    sign_run,
+    submit_rectification,
+    verify_ledger,
+)
+from pingyi.ledger import VerifyReport as LedgerReport
 from pingyi.report.run import Progress, ReportRun, render_reports
 from pingyi.run.evaluate import evaluate_to
 from pingyi.run.pipeline import RunResult
@@ -194,3 +207,92 @@ def init_project(directory: Path, force: bool = False) -> list[str]:
             f"{directory}: directory is not empty; expected a new or empty directory (use --force to write into it)"
         )
     return copy_project(default_project_dir(), directory)
+
+
+def score_cycle(
+    data: Path | str,
+    out: Path | str,
+    project: Path | None = None,
+    year: int | None = None,
+    history: Path | None = None,
+    *,
+    stage: str | None = None,
+    ledger: Path | None = None,
+    actor: str = "committee",
+    day: str | None = None,
+    force: str | None = None,
+    progress: Callable[[], None] | None = None,
+    strict: bool = False,
+    encoding: str | None = None,
+) -> CycleRun:
+    """`evaluate` as one stage of the cycle (pingyi.cycle.score): a preview, final or recheck run dated
+    `day`, recorded in `ledger` when given (a final run is refused while disputes are undecided, unless
+    `force` gives a reason)."""
+    command = "pingyi score" + (f" --{stage}" if stage else "")
+    return score_in_cycle(
+        Path(data),
+        Path(out),
+        project,
+        year,
+        history,
+        stage=stage,
+        ledger_path=Path(ledger) if ledger is not None else None,
+        actor=actor,
+        day=day,
+        force=force,
+        command=command,
+        progress=progress,
+        strict=strict,
+        encoding=encoding,
+    )
+
+
+def ledger_init(path: Path | str, *, committee: str, actor: str) -> None:
+    """Create a new ledger (refused if the file exists)."""
+    init_ledger(path, committee=committee, actor=actor).close()
+
+
+def ledger_verify(path: Path | str, *, public_keys: Iterable[Path] = (), check_files: bool = True) -> LedgerReport:
+    return verify_ledger(path, public_keys=list(public_keys), check_files=check_files)
+
+
+def ledger_keygen(path: Path | str) -> KeyFiles:
+    return generate_key(path)
+
+
+def ledger_sign(ledger: Path | str, run_id: int, key: Path | str, *, actor: str) -> str:
+    with open_ledger(ledger, actor=actor) as book:
+        return sign_run(book, run_id, key, actor=actor, command="pingyi ledger sign")
+
+
+def ledger_runs(ledger: Path | str) -> list[dict[str, Any]]:
+    with open_ledger(ledger) as book:
+        return [dict(r) for r in book.conn.execute("SELECT * FROM runs ORDER BY id")]
+
+
+RECTIFY_STATUSES = ("open", "submitted", "overdue", "closed")
+
+
+def rectify_list(ledger: Path | str, *, provider: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
+    """Rectification items, earliest deadline first: not closed ones, or those of `status`."""
+    if status is not None and status not in RECTIFY_STATUSES:
+        raise PingyiError(f"--status {status!r}; expected one of {', '.join(RECTIFY_STATUSES)}")
+    sql = "SELECT * FROM rectification WHERE " + ("status = ?" if status else "status != 'closed'")
+    args: list[Any] = [status] if status else []
+    if provider is not None:
+        sql += " AND fixmedins_code = ?"
+        args.append(provider)
+    with open_ledger(ledger) as book:
+        return [dict(r) for r in book.conn.execute(sql + " ORDER BY deadline, id", args)]
+
+
+def rectify_submit(ledger: Path | str, item: int, *, notes: str, actor: str) -> None:
+    with open_ledger(ledger, actor=actor) as book:
+        submit_rectification(book, item, actor=actor, notes=notes, command="pingyi rectify submit")
+
+
+def rectify_close(ledger: Path | str, item: int, *, run_id: int, notes: str, actor: str) -> None:
+    if not notes.strip():
+        raise PingyiError("--notes: closing an item by hand needs the reason (e.g. the re-check's finding)")
+    with open_ledger(ledger, actor=actor) as book:
+        close_rectification(book, item, run_id=run_id, actor=actor, notes=notes, command="pingyi rectify close")

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import functools
 import importlib
+import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import click
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -33,6 +33,13 @@ app = typer.Typer(
 out = Console(soft_wrap=True, highlight=False, markup=False, emoji=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False, markup=False, emoji=False)
 _state = {"debug": False}
+# click's usage errors pass through to typer, which prints them (exit 2). Typer 0.2x vendors click
+# and older releases depend on it: the base class is found from typer's own BadParameter either way.
+_PASS_THROUGH: tuple[type[BaseException], ...] = (
+    typer.Exit,
+    typer.Abort,
+    *(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"),
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,7 +52,7 @@ def _guarded(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (typer.Exit, typer.Abort, click.exceptions.ClickException):
+        except _PASS_THROUGH:
             raise
         except PingyiError as exc:
             if _state["debug"]:
@@ -85,6 +92,12 @@ def command(group: typer.Typer, name: str | None = None) -> Callable[[F], F]:
 ProjectOpt = typer.Option(None, "--project", "-p", help="Project directory (default: the project shipped with pingyi).")
 YearOpt = typer.Option(
     None, help="Evaluation year (default: evaluation_year in policy.yaml, else the only baselines year)."
+)
+LedgerOpt = typer.Option(None, "--ledger", help="The committee's ledger file (pingyi ledger init).")
+ActorOpt = typer.Option(
+    os.environ.get("PINGYI_ACTOR") or os.environ.get("USER") or "committee",
+    "--actor",
+    help="Who does this, for the ledger's audit log (default: $PINGYI_ACTOR, else $USER).",
 )
 EncodingOpt = typer.Option(
     None, "--encoding", help="Encoding of non-UTF-8 CSV/JSON files: gbk, big5 (default: detected)."

@@ -9,7 +9,8 @@ from rich.progress import TaskID
 from rich.table import Table
 
 from pingyi import api
-from pingyi.cli import EncodingOpt, ProjectOpt, YearOpt, _columns, app, command, err, out
+from pingyi.cli import ActorOpt, EncodingOpt, LedgerOpt, ProjectOpt, YearOpt, _columns, app, command, err, out
+from pingyi.errors import PingyiError
 
 
 @command(app)
@@ -24,6 +25,30 @@ def score(
     ),
     strict: bool = typer.Option(False, "--strict", help="Stop on every run guard's warning too (exit 2)."),
     encoding: str | None = EncodingOpt,
+    preview: bool = typer.Option(
+        False, "--preview", help="A preview (征求意见稿): reports watermarked, with the review deadline."
+    ),
+    final: bool = typer.Option(
+        False,
+        "--final",
+        help="The final run: refused while disputes are undecided in --ledger; opens rectification items.",
+    ),
+    recheck: bool = typer.Option(
+        False, "--recheck", help="A re-check (复查) on new data: closes rectification items that are fixed."
+    ),
+    ledger: Path | None = LedgerOpt,
+    day: str | None = typer.Option(
+        None,
+        "--date",
+        help="The run's date (YYYY-MM-DD, default today): review and rectification deadlines count from it.",
+    ),
+    force: str | None = typer.Option(
+        None,
+        "--force",
+        metavar="REASON",
+        help="Publish a final run with undecided disputes; the reason goes to the ledger.",
+    ),
+    actor: str = ActorOpt,
 ) -> None:
     """Evaluate every provider: scores, traffic lights, grades, prepayment adjustments, manifest.
 
@@ -32,6 +57,7 @@ def score(
     results.json and on the committee report."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from pingyi.cycle.summary import print_cycle
     from pingyi.run.summary import print_summary
 
     with Progress(
@@ -44,10 +70,26 @@ def score(
         disable=not err.is_terminal,
     ) as bar:
         task = bar.add_task("score", total=None)
-        run = api.evaluate(
-            data, out_dir, project, year, history, progress=lambda: bar.advance(task), strict=strict, encoding=encoding
+        stages = [name for name, on in (("preview", preview), ("final", final), ("recheck", recheck)) if on]
+        if len(stages) > 1:
+            raise PingyiError(f"--{stages[0]} and --{stages[1]} exclude each other; a run is one stage of the cycle")
+        cycle = api.score_cycle(
+            data,
+            out_dir,
+            project,
+            year,
+            history,
+            stage=stages[0] if stages else None,
+            ledger=ledger,
+            actor=actor,
+            day=day,
+            force=force,
+            progress=lambda: bar.advance(task),
+            strict=strict,
+            encoding=encoding,
         )
-    print_summary(out, run, out_dir)
+    print_summary(out, cycle.result, out_dir)
+    print_cycle(out, cycle, ledger)
 
 
 @command(app)

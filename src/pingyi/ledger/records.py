@@ -10,7 +10,7 @@ previous final run through `prev_hash`. Other kinds of run have no `prev_hash`.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -19,7 +19,7 @@ from typing import Any
 from pingyi.errors import PingyiError, read_json
 from pingyi.ledger import schema
 from pingyi.ledger.keys import key_id, load_private_key, load_public_key, public_pem, sign_hash
-from pingyi.ledger.store import Ledger, canonical, read_row, sha256_hex
+from pingyi.ledger.store import Ledger, Tx, canonical, read_row, sha256_hex
 from pingyi.run.manifest import sha256
 
 
@@ -130,9 +130,23 @@ def _require_table(ledger: Ledger, table: str) -> None:
 # --------------------------------------------------------------------------- runs and signatures
 
 
-def record_run(ledger: Ledger, results_dir: Path | str, kind: str, actor: str, command: str, *, at: Any = None) -> int:
+def record_run(
+    ledger: Ledger,
+    results_dir: Path | str,
+    kind: str,
+    actor: str,
+    command: str,
+    *,
+    at: Any = None,
+    note: Mapping[str, Any] | None = None,
+    then: Callable[[Tx, int], None] | None = None,
+) -> int:
     """Record a `pingyi score` results directory as a run of `kind` with its providers' grades; the
-    outputs must still match their manifest. Returns the run's id."""
+    outputs must still match their manifest. Returns the run's id.
+
+    `note`: more for the audit entry (e.g. why a final run was forced); `then(tx, run_id)`: more rows
+    written in the SAME transaction (the rectification items a final run opens and closes), so a kill
+    leaves the run with all of them or none."""
     run_kind = _enum(RunKind, kind, "run kind")
     results_dir = Path(results_dir).resolve()
     manifest_path = results_dir / "manifest.json"
@@ -145,7 +159,7 @@ def record_run(ledger: Ledger, results_dir: Path | str, kind: str, actor: str, c
     results = read_json(results_dir / "results.json")
     year = int(results["year"])
     providers = sorted(results.get("providers", []), key=lambda p: p["fixmedins_code"])
-    detail = {"kind": run_kind.value, "year": year, "results_dir": str(results_dir)}
+    detail = {**(note or {}), "kind": run_kind.value, "year": year, "results_dir": str(results_dir)}
     with ledger.transaction(actor=actor, command=command, action="record_run", detail=detail, at=at) as tx:
         run_id = tx.next_id("runs")
         for p in providers:
@@ -184,6 +198,8 @@ def record_run(ledger: Ledger, results_dir: Path | str, kind: str, actor: str, c
         }
         run["hash"] = run_hash(run)
         tx.insert("runs", run)
+        if then is not None:
+            then(tx, run_id)
     return run_id
 
 

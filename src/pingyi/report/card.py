@@ -4,6 +4,7 @@ its peers, what to fix first, what changed since last year, its adjustment and d
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from pingyi import text as tx
 from pingyi.report import labels as lb
@@ -215,7 +216,17 @@ def common_context(prep: Prepared) -> dict:
         ),
         "light_colours": dict(lb.LIGHT_COLOURS),
         "light_names": dict(tx.LIGHT_SHORT[prep.lang]),
+        "draft": draft_context(r, L),
     }
+
+
+def draft_context(results: Mapping[str, Any], L: Mapping[str, str]) -> dict[str, str] | None:
+    """A preview run's reports say so on every page, with the date its review closes (pingyi.cycle)."""
+    params = results.get("parameters") or {}
+    if params.get("stage") != "preview":
+        return None
+    line = L["draft_line"].format(deadline=params.get("review_deadline", ""), date=params.get("date", ""))
+    return {"mark": L["draft_mark"], "line": line}
 
 
 def provider_context(prep: Prepared, code: str) -> dict:
@@ -349,6 +360,10 @@ def provider_context(prep: Prepared, code: str) -> dict:
             "peer_percentile_display": tx.format_percentile(p.get("peer_percentile"), p.get("peer_n")),
             "peer_percentile_short": tx.format_percentile(p.get("peer_percentile"), p.get("peer_n"), short=True),
             "veto": list(p.get("veto") or []),
+            # earlier years' grades, most recent first: (year, grade) (results.json grade_history, oldest first)
+            "grade_history": [
+                (int(prep.results["year"]) - i - 1, g) for i, g in enumerate(reversed(p.get("grade_history") or []))
+            ],
             # why not graded, or graded failing for missing data (policy eligibility), in the card's language
             "eligibility": (p.get("eligibility_zh") if prep.lang == "zh" else p.get("eligibility")) or "",
             "dimensions": dimensions,

@@ -239,6 +239,8 @@ def kpi_cells(ctx: Mapping) -> list[dict]:
     veto = (L["veto"] + "：" + "、".join(ctx["veto"])) if ctx["veto"] else ""
     if ctx.get("eligibility"):
         veto = "；".join(x for x in (veto, ctx["eligibility"]) if x)
+    # the last years' grades: the history that revokes designation after revoke_after failing years
+    past = (", " if ctx["lang"] == "en" else "、").join(f"{y} {g}" for y, g in ctx.get("grade_history", [])[:3])
     cells = [
         {
             "label": L["total"],
@@ -250,7 +252,7 @@ def kpi_cells(ctx: Mapping) -> list[dict]:
             "value": ctx["grade"],
             "cls": f"grade-{ctx['light']['key']}",
             "light": ctx["light"],
-            "note": veto,
+            "note": veto or (L["history_kpi"].format(past=past) if past else ""),
             "note_cls": "risk" if veto else "",
         },
         {"label": L["rank_all"], "value": ctx["rank_display"], "note": ""},

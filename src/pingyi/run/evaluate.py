@@ -5,14 +5,19 @@ Shared by `pingyi score`, `pingyi verify` (which re-runs into a scratch director
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from pingyi.files import output_folder
 from pingyi.run.manifest import build_manifest, write_manifest
 from pingyi.run.outputs import RESULT_FILES, write_results
 from pingyi.run.pipeline import RunResult, run
 from pingyi.spec.project import default_project_dir
+
+# the parameters of a run's place in the evaluation cycle (pingyi.cycle), re-applied by `pingyi verify`
+CYCLE_PARAMETERS = ("stage", "date", "review_deadline")
 
 
 def evaluate_to(
@@ -24,11 +29,16 @@ def evaluate_to(
     progress: Callable[[], None] | None = None,
     strict: bool = False,
     encoding: str | None = None,
+    cycle: Mapping[str, Any] | None = None,
 ) -> RunResult:
+    """`cycle`: the run's place in the evaluation cycle (pingyi.cycle: stage preview/final, date, review
+    deadline); recorded with the parameters, so the reports and `pingyi verify` see it."""
     project_dir = Path(project_dir) if project_dir is not None else default_project_dir()
     result = run(
         data_dir, project_dir, year=year, history_dir=history_dir, progress=progress, strict=strict, encoding=encoding
     )
+    if cycle:
+        result = dataclasses.replace(result, parameters={**result.parameters, **{k: cycle[k] for k in sorted(cycle)}})
     try:
         # every file, manifest last, goes to a staging folder that replaces --out only when complete
         with output_folder(Path(out), owned=(*RESULT_FILES, "manifest.json"), command="pingyi score") as stage:

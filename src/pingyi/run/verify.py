@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pingyi.errors import PingyiError, read_json
 from pingyi.files import member
-from pingyi.run.evaluate import evaluate_to
+from pingyi.run.evaluate import CYCLE_PARAMETERS, evaluate_to
 from pingyi.run.manifest import data_files, project_files, sha256
 
 
@@ -118,7 +118,10 @@ def verify(
     with tempfile.TemporaryDirectory(prefix="pingyi-verify-") as tmp:
         rerun = Path(tmp) / "out"
         parameters = manifest["parameters"]
-        evaluate_to(data, project, parameters.get("year"), history, rerun, encoding=parameters.get("encoding"))
+        cycle = {k: parameters[k] for k in CYCLE_PARAMETERS if k in parameters}
+        evaluate_to(
+            data, project, parameters.get("year"), history, rerun, encoding=parameters.get("encoding"), cycle=cycle
+        )
         new_manifest = json.loads((rerun / "manifest.json").read_text(encoding="utf-8"))
         for name in manifest.get("outputs", {}):
             recorded = results_dir / name

@@ -448,7 +448,8 @@ class CyclePolicy(Frozen):
         default=90, ge=1, le=730, description="days a rectification item (整改) is given after the final run"
     )
     rectify_lights: list[Literal["red", "yellow"]] = Field(
-        default_factory=lambda: ["red"], description="lights of a final run that open a rectification item"
+        default_factory=lambda: list[Literal["red", "yellow"]](["red"]),
+        description="lights of a final run that open a rectification item",
     )
 
 
