@@ -253,7 +253,7 @@ def test_a_bug_asks_for_a_report_with_debug(cli, tiny, tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise KeyError("no such thing")
 
-    monkeypatch.setattr(api, "evaluate", broken)
+    monkeypatch.setattr(api, "score_cycle", broken)
     r = cli("score", "--data", tiny[1][0], "--out", tmp_path / "x")
     assert r.exit_code == 1
     assert "internal error (a bug in pingyi" in r.stderr and "--debug" in r.stderr
