@@ -171,6 +171,30 @@ def test_two_years_of_the_cycle(years: Years, cli, tmp_path):
     assert opened == red_2026 - red_2025
     assert f"{len(closable)} closed" in r.stdout
 
+    # the reports given the ledger: the committee sees the rectification rate and the overdue items,
+    # each card the provider's open items; the snapshot they came from is in the report manifest
+    rep26 = y.root / "2026-final-reports"
+    r = cli("report", "--results", final26, "--out", rep26, "--format", "pdf,html", "--ledger", ledger)
+    assert r.exit_code == 0, r.stderr
+    committee = "".join(p.extract_text() for p in PdfReader(rep26 / "committee.pdf").pages).replace("\n", "")
+    rate = f"{len(closable) / len(red_2025):.1%}"
+    expected = (f"上年及以前整改事项{len(red_2025)}项，已关闭{len(closable)}项，整改率{rate}；"
+                f"仍未关闭{len(kept)}项，其中逾期{len(kept)}项；本年新开{len(opened)}项。")  # fmt: skip
+    assert expected in committee, committee[:2000]
+    late = sorted(kept)[0]
+    assert "逾期整改事项" in committee and late[0] in committee
+    html = (rep26 / "html" / "cards" / f"{late[0]}.html").read_text(encoding="utf-8")
+    assert "整改事项" in html and late[1] in html and "逾期" in html
+    clean = sorted({c for c, _ in red_2025 | red_2026} ^ {q["fixmedins_code"] for q in results(final26)["providers"]})
+    if clean:  # a provider with nothing to rectify has no such box
+        assert "整改事项" not in (rep26 / "html" / "cards" / f"{clean[0]}.html").read_text(encoding="utf-8")
+    assert "ledger.json" in json.loads((rep26 / "manifest.json").read_text(encoding="utf-8"))["outputs"]
+    assert cli("verify", rep26, "--rerender").exit_code == 0
+    snap = rep26 / "ledger.json"
+    snap.write_text(snap.read_text(encoding="utf-8").replace('"overdue"', '"closed"'), encoding="utf-8")
+    r = cli("verify", rep26)
+    assert r.exit_code == 1 and "ledger.json" in r.stdout, r.stdout + r.stderr
+
     # two failing years revoke designation; the card shows last year's grade
     g25 = {q["fixmedins_code"]: q["grade"] for q in results(final)["providers"]}
     g26 = {q["fixmedins_code"]: q for q in results(final26)["providers"]}

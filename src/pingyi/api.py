@@ -16,7 +16,7 @@ from typing import Any
 from pingyi.cycle.score import CycleRun, score_in_cycle
 from pingyi.data.bundle import open_bundle
 from pingyi.data.quality import QualityResult, run_quality
-from pingyi.errors import PingyiError
+from pingyi.errors import PingyiError, read_json
 from pingyi.explain import explain_indicator, explain_measures, explain_provider, results_project
 from pingyi.ledger import (
     KeyFiles,
@@ -24,6 +24,7 @@ from pingyi.ledger import (
     generate_key,
     init_ledger,
     open_ledger,
+    rectification_snapshot,
     sign_run,
     submit_rectification,
     verify_ledger,
@@ -131,8 +132,19 @@ def report(
     workers: int = 0,
     templates: Path | None = None,
     progress: Progress | None = None,
+    ledger: Path | None = None,
 ) -> ReportRun:
-    """PDF cards and committee report, the Excel workbook and offline HTML from a results directory."""
+    """PDF cards and committee report, the Excel workbook and offline HTML from a results directory.
+    With `ledger`, the cards list each provider's open rectification items and the committee report the
+    rectification rate and the overdue items of the results' year, as the ledger holds them now."""
+    snapshot = None
+    if ledger is not None:
+        doc = read_json(Path(results) / "results.json", "the results.json written by `pingyi score`")
+        year = doc.get("year") if isinstance(doc, dict) else None
+        if not isinstance(year, int):
+            raise PingyiError(f"{results}/results.json: no evaluation year; expected the one `pingyi score` writes")
+        with open_ledger(ledger) as book:
+            snapshot = rectification_snapshot(book, year)
     return render_reports(
         results,
         out,
@@ -142,6 +154,7 @@ def report(
         workers=workers,
         templates=templates,
         progress=progress,
+        ledger=snapshot,
     )
 
 

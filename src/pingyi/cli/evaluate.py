@@ -216,6 +216,12 @@ def report(
         "--templates",
         help="Directory with your own copies of reports/templates/ files (others fall back to the shipped ones).",
     ),
+    ledger: Path | None = typer.Option(
+        None,
+        "--ledger",
+        help="The committee's ledger: cards list open rectification items, the committee report the "
+        "rectification rate and overdue items (a snapshot is kept as ledger.json).",
+    ),
 ) -> None:
     """Render report cards (A4 PDF per provider), the committee report, an Excel workbook and offline HTML,
     all from one context per provider, so they never disagree."""
@@ -256,6 +262,7 @@ def report(
             workers=workers,
             templates=templates,
             progress=tick,
+            ledger=ledger,
         )
     for warning in run.warnings:
         err.print(f"WARNING {warning}", style="bold yellow")

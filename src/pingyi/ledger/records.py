@@ -474,6 +474,30 @@ def open_items(ledger: Ledger, fixmedins_code: str | None = None) -> list[dict[s
     return [dict(r) for r in ledger.conn.execute(sql + " ORDER BY deadline, id", args)]
 
 
+def rectification_snapshot(ledger: Ledger, year: int) -> dict[str, Any]:
+    """What a year's reports show of rectification (整改): every item opened up to `year`, its status now,
+    and the ledger's identity and audit head at the time of reading, so that a report folder records the
+    exact state it was rendered from. Notes are left out: they are the provider's free text."""
+    _require_table(ledger, "rectification")
+    meta = dict(ledger.conn.execute("SELECT ledger_id, committee FROM meta").fetchone())
+    head = ledger.conn.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+    items = [
+        dict(r)
+        for r in ledger.conn.execute(
+            "SELECT id, fixmedins_code, indicator, year_opened, deadline, status, closed_by_run "
+            "FROM rectification WHERE year_opened <= ? ORDER BY id",
+            (year,),
+        )
+    ]
+    return {
+        "ledger_id": meta["ledger_id"],
+        "committee": meta["committee"],
+        "year": year,
+        "audit_head": {"id": head["id"], "hash": head["hash"]} if head else None,
+        "items": items,
+    }
+
+
 def open_warnings(ledger: Ledger, year: int | None = None) -> list[dict[str, Any]]:
     sql = "SELECT * FROM warnings WHERE status = 'open'" + ("" if year is None else " AND year = ?")
     return [dict(r) for r in ledger.conn.execute(sql + " ORDER BY deadline, id", () if year is None else (year,))]

@@ -229,6 +229,47 @@ def draft_context(results: Mapping[str, Any], L: Mapping[str, str]) -> dict[str,
     return {"mark": L["draft_mark"], "line": line}
 
 
+RECTIFY_NAMED = 3  # up to this many open items are named on the card; more are listed by code
+
+
+def rectification_items(prep: Prepared, code: str) -> dict | None:
+    """The provider's rectification items not yet closed, from the ledger the report was given (none
+    without one): what the hospital still has to fix, and by when."""
+    if prep.ledger is None:
+        return None
+    L = prep.L
+    items = [i for i in prep.ledger.get("items", ()) if i["fixmedins_code"] == code and i["status"] != "closed"]
+    items.sort(key=lambda i: (i["deadline"], i["indicator"], i["id"]))
+    if not items:
+        return None
+    overdue = sum(1 for i in items if i["status"] == "overdue")
+    sep = "；" if prep.lang == "zh" else "; "
+    if len(items) > RECTIFY_NAMED:  # many items: their codes, grouped by status and deadline
+        groups: dict[tuple[str, str], list[str]] = {}
+        for i in items:
+            groups.setdefault((i["status"], i["deadline"]), []).append(i["indicator"])
+        comma = "、" if prep.lang == "zh" else ", "
+        lines = [
+            L["rectify_group"].format(status=L[f"rectify_status_{st}"], deadline=dl, codes=comma.join(codes))
+            for (st, dl), codes in sorted(groups.items(), key=lambda g: (g[0][1], g[0][0]))
+        ]
+    else:
+        lines = [
+            L["rectify_item"].format(
+                code=i["indicator"],
+                name=name_of(prep, prep.indicators.get(i["indicator"], {"code": i["indicator"]})),
+                year=i["year_opened"],
+                status=L[f"rectify_status_{i['status']}"],
+                deadline=i["deadline"],
+            )
+            for i in items
+        ]
+    head = L["rectify_card"].format(
+        n=len(items), overdue=L["rectify_card_overdue"].format(n=overdue) if overdue else ""
+    )
+    return {"n": len(items), "overdue": overdue, "items": items, "text": head + sep.join(lines)}
+
+
 def provider_context(prep: Prepared, code: str) -> dict:
     """The context of one provider's report card."""
     p = prep.providers[code]
@@ -328,6 +369,7 @@ def provider_context(prep: Prepared, code: str) -> dict:
     ctx.update(
         {
             "kind": "card",
+            "rectification": rectification_items(prep, code),
             "provider": {
                 "code": p["fixmedins_code"],
                 "name": p.get("fixmedins_name") or "",

@@ -11,6 +11,56 @@ from pingyi.report import labels as lb
 from pingyi.report.card import common_context, provider_context
 from pingyi.report.prepare import LEVEL_ORDER, Prepared, level_label, light_of, mean, money_float, name_of, region_label
 
+OVERDUE_SHOWN = 20  # overdue items listed in the committee report; the rest are counted
+
+
+def rectification_summary(prep: Prepared, cards: Mapping[str, dict]) -> dict | None:
+    """The closed loop (整改-复查) as the committee sees it: of the items opened before this year, how
+    many are closed (the rectification rate [001 §3.2: 100 %]), how many are still open and overdue,
+    and how many this year's run opened. None when the report was not given a ledger."""
+    snap = prep.ledger
+    if snap is None:
+        return None
+    L, year = prep.L, snap["year"]
+    items = list(snap.get("items") or ())
+    due = [i for i in items if i["year_opened"] < year]
+    closed = sum(1 for i in due if i["status"] == "closed")
+    overdue = sorted((i for i in items if i["status"] == "overdue"), key=lambda i: (i["deadline"], i["id"]))
+    rate = f"{closed / len(due):.1%}" if due else "—"
+    summary = L["rectify_summary"].format(
+        due=len(due),
+        closed=closed,
+        rate=rate,
+        still=len(due) - closed,
+        overdue=len(overdue),
+        new=sum(1 for i in items if i["year_opened"] == year),
+    )
+    head = snap.get("audit_head") or {}
+    rows = []
+    for i in overdue[:OVERDUE_SHOWN]:
+        card = cards.get(i["fixmedins_code"])
+        indicator = prep.indicators.get(i["indicator"], {"code": i["indicator"]})
+        rows.append(
+            {
+                "code": i["fixmedins_code"],
+                "name": card["provider"]["name"] if card else "",
+                "indicator": f"{i['indicator']} {name_of(prep, indicator)}",
+                "year_opened": i["year_opened"],
+                "deadline": i["deadline"],
+            }
+        )
+    return {
+        "due": len(due),
+        "closed": closed,
+        "rate": closed / len(due) if due else None,
+        "rate_display": rate,
+        "overdue_n": len(overdue),
+        "summary": summary if items else L["rectify_none"],
+        "overdue": rows,
+        "more": L["rectify_more"].format(n=len(overdue) - OVERDUE_SHOWN) if len(overdue) > OVERDUE_SHOWN else "",
+        "source": L["rectify_source"].format(ledger=snap.get("ledger_id", ""), audit=head.get("id", "—")),
+    }
+
 
 def committee_context(prep: Prepared, cards: Mapping[str, dict] | None = None) -> dict:
     """The committee report: ranking, grades, region x level, reds per dimension, budget, risk, quality.
@@ -219,6 +269,7 @@ def committee_context(prep: Prepared, cards: Mapping[str, dict] | None = None) -
             "comparison": comparison,
             "grades": list(counts),
             "reds": reds,
+            "rectification": rectification_summary(prep, {c["provider"]["code"]: c for c in ctxs}),
             "budget": budget,
             "at_risk": at_risk,
             "ineligible": ineligible,

@@ -55,6 +55,8 @@ class Prepared:
     quality_summary: dict
     graded: int
     extra: dict = field(default_factory=dict)
+    # the committee ledger's rectification items as read for this report (ledger.rectification_snapshot)
+    ledger: Mapping[str, Any] | None = None
 
 
 def _rank(items: list[tuple[str, float]]) -> dict[str, int]:
@@ -159,6 +161,7 @@ def prepare(
     lang: tx.Lang = "zh",
     quality_rows: Iterable[Mapping] | None = None,
     rejected_counts: Iterable[Mapping] | None = None,
+    ledger: Mapping[str, Any] | None = None,
 ) -> Prepared:
     if lang not in tx.LANGS:
         raise ValueError(f"unknown language {lang!r}; expected one of {', '.join(tx.LANGS)}")
@@ -191,6 +194,7 @@ def prepare(
         quality_by_provider=qbp,
         quality_summary=summary,
         graded=graded,
+        ledger=ledger,
     )
 
 

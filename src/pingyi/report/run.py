@@ -15,10 +15,12 @@ always one whole, verifiable set.
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pingyi import text as tx
 from pingyi.errors import PingyiError, read_json
@@ -30,7 +32,8 @@ from pingyi.run.manifest import sha256
 
 FORMATS = ("pdf", "xlsx", "html")
 WORKBOOK = "pingyi-report.xlsx"
-REPORT_ENTRIES = ("cards", "committee.pdf", WORKBOOK, "html", "manifest.json")
+LEDGER_SNAPSHOT = "ledger.json"  # the ledger state a report was rendered from (report --ledger)
+REPORT_ENTRIES = ("cards", "committee.pdf", WORKBOOK, "html", LEDGER_SNAPSHOT, "manifest.json")
 
 
 @dataclass
@@ -87,7 +90,11 @@ def render_reports(
     workers: int = 0,
     templates: Path | None = None,
     progress: Progress | None = None,
+    ledger: Mapping[str, Any] | None = None,
 ) -> ReportRun:
+    """`ledger` is a rectification snapshot (pingyi.ledger.rectification_snapshot): the cards then list
+    each provider's open items and the committee report the rectification rate and overdue items; the
+    snapshot is written beside the reports (ledger.json, in the manifest) so a re-render uses the same."""
     formats = parse_formats(list(formats))
     if lang not in tx.LANGS:
         raise PingyiError(f"--lang: unknown language '{lang}'; expected zh or en")
@@ -114,6 +121,7 @@ def render_reports(
         providers=selected,
         quality_rows=rd.quality_rows,
         rejected_counts=rd.rejected_counts,
+        ledger=ledger,
     )
     cards = list(ctxs.cards.values())
     committee = ctxs.committee
@@ -122,6 +130,10 @@ def render_reports(
     context_time = time.perf_counter() - t0
     with output_folder(out, owned=REPORT_ENTRIES, command="pingyi report") as stage:
         run = _render(stage, cards, committee, selected, formats, templates, workers, progress)
+        if ledger is not None:
+            snapshot = json.dumps(ledger, ensure_ascii=False, sort_keys=True, indent=1) + "\n"
+            (stage / LEDGER_SNAPSHOT).write_text(snapshot, encoding="utf-8")
+            run.files.append(stage / LEDGER_SNAPSHOT)
         run.timings = {"context": context_time, **run.timings}
         write_report_manifest(stage, build_report_manifest(stage, Path(results_dir), dirs, templates, parameters))
     run.files = [out / f.relative_to(stage) for f in run.files]

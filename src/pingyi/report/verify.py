@@ -8,10 +8,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from pingyi.errors import PingyiError
+from pingyi.errors import PingyiError, read_json
 from pingyi.files import member
 from pingyi.report.manifest import template_hashes, tree_hashes
-from pingyi.report.run import render_reports
+from pingyi.report.run import LEDGER_SNAPSHOT, render_reports
 from pingyi.report.templates import template_dirs
 from pingyi.run.manifest import sha256
 from pingyi.run.verify import VerifyReport
@@ -97,6 +97,7 @@ def verify_report(
                 lang=params.get("lang", "zh"),
                 workers=workers,
                 templates=custom,
+                ledger=read_json(folder / LEDGER_SNAPSHOT) if (folder / LEDGER_SNAPSHOT).is_file() else None,
             )
             again = tree_hashes(fresh)
             for name, digest in manifest["outputs"].items():
