@@ -280,6 +280,26 @@ def test_forced_final_keeps_its_reason_in_the_audit_log(years: Years, cli, tmp_p
     assert verify_ledger(ledger).ok
 
 
+def test_the_project_names_its_ledger(years: Years, cli, tmp_path):
+    project = tmp_path / "project"
+    copy_project(years.project, project)
+    policy = project / "policy.yaml"
+    policy.write_text(
+        policy.read_text(encoding="utf-8").replace("  # ledger: committee.ledger", "  ledger: c.ledger"),
+        encoding="utf-8",
+    )
+    assert cli("ledger", "init", project / "c.ledger", "--committee", "c", *ACTOR).exit_code == 0
+    out = tmp_path / "prev"
+    r = cli("score", "--data", years.b2025, "--project", project, "--year", "2025", "--out", out, "--preview", *ACTOR)
+    assert r.exit_code == 0, r.stderr
+    assert f"recorded in {project / 'c.ledger'} as run 1" in r.stdout
+    # without a stage nothing is recorded, even when the project names a ledger
+    r = cli("score", "--data", years.b2025, "--project", project, "--year", "2025", "--out", tmp_path / "plain")
+    assert r.exit_code == 0 and "recorded in" not in r.stdout
+    with open_ledger(project / "c.ledger") as book:
+        assert book.conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1
+
+
 WRITER = """
 import sys
 from pingyi.cli import app

@@ -89,7 +89,7 @@ def score(
             encoding=encoding,
         )
     print_summary(out, cycle.result, out_dir)
-    print_cycle(out, cycle, ledger)
+    print_cycle(out, cycle)
 
 
 @command(app)

@@ -55,6 +55,7 @@ class CycleRun:
     history_from: Path | None = None
     forced: str | None = None
     rectified: Rectified = field(default_factory=Rectified)
+    ledger: Path | None = None  # where the run was recorded (--ledger, else the project's policy.cycle.ledger)
 
 
 def parse_day(text: str | None, what: str = "--date") -> date:
@@ -118,6 +119,8 @@ def score_in_cycle(
         raise PingyiError("--force REASON only applies to --final and needs a reason (it is kept in the ledger)")
     valid = require_valid(project, year)
     policy, year = valid.project.policy, valid.project.year
+    if ledger_path is None and stage is not None and policy.cycle.ledger:
+        ledger_path = valid.project.root / policy.cycle.ledger  # the project's ledger (policy.cycle.ledger)
     run_day = parse_day(day)
     forced = None
     if ledger_path is not None:
@@ -163,7 +166,14 @@ def score_in_cycle(
             note=note,
             then=rectify if stage in ("final", "recheck") else None,
         )
-    return CycleRun(**{**run.__dict__, "run_id": run_id, "rectified": rectified[0] if rectified else Rectified()})
+    return CycleRun(
+        **{
+            **run.__dict__,
+            "run_id": run_id,
+            "rectified": rectified[0] if rectified else Rectified(),
+            "ledger": Path(ledger_path),
+        }
+    )
 
 
 def lights_of(results: Mapping[str, Any]) -> dict[str, dict[str, str]]:

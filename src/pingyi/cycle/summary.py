@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from pingyi.cycle.score import CycleRun
 
 
-def print_cycle(console: Any, run: CycleRun, ledger: Path | None) -> None:
+def print_cycle(console: Any, run: CycleRun) -> None:
     if run.stage is None:
         return
     line = f"stage: {run.stage}, dated {run.date}"
@@ -23,11 +22,11 @@ def print_cycle(console: Any, run: CycleRun, ledger: Path | None) -> None:
             style="bold yellow",
             markup=False,
         )
-    if ledger is None:
-        console.print("not recorded in a ledger (no --ledger)", markup=False)
+    if run.ledger is None:
+        console.print("not recorded in a ledger (no --ledger, and the project names none)", markup=False)
         return
     r = run.rectified
-    console.print(f"recorded in {ledger} as run {run.run_id}", markup=False)
+    console.print(f"recorded in {run.ledger} as run {run.run_id}", markup=False)
     if run.stage in ("final", "recheck"):
         console.print(
             f"rectification: {len(r.opened)} opened, {len(r.closed)} closed, {len(r.still)} still "

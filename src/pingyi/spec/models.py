@@ -451,6 +451,11 @@ class CyclePolicy(Frozen):
         default_factory=lambda: list[Literal["red", "yellow"]](["red"]),
         description="lights of a final run that open a rectification item",
     )
+    ledger: str | None = Field(
+        default=None,
+        min_length=1,
+        description="the committee's ledger file, relative to the project (used when --ledger is not given)",
+    )
 
 
 class CreditRule(Frozen):
