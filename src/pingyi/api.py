@@ -38,8 +38,11 @@ from pingyi.run.verify import VerifyReport
 from pingyi.run.verify import verify as verify_results
 from pingyi.score.baselines import Derived, check_options, write_derived
 from pingyi.score.baselines import derive_baselines as derive
-from pingyi.spec.project import copy_project, default_project_dir, evaluation_year, load_data_settings
+from pingyi.run.manifest import sha256 as file_sha256
+from pingyi.spec.project import Project, copy_project, default_project_dir, evaluation_year, load_data_settings
 from pingyi.validate import Validation, ValidProject, require_valid, validate_project
+from pingyi.weights.combined import DataSource, SideBySide, side_by_side
+from pingyi.weights.tree import WeightTree
 
 
 def validate(project: Path | None = None, year: int | None = None) -> Validation:
@@ -47,9 +50,52 @@ def validate(project: Path | None = None, year: int | None = None) -> Validation
     return validate_project(project, year)
 
 
-def weights(project: Path | None = None) -> ValidProject:
-    """A valid project and its weight tree (AHP or direct weights per matrix)."""
-    return require_valid(project)
+# --- Weights: AHP, objective (entropy, CRITIC) and their combination ---------------------------------
+
+
+@dataclass(frozen=True)
+class Weights:
+    project: Project
+    tree: WeightTree
+    compared: SideBySide | None  # with `results`: AHP, entropy, CRITIC and combined side by side
+
+
+def weights(project: Path | None = None, results: Path | None = None, method: str | None = None) -> Weights:
+    """A valid project and its weight tree (AHP or direct weights per matrix); with `results` (a folder
+    written by `pingyi score`), the entropy and CRITIC weights of its indicator values and their
+    combination with the AHP weights (`method`: the objective method combined; default the project's
+    combination's, else entropy)."""
+    valid = require_valid(project)
+    if results is None:
+        if method is not None:
+            raise PingyiError("--method needs --results DIR: objective weights are computed from a results folder")
+        return Weights(valid.project, valid.tree, None)
+    doc, _ = load_results_document(results)
+    path = Path(results) / "results.json"
+    digest = file_sha256(path)
+    manifest_path = Path(results) / "manifest.json"
+    manifest_digest = match = None
+    if manifest_path.is_file():
+        manifest_digest = file_sha256(manifest_path)
+        manifest = read_json(manifest_path, "the manifest written by `pingyi score`")
+        outputs = manifest.get("outputs") if isinstance(manifest, dict) else None
+        match = isinstance(outputs, dict) and outputs.get("results.json") == digest
+    source = DataSource(
+        results=str(path),
+        results_sha256=digest,
+        manifest_sha256=manifest_digest,
+        manifest_match=match,
+        year=int(doc["year"]),
+        providers=len(doc.get("providers") or []),
+    )
+    try:
+        compared = side_by_side(valid.project, valid.tree, doc, source, method)
+    except ValueError as exc:
+        raise PingyiError(f"{path}: {exc}") from None
+    return Weights(valid.project, valid.tree, compared)
+
+
+# --- end of weights -----------------------------------------------------------------------------------
 
 
 def evaluate(

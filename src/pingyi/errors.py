@@ -76,6 +76,8 @@ ISSUE_CODES: dict[str, IssueCode] = _catalogue(
     ("PY311", E, "no judgments: neither expert matrices nor direct weights"),
     ("PY312", E, "expert-scored (qualitative) indicators carry more weight than the cap"),
     ("PY313", W, "a judgment is not an exact Saaty scale value (an integer 1-9 or its reciprocal)"),
+    ("PY314", E, "the weight combination is incomplete or contradictory (a linear one without alpha, alpha elsewhere)"),
+    ("PY315", E, "every expert of a comparison matrix is excluded by the per-expert CR screening"),
     ("PY401", E, "a baseline is missing (an indicator, a region x level, or the evaluation year)"),
     ("PY402", W, "a baseline for an indicator that is not in the catalogue"),
     ("PY403", E, "an unknown region or level in the baselines"),

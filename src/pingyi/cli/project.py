@@ -43,22 +43,41 @@ def validate(
 @command(app)
 def weights(
     project: Path | None = ProjectOpt,
-    as_json: bool = typer.Option(False, "--json", help="Print the weight tree as JSON."),
+    as_json: bool = typer.Option(False, "--json", help="Print the weight tree (and the comparison) as JSON."),
+    results: Path | None = typer.Option(
+        None,
+        "--results",
+        help="Results directory of `pingyi score`: also compute entropy and CRITIC weights from its indicator "
+        "values and show them beside the AHP weights, with the combination the project declares.",
+    ),
+    method: str | None = typer.Option(
+        None,
+        "--method",
+        help="Objective method to combine with AHP: entropy or critic (default: the project's combination, "
+        "else entropy).",
+    ),
 ) -> None:
-    """Print the indicator hierarchy with local and global weights and each matrix's consistency ratio."""
-    from pingyi.weights.display import monitor_sentence
+    """Print the indicator hierarchy with local and global weights and each matrix's consistency ratio;
+    with --results, AHP, entropy, CRITIC and combined weights side by side and where the data came from."""
+    from pingyi.weights.display import monitor_sentence, screening_lines
 
-    valid = api.weights(project)
-    tree = valid.tree
+    view = api.weights(project, results, method)
+    tree = view.tree
     if as_json:
-        out.print_json(json.dumps(tree.as_json(), ensure_ascii=False))
+        doc = tree.as_json()
+        if view.compared is not None:
+            doc["compared"] = view.compared.as_json()
+        out.print_json(json.dumps(doc, ensure_ascii=False))
         return
     root = tree.root
     cr = f"CR {root.cr:.3f}" if root.cr is not None else "direct"
     out.print(
-        f"{valid.project.hierarchy.name} {valid.project.hierarchy.version}: primary matrix {cr}; {root.provenance()}",
+        f"{view.project.hierarchy.name} {view.project.hierarchy.version}: primary matrix {cr}; {root.provenance()}",
         markup=False,
     )
+    if view.compared is not None:
+        _comparison(view)
+        return
     table = Table(show_lines=False, header_style="bold")
     _columns(table, "code", "indicator", "local>", "global>", "carries>", "CR>", "note")
     carried = tree.carried_weights()
@@ -78,6 +97,8 @@ def weights(
                 " ".join(x for x in ("qualitative" if s.qualitative else "", "" if s.scored else "监测 monitor") if x),
             )
     out.print(table)
+    for line in screening_lines(tree):
+        out.print(line, markup=False)
     for s in (s for p in tree.primary for s in p.secondary if not s.scored):
         out.print(monitor_sentence(tree, s.code), markup=False)
     total = sum(tree.global_weights().values())
@@ -85,6 +106,31 @@ def weights(
         f"global weights sum to {total:.12f}; qualitative (expert-scored) share {tree.qualitative_share():.1%}",
         markup=False,
     )
+
+
+def _comparison(view: api.Weights) -> None:
+    from pingyi.weights.display import comparison_lines, screening_lines
+
+    c = view.compared
+    assert c is not None
+    table = Table(show_lines=False, header_style="bold")
+    _columns(table, "code", "indicator", "AHP>", "entropy>", "CRITIC>", "combined>", "n>", "note")
+    for p in view.tree.primary:
+        table.add_row(p.code, p.name_zh, "", "", "", "", "", "", style="bold")
+        for s in p.secondary:
+            table.add_row(
+                f"  {s.code}",
+                f"  {s.name_zh}",
+                f"{c.ahp[s.code]:.4f}",
+                f"{c.objective['entropy'].weights.get(s.code, 0.0):.4f}",
+                f"{c.objective['critic'].weights.get(s.code, 0.0):.4f}",
+                f"{c.combined.weights.get(s.code, 0.0):.4f}",
+                str(c.objective[c.method].n.get(s.code, 0)),
+                c.notes.get(s.code, ""),
+            )
+    out.print(table)
+    for line in (*screening_lines(view.tree), *comparison_lines(c)):
+        out.print(line, markup=False)
 
 
 @command(app)

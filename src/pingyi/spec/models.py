@@ -272,6 +272,11 @@ class AhpSettings(Frozen):
     ri_table: Literal["saaty"] = "saaty"
     cr_threshold: float = Field(default=0.10, gt=0, lt=1)
     aggregation: Literal["aij"] = "aij"
+    expert_cr: Literal["flag", "exclude"] = Field(
+        default="flag",
+        description="an expert whose own matrix has CR >= cr_threshold: flag (warn, keep in the aggregate) "
+        "or exclude (warn, leave out of that matrix's geometric mean)",
+    )
 
 
 class HierarchyFile(Frozen):
@@ -285,6 +290,9 @@ class HierarchyFile(Frozen):
     )
     experts: list[Expert] = Field(default_factory=list)
     judgments: Judgments
+    combination: WeightCombination | None = Field(
+        default=None, description="objective weights combined with the AHP weights; none: AHP only"
+    )
 
 
 # --------------------------------------------------------------------------- regions and baselines
@@ -579,3 +587,21 @@ class MeasureSpec(Frozen):
 
 class MeasuresFile(Frozen):
     measures: list[MeasureSpec] = Field(min_length=1)
+
+
+# --------------------------------------------------------------------------- weight combination
+
+
+class WeightCombination(Frozen):
+    """`combination:` in indicators/hierarchy.yaml: how the objective (entropy or CRITIC) weights of a
+    results folder are combined with the AHP weights in `pingyi weights --results`. Absent: AHP only."""
+
+    objective: Literal["entropy", "critic"] = "entropy"
+    method: Literal["linear", "multiplicative", "game"]
+    alpha: float | None = Field(
+        default=None, ge=0, le=1, description="linear only: the AHP share, alpha AHP + (1 - alpha) objective"
+    )
+    source: str | None = Field(default=None, description="the committee decision that set the combination")
+
+
+HierarchyFile.model_rebuild()

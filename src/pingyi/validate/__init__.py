@@ -5,7 +5,7 @@ stops it with exit 2.
 
 Rules, each in its module: the files' own schemas (pingyi.spec.load), the catalogue
 (validate.catalogue), regions and baselines (validate.baselines), AHP judgments and weights
-(pingyi.weights.tree), measure SQL (validate.measures) and the policy's references (validate.policy).
+(pingyi.weights.tree) and their combination (validate.weights), measure SQL (validate.measures) and the policy's references (validate.policy).
 Issues that only follow from a dimension file that failed to parse are folded into its one error
 (validate.followon).
 """
@@ -17,12 +17,13 @@ from pathlib import Path
 
 from pingyi.errors import IssueList, PingyiError, Severity
 from pingyi.spec.load import load_project
-from pingyi.spec.project import REGIONS, Project
+from pingyi.spec.project import HIERARCHY, REGIONS, Project
 from pingyi.validate.baselines import check_baselines, check_regions
 from pingyi.validate.catalogue import check_formulas, check_indicators
 from pingyi.validate.followon import fold_follow_ons
 from pingyi.validate.measures import check_measures
 from pingyi.validate.policy import check_policy
+from pingyi.validate.weights import check_combination
 from pingyi.weights.tree import WeightTree, compute_weights
 
 
@@ -61,6 +62,7 @@ def validate_project(root: Path | None = None, year: int | None = None) -> Valid
             check_baselines(parts.baselines, parts.regions, parts.indicators, parts.docs, issues)
     check_measures(parts.measures, parts.data, parts.docs, issues)
     check_policy(parts.policy, parts.measures, parts.docs, issues)
+    check_combination(parts.hierarchy, parts.docs.get(HIERARCHY), issues)
     tree = compute_weights(loaded.project, issues) if loaded.project is not None else None
     return Validation(loaded.project, tree, fold_follow_ons(parts.root, parts.docs, issues))
 

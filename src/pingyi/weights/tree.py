@@ -39,14 +39,25 @@ class MatrixResult:
     line: int | None
     source: str | None = None
     inconsistent: tuple[ahp.Judgment, ...] = ()
+    # experts whose own CR reached the threshold: (id, CR, "flagged" kept in | "excluded" left out)
+    screened: tuple[tuple[str, float, str], ...] = ()
 
     def provenance(self) -> str:
         if self.method == "direct":
             return f"direct weights, source: {self.source} ({self.file}:{self.line})"
         who = ", ".join(f"{e}@{d}" for e, d in self.experts)
-        return (
+        text = (
             f"AHP eigenvector of the AIJ geometric mean of {len(self.experts)} experts ({who}); {self.file}:{self.line}"
         )
+        return text + "".join(f"; {line}" for line in self.screening_notes())
+
+    def screening_notes(self) -> list[str]:
+        """One sentence per expert the CR screening flagged or excluded."""
+        return [
+            f"expert {e} {how}: own CR {cr:.3f} >= the threshold"
+            + (" (left out of the geometric mean)" if how == "excluded" else " (kept in the geometric mean)")
+            for e, cr, how in self.screened
+        ]
 
 
 @dataclass(frozen=True)
@@ -111,6 +122,7 @@ class WeightTree:
                 "missing_judgments": m.missing,
                 "experts": [{"id": e, "date": d} for e, d in m.experts],
                 "expert_cr": m.expert_cr,
+                "screened_experts": [{"id": e, "cr": cr, "action": how} for e, cr, how in m.screened],
                 "source": m.source,
                 "file": m.file,
                 "line": m.line,
@@ -348,6 +360,8 @@ def _matrix_issues(
     if not ok or not matrices:
         return None
     expert_cr: dict[str, float] = {}
+    screened: list[tuple[str, float, str]] = []  # (expert, CR, "flagged" | "excluded")
+    exclude = settings.expert_cr == "exclude"
     for ex, parsed, epath in matrices:
         try:
             res = ahp.analyze(parsed, ri_table=settings.ri_table)
@@ -364,17 +378,35 @@ def _matrix_issues(
             return None
         expert_cr[ex.expert] = res.cr
         if res.cr >= settings.cr_threshold:
+            screened.append((ex.expert, res.cr, "excluded" if exclude else "flagged"))
             expert_worst = ahp.inconsistent_judgments(parsed, res.weights, top=3)
             issues.add(
                 doc.issue(
                     "PY307",
                     epath + ("matrix",),
-                    "one expert's judgments are inconsistent",
+                    "one expert's judgments are inconsistent"
+                    + ("; excluded from the aggregate (ahp.expert_cr: exclude)" if exclude else ""),
                     found=f"CR {res.cr:.3f} from {ex.expert}",
                     expected=f"CR < {settings.cr_threshold}",
                     hint=_worst_hint(expert_worst, items),
                 )
             )
+    if exclude:
+        dropped = {e for e, _, _ in screened}
+        kept = [m for m in matrices if m[0].expert not in dropped]
+        if not kept:
+            issues.add(
+                doc.issue(
+                    "PY315",
+                    base,
+                    "every expert of this matrix is excluded by the per-expert CR screening",
+                    found=", ".join(f"{e} CR {cr:.3f}" for e, cr, _ in screened),
+                    expected=f"at least one expert with CR < {settings.cr_threshold}",
+                    hint="ask the experts to revisit their judgments, or set ahp.expert_cr: flag",
+                )
+            )
+            return None
+        matrices = kept
     combined = ahp.aggregate_aij([p for _, p, _ in matrices])
     try:
         res = ahp.analyze(combined, ri_table=settings.ri_table)
@@ -417,6 +449,7 @@ def _matrix_issues(
         file=doc.file,
         line=line,
         inconsistent=worst,
+        screened=tuple(screened),
     )
 
 
