@@ -173,6 +173,16 @@ CASES = [
         E,
     ),
     ("PY312", H, "qualitative_cap: 0.20", "qualitative_cap: 0.05", H, "qualitative_cap", E),
+    ("PY314", H, "qualitative_cap: 0.20", "qualitative_cap: 0.20\ncombination: {method: linear}", H, "combination:", E),
+    (
+        "PY314",
+        H,
+        "qualitative_cap: 0.20",
+        "qualitative_cap: 0.20\ncombination: {method: game, alpha: 0.5}",
+        H,
+        "combination:",
+        E,
+    ),
     ("PY401", B, "  D2.01: {values: 85, source: assumed, assumed: true}\n", "", B, "baselines:", E),
     (
         "PY401",
@@ -297,6 +307,7 @@ OWN_TESTS = {
     "PY201": "test_missing_hierarchy",
     "PY213": "test_missing_policy",
     "PY307": "test_expert_cr_warning_names_worst_judgment",
+    "PY315": "test_expert_cr_exclude_leaves_no_expert",
     "PY409": "test_two_baselines_years_and_no_evaluation_year",
 }
 
@@ -378,6 +389,47 @@ def test_expert_cr_warning_names_worst_judgment(tmp_path):
     warn = [i for i in issues.items if i.code == "PY307"]
     assert warn and "from E2" in warn[0].found
     assert "D1.01 vs D1.03" in warn[0].hint
+
+
+INCONSISTENT_E2 = (
+    '        - ["1/4", "1/2", 1]\nindicators:',
+    '        - ["1/4", "1/2", 1]\n    - expert: E2\n      date: 2025-01-11\n      matrix:\n'
+    '        - [1, 3, "1/5"]\n        - ["1/3", 1, 3]\n        - [5, "1/3", 1]\nindicators:',
+)
+
+
+def test_expert_cr_exclude_drops_the_inconsistent_expert(tmp_path):
+    """ahp.expert_cr: exclude leaves E2 (own CR far above 0.10) out of D1's geometric mean, so D1's weights
+    are E1's consistent 4/7, 2/7, 1/7; the warning and the weight tree say so. flag keeps E2 in."""
+    root = copy_mini(tmp_path)
+    edit(root, D1, *INCONSISTENT_E2)
+    flagged = validate_project(root)
+    d1 = next(p for p in flagged.tree.primary if p.code == "D1")
+    assert [e for e, _ in d1.matrix.experts] == ["E1", "E2"]
+    assert [(e, how) for e, _, how in d1.matrix.screened] == [("E2", "flagged")]
+    assert round(d1.secondary[0].local_weight, 6) != round(4 / 7, 6)  # E2 moves the weights
+    edit(root, H, "aggregation: aij}", "aggregation: aij, expert_cr: exclude}")
+    checked = validate_project(root)
+    warn = [i for i in checked.issues.items if i.code == "PY307"]
+    assert warn and "excluded from the aggregate" in warn[0].message and "from E2" in warn[0].found
+    d1 = next(p for p in checked.tree.primary if p.code == "D1")
+    assert [e for e, _ in d1.matrix.experts] == ["E1"]
+    assert [round(s.local_weight, 9) for s in d1.secondary] == [round(4 / 7, 9), round(2 / 7, 9), round(1 / 7, 9)]
+    (note,) = d1.matrix.screening_notes()
+    assert note.startswith("expert E2 excluded: own CR ") and "left out" in note
+    doc = checked.tree.as_json()["primary"][0]["matrix"]
+    assert [(x["id"], x["action"]) for x in doc["screened_experts"]] == [("E2", "excluded")]
+
+
+def test_expert_cr_exclude_leaves_no_expert(tmp_path):
+    root = copy_mini(tmp_path)
+    edit(root, D1, '        - [1, 2, 4]\n        - ["1/2", 1, 2]\n        - ["1/4", "1/2", 1]',
+         '        - [1, 3, "1/5"]\n        - ["1/3", 1, 3]\n        - [5, "1/3", 1]')
+    edit(root, H, "aggregation: aij}", "aggregation: aij, expert_cr: exclude}")
+    issues = run(root)
+    (hit,) = [i for i in issues.items if i.code == "PY315"]
+    assert hit.severity is Severity.ERROR and hit.file == D1 and "E1 CR" in hit.found
+    assert hit.line == line_of(root, D1, "judgments:")
 
 
 def test_harker_completion_is_accepted(tmp_path):
