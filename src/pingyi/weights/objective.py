@@ -191,7 +191,8 @@ def normalise(col: Column) -> np.ndarray:
         if col.band is None:
             raise ValueError(f"{col.code}: a target indicator needs its band [low, high]")
         low, high = col.band
-        x = np.where(x < low, low - x, np.where(x > high, x - high, 0.0))  # NaN stays NaN
+        # NaN compares false with both bounds, so it is put back explicitly: a missing value stays missing
+        x = np.where(np.isnan(x), np.nan, np.where(x < low, low - x, np.where(x > high, x - high, 0.0)))
         good_high = False
     elif col.direction in ("up", "down"):
         good_high = col.direction == "up"
