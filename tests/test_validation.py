@@ -423,8 +423,12 @@ def test_expert_cr_exclude_drops_the_inconsistent_expert(tmp_path):
 
 def test_expert_cr_exclude_leaves_no_expert(tmp_path):
     root = copy_mini(tmp_path)
-    edit(root, D1, '        - [1, 2, 4]\n        - ["1/2", 1, 2]\n        - ["1/4", "1/2", 1]',
-         '        - [1, 3, "1/5"]\n        - ["1/3", 1, 3]\n        - [5, "1/3", 1]')
+    edit(
+        root,
+        D1,
+        '        - [1, 2, 4]\n        - ["1/2", 1, 2]\n        - ["1/4", "1/2", 1]',
+        '        - [1, 3, "1/5"]\n        - ["1/3", 1, 3]\n        - [5, "1/3", 1]',
+    )
     edit(root, H, "aggregation: aij}", "aggregation: aij, expert_cr: exclude}")
     issues = run(root)
     (hit,) = [i for i in issues.items if i.code == "PY315"]

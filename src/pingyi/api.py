@@ -32,15 +32,15 @@ from pingyi.ledger import (
 from pingyi.ledger import VerifyReport as LedgerReport
 from pingyi.report.run import Progress, ReportRun, render_reports
 from pingyi.run.evaluate import evaluate_to
+from pingyi.run.manifest import sha256 as file_sha256
 from pingyi.run.pipeline import RunResult
 from pingyi.run.schema import load_results_document
 from pingyi.run.verify import VerifyReport
 from pingyi.run.verify import verify as verify_results
 from pingyi.score.baselines import Derived, check_options, write_derived
 from pingyi.score.baselines import derive_baselines as derive
-from pingyi.run.manifest import sha256 as file_sha256
 from pingyi.spec.project import Project, copy_project, default_project_dir, evaluation_year, load_data_settings
-from pingyi.validate import Validation, ValidProject, require_valid, validate_project
+from pingyi.validate import Validation, require_valid, validate_project
 from pingyi.weights.combined import DataSource, SideBySide, side_by_side
 from pingyi.weights.tree import WeightTree
 

@@ -246,7 +246,9 @@ def objective_weights(columns: Sequence[Column], method: str) -> ObjectiveWeight
 # ---------------------------------------------------------------------------------------------
 
 
-def combine(ahp: Mapping[str, float], objective: Mapping[str, float], method: str, alpha: float | None = None) -> Combined:
+def combine(
+    ahp: Mapping[str, float], objective: Mapping[str, float], method: str, alpha: float | None = None
+) -> Combined:
     """Combined weights over the indicators of `ahp` (an indicator missing from `objective` counts 0
     there). Both inputs are renormalised to sum 1 first. See the module docstring for the formulas."""
     codes = list(ahp)
