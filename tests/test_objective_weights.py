@@ -311,3 +311,10 @@ def test_weights_method_errors(cli, small_example):
     assert r.exit_code == 2 and "--results" in r.stderr
     r = cli("weights", "--results", small_example.out, "--method", "topsis")
     assert r.exit_code == 2 and "entropy, critic" in r.stderr
+
+
+def test_weights_results_output_is_deterministic(cli, small_example):
+    first = cli("weights", "--json", "--results", small_example.out)
+    second = cli("weights", "--json", "--results", small_example.out)
+    assert first.exit_code == second.exit_code == 0
+    assert first.stdout == second.stdout
