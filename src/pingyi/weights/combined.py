@@ -60,7 +60,10 @@ class SideBySide:
                 "declared": self.combination is not None,
                 "method": self.combined.method,
                 "alpha": self.combined.alpha,
-                "coefficients": {"ahp": self.combined.coefficients[0], "objective": self.combined.coefficients[1]},
+                # a product has no coefficients: None rather than a pair that reads like shares
+                "coefficients": None
+                if self.combined.method == "multiplicative"
+                else {"ahp": self.combined.coefficients[0], "objective": self.combined.coefficients[1]},
                 "source": self.combination.source if self.combination is not None else None,
                 "used_in_scores": False,
             },
