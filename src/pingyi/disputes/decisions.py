@@ -48,7 +48,13 @@ def decide(
                 f"dispute {dispute_id} claims no value; accepting it needs --value X (the corrected value)"
             )
         decide_dispute_value(
-            ledger, dispute_id, accept=accept, decided_by=actor, reason=reason, corrected_value=corrected, command=command
+            ledger,
+            dispute_id,
+            accept=accept,
+            decided_by=actor,
+            reason=reason,
+            corrected_value=corrected,
+            command=command,
         )
         return next(d for d in list_disputes(ledger) if d["id"] == dispute_id)
 

@@ -24,6 +24,7 @@ from pingyi.ledger.store import Ledger
 from pingyi.report import labels as lb
 from pingyi.run.corrections import parse_number
 
+
 # labels of either language, as the template writes them: a template written with --lang en is read too
 def _labels(key: str) -> set[str]:
     return {lb.LABELS[lang][key] for lang in lb.LANGS}
@@ -74,7 +75,9 @@ def _read_sheet(path: Path) -> list[list[Any]]:
     try:
         book = load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-        raise PingyiError(f"{path}: cannot be read as an .xlsx workbook ({type(exc).__name__}); expected a dispute template") from None
+        raise PingyiError(
+            f"{path}: cannot be read as an .xlsx workbook ({type(exc).__name__}); expected a dispute template"
+        ) from None
     try:
         sheet = book.worksheets[0]
         return [list(r) for r in sheet.iter_rows()]
@@ -113,7 +116,9 @@ def parse_file(path: Path, problems: list[str]) -> tuple[_Header, list[dict[str,
     for field, key in (("code", "code"), ("year", "dispute_year"), ("manifest", "dispute_manifest")):
         if not getattr(head, field):
             label = lb.LABELS["zh"][key]
-            problems.append(f"{path}: header block ({label}): found nothing; expected the value the template was written with")
+            problems.append(
+                f"{path}: header block ({label}): found nothing; expected the value the template was written with"
+            )
     if table_at is None:
         problems.append(
             f"{path}: table header: found no row starting with {lb.LABELS['zh']['dispute_indicator']!r}; "
@@ -145,7 +150,9 @@ def parse_file(path: Path, problems: list[str]) -> tuple[_Header, list[dict[str,
             problems.append(f"{path}:{n} (申诉值): found a formula {texts['dispute_claimed']!r}; expected a number")
         elif texts["dispute_claimed"]:
             raw = _value(claimed_cell)
-            number = float(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else parse_number(str(raw))
+            number = (
+                float(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else parse_number(str(raw))
+            )
             if number is None:
                 problems.append(f"{path}:{n} (申诉值): found {texts['dispute_claimed']!r}; expected a number")
             else:
@@ -223,7 +230,9 @@ def check_files(ledger: Ledger, files: Sequence[Path]) -> tuple[list[Claim], str
                 continue
             key = (head.code, code)
             if key in seen:
-                problems.append(f"{path}:{n} (指标编码): found {code} again (also claimed in {seen[key]}); expected one claim per indicator")
+                problems.append(
+                    f"{path}:{n} (指标编码): found {code} again (also claimed in {seen[key]}); expected one claim per indicator"
+                )
                 continue
             seen[key] = f"{path}:{n}"
             existing = open_now.get((head.code, code, int(run["year"])))
@@ -261,14 +270,14 @@ def import_disputes(
     command: str = "pingyi disputes import",
 ) -> Imported:
     """Check every file, then record every claim in one transaction (or nothing, with every problem named)."""
-    files = [Path(f) for f in files]
-    if not files:
+    paths = [Path(f) for f in files]
+    if not paths:
         raise PingyiError("no file given; expected one or more filled dispute templates (.xlsx)")
     if late is not None and not late.strip():
         raise PingyiError("--late REASON: the reason is required (it is kept in the ledger's audit log)")
     today = (day or date.today()).isoformat()
     with open_ledger(ledger_path, actor=actor) as ledger:
-        claims, deadline, problems = check_files(ledger, files)
+        claims, deadline, problems = check_files(ledger, paths)
         if problems:
             more = f"; and {len(problems) - MAX_PROBLEMS} more" if len(problems) > MAX_PROBLEMS else ""
             raise PingyiError(
@@ -276,7 +285,7 @@ def import_disputes(
             )
         if not claims:
             raise PingyiError(
-                f"{', '.join(str(f) for f in files)}: found no claim (no row with 申诉值, 理由 or 证据编号 filled); "
+                f"{', '.join(str(f) for f in paths)}: found no claim (no row with 申诉值, 理由 or 证据编号 filled); "
                 "nothing recorded"
             )
         if deadline and today > deadline and late is None:
@@ -284,7 +293,7 @@ def import_disputes(
                 f"the review closed on {deadline} and today is {today}: the claims are late; nothing recorded "
                 "(a late claim needs --late REASON, kept in the audit log)"
             )
-        detail: dict[str, Any] = {"files": [f.name for f in files], "date": today, "review_deadline": deadline}
+        detail: dict[str, Any] = {"files": [f.name for f in paths], "date": today, "review_deadline": deadline}
         if late is not None:
             detail["late"] = late
         ids = add_disputes(

@@ -571,7 +571,7 @@ def list_disputes(
 ) -> list[dict[str, Any]]:
     """Disputes in filing order, each with `corrected_value`: the value an accepted one corrects to (the
     one its decision recorded, else the claimed one; None for open and rejected ones)."""
-    sql, args = "SELECT * FROM disputes WHERE 1 = 1", []
+    sql, args = "SELECT * FROM disputes WHERE 1 = 1", list[Any]()
     if year is not None:
         sql, args = sql + " AND year = ?", [*args, int(year)]
     if fixmedins_code is not None:

@@ -108,7 +108,9 @@ def read_corrections(path: Path | str) -> tuple[Correction, ...]:
             if dispute_text.isdigit():
                 dispute_id = int(dispute_text)
             else:
-                problems.append(f"{path}:{n} (dispute_id): found {dispute_text!r}; expected a dispute number or nothing")
+                problems.append(
+                    f"{path}:{n} (dispute_id): found {dispute_text!r}; expected a dispute number or nothing"
+                )
         if not reason:
             problems.append(f"{path}:{n} (reason): found nothing; expected why the value was corrected")
         key = (code, indicator)
@@ -143,7 +145,9 @@ def check_corrections(
                 f"{path}:{c.row} (fixmedins_code): found {c.fixmedins_code!r}; expected a provider of this run"
             )
         if c.indicator not in known_ind:
-            problems.append(f"{path}:{c.row} (indicator): found {c.indicator!r}; expected an indicator of the catalogue")
+            problems.append(
+                f"{path}:{c.row} (indicator): found {c.indicator!r}; expected an indicator of the catalogue"
+            )
     if problems:
         raise PingyiError(_joined(problems))
 
@@ -160,8 +164,11 @@ def apply_corrections(
     for c in sorted(corrections, key=lambda c: (c.fixmedins_code, c.indicator)):
         old = out[c.fixmedins_code][c.indicator]
         ind = indicators[c.indicator]
-        variant = "adjusted_value" if ind.adjusted_formula is not None and ind.casemix == "adjusted" else "raw_value"
-        new = dataclasses.replace(old, value=c.value, absence=None, absent=(), **{variant: c.value})
+        new = dataclasses.replace(old, value=c.value, absence=None, absent=())
+        if ind.adjusted_formula is not None and ind.casemix == "adjusted":
+            new = dataclasses.replace(new, adjusted_value=c.value)
+        else:
+            new = dataclasses.replace(new, raw_value=c.value)
         out[c.fixmedins_code][c.indicator] = new
         applied.append(Applied(c.fixmedins_code, c.indicator, old.value, c.value, c.dispute_id, c.reason))
     return out, tuple(applied)

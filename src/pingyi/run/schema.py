@@ -244,7 +244,9 @@ class ProviderIndicator(Part):
     peer_percentile: float | None
     funnel: FunnelPlace | None = None
     scored_value: float | None = None
-    corrected: Corrected | None = Field(default=None, description="present when a correction (复核更正) replaced the value")
+    corrected: Corrected | None = Field(
+        default=None, description="present when a correction (复核更正) replaced the value"
+    )
 
 
 class ProviderPrimary(Part):

@@ -159,7 +159,11 @@ def _recorded_corrections(inputs: dict, mpath: Path) -> tuple[Path, str] | None:
     entry = inputs.get("corrections")
     if entry is None:
         return None
-    if not isinstance(entry, dict) or not isinstance(entry.get("path"), str) or not isinstance(entry.get("sha256"), str):
+    if (
+        not isinstance(entry, dict)
+        or not isinstance(entry.get("path"), str)
+        or not isinstance(entry.get("sha256"), str)
+    ):
         raise PingyiError(f"{mpath}: field inputs.corrections is malformed; expected path and sha256")
     path = Path(entry["path"])
     if not path.is_file():
