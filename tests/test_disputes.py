@@ -123,6 +123,7 @@ def test_corrected_value_is_lighted_and_scored_and_verifies(preview: Preview, tm
     out = tmp_path / "corrected"
     r = cli("score", "--data", preview.bundle, "--out", out, "--year", "2025", "--corrections", table)
     assert r.exit_code == 0, r.stderr
+    assert f"corrected after review (复核更正): {preview.code} D1.03" in r.stdout
     before, after = provider(preview.doc, preview.code), provider(results(out), preview.code)
     old, new = indicator(before, "D1.03"), indicator(after, "D1.03")
     assert (old["light"], old["score"]) == ("red", 0.0)
