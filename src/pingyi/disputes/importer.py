@@ -12,7 +12,7 @@ refused unless the import is marked late with a reason, which the audit entry ke
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -91,16 +91,18 @@ def _value(cell: Any) -> Any:
 
 @dataclass
 class _Header:
+    """A template's header block: provider code, year, preview manifest SHA-256, and their rows."""
+
     code: str = ""
     year: str = ""
     manifest: str = ""
-    rows: dict[str, int] | None = None
+    rows: dict[str, int] = field(default_factory=dict)
 
 
 def parse_file(path: Path, problems: list[str]) -> tuple[_Header, list[dict[str, Any]]]:
     """The header block and the claim rows of one filled template (problems appended, not raised)."""
     rows = _read_sheet(path)
-    head = _Header(rows={})
+    head = _Header()
     wanted = {"code": _labels("code"), "year": _labels("dispute_year"), "manifest": _labels("dispute_manifest")}
     table_at = None
     ind_labels = _labels("dispute_indicator")
@@ -109,12 +111,12 @@ def parse_file(path: Path, problems: list[str]) -> tuple[_Header, list[dict[str,
         if first in ind_labels:
             table_at = n
             break
-        for field, labels in wanted.items():
-            if first in labels and not getattr(head, field):
-                setattr(head, field, _cell_text(_value(row[1])) if len(row) > 1 else "")
-                head.rows[field] = n  # type: ignore[index]
-    for field, key in (("code", "code"), ("year", "dispute_year"), ("manifest", "dispute_manifest")):
-        if not getattr(head, field):
+        for name, labels in wanted.items():
+            if first in labels and not getattr(head, name):
+                setattr(head, name, _cell_text(_value(row[1])) if len(row) > 1 else "")
+                head.rows[name] = n
+    for name, key in (("code", "code"), ("year", "dispute_year"), ("manifest", "dispute_manifest")):
+        if not getattr(head, name):
             label = lb.LABELS["zh"][key]
             problems.append(
                 f"{path}: header block ({label}): found nothing; expected the value the template was written with"
@@ -199,7 +201,7 @@ def check_files(ledger: Ledger, files: Sequence[Path]) -> tuple[list[Claim], str
         head, rows = parse_file(path, problems)
         if not head.manifest or not head.code or not head.year:
             continue
-        at = head.rows or {}
+        at = head.rows
         run = _preview_run(ledger, head.manifest)
         if run is None:
             problems.append(
@@ -242,20 +244,19 @@ def check_files(ledger: Ledger, files: Sequence[Path]) -> tuple[list[Claim], str
                     "expected a claim not yet filed"
                 )
                 continue
-            if True:  # a bad row is among the problems, which refuse the whole import
-                claims.append(
-                    Claim(
-                        path,
-                        n,
-                        head.code,
-                        code,
-                        int(run["year"]),
-                        int(run["id"]),
-                        c.get("claimed_value"),
-                        c["reason"],
-                        c["evidence_ref"],
-                    )
-                )
+            # a row with a bad value or no reason is among the problems, which refuse the whole import
+            claim = Claim(
+                path,
+                n,
+                head.code,
+                code,
+                int(run["year"]),
+                int(run["id"]),
+                c.get("claimed_value"),
+                c["reason"],
+                c["evidence_ref"],
+            )
+            claims.append(claim)
     deadline = max(d for d in deadlines if d) if any(deadlines) else ""
     return claims, deadline, problems
 
