@@ -13,9 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pingyi.cycle.score import CycleRun, score_in_cycle
+from pingyi.cycle.score import CycleRun, parse_day, score_in_cycle
 from pingyi.data.bundle import open_bundle
 from pingyi.data.quality import QualityResult, run_quality
+from pingyi.disputes.decisions import CorrectionsTable, corrections, decide
+from pingyi.disputes.decisions import disputes as dispute_rows
+from pingyi.disputes.importer import Imported, import_disputes
+from pingyi.disputes.template import write_templates
 from pingyi.errors import PingyiError, read_json
 from pingyi.explain import explain_indicator, explain_measures, explain_provider, results_project
 from pingyi.ledger import (
@@ -280,13 +284,15 @@ def score_cycle(
     actor: str = "committee",
     day: str | None = None,
     force: str | None = None,
+    corrections: Path | None = None,
     progress: Callable[[], None] | None = None,
     strict: bool = False,
     encoding: str | None = None,
 ) -> CycleRun:
     """`evaluate` as one stage of the cycle (pingyi.cycle.score): a preview, final or recheck run dated
     `day`, recorded in `ledger` when given (a final run is refused while disputes are undecided, unless
-    `force` gives a reason)."""
+    `force` gives a reason). `corrections`: a corrections table applied before scoring; a final run
+    recorded in a ledger without one applies the ledger's accepted disputes of the year."""
     command = "pingyi score" + (f" --{stage}" if stage else "")
     return score_in_cycle(
         Path(data),
@@ -300,6 +306,7 @@ def score_cycle(
         day=day,
         force=force,
         command=command,
+        corrections=Path(corrections) if corrections is not None else None,
         progress=progress,
         strict=strict,
         encoding=encoding,
@@ -355,3 +362,40 @@ def rectify_close(ledger: Path | str, item: int, *, run_id: int, notes: str, act
         raise PingyiError("--notes: closing an item by hand needs the reason (e.g. the re-check's finding)")
     with open_ledger(ledger, actor=actor) as book:
         close_rectification(book, item, run_id=run_id, actor=actor, notes=notes, command="pingyi rectify close")
+
+
+# --------------------------------------------------------------------------- disputes (申诉复核)
+# Between `score --preview` and `score --final`: templates per provider, their import into the ledger,
+# the committee's decisions, and the corrections table of the accepted ones (pingyi.disputes).
+
+
+def disputes_template(
+    results: Path | str, out: Path | str, *, provider: str | None = None, lang: str = "zh"
+) -> list[Path]:
+    """One dispute template (.xlsx) per provider of a preview run (or only `provider`)."""
+    return write_templates(results, out, provider=provider, lang=lang)
+
+
+def disputes_import(
+    files: Iterable[Path | str], ledger: Path | str, *, actor: str, late: str | None = None, day: str | None = None
+) -> Imported:
+    """Check filled templates and record their claims in one transaction, or nothing with every bad row named."""
+    return import_disputes(files, ledger, actor=actor, late=late, day=parse_day(day) if day else None)
+
+
+def disputes_decide(
+    ledger: Path | str, dispute_id: int, *, accept: bool, reason: str, value: str | None = None, actor: str
+) -> dict[str, Any]:
+    """Accept (with the corrected value: `value`, default the claimed one) or reject a dispute."""
+    return decide(ledger, dispute_id, accept=accept, reason=reason, value=value, actor=actor)
+
+
+def disputes_list(
+    ledger: Path | str, *, year: int | None = None, provider: str | None = None, status: str | None = None
+) -> list[dict[str, Any]]:
+    return dispute_rows(ledger, year=year, provider=provider, status=status)
+
+
+def disputes_corrections(ledger: Path | str, year: int, out: Path | str) -> CorrectionsTable:
+    """The accepted disputes of `year` as a corrections table for `pingyi score --corrections`."""
+    return corrections(ledger, year, out)

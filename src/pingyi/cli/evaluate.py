@@ -48,6 +48,12 @@ def score(
         metavar="REASON",
         help="Publish a final run with undecided disputes; the reason goes to the ledger.",
     ),
+    corrections: Path | None = typer.Option(
+        None,
+        "--corrections",
+        help="A corrections table (pingyi disputes corrections) applied before scoring; with --final --ledger "
+        "and no table, the ledger's accepted disputes of the year are applied.",
+    ),
     actor: str = ActorOpt,
 ) -> None:
     """Evaluate every provider: scores, traffic lights, grades, prepayment adjustments, manifest.
@@ -84,6 +90,7 @@ def score(
             actor=actor,
             day=day,
             force=force,
+            corrections=corrections,
             progress=lambda: bar.advance(task),
             strict=strict,
             encoding=encoding,

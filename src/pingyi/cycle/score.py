@@ -25,8 +25,9 @@ from typing import Any
 
 from pingyi.errors import PingyiError, read_json
 from pingyi.ledger import open_ledger, record_run, undecided_disputes
-from pingyi.ledger.records import RectificationStatus, RunKind
+from pingyi.ledger.records import RectificationStatus, RunKind, accepted_corrections
 from pingyi.ledger.store import Tx
+from pingyi.run.corrections import write_corrections
 from pingyi.run.evaluate import evaluate_to
 from pingyi.run.pipeline import RunResult
 from pingyi.spec.models import CyclePolicy
@@ -56,6 +57,9 @@ class CycleRun:
     forced: str | None = None
     rectified: Rectified = field(default_factory=Rectified)
     ledger: Path | None = None  # where the run was recorded (--ledger, else the project's policy.cycle.ledger)
+    # corrections applied from the ledger's accepted disputes (a final run with --ledger and no
+    # --corrections); None when the run did not look there
+    from_disputes: int | None = None
 
 
 def parse_day(text: str | None, what: str = "--date") -> date:
@@ -110,6 +114,7 @@ def score_in_cycle(
     progress: Callable[[], None] | None = None,
     strict: bool = False,
     encoding: str | None = None,
+    corrections: Path | None = None,
 ) -> CycleRun:
     if stage is not None and stage not in STAGES:
         raise PingyiError(f"stage {stage!r}; expected one of {', '.join(STAGES)}")
@@ -135,9 +140,21 @@ def score_in_cycle(
             forced = force
         if history is None and stage in ("final", "recheck"):
             history = last_final_results(ledger_path, year - 1)
+    from_disputes = None
+    if ledger_path is not None and stage == "final" and corrections is None:
+        corrections, from_disputes = disputes_corrections(ledger_path, year, Path(out))
     params = cycle_parameters(stage, run_day, policy.cycle)
     result = evaluate_to(
-        data, project, year, history, out, progress=progress, strict=strict, encoding=encoding, cycle=params
+        data,
+        project,
+        year,
+        history,
+        out,
+        progress=progress,
+        strict=strict,
+        encoding=encoding,
+        cycle=params,
+        corrections=corrections,
     )
     run = CycleRun(
         result=result,
@@ -146,6 +163,7 @@ def score_in_cycle(
         review_deadline=params.get("review_deadline"),
         history_from=history,
         forced=forced,
+        from_disputes=from_disputes,
     )
     if ledger_path is None:
         return run
@@ -174,6 +192,17 @@ def score_in_cycle(
             "ledger": Path(ledger_path),
         }
     )
+
+
+def disputes_corrections(ledger_path: Path, year: int, out: Path) -> tuple[Path | None, int]:
+    """The ledger's accepted disputes of `year` written as a corrections table beside the out folder
+    (`<out>.corrections.csv`: a recorded input, so `pingyi verify` re-runs with it), and their count;
+    no file when there are none."""
+    with open_ledger(ledger_path) as ledger:
+        rows, _skipped = accepted_corrections(ledger, year)
+    if not rows:
+        return None, 0
+    return write_corrections(out.parent / f"{out.name}.corrections.csv", rows), len(rows)
 
 
 def lights_of(results: Mapping[str, Any]) -> dict[str, dict[str, str]]:

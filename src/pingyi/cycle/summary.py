@@ -16,6 +16,8 @@ def print_cycle(console: Any, run: CycleRun) -> None:
     console.print(line, markup=False)
     if run.history_from is not None:
         console.print(f"grade history from {run.history_from}", markup=False)
+    if run.from_disputes is not None:
+        console.print(f"{run.from_disputes} correction(s) from accepted disputes applied", markup=False)
     if run.forced:
         console.print(
             f"WARNING final run published with undecided disputes; reason recorded: {run.forced}",

@@ -9,6 +9,7 @@ previous final run through `prev_hash`. Other kinds of run have no `prev_hash`.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Mapping
 from datetime import date
@@ -20,6 +21,7 @@ from pingyi.errors import PingyiError, read_json
 from pingyi.ledger import schema
 from pingyi.ledger.keys import key_id, load_private_key, load_public_key, public_pem, sign_hash
 from pingyi.ledger.store import Ledger, Tx, canonical, read_row, sha256_hex
+from pingyi.run.corrections import Correction, parse_number
 from pingyi.run.manifest import sha256
 
 
@@ -506,3 +508,123 @@ def open_warnings(ledger: Ledger, year: int | None = None) -> list[dict[str, Any
 def undecided_disputes(ledger: Ledger, year: int | None = None) -> int:
     sql = "SELECT COUNT(*) FROM disputes WHERE status = 'open'" + ("" if year is None else " AND year = ?")
     return int(ledger.conn.execute(sql, () if year is None else (year,)).fetchone()[0])
+
+
+# --------------------------------------------------------------------------- review and appeal (申诉复核)
+
+
+def add_disputes(
+    ledger: Ledger,
+    claims: list[Mapping[str, Any]],
+    *,
+    actor: str,
+    command: str = "dispute",
+    detail: Mapping[str, Any] | None = None,
+    at: Any = None,
+) -> list[int]:
+    """Several disputes (each a mapping of add_dispute's fields) in ONE transaction and one audit entry,
+    so an import records all of its claims or none; `detail` goes to the audit entry (e.g. why a claim
+    filed after the review deadline was let in). Returns their ids, in order."""
+    for c in claims:
+        if not str(c.get("reason") or "").strip():
+            raise PingyiError(f"dispute of {c.get('fixmedins_code')} {c.get('indicator')}: a reason is required")
+    ids = []
+    with ledger.transaction(actor=actor, command=command, action="add_disputes", detail=detail, at=at) as tx:
+        for c in claims:
+            claimed = c.get("claimed_value")
+            values = {
+                "fixmedins_code": c["fixmedins_code"],
+                "indicator": c["indicator"],
+                "year": int(c["year"]),
+                "run_id": c.get("run_id"),
+                "claimed_value": None if claimed is None else str(claimed),
+                "reason": c["reason"],
+                "evidence_ref": c.get("evidence_ref") or "",
+                "status": DisputeStatus.OPEN.value,
+                "filed_by": actor,
+            }
+            ids.append(tx.insert("disputes", {**values, "filed_at": tx.at}))
+    return ids
+
+
+def decide_dispute_value(
+    ledger: Ledger,
+    dispute_id: int,
+    *,
+    accept: bool,
+    decided_by: str,
+    reason: str,
+    corrected_value: str | None = None,
+    command: str = "decide",
+    at: Any = None,
+) -> None:
+    """decide_dispute, with the value an accepted dispute corrects the indicator to kept in the decision's
+    audit entry (`corrected_value`; the disputes table has no column for it, and the audit log is the
+    tamper-evident record of the decision)."""
+    if not reason.strip():
+        raise PingyiError(f"dispute {dispute_id}: a decision needs its reason")
+    if corrected_value is not None and not accept:
+        raise PingyiError(f"dispute {dispute_id}: a rejected dispute corrects nothing; expected no value")
+    status = DisputeStatus.ACCEPTED if accept else DisputeStatus.REJECTED
+    detail = {"dispute": dispute_id, "status": status.value}
+    if corrected_value is not None:
+        detail["corrected_value"] = str(corrected_value)
+    with ledger.transaction(actor=decided_by, command=command, action="decide_dispute", detail=detail, at=at) as tx:
+        row = _row(ledger, "disputes", dispute_id)
+        if row["status"] != DisputeStatus.OPEN:
+            raise PingyiError(f"dispute {dispute_id} was already decided ({row['status']}) by {row['decided_by']}")
+        tx.update(
+            "disputes",
+            dispute_id,
+            {"status": status.value, "decided_by": decided_by, "decision_reason": reason, "decided_at": tx.at},
+        )
+
+
+def corrected_values(ledger: Ledger) -> dict[int, str]:
+    """dispute id -> the corrected value its decision recorded (decide_dispute_value's audit entries)."""
+    out: dict[int, str] = {}
+    for (text,) in ledger.conn.execute("SELECT detail FROM audit WHERE action = 'decide_dispute' ORDER BY id"):
+        detail = json.loads(text)
+        if isinstance(detail.get("dispute"), int) and detail.get("corrected_value") is not None:
+            out[detail["dispute"]] = str(detail["corrected_value"])
+    return out
+
+
+def list_disputes(
+    ledger: Ledger, *, year: int | None = None, fixmedins_code: str | None = None, status: str | None = None
+) -> list[dict[str, Any]]:
+    """Disputes in filing order, each with `corrected_value`: the value an accepted one corrects to (the
+    one its decision recorded, else the claimed one; None for open and rejected ones)."""
+    sql, args = "SELECT * FROM disputes WHERE 1 = 1", list[Any]()
+    if year is not None:
+        sql, args = sql + " AND year = ?", [*args, int(year)]
+    if fixmedins_code is not None:
+        sql, args = sql + " AND fixmedins_code = ?", [*args, fixmedins_code]
+    if status is not None:
+        sql, args = sql + " AND status = ?", [*args, _enum(DisputeStatus, status, "dispute status").value]
+    decided = corrected_values(ledger)
+    rows = []
+    for r in ledger.conn.execute(sql + " ORDER BY id", args):
+        row = dict(r)
+        accepted = row["status"] == DisputeStatus.ACCEPTED
+        row["corrected_value"] = decided.get(row["id"], row["claimed_value"]) if accepted else None
+        rows.append(row)
+    return rows
+
+
+def accepted_corrections(ledger: Ledger, year: int) -> tuple[list[Correction], list[int]]:
+    """The accepted disputes of `year` as corrections (pingyi.run.corrections), one per provider
+    and indicator (a later accepted dispute replaces an earlier one); and the ids of accepted disputes
+    without a value to correct to (accepted by a decision that gave none and with no claimed value)."""
+    latest: dict[tuple[str, str], Correction] = {}
+    skipped = []
+    for d in list_disputes(ledger, year=year, status=DisputeStatus.ACCEPTED.value):
+        number = parse_number(d["corrected_value"]) if d["corrected_value"] is not None else None
+        if number is None:
+            skipped.append(int(d["id"]))
+            continue
+        reason = d["decision_reason"] or d["reason"]
+        latest[(d["fixmedins_code"], d["indicator"])] = Correction(
+            d["fixmedins_code"], d["indicator"], number, int(d["id"]), reason
+        )
+    return [latest[k] for k in sorted(latest)], skipped

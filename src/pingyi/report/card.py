@@ -416,6 +416,28 @@ def provider_context(prep: Prepared, code: str) -> dict:
             "radar": radar,
             "adjustment": _adjustment(prep, p.get("adjustment"), grade),
             "quality": _quality_notes(prep, prep.quality_by_provider.get(code)),
+            "corrections": corrections_note(prep, rows_by_code),
         }
     )
     return ctx
+
+
+def corrections_note(prep: Prepared, rows_by_code: Mapping[str, Mapping]) -> list[dict[str, Any]]:
+    """The indicators whose value a correction replaced after review (复核更正, results.json `corrected`),
+    in catalogue order, each as one short text: code, name, the computed value and the corrected one."""
+    L, out = prep.L, []
+    for c in prep.indicators:
+        fix = (rows_by_code.get(c) or {}).get("corrected")
+        if not fix:
+            continue
+        unit = prep.indicators[c]["unit"]
+        text = L["corrections_item"].format(
+            code=c,
+            name=_static(prep, c)["name"],
+            before=tx.format_value(fix.get("from"), unit, prep.lang),
+            after=tx.format_value(fix.get("to"), unit, prep.lang),
+        )
+        if fix.get("dispute_id") is not None:
+            text += L["corrections_dispute"].format(id=fix["dispute_id"])
+        out.append({"code": c, "text": text, "dispute_id": fix.get("dispute_id")})
+    return out

@@ -366,3 +366,58 @@ LABELS: dict[str, dict[str, str]] = {
 
 LIGHT_COLOURS = {"green": "#2e9d4a", "yellow": "#e8a317", "red": "#d7301f", "grey": "#9e9e9e", "none": "#cfd8dc"}
 LIGHT_FILLS = {"green": "C6EFCE", "yellow": "FFEB9C", "red": "FFC7CE", "grey": "E0E0E0", "none": "ECEFF1"}
+
+# review and appeal (申诉复核): the dispute template's words and the card's note on corrected values
+LABELS["zh"].update(
+    {
+        "dispute_title": "申诉复核模板",
+        "dispute_year": "年度",
+        "dispute_manifest": "预览运行清单 SHA-256",
+        "dispute_deadline": "复核截止日",
+        "dispute_help": "填写说明",
+        "dispute_help_text": (
+            "只填写有异议的指标：申诉值（更正后的数值，口径与“数值”列相同，比例写小数，如 0.05）、理由（必填）、"
+            "证据编号；无异议的行留空。请勿改动其他单元格。"
+        ),
+        "dispute_indicator": "指标编码",
+        "dispute_indicator_name": "指标名称",
+        "dispute_value": "数值",
+        "dispute_baseline": "基线",
+        "dispute_light": "灯",
+        "dispute_reason": "说明",
+        "dispute_claimed": "申诉值",
+        "dispute_claim_reason": "理由",
+        "dispute_evidence": "证据编号",
+        "corrections_title": "复核更正",
+        "corrections_note": "下列指标的数值经申诉复核更正，按更正后的数值评灯计分：",
+        "corrections_item": "{code} {name}：{before} → {after}",
+        "corrections_dispute": "（申诉 {id}）",
+    }
+)
+LABELS["en"].update(
+    {
+        "dispute_title": "Dispute template (review and appeal)",
+        "dispute_year": "Year",
+        "dispute_manifest": "Preview run manifest SHA-256",
+        "dispute_deadline": "Review deadline",
+        "dispute_help": "How to fill in",
+        "dispute_help_text": (
+            "Fill in only the indicators you dispute: claimed value (the corrected value, in the same terms as "
+            "Value; shares as decimals, e.g. 0.05), reason (required) and evidence reference; leave the other "
+            "rows empty. Do not change any other cell."
+        ),
+        "dispute_indicator": "Indicator",
+        "dispute_indicator_name": "Indicator name",
+        "dispute_value": "Value",
+        "dispute_baseline": "Baseline",
+        "dispute_light": "Light",
+        "dispute_reason": "Reason",
+        "dispute_claimed": "Claimed value",
+        "dispute_claim_reason": "Claim reason",
+        "dispute_evidence": "Evidence ref",
+        "corrections_title": "Corrected after review",
+        "corrections_note": "These values were corrected after review; lights and scores use the corrected values:",
+        "corrections_item": "{code} {name}: {before} → {after}",
+        "corrections_dispute": " (dispute {id})",
+    }
+)

@@ -22,7 +22,15 @@ from pingyi.report.card_layout import card_parts
 from pingyi.report.charts import hbar_svg, radar_svg
 from pingyi.report.textmetrics import clip
 
-TEMPLATE_NAMES = ("card.html", "card.css", "committee.html", "committee.css", "index.html", "_macros.html")
+TEMPLATE_NAMES = (
+    "card.html",
+    "card.css",
+    "committee.html",
+    "committee.css",
+    "index.html",
+    "_macros.html",
+    "_corrections.html",
+)
 
 
 def default_templates_dir() -> Path:

@@ -30,12 +30,22 @@ def evaluate_to(
     strict: bool = False,
     encoding: str | None = None,
     cycle: Mapping[str, Any] | None = None,
+    corrections: Path | None = None,
 ) -> RunResult:
     """`cycle`: the run's place in the evaluation cycle (pingyi.cycle: stage preview/final, date, review
-    deadline); recorded with the parameters, so the reports and `pingyi verify` see it."""
+    deadline); recorded with the parameters, so the reports and `pingyi verify` see it. `corrections`: a
+    corrections table (pingyi.run.corrections) applied between the indicator values and the scores; the
+    manifest records it among the inputs."""
     project_dir = Path(project_dir) if project_dir is not None else default_project_dir()
     result = run(
-        data_dir, project_dir, year=year, history_dir=history_dir, progress=progress, strict=strict, encoding=encoding
+        data_dir,
+        project_dir,
+        year=year,
+        history_dir=history_dir,
+        progress=progress,
+        strict=strict,
+        encoding=encoding,
+        corrections=Path(corrections) if corrections is not None else None,
     )
     if cycle:
         result = dataclasses.replace(result, parameters={**result.parameters, **{k: cycle[k] for k in sorted(cycle)}})
@@ -49,6 +59,7 @@ def evaluate_to(
                 history_dir=history_dir,
                 parameters=result.parameters,
                 outputs=outputs,
+                corrections=corrections,
             )
             write_manifest(stage, manifest)
     finally:

@@ -66,10 +66,18 @@ def dependency_versions(names: Iterable[str]) -> dict[str, str | None]:
 
 
 def build_manifest(
-    *, data_dir: Path, project_dir: Path, history_dir: Path | None, parameters: Mapping[str, Any], outputs: list[Path]
+    *,
+    data_dir: Path,
+    project_dir: Path,
+    history_dir: Path | None,
+    parameters: Mapping[str, Any],
+    outputs: list[Path],
+    corrections: Path | None = None,
 ) -> dict[str, Any]:
+    """`corrections`: the corrections table the run applied (recorded only when given, so `pingyi
+    verify` re-runs with it)."""
     deps = dependency_versions(KEY_DEPENDENCIES)
-    return {
+    manifest: dict[str, Any] = {
         "pingyi_version": __version__,
         "dependencies": deps,
         "parameters": dict(parameters),
@@ -85,6 +93,10 @@ def build_manifest(
         },
         "outputs": {p.name: sha256(p) for p in sorted(outputs, key=lambda p: p.name)},
     }
+    if corrections is not None:
+        path = Path(corrections)
+        manifest["inputs"]["corrections"] = {"path": str(path.resolve()), "sha256": sha256(path)}
+    return manifest
 
 
 def write_manifest(out: Path, manifest: Mapping[str, Any]) -> Path:

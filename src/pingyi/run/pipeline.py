@@ -25,6 +25,7 @@ from pingyi.data.providers import UNKNOWN, ProviderInfo, read_providers
 from pingyi.data.quality import QualityResult, run_quality
 from pingyi.data.views import create_views
 from pingyi.errors import PingyiError
+from pingyi.run.corrections import Applied, apply_corrections, check_corrections, read_corrections
 from pingyi.run.guards import Guard, data_guards, enforce, provider_guards, result_guards
 from pingyi.run.schema import load_results_document
 from pingyi.score.adjust import Adjustment, Budget
@@ -54,6 +55,7 @@ class RunResult:
     adjustments: tuple[Adjustment, ...]
     budget: Budget
     guards: tuple[Guard, ...] = ()  # the warnings that fired (a stop ends the run before a result exists)
+    corrections: tuple[Applied, ...] = ()  # values replaced after review (pingyi.run.corrections)
     # the scratch directory that holds the quality stage's files until the outputs are written
     scratch: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False, compare=False)
 
@@ -71,14 +73,20 @@ def run(
     progress: Callable[[], None] | None = None,
     strict: bool = False,
     encoding: str | None = None,
+    corrections: Path | None = None,
 ) -> RunResult:
     """Evaluate the bundle at `data_dir` with the project at `project_dir` (default: the shipped one).
     `workdir`: where temporary files go (default: a new temporary directory kept with the result).
     The run guards (pingyi.run.guards) stop it with a user error; `strict`: their warnings stop it too.
-    `encoding`: the encoding of the bundle's text files that are not UTF-8 (default: detected)."""
+    `encoding`: the encoding of the bundle's text files that are not UTF-8 (default: detected).
+    `corrections`: a corrections table (pingyi.run.corrections) applied to the indicator values before
+    they are scored."""
     valid = require_valid(project_dir, year)
     project, tree = valid.project, valid.tree
     year = project.year
+    # read before the long part of the run: a bad table stops it at once
+    table = read_corrections(corrections) if corrections is not None else ()
+    check_corrections(table, corrections or "", project.indicators, [c.fixmedins_code for c in table])
     compiled = compile_project_measures(project.measures, project.data)
     history = read_history(history_dir, project)
     scratch = tempfile.TemporaryDirectory(prefix="pingyi-") if workdir is None else None
@@ -102,6 +110,10 @@ def run(
     guards += provider_guards(codes, {c: measures.tables_of(c, year) for c in codes})
     enforce(guards, strict)
     values = evaluate_all(project.indicators, codes, measures, side, year)
+    applied: tuple[Applied, ...] = ()
+    if table:
+        check_corrections(table, corrections or "", project.indicators, codes)
+        values, applied = apply_corrections(values, table, project.indicators)
     scored = score_all(project, tree, providers, values, measures, progress)
     adjustments, budget = adjust_all(project, providers, scored.results, measures, history)
     unsized = [a.fixmedins_code for a in adjustments if a.prepayment is None and a.rate != 0]
@@ -122,6 +134,7 @@ def run(
         adjustments=tuple(adjustments),
         budget=budget,
         guards=tuple(guards),
+        corrections=applied,
         scratch=scratch,
     )
 

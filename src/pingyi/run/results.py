@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from pingyi.compute.indicators import IndicatorValue
 from pingyi.data.quality import ProviderQuality
+from pingyi.run.corrections import Applied
 from pingyi.run.schema import SCHEMA_VERSION
 from pingyi.score.casemix import CasemixNote
 from pingyi.score.funnel import FunnelFit, FunnelPoint
@@ -40,6 +41,7 @@ def results_document(run: RunResult) -> dict[str, Any]:
     dims = {d.primary.code: d for d in project.dimensions}
     quality = run.quality
     funnel_points = {code: {pt.code: pt for pt in fs.points} for code, fs in run.scored.funnels.items()}
+    corrected = {(c.fixmedins_code, c.indicator): c for c in run.corrections}
     providers = []
     for r in sorted(run.scored.results, key=lambda r: r.fixmedins_code):
         p = info[r.fixmedins_code]
@@ -113,6 +115,11 @@ def results_document(run: RunResult) -> dict[str, Any]:
                             else {}
                         ),
                         **({"scored_value": _num(s.scored_value, 10)} if s.scored_value is not None else {}),
+                        **(
+                            {"corrected": _correction_json(corrected[(p.code, code)])}
+                            if (p.code, code) in corrected
+                            else {}
+                        ),
                     }
                     for code, s in ((c, r.indicators[c]) for c in project.indicators)
                 ],
@@ -207,8 +214,17 @@ def results_document(run: RunResult) -> dict[str, Any]:
         "graded": _graded(run),
         "casemix_model": run.casemix.as_json() if run.casemix is not None else None,
         "funnels": {code: _funnel_json(run, code) for code in run.scored.funnels},
+        "corrections": [
+            {"fixmedins_code": c.fixmedins_code, "indicator": c.indicator, **_correction_json(c)}
+            for c in run.corrections
+        ],
         "providers": providers,
     }
+
+
+def _correction_json(c: Applied) -> dict[str, Any]:
+    """A value replaced after review (复核更正): what was computed, what replaced it, and why."""
+    return {"from": _num(c.from_value, 10), "to": _num(c.to_value, 10), "dispute_id": c.dispute_id, "reason": c.reason}
 
 
 def _graded(run: RunResult) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pingyi.errors import PingyiError, read_json_object
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 LightName = Literal["green", "yellow", "red", "grey", "none"]
 StatusName = Literal["scored", "insufficient", "monitor", "missing"]
@@ -202,6 +202,18 @@ class FunnelPlace(Part):
     limits: dict[str, list[float]]
 
 
+class Corrected(Part):
+    from_: float | None = Field(alias="from", description="the computed value the correction replaced")
+    to: float = Field(description="the corrected value, lighted and scored by the indicator's rules")
+    dispute_id: int | None = Field(description="the accepted dispute in the ledger, if it came from one")
+    reason: str
+
+
+class CorrectionEntry(Corrected):
+    fixmedins_code: str
+    indicator: str
+
+
 class ProviderIndicator(Part):
     code: str
     value: float | None = Field(description="the scored value (the case-mix-adjusted one where it counts)")
@@ -232,6 +244,9 @@ class ProviderIndicator(Part):
     peer_percentile: float | None
     funnel: FunnelPlace | None = None
     scored_value: float | None = None
+    corrected: Corrected | None = Field(
+        default=None, description="present when a correction (复核更正) replaced the value"
+    )
 
 
 class ProviderPrimary(Part):
@@ -320,6 +335,9 @@ class ResultsDocument(Part):
     graded: GradedSummary | None = None
     casemix_model: CasemixModel | None
     funnels: dict[str, Funnel]
+    corrections: list[CorrectionEntry] = Field(
+        default_factory=list, description="the values replaced after review (pingyi score --corrections)"
+    )
     providers: list[Provider]
 
 

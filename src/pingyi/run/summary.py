@@ -74,6 +74,10 @@ def print_summary(console: Console, run: RunResult, out_dir: Path) -> None:
             style="bold yellow",
             markup=False,
         )
+    if run.corrections:
+        fixed = ", ".join(f"{c.fixmedins_code} {c.indicator}" for c in run.corrections[:5])
+        more = f" and {len(run.corrections) - 5} more" if len(run.corrections) > 5 else ""
+        console.print(f"corrected after review (复核更正): {fixed}{more}", markup=False)
     console.print(
         f"results written to {out_dir}/ (scores.csv, indicators.csv, adjustments.csv, quality.csv, "
         "rejected.csv, results.json, manifest.json)",

@@ -115,12 +115,23 @@ def verify(
         if proj_now.get(name) != digest:
             ok = False
             lines.append(f"INPUT {name}: project file differs from the one recorded")
+    corrections = _recorded_corrections(inputs, mpath)
+    if corrections is not None and sha256(corrections[0]) != corrections[1]:
+        ok = False
+        lines.append(f"INPUT {corrections[0]}: corrections file differs from the one recorded")
     with tempfile.TemporaryDirectory(prefix="pingyi-verify-") as tmp:
         rerun = Path(tmp) / "out"
         parameters = manifest["parameters"]
         cycle = {k: parameters[k] for k in CYCLE_PARAMETERS if k in parameters}
         evaluate_to(
-            data, project, parameters.get("year"), history, rerun, encoding=parameters.get("encoding"), cycle=cycle
+            data,
+            project,
+            parameters.get("year"),
+            history,
+            rerun,
+            encoding=parameters.get("encoding"),
+            cycle=cycle,
+            corrections=corrections[0] if corrections is not None else None,
         )
         new_manifest = json.loads((rerun / "manifest.json").read_text(encoding="utf-8"))
         for name in manifest.get("outputs", {}):
@@ -141,3 +152,22 @@ def verify(
             else:
                 lines.append(f"ok {name}")
     return VerifyReport(ok=ok, lines=lines)
+
+
+def _recorded_corrections(inputs: dict, mpath: Path) -> tuple[Path, str] | None:
+    """The corrections table a run applied (path, SHA-256), when it applied one; it must still be there."""
+    entry = inputs.get("corrections")
+    if entry is None:
+        return None
+    if (
+        not isinstance(entry, dict)
+        or not isinstance(entry.get("path"), str)
+        or not isinstance(entry.get("sha256"), str)
+    ):
+        raise PingyiError(f"{mpath}: field inputs.corrections is malformed; expected path and sha256")
+    path = Path(entry["path"])
+    if not path.is_file():
+        raise PingyiError(
+            f"{path}: the corrections file recorded in {mpath} is not here; expected it where the run read it"
+        )
+    return path, entry["sha256"]
