@@ -20,9 +20,10 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from pingyi.ledger import add_dispute, decide_dispute, open_ledger, verify_ledger
+from pingyi.ledger import add_dispute, open_ledger, verify_ledger
 from pingyi.spec.project import copy_project, default_project_dir
 from pingyi.tools.example import generate_example
+from test_disputes import fill
 
 ACTOR = ("--actor", "secretary")
 
@@ -76,6 +77,10 @@ def years(tmp_path_factory: pytest.TempPathFactory) -> Years:
     return Years(root, project, b2025, b2026, root / "committee.ledger")
 
 
+def indicator(provider: dict, code: str) -> dict:
+    return next(i for i in provider["indicators"] if i["code"] == code)
+
+
 def lights(folder: Path, colour: str) -> set[tuple[str, str]]:
     return {
         (p["fixmedins_code"], i["code"])
@@ -110,24 +115,38 @@ def test_two_years_of_the_cycle(years: Years, cli, tmp_path):
     assert "征求意见稿" in html
     assert len(PdfReader(card).pages) == 1  # the mark and the deadline do not push the card to a second page
 
-    # --- a dispute from one provider: the final run is refused until it is decided
-    code = results(prev)["providers"][0]["fixmedins_code"]
-    with open_ledger(ledger) as book:
-        run_id = book.conn.execute("SELECT id FROM runs WHERE kind = 'preview'").fetchone()[0]
-        dispute = add_dispute(book, fixmedins_code=code, indicator="D1.01", year=2025, reason="转院病例被计入",
-                              actor=code, run_id=run_id)  # fmt: skip
+    # --- disputes from two providers through the templates; the final run is refused until both are
+    # decided; one is accepted (its corrected value is scored), the other rejected
+    templates = y.root / "templates"
+    assert cli("disputes", "template", "--results", prev, "--out", templates).exit_code == 0
+    graded = [q for q in results(prev)["providers"] if q["total_score"] is not None and q["grade"] != "不合格"]
+    hit = next(q for q in graded if indicator(q, "D1.03")["light"] == "red" and indicator(q, "D1.03")["score"] == 0)
+    code, other = hit["fixmedins_code"], next(q["fixmedins_code"] for q in graded if q is not hit)
+    fixed = indicator(hit, "D1.03")["baseline"] / 2  # at half the baseline: green 100 (threshold rule)
+    a = fill(templates / f"{code}.xlsx", y.root / "a.xlsx", {"D1.03": (fixed, "转院病例被计入本院", "附件1")})
+    b = fill(templates / f"{other}.xlsx", y.root / "b.xlsx", {"D1.01": (0.0, "不认可增长率", None)})
+    r = cli("disputes", "import", a, b, "--ledger", ledger, "--date", "2026-03-20", *ACTOR)
+    assert r.exit_code == 0 and "2 dispute(s) recorded" in r.stdout, r.stderr
     final = y.root / "2025-final"
     args = ("score", "--data", y.b2025, "--out", final, *p, "--year", "2025", "--final", "--ledger", ledger,
             "--date", "2026-04-10", *ACTOR)  # fmt: skip
     r = cli(*args)
-    assert r.exit_code == 2 and "1 dispute(s) of 2025 are undecided" in r.stderr, r.stderr
+    assert r.exit_code == 2 and "2 dispute(s) of 2025 are undecided" in r.stderr, r.stderr
     assert not final.exists()
-    with open_ledger(ledger) as book:
-        decide_dispute(book, dispute, accept=False, decided_by="评议委员会", reason="转院记录核实无误")
+    ids = {
+        d["fixmedins_code"]: d["id"] for d in json.loads(cli("disputes", "list", "--ledger", ledger, "--json").stdout)
+    }
+    decide = ("disputes", "decide", "--ledger", ledger, "--id")
+    assert cli(*decide, ids[code], "--accept", "--reason", "转院记录属实", *ACTOR).exit_code == 0
+    assert cli(*decide, ids[other], "--reject", "--reason", "无佐证", *ACTOR).exit_code == 0
 
     # --- 2025 final: every red light opens a rectification item due 90 days later
     r = cli(*args)
     assert r.exit_code == 0, r.stderr
+    assert "1 correction(s) from accepted disputes applied" in r.stdout
+    corrected = indicator(next(q for q in results(final)["providers"] if q["fixmedins_code"] == code), "D1.03")
+    assert (corrected["light"], corrected["score"], corrected["corrected"]["dispute_id"]) == ("green", 100.0, ids[code])
+    assert [(c["fixmedins_code"], c["indicator"]) for c in results(final)["corrections"]] == [(code, "D1.03")]
     red_2025 = lights(final, "red")
     assert red_2025, "the generated year has red lights"
     assert f"rectification: {len(red_2025)} opened, 0 closed" in r.stdout
