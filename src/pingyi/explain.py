@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pingyi.compute.measures import compile_project_measures, table_sql
-from pingyi.data.views import view_of
+from pingyi.data.views import unique_key, view_of
 from pingyi.errors import PingyiError, read_json_object
 from pingyi.run.manifest import project_files
 from pingyi.run.schema import load_results_document
@@ -108,7 +108,7 @@ def explain_measures(project: Project, code: str) -> str:
     for table, measures in sorted(compiled.items()):
         used = [m for m in measures if m.name in names]
         if used:
-            lines.append(table_sql(view_of(table), used))
+            lines.append(table_sql(view_of(table), used, unique_key(table)))
     return "\n".join(lines)
 
 

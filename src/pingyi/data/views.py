@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pingyi.data.contract import TABLES
+
 # columns the `settlement_rows` view adds to clean_settlements
 SETTLEMENT_COLUMNS: dict[str, str] = {
     "offsite_flag": "'1' when the insured area differs from the provider's pooling area (异地就医): prefecture-level "
@@ -146,6 +148,15 @@ DERIVED_COLUMNS: dict[str, dict[str, str]] = {"settlements": SETTLEMENT_COLUMNS,
 
 def view_of(table: str) -> str:
     return MEASURE_VIEWS.get(table, f"clean_{table}")
+
+
+def unique_key(table: str) -> str | None:
+    """The column that names one row of `table`'s measure view, when the contract declares a one-column
+    key: the quality stage keeps one row per key, and each view joins at most one row onto it (the
+    settlement list of an encounter, the cost of a stay, the DRG reference of a code), so
+    count(DISTINCT key) over the view is count(key) and needs no hash table."""
+    spec = TABLES.get(table)
+    return spec.key[0] if spec is not None and len(spec.key) == 1 else None
 
 
 def create_views(con: Any, present: Iterable[str], region_of: Mapping[str, str]) -> dict[str, str]:

@@ -23,7 +23,7 @@ from pingyi.compute.measures import MeasureTable, compile_project_measures, run_
 from pingyi.data.bundle import open_bundle
 from pingyi.data.providers import UNKNOWN, ProviderInfo, read_providers
 from pingyi.data.quality import QualityResult, run_quality
-from pingyi.data.views import create_views
+from pingyi.data.views import create_views, unique_key
 from pingyi.errors import PingyiError
 from pingyi.run.corrections import Applied, apply_corrections, check_corrections, read_corrections
 from pingyi.run.guards import Guard, data_guards, enforce, provider_guards, result_guards
@@ -99,7 +99,7 @@ def run(
         enforce(guards, strict)
         providers = tuple(read_providers(con, project))
         views = create_views(con, bundle.present, {p.code: p.region for p in providers if p.region != UNKNOWN})
-        measures = run_measures(con, compiled, views)
+        measures = run_measures(con, compiled, views, {t: unique_key(t) for t in views})
         casemix = None
         if uses_casemix(project.indicators):
             if "setl_lists" in bundle.present:
