@@ -311,13 +311,13 @@ def diff_fields(
     out = []
     for key in keys:
         x, y = a.get(key), b.get(key)
-        if isinstance(x, dict) or isinstance(y, dict):
-            if (isinstance(x, dict) or x is None) and (isinstance(y, dict) or y is None):
-                sub_a, sub_b = x or {}, y or {}
-                for sub in sorted(set(sub_a) | set(sub_b)):
-                    if sub_a.get(sub) != sub_b.get(sub):
-                        out.append((f"{prefix}{key}.{sub}", sub_a.get(sub), sub_b.get(sub)))
-                continue
+        # an object on one side and absent (or an object) on the other: compared key by key
+        if (isinstance(x, dict) or isinstance(y, dict)) and all(v is None or isinstance(v, dict) for v in (x, y)):
+            sub_a, sub_b = x or {}, y or {}
+            for sub in sorted(set(sub_a) | set(sub_b)):
+                if sub_a.get(sub) != sub_b.get(sub):
+                    out.append((f"{prefix}{key}.{sub}", sub_a.get(sub), sub_b.get(sub)))
+            continue
         if x != y:
             out.append((f"{prefix}{key}", x, y))
     return out
