@@ -20,6 +20,7 @@ from pingyi import api
 from pingyi.compare.diff import diff_fields
 from pingyi.ledger import init_ledger, record_run
 from pingyi.run.evaluate import evaluate_to
+from pingyi.run.manifest import sha256
 from pingyi.spec.project import copy_project, default_project_dir
 from pingyi.tools.example import generate_example
 
@@ -341,3 +342,37 @@ def test_api_returns_a_frozen_record(runs: Runs, tmp_path):
     with pytest.raises(FrozenInstanceError):
         cmp.totals = None  # type: ignore[misc]
     assert not cmp.identical and cmp.a.year == cmp.b.year == 2025
+
+
+def test_catalogue_and_definition_changes_are_listed(runs: Runs, cli, tmp_path):
+    # B as a run of another catalogue would write it: D8.04 gone, D1.01's weight and lights edited;
+    # the manifest is rewritten to match, so the folder is consistent (only its content differs)
+    other = tmp_path / "other"
+    shutil.copytree(runs.a, other)
+    doc = results(other)
+    doc["indicators"] = [i for i in doc["indicators"] if i["code"] != "D8.04"]
+    d101 = next(i for i in doc["indicators"] if i["code"] == "D1.01")
+    old_weight, old_red = d101["nominal_weight"], d101["lights"]["red"]
+    d101["nominal_weight"], d101["lights"]["red"] = 0.5, old_red + 0.1
+    d101["meaning"] = "reworded"  # wording is not a definition change
+    for p in doc["providers"]:
+        p["indicators"] = [i for i in p["indicators"] if i["code"] != "D8.04"]
+    path = other / "results.json"
+    path.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
+    manifest = json.loads((other / "manifest.json").read_text(encoding="utf-8"))
+    manifest["outputs"]["results.json"] = sha256(path)
+    (other / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+    cmp = as_json(cli, runs.a, other)
+    assert cmp["indicators"]["removed"] == ["D8.04"] and cmp["indicators"]["added"] == []
+    assert [(c["indicator"], c["field"], c["a"], c["b"]) for c in cmp["indicators"]["definitions"]] == [
+        ("D1.01", "lights.red", old_red, old_red + 0.1),
+        ("D1.01", "nominal_weight", old_weight, 0.5),
+    ]
+    assert [n["kind"] for n in cmp["notes"]] == ["catalogue", "definitions"]
+    assert "indicators only in A: D8.04" in cmp["notes"][0]["text"]
+    assert cmp["identical"] is False and cmp["changes"] == []  # no provider's values changed
+    r = cli("compare", runs.a, other)
+    assert r.exit_code == 0, r.stderr
+    assert "indicators only in A: D8.04; only in B: none" in r.stdout
+    assert f"definition of D1.01 nominal_weight: {old_weight} -> 0.5" in r.stdout

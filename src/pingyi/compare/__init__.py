@@ -64,7 +64,8 @@ CHANGE is {"provider": code ("" for a run's parameter or a definition), "name": 
 "indicator": code or null, "field": e.g. "grade", "adjustment.amount", "adjustment.credit.rate",
 "value", "light", "rule_params.zero_at", "a": value in A, "b": value in B, "delta": b - a (a number
 for numbers, a decimal string for money and rates, null otherwise)}. A field absent on one side is
-null there; an indicator one provider's list lacks is field "indicator" with "present"/"absent".
+null there; an indicator of both catalogues that one provider's list lacks is field "indicator" with
+"present"/"absent" (an indicator of one catalogue only is listed in `indicators` alone).
 
 diff.py      reading and checking the runs, the comparison (a frozen `Comparison`)
 workbook.py  the 汇总 and 变化 sheets

@@ -454,8 +454,10 @@ def compare_runs(run_a: Path | str, run_b: Path | str, *, ledger: Path | None = 
     pb = {p["fixmedins_code"]: p for p in b.doc.get("providers") or []}
     common = sorted(set(pa) & set(pb))
     changes: list[Change] = []
+    # an indicator of one catalogue only is listed once (indicators_added / removed), not per provider
+    both = [c for c in order if c in cat_a and c in cat_b]
     for code in common:
-        changes += _provider_changes(pa[code], pb[code], order)
+        changes += _provider_changes(pa[code], pb[code], both)
     diffs = [_amount(pb[c]) - _amount(pa[c]) for c in common]
     changed_fields = {(c.provider, c.field) for c in changes}
     providers_added = tuple(_only_in(pb[c]) for c in sorted(set(pb) - set(pa)))
