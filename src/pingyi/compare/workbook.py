@@ -16,6 +16,7 @@ from pingyi.report.xlsxbook import BookWriter, SheetWriter
 
 _DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
 MONEY = "#,##0.00"
+PERCENT = "0.00%"
 
 WORDS: dict[str, dict[str, str]] = {
     "zh": {
@@ -151,21 +152,28 @@ def _word(field: str, value: Any, lang: tx.Lang) -> Any:
     return value
 
 
-def _cell(sh: SheetWriter, value: Any, money: bool = False) -> Any:
-    """Numbers (and decimal strings: money, rates) as numbers; objects as compact JSON text."""
+def _cell(sh: SheetWriter, value: Any, fmt: str | None = None) -> Any:
+    """Numbers (and decimal strings: money, rates) as numbers, in `fmt`; objects as compact JSON text."""
     if value is None:
         return None
     if isinstance(value, bool):
         return sh.text("true" if value else "false")
     if isinstance(value, Decimal):
-        return sh.num(float(value), MONEY)
+        return sh.num(float(value), fmt or MONEY)
     if isinstance(value, int | float):
-        return sh.num(value)
+        return sh.num(value, fmt)
     if isinstance(value, str) and _DECIMAL.match(value):
-        return sh.num(float(value), MONEY if money else None)
+        return sh.num(float(value), fmt)
     if isinstance(value, dict | list | tuple):
         return sh.text(json.dumps(value, ensure_ascii=False, sort_keys=True))
     return sh.text(value)
+
+
+def _format(field: str) -> str | None:
+    """Rates as percentages; the adjustment's other decimal strings are yuan (a sub-record's rate too)."""
+    if field.endswith("rate"):
+        return PERCENT
+    return MONEY if field.startswith("adjustment.") else None
 
 
 def workbook_bytes(cmp: Comparison, lang: str = "zh") -> bytes:
@@ -176,8 +184,8 @@ def workbook_bytes(cmp: Comparison, lang: str = "zh") -> bytes:
     book = BookWriter()
     sh = book.sheet(W["summary"], [W["item"], "A", "B", W["change"]], widths_max=70)
 
-    def row(key: str, a: Any, b: Any, change: Any = None, money: bool = False) -> None:
-        sh.add([sh.text(W[key], bold=True), _cell(sh, a, money), _cell(sh, b, money), _cell(sh, change, money)])
+    def row(key: str, a: Any, b: Any, change: Any = None) -> None:
+        sh.add([sh.text(W[key], bold=True), _cell(sh, a), _cell(sh, b), _cell(sh, change)])
 
     A, B, t = cmp.a, cmp.b, cmp.totals
     sh.add([sh.text(W["run"], bold=True), sh.text(A.label), sh.text(B.label)])
@@ -232,7 +240,7 @@ def workbook_bytes(cmp: Comparison, lang: str = "zh") -> bytes:
         widths_max=50,
     )
     for c in (*cmp.parameters, *cmp.definitions, *cmp.changes):
-        money = c.field.startswith("adjustment.") and c.field != "adjustment.rate"
+        fmt = _format(c.field)
         ch.add(
             [
                 ch.text(c.provider),
@@ -240,9 +248,9 @@ def workbook_bytes(cmp: Comparison, lang: str = "zh") -> bytes:
                 ch.text(c.indicator or ""),
                 ch.text(field_label(c.field, lg)),
                 ch.text(c.field),
-                _cell(ch, _word(c.field, c.a, lg), money),
-                _cell(ch, _word(c.field, c.b, lg), money),
-                _cell(ch, c.delta, money),
+                _cell(ch, _word(c.field, c.a, lg), fmt),
+                _cell(ch, _word(c.field, c.b, lg), fmt),
+                _cell(ch, c.delta, fmt),
             ]
         )
     ch.close()
