@@ -376,3 +376,46 @@ def test_catalogue_and_definition_changes_are_listed(runs: Runs, cli, tmp_path):
     assert r.exit_code == 0, r.stderr
     assert "indicators only in A: D8.04; only in B: none" in r.stdout
     assert f"definition of D1.01 nominal_weight: {old_weight} -> 0.5" in r.stdout
+
+
+def test_preview_against_final_by_run_id(runs: Runs, cli, tmp_path):
+    """The committee's use: the final run (with one accepted correction) against its preview, by the
+    run ids of the ledger; the stage and date show as parameters, the correction as a change."""
+    ledger = tmp_path / "committee.ledger"
+    assert cli("ledger", "init", ledger, "--committee", "某市医疗保障局", "--actor", "secretary").exit_code == 0
+    args = ("--data", runs.bundle, "--project", runs.project, "--year", "2025", "--ledger", ledger)
+    preview, final = tmp_path / "preview", tmp_path / "final"
+    r = cli("score", *args, "--out", preview, "--preview", "--date", "2026-03-02")
+    assert r.exit_code == 0, r.stderr
+    p = next(
+        p
+        for p in results(preview)["providers"]
+        if p["total_score"] is not None and any(i["code"] == "D1.03" and i["light"] == "red" for i in p["indicators"])
+    )
+    ind = next(i for i in p["indicators"] if i["code"] == "D1.03")
+    table = tmp_path / "corrections.csv"
+    table.write_text(
+        f"fixmedins_code,indicator,value,dispute_id,reason\n{p['fixmedins_code']},D1.03,{ind['baseline'] / 2!r},1,复核\n",
+        encoding="utf-8",
+    )
+    r = cli("score", *args, "--out", final, "--final", "--date", "2026-04-10", "--corrections", table)
+    assert r.exit_code == 0, r.stderr
+    doc = as_json(cli, "1", "2", "--ledger", ledger)
+    assert (doc["a"]["stage"], doc["a"]["date"], doc["b"]["stage"], doc["b"]["date"]) == (
+        "preview",
+        "2026-03-02",
+        "final",
+        "2026-04-10",
+    )
+    params = {c["field"]: (c["a"], c["b"]) for c in doc["parameters"]}
+    assert params["stage"] == ("preview", "final") and params["review_deadline"] == ("2026-04-01", None)
+    light = next(
+        c
+        for c in doc["changes"]
+        if (c["provider"], c["indicator"], c["field"]) == (p["fixmedins_code"], "D1.03", "light")
+    )
+    assert (light["a"], light["b"]) == ("red", "green")
+    r = cli("compare", "1", "2", "--ledger", ledger)
+    assert r.exit_code == 0, r.stderr
+    assert "A: run 1 (preview)" in r.stdout and "B: run 2 (final)" in r.stdout
+    assert "parameter stage: preview -> final" in r.stdout
