@@ -345,24 +345,19 @@ def test_api_returns_a_frozen_record(runs: Runs, tmp_path):
 
 
 def test_catalogue_and_definition_changes_are_listed(runs: Runs, cli, tmp_path):
-    # B as a run of another catalogue would write it: D8.04 gone, D1.01's weight and lights edited;
-    # the manifest is rewritten to match, so the folder is consistent (only its content differs)
-    other = tmp_path / "other"
-    shutil.copytree(runs.a, other)
-    doc = results(other)
-    doc["indicators"] = [i for i in doc["indicators"] if i["code"] != "D8.04"]
-    d101 = next(i for i in doc["indicators"] if i["code"] == "D1.01")
-    old_weight, old_red = d101["nominal_weight"], d101["lights"]["red"]
-    d101["nominal_weight"], d101["lights"]["red"] = 0.5, old_red + 0.1
-    d101["meaning"] = "reworded"  # wording is not a definition change
-    for p in doc["providers"]:
-        p["indicators"] = [i for i in p["indicators"] if i["code"] != "D8.04"]
-    path = other / "results.json"
-    path.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
-    manifest = json.loads((other / "manifest.json").read_text(encoding="utf-8"))
-    manifest["outputs"]["results.json"] = sha256(path)
-    (other / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    # B as a run of another catalogue would write it: D8.04 gone, D1.01's weight and lights edited
+    catalogue = {i["code"]: i for i in results(runs.a)["indicators"]}
+    old_weight, old_red = catalogue["D1.01"]["nominal_weight"], catalogue["D1.01"]["lights"]["red"]
 
+    def edit(doc: dict) -> None:
+        doc["indicators"] = [i for i in doc["indicators"] if i["code"] != "D8.04"]
+        d101 = next(i for i in doc["indicators"] if i["code"] == "D1.01")
+        d101["nominal_weight"], d101["lights"]["red"] = 0.5, old_red + 0.1
+        d101["meaning"] = "reworded"  # wording is not a definition change
+        for p in doc["providers"]:
+            p["indicators"] = [i for i in p["indicators"] if i["code"] != "D8.04"]
+
+    other = forged(runs.a, tmp_path / "other", edit)
     cmp = as_json(cli, runs.a, other)
     assert cmp["indicators"]["removed"] == ["D8.04"] and cmp["indicators"]["added"] == []
     assert [(c["indicator"], c["field"], c["a"], c["b"]) for c in cmp["indicators"]["definitions"]] == [
@@ -419,3 +414,66 @@ def test_preview_against_final_by_run_id(runs: Runs, cli, tmp_path):
     assert r.exit_code == 0, r.stderr
     assert "A: run 1 (preview)" in r.stdout and "B: run 2 (final)" in r.stdout
     assert "parameter stage: preview -> final" in r.stdout
+
+
+def test_a_grade_band_edit_counts_the_grades_changed(runs: Runs, cli, tmp_path):
+    project = tmp_path / "project-95"
+    copy_project(default_project_dir(), project)
+    policy = project / "policy.yaml"
+    text = policy.read_text(encoding="utf-8")
+    assert "{name: 优秀, name_en: Excellent, min_score: 90}" in text
+    policy.write_text(text.replace("min_score: 90}", "min_score: 95}"), encoding="utf-8")
+    out = tmp_path / "r95"
+    evaluate_to(runs.bundle, project, 2025, None, out)
+    with (runs.a / "scores.csv").open(encoding="utf-8-sig", newline="") as fh:
+        scores = list(csv.DictReader(fh))
+    # by hand: 优秀 at 90 to 95 becomes 良好 (80 and up), and loses its +5 %
+    demoted = sorted(r["fixmedins_code"] for r in scores if r["grade"] == "优秀" and float(r["total_score"]) < 95)
+    assert demoted, "the generated bundle has a provider graded 优秀 below 95"
+    before = adjustments(runs.a)
+    doc = as_json(cli, runs.a, out)
+    grades = {c["provider"]: (c["a"], c["b"]) for c in doc["changes"] if c["field"] == "grade"}
+    assert grades == dict.fromkeys(demoted, ("优秀", "良好"))
+    t = doc["totals"]
+    assert (t["grade_changed"], t["designation_changed"], t["rank_changed"]) == (len(demoted), 0, 0)
+    lost = sum((Decimal(before[c]["amount"]) for c in demoted), Decimal(0))
+    assert Decimal(t["b"]["rewards"]) == Decimal(t["a"]["rewards"]) - lost
+    assert Decimal(t["amount_difference"]) == -lost
+    assert any(c["field"] == "grades" for c in doc["parameters"])  # the bands themselves, as a parameter
+
+
+def forged(src: Path, dst: Path, edit) -> Path:
+    """A copy of a results folder with results.json edited by `edit(doc)` and the manifest rewritten to
+    match: a folder as consistent as `pingyi score` writes one, whose content differs."""
+    shutil.copytree(src, dst)
+    doc = results(dst)
+    edit(doc)
+    path = dst / "results.json"
+    path.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
+    manifest = json.loads((dst / "manifest.json").read_text(encoding="utf-8"))
+    manifest["outputs"]["results.json"] = sha256(path)
+    (dst / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return dst
+
+
+def test_providers_in_one_run_only(runs: Runs, cli, tmp_path):
+    doc = results(runs.b)
+    gone = next(p for p in doc["providers"] if p["adjustment"]["amount"] != "0.00")
+    code = gone["fixmedins_code"]
+
+    def drop(d: dict) -> None:
+        d["providers"] = [p for p in d["providers"] if p["fixmedins_code"] != code]
+
+    fewer = forged(runs.b, tmp_path / "fewer", drop)
+    cmp = as_json(cli, runs.a, fewer)
+    assert [p["code"] for p in cmp["providers"]["removed"]] == [code] and cmp["providers"]["added"] == []
+    assert cmp["providers"]["removed"][0]["amount"] == adjustments(runs.a)[code]["amount"]
+    t = cmp["totals"]
+    assert t["providers_compared"] == 8 and Decimal(t["removed_amount"]) == Decimal(adjustments(runs.a)[code]["amount"])
+    # the net moves by the differences of the providers in both, less the amount of the one gone
+    assert Decimal(t["net_change"]) == Decimal(t["amount_difference"]) - Decimal(t["removed_amount"])
+    assert code not in cmp["providers"]["changed"]
+    back = as_json(cli, fewer, runs.a)
+    assert [p["code"] for p in back["providers"]["added"]] == [code]
+    r = cli("compare", runs.a, fewer)
+    assert r.exit_code == 0 and f"provider only in A: {code}" in r.stdout
