@@ -1,8 +1,9 @@
 """`pingyi compare RUN_A RUN_B`: identical runs, a policy edit of the 不合格 step rate on the same data (the
-money moved summed by hand from both adjustments.csv), a corrections run (the corrected indicator's
-light), ledger run ids, the --json shape, the workbook (no formula, deterministic bytes), an edited
-results.json refused by name, runs of two years compared with a note, and new adjustment fields
-compared without code changes."""
+money moved summed by hand from both adjustments.csv), a grade band edit (the grades changed counted by
+hand), a corrections run (the corrected indicator's light), the final run against its preview by ledger
+run ids, the --json shape, the workbook (no formula, deterministic bytes), an edited results.json
+refused by name, runs of two years compared with a note, another catalogue, providers in one run only,
+and new adjustment fields compared without code changes."""
 
 from __future__ import annotations
 
