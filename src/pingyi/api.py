@@ -9,10 +9,11 @@ through the one entry point (pingyi.validate) and raises `PingyiError` for a use
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from pingyi.compare import Comparison, compare_runs, workbook_bytes
 from pingyi.cycle.score import CycleRun, parse_day, score_in_cycle
 from pingyi.data.bundle import open_bundle
 from pingyi.data.quality import QualityResult, run_quality
@@ -22,6 +23,7 @@ from pingyi.disputes.importer import Imported, import_disputes
 from pingyi.disputes.template import write_templates
 from pingyi.errors import PingyiError, read_json
 from pingyi.explain import explain_indicator, explain_measures, explain_provider, results_project
+from pingyi.files import write_atomic
 from pingyi.ledger import (
     KeyFiles,
     close_rectification,
@@ -44,6 +46,7 @@ from pingyi.run.verify import verify as verify_results
 from pingyi.score.baselines import Derived, check_options, write_derived
 from pingyi.score.baselines import derive_baselines as derive
 from pingyi.spec.project import Project, copy_project, default_project_dir, evaluation_year, load_data_settings
+from pingyi.text import LANGS
 from pingyi.validate import Validation, require_valid, validate_project
 from pingyi.weights.combined import DataSource, SideBySide, side_by_side
 from pingyi.weights.tree import WeightTree
@@ -399,3 +402,26 @@ def disputes_list(
 def disputes_corrections(ledger: Path | str, year: int, out: Path | str) -> CorrectionsTable:
     """The accepted disputes of `year` as a corrections table for `pingyi score --corrections`."""
     return corrections(ledger, year, out)
+
+
+# --------------------------------------------------------------------------- compare
+# Two runs side by side: a preview against the final run, or a policy edit tried on the same data.
+
+
+def compare(
+    run_a: Path | str,
+    run_b: Path | str,
+    *,
+    ledger: Path | str | None = None,
+    xlsx: Path | str | None = None,
+    lang: str = "zh",
+) -> Comparison:
+    """What changed from run A to run B (results folders, or with `ledger` run ids of it), per provider
+    and in money (pingyi.compare); with `xlsx`, the 汇总 and 变化 workbook written there atomically."""
+    if lang not in LANGS:
+        raise PingyiError(f"--lang {lang!r}; expected one of {', '.join(LANGS)}")
+    result = compare_runs(run_a, run_b, ledger=Path(ledger) if ledger is not None else None)
+    if xlsx is None:
+        return result
+    path = write_atomic(Path(xlsx), workbook_bytes(result, lang))
+    return replace(result, xlsx=path)
