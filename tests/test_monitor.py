@@ -23,7 +23,12 @@ from pingyi.spec.project import copy_project, default_project_dir
 from pingyi.tools.example import generate_example
 from pingyi.validate import require_valid
 
-DATED = {"settlements": "setl_time", "setl_lists": "setl_time", "fee_items": "fee_ocur_time", "audit_flags": "flag_time"}
+DATED = {
+    "settlements": "setl_time",
+    "setl_lists": "setl_time",
+    "fee_items": "fee_ocur_time",
+    "audit_flags": "flag_time",
+}
 
 
 def rows(path: Path) -> list[dict[str, str]]:
@@ -152,7 +157,6 @@ def test_flags_follow_the_rule(june: Path) -> None:
     for key, r in by_key(june / "indicators.csv").items():
         if r["status"] != "scored" or r["light"] in ("grey", "none"):
             continue
-        base, value = r["baseline"], r["value"]
         if r["light"] == "red":
             assert key in warned, key
 
@@ -181,7 +185,9 @@ def test_warnings_recorded_once_then_resolved_and_escalated(setup: Setup, cli, t
     flagged = by_key(tmp_path / "m1" / "warnings.csv")
     assert flagged
     con = sqlite3.connect(ledger)
-    stored = con.execute("SELECT fixmedins_code, indicator, status, deadline, through_month, year FROM warnings").fetchall()
+    stored = con.execute(
+        "SELECT fixmedins_code, indicator, status, deadline, through_month, year FROM warnings"
+    ).fetchall()
     assert sorted((p, i) for p, i, *_ in stored) == sorted(flagged)
     assert {(s, d, m, y) for *_, s, d, m, y in stored} == {("open", "2025-05-05", 3, 2025)}
     kinds = con.execute("SELECT kind FROM runs").fetchall()

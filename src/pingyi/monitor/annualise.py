@@ -119,7 +119,11 @@ def annualise(
         return out
     chosen = {c: project.indicators[c] for c in codes}
     again = evaluate_all(
-        chosen, list(values), scaled(measures, project.year, additive_measures(project), 12 / months), SideValues(), project.year
+        chosen,
+        list(values),
+        scaled(measures, project.year, additive_measures(project), 12 / months),
+        SideValues(),
+        project.year,
     )
     for provider, row in again.items():
         for code, new in row.items():

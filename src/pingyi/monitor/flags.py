@@ -113,15 +113,12 @@ def plan(
     today = day.isoformat()
     new_deadline = (day + timedelta(days=cycle.warning_deadline_days)).isoformat()
     existing: dict[tuple[str, str], Mapping[str, Any]] = {}
-    for row in sorted(active, key=lambda r: int(r["id"])):
-        if row["status"] in ACTIVE:
-            existing.setdefault((row["fixmedins_code"], row["indicator"]), row)  # the earliest one stands
-    seen = set()
+    for found in sorted(active, key=lambda r: int(r["id"])):
+        if found["status"] in ACTIVE:
+            existing.setdefault((found["fixmedins_code"], found["indicator"]), found)  # the earliest one stands
     rows = []
     for j in judged:
-        key = (j.provider, j.indicator)
-        row = existing.get(key)
-        seen.add(key)
+        row = existing.get((j.provider, j.indicator))
         if j.heading:
             if row is None:
                 rows.append(WarningRow(j, new_deadline, "open", None, "new"))

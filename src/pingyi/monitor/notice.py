@@ -65,9 +65,7 @@ def notice_context(
     }
 
 
-def write_notices(
-    contexts: Iterable[dict[str, Any]], folder: Path, formats: Sequence[str]
-) -> list[Path]:
+def write_notices(contexts: Iterable[dict[str, Any]], folder: Path, formats: Sequence[str]) -> list[Path]:
     """notices/<code>.html and .pdf for each context, in provider order."""
     env = make_env(TEMPLATES)
     renderer = PdfRenderer(TEMPLATES) if "pdf" in formats else None
