@@ -179,6 +179,7 @@ def test_warnings_recorded_once_then_resolved_and_escalated(setup: Setup, cli, t
     ledger = tmp_path / "committee.ledger"
     assert cli("ledger", "init", ledger, "--committee", "某市医疗保障局", "--actor", "secretary").exit_code == 0
     base = ("monitor", "--data", setup.bundle, "--ledger", ledger, "--actor", "secretary", "--format", "html")
+    audit = sqlite3.connect(ledger).execute("SELECT count(*) FROM audit").fetchone()[0]
     first = cli(*base, "--through", "2025-03", "--out", tmp_path / "m1", "--date", "2025-04-05")
     assert first.exit_code == 0, first.stderr
     assert "recorded in" in first.stdout
@@ -192,6 +193,10 @@ def test_warnings_recorded_once_then_resolved_and_escalated(setup: Setup, cli, t
     assert {(s, d, m, y) for *_, s, d, m, y in stored} == {("open", "2025-05-05", 3, 2025)}
     kinds = con.execute("SELECT kind FROM runs").fetchall()
     assert kinds == [("monitor",)]
+    # the run and all its warnings in one transaction: one audit entry, naming the new warnings
+    entries = con.execute("SELECT action, detail FROM audit WHERE id > ?", (audit,)).fetchall()
+    assert [e[0] for e in entries] == ["record_run"]
+    assert len(json.loads(entries[0][1])["warnings_new"]) == len(flagged)
     assert cli("ledger", "verify", ledger).exit_code == 0
 
     # the same month again: no warning is duplicated; the rows now name their ledger warning
@@ -247,6 +252,16 @@ def test_bad_through_refused(setup: Setup, cli, tmp_path: Path) -> None:
     assert "holds no settlements dated in that month" in empty.stderr
     assert "2025-01, 2025-02" in empty.stderr and "2025-09;" in empty.stderr and "2025-10" not in empty.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_january_runs(setup: Setup, tmp_path: Path, cli) -> None:
+    """One month of the year against a whole prior year: the year-window guard expects a month's share,
+    and no provider being gradable yet is a warning, not a stop (a monitoring run does not grade)."""
+    out = tmp_path / "jan"
+    done = cli("monitor", "--data", setup.bundle, "--through", "2025-01", "--out", out, "--format", "html")
+    assert done.exit_code == 0, done.stderr
+    assert "annualised (x 12/1): D1.03" in done.stdout
+    assert json.loads((out / "results.json").read_text(encoding="utf-8"))["parameters"]["through"] == "2025-01"
 
 
 def test_notice_pdf_says_warning_and_deadline(setup: Setup, tmp_path: Path, cli) -> None:

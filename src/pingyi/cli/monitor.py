@@ -52,6 +52,8 @@ def monitor(
         f"{run.no_data} indicator(s) without data",
         markup=False,
     )
+    for guard in run.guards:
+        out.print(f"WARNING {guard}", style="bold yellow", markup=False)
     out.print(f"written to {run.out}: warnings.csv, no_data.csv, {len(run.notices)} notice file(s)", markup=False)
     if run.ledger is None:
         out.print("not recorded in a ledger (no --ledger, and the project names none)", markup=False)

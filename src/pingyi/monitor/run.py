@@ -55,12 +55,14 @@ class MonitorRun:
     no_data: int  # (provider, indicator) pairs not judged for want of data
     annualised: tuple[str, ...]  # the indicators whose values were annualised
     notices: tuple[Path, ...]
+    guards: tuple[str, ...] = ()  # the run guards' warnings (as `pingyi score` prints them)
     ledger: Path | None = None
     run_id: int | None = None
 
     @property
     def heading(self) -> tuple[WarningRow, ...]:
-        return tuple(w for w in self.rows if w.status in ACTIVE)
+        """The rows heading for red (an active warning this run has no data for is not one)."""
+        return tuple(w for w in self.rows if w.judged.heading)
 
     def count(self, change: str) -> int:
         return sum(w.change == change for w in self.rows)
@@ -153,6 +155,7 @@ def monitor(
         months=month,
         prepare=lambda bundle: keep_through(bundle, year, month),
         revalue=lambda values, measures: annualise(spec, values, measures, month),
+        warn_only=frozenset({"none_graded"}),
     )
     project_dir = Path(project) if project is not None else default_project_dir()
     result = run(Path(data), project_dir, year=year, encoding=encoding, window=window)
@@ -172,7 +175,7 @@ def monitor(
     rows = plan(judged, active, cycle, run_day)
     by_provider: dict[str, list[WarningRow]] = {}
     for w in rows:
-        if w.status in ACTIVE:
+        if w.judged.heading:
             by_provider.setdefault(w.judged.provider, []).append(w)
     contexts = [
         notice_context(
@@ -219,6 +222,7 @@ def monitor(
         no_data=len(no_data),
         annualised=codes,
         notices=tuple(Path(out) / "notices" / p.name for p in notices),
+        guards=tuple(f"[{g.code}] {g.message}" for g in result.guards),
     )
     if ledger_path is None:
         return done

@@ -10,6 +10,7 @@ it (the quality stage hands over its counts, failures and files).
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -72,11 +73,20 @@ class Window:
     """A year-to-date run (in-year monitoring, pingyi.monitor) through the same stages: `prepare` keeps
     the months it looks at in the bundle's raw tables before the quality stage (so the run sees what a
     bundle holding only those months would hold), `revalue` replaces indicator values before they are
-    scored (annualised totals), and `months` is how many months of the evaluation year the data covers."""
+    scored (annualised totals), and `months` is how many months of the evaluation year the data covers.
+    `warn_only`: guard codes that warn instead of stopping (early in the year no provider may be gradable
+    yet, and a monitoring run does not grade: `none_graded`)."""
 
     months: int
     prepare: Callable[[Bundle], None]
     revalue: Callable[[Values, MeasureTable], Values]
+    warn_only: frozenset[str] = frozenset()
+
+
+def _relaxed(guards: list[Guard], window: Window | None) -> list[Guard]:
+    if window is None or not window.warn_only:
+        return guards
+    return [dataclasses.replace(g, action="warn") if g.code in window.warn_only else g for g in guards]
 
 
 def run(
@@ -138,6 +148,7 @@ def run(
     adjustments, budget = adjust_all(project, providers, scored.results, measures, history)
     unsized = [a.fixmedins_code for a in adjustments if a.prepayment is None and a.rate != 0]
     guards += result_guards(project, {r.fixmedins_code: r.grade for r in scored.results}, unsized)
+    guards = _relaxed(guards, window)
     enforce(guards, strict)
     return RunResult(
         project=project,
