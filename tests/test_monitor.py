@@ -10,16 +10,19 @@ import json
 import shutil
 import sqlite3
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
+from pingyi.errors import PingyiError
 from pingyi.monitor.annualise import annualised_codes
-from pingyi.monitor.flags import over_share
+from pingyi.monitor.flags import is_heading, over_share
 from pingyi.spec.models import CyclePolicy, Direction
 from pingyi.spec.project import copy_project, default_project_dir
+from pingyi.text import Light
 from pingyi.tools.example import generate_example
 from pingyi.validate import require_valid
 
@@ -140,8 +143,13 @@ def test_heading_for_red_threshold_exactly_and_just_over() -> None:
     assert over_share(Direction.TARGET, 2.0, 1.0) is None and over_share(Direction.DOWN, 1.0, 0.0) is None
     threshold = CyclePolicy().heading_for_red
     assert threshold == 0.20
-    assert not over_share(Direction.DOWN, 0.06, 0.05) > threshold  # at the threshold: not flagged
-    assert over_share(Direction.DOWN, 0.0600001, 0.05) > threshold  # just over: flagged
+    at, over = over_share(Direction.DOWN, 0.06, 0.05), over_share(Direction.DOWN, 0.0600001, 0.05)
+    assert not is_heading(Light.YELLOW, at, threshold)  # exactly 20 % worse: not flagged
+    assert is_heading(Light.YELLOW, over, threshold)  # just over: flagged
+    assert not is_heading(Light.YELLOW, over_share(Direction.UP, 0.64, 0.80), threshold)
+    assert is_heading(Light.YELLOW, over_share(Direction.UP, 0.6399, 0.80), threshold)
+    assert is_heading(Light.RED, None, threshold) and is_heading(Light.RED, -0.3, threshold)  # already red
+    assert not is_heading(Light.GREEN, -0.1, threshold) and not is_heading(Light.YELLOW, None, threshold)
 
 
 def test_flags_follow_the_rule(june: Path) -> None:
@@ -230,11 +238,59 @@ def test_warnings_recorded_once_then_resolved_and_escalated(setup: Setup, cli, t
     assert con.execute("SELECT count(*) FROM runs WHERE kind = 'monitor'").fetchone()[0] == 3
     verified = cli("ledger", "verify", ledger)
     assert verified.exit_code == 0, verified.stdout + verified.stderr
-    # one recorded output edited: the ledger no longer verifies
+    # an assessor re-runs the recorded monitoring run from its inputs and the ledger state it planned from
+    # (ledger.json): the same bytes, though the ledger has moved on since
+    rerun = cli("verify", tmp_path / "m1")
+    assert rerun.exit_code == 0, rerun.stdout
+    assert "ok warnings.csv" in rerun.stdout and "ok ledger.json" in rerun.stdout
+    # one recorded output edited: the ledger no longer verifies, nor does the folder
     table = tmp_path / "m3" / "warnings.csv"
     table.write_bytes(table.read_bytes().replace(b"escalated", b"resolved!", 1))
     assert cli("ledger", "verify", ledger).exit_code == 2
+    edited = cli("verify", tmp_path / "m3")
+    assert edited.exit_code == 1 and "EDITED warnings.csv" in edited.stdout
     con.close()
+
+
+def test_nothing_recorded_when_the_ledger_moved_meanwhile(setup: Setup, tmp_path: Path) -> None:
+    """Two monitoring runs at once: the one recording second planned from a state that is gone, and records
+    nothing (no run, no warning, no audit entry)."""
+    from pingyi.ledger import add_warning, init_ledger, open_ledger
+    from pingyi.monitor.run import ledger_state, record, write_monitor
+
+    path = tmp_path / "l.ledger"
+    init_ledger(path, committee="c", actor="x").close()
+    state = ledger_state(path, 2025)
+    out = tmp_path / "o"
+    done = write_monitor(
+        setup.bundle,
+        "2025-04",
+        out,
+        None,
+        2025,
+        day="2025-05-05",
+        lang="zh",
+        formats="html",
+        encoding=None,
+        state=state,
+    )
+    assert done.heading
+    with open_ledger(path) as book:
+        add_warning(
+            book,
+            fixmedins_code="H33010200006",
+            indicator="D1.01",
+            year=2025,
+            through_month=3,
+            deadline="2025-05-01",
+            actor="other run",
+        )
+        before = [book.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("runs", "warnings", "audit")]
+    with pytest.raises(PingyiError, match="changed while this monitoring run was computed"):
+        record(path, out, done.rows, state["warnings"], 2025, 4, date(2025, 5, 5), "x", "pingyi monitor")
+    with open_ledger(path) as book:
+        after = [book.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("runs", "warnings", "audit")]
+    assert after == before
 
 
 def test_bad_through_refused(setup: Setup, cli, tmp_path: Path) -> None:

@@ -34,6 +34,7 @@ from pingyi.ledger import (
     verify_ledger,
 )
 from pingyi.ledger import VerifyReport as LedgerReport
+from pingyi.monitor.run import KIND as MONITOR_KIND
 from pingyi.monitor.run import MonitorRun
 from pingyi.monitor.run import monitor as run_monitor
 from pingyi.report.run import Progress, ReportRun, render_reports
@@ -161,12 +162,17 @@ def verify(
     rerender: bool = False,
     workers: int = 0,
 ) -> VerifyReport:
-    """Check a results folder against its manifest and a fresh re-run, byte for byte; or a report folder
-    against its manifest (and, with `rerender`, a fresh rendering)."""
+    """Check a results folder against its manifest and a fresh re-run, byte for byte; a monitoring folder
+    (`pingyi monitor`) the same way; or a report folder against its manifest (and, with `rerender`, a
+    fresh rendering)."""
     from pingyi.report.manifest import is_report_manifest
     from pingyi.run.verify import read_manifest
 
     manifest = read_manifest(folder)
+    if manifest.get("kind") == MONITOR_KIND:
+        from pingyi.monitor.verify import verify_monitor
+
+        return verify_monitor(folder, manifest, data, project)
     if is_report_manifest(manifest):
         from pingyi.report.verify import verify_report
 

@@ -70,6 +70,11 @@ def over_share(direction: Direction, value: float, baseline: float) -> float | N
     return round(diff / abs(baseline), 9)
 
 
+def is_heading(light: Light, over: float | None, threshold: float) -> bool:
+    """A scored indicator's light and share worse than its baseline: heading for red?"""
+    return light is Light.RED or (over is not None and over > threshold)
+
+
 def judge(run: RunResult, threshold: float, annualised: Iterable[str]) -> list[Judged]:
     """Every indicator of every provider that is not monitor-only, in provider and catalogue order."""
     names = {p.code: p.name for p in run.providers}
@@ -84,7 +89,7 @@ def judge(run: RunResult, threshold: float, annualised: Iterable[str]) -> list[J
             over = None
             if scored and s.value is not None and s.baseline is not None:
                 over = over_share(ind.direction, s.value, s.baseline)
-            heading = scored and (s.light is Light.RED or (over is not None and over > threshold))
+            heading = scored and is_heading(s.light, over, threshold)
             out.append(
                 Judged(
                     provider=r.fixmedins_code,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -40,7 +41,8 @@ from pingyi.text import significant
 from pingyi.validate import require_valid
 
 KIND = "pingyi monitor"
-OWNED = (*RESULT_FILES, "warnings.csv", "no_data.csv", "notices", "manifest.json")
+LEDGER_SNAPSHOT = "ledger.json"
+OWNED = (*RESULT_FILES, "warnings.csv", "no_data.csv", LEDGER_SNAPSHOT, "notices", "manifest.json")
 LANGS = ("zh", "en")
 
 
@@ -136,6 +138,57 @@ def monitor(
     encoding: str | None = None,
     command: str = KIND,
 ) -> MonitorRun:
+    """Monitor through a month, write the outputs and, with a ledger (or the project's), record them."""
+    valid = require_valid(project, year)
+    spec = valid.project
+    if ledger_path is None and spec.policy.cycle.ledger:
+        ledger_path = spec.root / spec.policy.cycle.ledger  # the project's ledger (policy.cycle.ledger)
+    state = None
+    if ledger_path is not None:  # refused before any work when it is not a ledger
+        state = ledger_state(Path(ledger_path), spec.year)
+    done = write_monitor(
+        data, through, out, project, spec.year, day=day, lang=lang, formats=formats, encoding=encoding, state=state
+    )
+    if ledger_path is None or state is None:
+        return done
+    month = int(done.through[5:])
+    run_id = record(
+        Path(ledger_path),
+        Path(out),
+        done.rows,
+        state["warnings"],
+        done.year,
+        month,
+        parse_day(done.date),
+        actor,
+        command,
+    )
+    return dataclasses.replace(done, ledger=Path(ledger_path), run_id=run_id)
+
+
+def ledger_state(ledger_path: Path, year: int) -> dict[str, Any]:
+    """What a monitoring run reads of the ledger: the committee and the year's active warnings (kept in
+    the output folder as ledger.json, so that `pingyi verify` re-plans from the same state)."""
+    active, committee = active_warnings(ledger_path, year)
+    keep = ("id", "fixmedins_code", "indicator", "status", "deadline")
+    return {"committee": committee, "year": year, "warnings": [{k: r[k] for k in keep} for r in active]}
+
+
+def write_monitor(
+    data: Path,
+    through: str,
+    out: Path,
+    project: Path | None,
+    year: int | None,
+    *,
+    day: str | None,
+    lang: str,
+    formats: str | Iterable[str],
+    encoding: str | None,
+    state: Mapping[str, Any] | None,
+) -> MonitorRun:
+    """The monitoring run to files (no ledger written): `state` is the ledger's (ledger_state), None
+    without a ledger."""
     if lang not in LANGS:
         raise PingyiError(f"--lang {lang!r}; expected zh or en")
     shown_formats = parse_notice_formats(formats)
@@ -144,12 +197,8 @@ def monitor(
     year, cycle = spec.year, spec.policy.cycle
     month = parse_through(through, year)
     run_day = parse_day(day)
-    if ledger_path is None and cycle.ledger:
-        ledger_path = spec.root / cycle.ledger  # the project's ledger (policy.cycle.ledger)
-    active: list[dict[str, Any]] = []
-    committee = ""
-    if ledger_path is not None:  # refused before any work when it is not a ledger
-        active, committee = active_warnings(Path(ledger_path), year)
+    active = list(state["warnings"]) if state is not None else []
+    committee = str(state.get("committee") or "") if state is not None else ""
     codes = annualised_codes(spec)
     window = Window(
         months=month,
@@ -169,6 +218,7 @@ def monitor(
         "annualised": list(codes),
         "lang": lang,
         "formats": list(shown_formats),
+        "ledger": state is not None,
     }
     result = dataclasses.replace(result, parameters=parameters)
     judged = judge(result, cycle.heading_for_red, codes)
@@ -203,6 +253,9 @@ def monitor(
                     ),
                 )
             )
+            if state is not None:
+                text = json.dumps(state, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+                (stage / LEDGER_SNAPSHOT).write_text(text, encoding="utf-8")
             notices = write_notices(contexts, stage / "notices", shown_formats)
             manifest = build_manifest(
                 data_dir=Path(data), project_dir=project_dir, history_dir=None, parameters=parameters, outputs=[]
@@ -212,7 +265,7 @@ def monitor(
     finally:
         if result.scratch is not None:
             result.scratch.cleanup()
-    done = MonitorRun(
+    return MonitorRun(
         year=year,
         through=month_text(year, month),
         date=run_day.isoformat(),
@@ -224,10 +277,6 @@ def monitor(
         notices=tuple(Path(out) / "notices" / p.name for p in notices),
         guards=tuple(f"[{g.code}] {g.message}" for g in result.guards),
     )
-    if ledger_path is None:
-        return done
-    run_id = record(Path(ledger_path), Path(out), rows, active, year, month, run_day, actor, command)
-    return dataclasses.replace(done, ledger=Path(ledger_path), run_id=run_id)
 
 
 def record(
