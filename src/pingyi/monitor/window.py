@@ -57,12 +57,22 @@ def _parsed(table: str, settings: DataSettings) -> str:
     )
 
 
+def _dated(bundle: Bundle, table: str) -> str:
+    """A temp table `_monitor_dated_<table>` (_row, y, m) of the parsed year and month of every raw row,
+    parsed once (the quality stage parses again: the data's own checks stay its own)."""
+    name = f"_monitor_dated_{table}"
+    assert bundle.settings is not None
+    bundle.con.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {name} AS "
+        f"SELECT _row, year(p) AS y, month(p) AS m FROM ({_parsed(table, bundle.settings)}) WHERE p IS NOT NULL"
+    )
+    return name
+
+
 def months_held(bundle: Bundle, year: int) -> list[int]:
     """The months of `year` in which the bundle's settlements are dated."""
-    assert bundle.settings is not None
     rows = bundle.con.execute(
-        f"SELECT DISTINCT month(p) FROM ({_parsed('settlements', bundle.settings)}) WHERE year(p) = ? ORDER BY 1",
-        [year],
+        f"SELECT DISTINCT m FROM {_dated(bundle, 'settlements')} WHERE y = ? ORDER BY 1", [year]
     ).fetchall()
     return [int(r[0]) for r in rows]
 
@@ -75,22 +85,32 @@ def held_text(year: int, months: list[int]) -> str:
 
 def keep_through(bundle: Bundle, year: int, month: int) -> None:
     """Take out the raw rows of `year` dated after `month`; refused when the month has no settlements."""
+    con = bundle.con
+    # these statements scan whole tables: DuckDB would draw its progress bar on the command's output
+    con.execute("SET enable_progress_bar = false")
+    try:
+        _keep_through(bundle, year, month)
+    finally:
+        con.execute("RESET enable_progress_bar")
+
+
+def _keep_through(bundle: Bundle, year: int, month: int) -> None:
     held = months_held(bundle, year)
     if month not in held:
         raise PingyiError(
             f"--through {month_text(year, month)}: {bundle.data_dir} holds no settlements dated in that month; "
             f"it holds {held_text(year, held)}; expected a month with data"
         )
-    assert bundle.settings is not None
+    con = bundle.con
     for table in sorted(DATED):
         info = bundle.tables.get(table)
         if info is None or not info.present:
             continue
-        later = f"SELECT _row FROM ({_parsed(table, bundle.settings)}) WHERE year(p) = {int(year)} AND month(p) > {int(month)}"
-        con = bundle.con
-        con.execute(f"CREATE TEMP TABLE _monitor_gone_{table} AS {later}")
-        gone = con.execute(f"SELECT count(*) FROM _monitor_gone_{table}").fetchone()
-        if not gone or not gone[0]:
+        dated = _dated(bundle, table)
+        gone = f"_monitor_gone_{table}"
+        con.execute(f"CREATE TEMP TABLE {gone} AS SELECT _row FROM {dated} WHERE y = {int(year)} AND m > {int(month)}")
+        count = con.execute(f"SELECT count(*) FROM {gone}").fetchone()
+        if not count or not count[0]:
             continue
         # raw_<table> is a view over the file or a table, depending on the format: replaced by a table of
         # the rows kept, in file order
@@ -98,10 +118,10 @@ def keep_through(bundle: Bundle, year: int, month: int) -> None:
             "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [f"raw_{table}"]
         ).fetchone()
         con.execute(
-            f"CREATE TABLE _monitor_{table} AS SELECT * FROM raw_{table} "
-            f"WHERE _row NOT IN (SELECT _row FROM _monitor_gone_{table}) ORDER BY _row"
+            f"CREATE TABLE _monitor_{table} AS SELECT r.* FROM raw_{table} r ANTI JOIN {gone} g ON r._row = g._row "
+            "ORDER BY r._row"
         )
         con.execute(f"DROP {'VIEW' if kind and kind[0] == 'VIEW' else 'TABLE'} raw_{table}")
         con.execute(f"ALTER TABLE _monitor_{table} RENAME TO raw_{table}")
         # the quality stage reports rows read from these counts: as a bundle cut at the month would
-        info.rows -= int(gone[0])
+        info.rows -= int(count[0])
