@@ -111,7 +111,7 @@ def test_cut_at_a_month_is_the_pipeline_on_those_months(setup: Setup, june: Path
     assert (june / "quality.csv").read_bytes() == (plain / "quality.csv").read_bytes()
 
 
-def test_annualised_growth_hand_computed_from_the_csv(setup: Setup, june: Path) -> None:
+def test_annualised_growth_hand_computed_from_the_csv(setup: Setup, june: Path, cli) -> None:
     """D1.03 统筹基金支出增长率 = (12/6 × hifp_pay Jan–Jun 2025) / hifp_pay 2024 − 1, over the provider's
     settlements settled directly (direct_setl_flag 1 or empty) and not rejected, refunds included."""
     rejected = {int(r["row"]) for r in rows(june / "rejected.csv") if r["table"] == "settlements"}
@@ -131,6 +131,10 @@ def test_annualised_growth_hand_computed_from_the_csv(setup: Setup, june: Path) 
     warned = by_key(june / "warnings.csv")
     if (provider, "D1.03") in warned:
         assert warned[(provider, "D1.03")]["annualised"] == "yes"
+    # `pingyi explain` on the monitoring folder says the value is not the formula on the raw sums
+    told = cli("explain", "D1.03", "--provider", provider, "--results", june)
+    assert told.exit_code == 0 and "annualised (monitoring through 2025-06)" in told.stdout
+    assert f"hifp_paid = {cur}" in told.stdout.replace(",", "")
 
 
 def test_heading_for_red_threshold_exactly_and_just_over() -> None:
