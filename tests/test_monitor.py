@@ -18,7 +18,7 @@ import pytest
 from pypdf import PdfReader
 
 from pingyi.errors import PingyiError
-from pingyi.monitor.annualise import annualised_codes
+from pingyi.monitor.annualise import additive_measures, annualised_codes, is_annualised
 from pingyi.monitor.flags import is_heading, over_share
 from pingyi.spec.models import CyclePolicy, Direction
 from pingyi.spec.project import copy_project, default_project_dir
@@ -135,6 +135,30 @@ def test_annualised_growth_hand_computed_from_the_csv(setup: Setup, june: Path, 
     told = cli("explain", "D1.03", "--provider", provider, "--results", june)
     assert told.exit_code == 0 and "annualised (monitoring through 2025-06)" in told.stdout
     assert f"hifp_paid = {cur}" in told.stdout.replace(",", "")
+
+
+def test_annualisation_rule_per_formula() -> None:
+    """Ratios of the same months stay as they are; annual totals and totals against last year's are scaled."""
+    project = require_valid().project
+    additive = additive_measures(project)
+    assert {"hifp_paid", "inpatient_stays", "violation_amount", "casemix_stays"} <= additive
+    assert "casemix_expected_cost" not in additive  # a mean per stay
+    base = project.indicators["D3.01"]  # a settlement indicator to vary the formula of
+    cases = {
+        "drug_fee / fee_total": False,  # a share
+        "(inpatient_cost / inpatient_stays) / (prior(inpatient_cost) / prior(inpatient_stays)) - 1": False,
+        "inpatient_cost / inpatient_stays / casemix_expected_cost": False,  # cost per case over a mean
+        "min(drug_fee / fee_total, 1)": False,
+        "violation_amount": True,  # an annual total (yuan per year)
+        "violation_amount * 10000 / inpatient_stays / inpatient_stays": True,  # degree -1: per stay squared
+        "hifp_paid / prior(hifp_paid) - 1": True,  # this year's total against last year's whole total
+        "hifp_paid - prior(hifp_paid)": True,
+    }
+    for formula, expected in cases.items():
+        ind = base.model_copy(update={"formula": formula, "adjusted_formula": None})
+        assert is_annualised(ind, additive) is expected, formula
+    reported = project.indicators["D4.04"]  # a yearly provider report: never scaled
+    assert not is_annualised(reported, additive)
 
 
 def test_heading_for_red_threshold_exactly_and_just_over() -> None:
