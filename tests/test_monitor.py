@@ -221,6 +221,8 @@ def test_warnings_recorded_once_then_resolved_and_escalated(setup: Setup, cli, t
     assert "recorded in" in first.stdout
     flagged = by_key(tmp_path / "m1" / "warnings.csv")
     assert flagged
+    notice = next((tmp_path / "m1" / "notices").glob("*.html")).read_text(encoding="utf-8")
+    assert "某市医疗保障局" in notice and "2025-05-05" in notice  # the committee and the deadline
     con = sqlite3.connect(ledger)
     stored = con.execute(
         "SELECT fixmedins_code, indicator, status, deadline, through_month, year FROM warnings"

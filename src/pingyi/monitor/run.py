@@ -53,7 +53,9 @@ class MonitorRun:
     date: str  # the run's date (deadlines count from it)
     out: Path
     providers: int
-    rows: tuple[WarningRow, ...]  # warnings.csv: heading for red, and active ledger warnings not
+    rows: tuple[
+        WarningRow, ...
+    ]  # warnings.csv: heading for red, and the active ledger warnings resolved or without data
     no_data: int  # (provider, indicator) pairs not judged for want of data
     annualised: tuple[str, ...]  # the indicators whose values were annualised
     notices: tuple[Path, ...]
