@@ -36,6 +36,9 @@ from pingyi.ledger import (
     verify_ledger,
 )
 from pingyi.ledger import VerifyReport as LedgerReport
+from pingyi.monitor.run import KIND as MONITOR_KIND
+from pingyi.monitor.run import MonitorRun
+from pingyi.monitor.run import monitor as run_monitor
 from pingyi.report.run import Progress, ReportRun, render_reports
 from pingyi.run.evaluate import evaluate_to
 from pingyi.run.manifest import sha256 as file_sha256
@@ -162,12 +165,17 @@ def verify(
     rerender: bool = False,
     workers: int = 0,
 ) -> VerifyReport:
-    """Check a results folder against its manifest and a fresh re-run, byte for byte; or a report folder
-    against its manifest (and, with `rerender`, a fresh rendering)."""
+    """Check a results folder against its manifest and a fresh re-run, byte for byte; a monitoring folder
+    (`pingyi monitor`) the same way; or a report folder against its manifest (and, with `rerender`, a
+    fresh rendering)."""
     from pingyi.report.manifest import is_report_manifest
     from pingyi.run.verify import read_manifest
 
     manifest = read_manifest(folder)
+    if manifest.get("kind") == MONITOR_KIND:
+        from pingyi.monitor.verify import verify_monitor
+
+        return verify_monitor(folder, manifest, data, project)
     if is_report_manifest(manifest):
         from pingyi.report.verify import verify_report
 
@@ -313,6 +321,40 @@ def score_cycle(
         progress=progress,
         strict=strict,
         encoding=encoding,
+    )
+
+
+def monitor(
+    data: Path | str,
+    through: str,
+    out: Path | str,
+    project: Path | None = None,
+    year: int | None = None,
+    *,
+    ledger: Path | str | None = None,
+    day: str | None = None,
+    actor: str = "committee",
+    lang: str = "zh",
+    formats: str | Iterable[str] = ("html", "pdf"),
+    encoding: str | None = None,
+) -> MonitorRun:
+    """In-year monitoring (预警, pingyi.monitor): the year-to-date indicators and lights from the months of
+    `data` up to `through` (YYYY-MM), the indicators heading for red, warnings.csv, a notice per provider
+    warned and the manifest in `out`; with `ledger` (or the project's policy.cycle.ledger), the run and its
+    warnings recorded, due `warning_deadline_days` after `day` (YYYY-MM-DD, default today)."""
+    return run_monitor(
+        Path(data),
+        through,
+        Path(out),
+        project,
+        year,
+        ledger_path=Path(ledger) if ledger is not None else None,
+        day=day,
+        actor=actor,
+        lang=lang,
+        formats=formats,
+        encoding=encoding,
+        command="pingyi monitor",
     )
 
 

@@ -190,6 +190,13 @@ def explain_provider(project: Project, code: str, provider: str, results_dir: Pa
     lines += [
         f"formula: {ind.formula or 'value from the ' + ind.source.value + ' table'}",
     ]
+    run = data.get("parameters") or {}
+    if code in (run.get("annualised") or []) and isinstance(run.get("through"), str):
+        # a monitoring run (pingyi.monitor): the value is the formula on the year's sums and counts scaled
+        lines.append(
+            f"annualised (monitoring through {run['through']}): the formula on the {data['year']} sums and "
+            f"counts above x 12/{int(run['through'][5:7])}"
+        )
     if ind.adjusted_formula:
         lines += [
             f"adjusted formula ({'scored' if ind.casemix == 'adjusted' else 'not scored'}): {ind.adjusted_formula}",

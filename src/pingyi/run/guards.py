@@ -61,12 +61,15 @@ def _listed(codes: Sequence[str]) -> str:
     return shown + (f" and {len(codes) - LIST_AT_MOST} more" if len(codes) > LIST_AT_MOST else "")
 
 
-def data_guards(project: Project, year: int, quality: QualityResult) -> list[Guard]:
-    """The bundle as a whole: empty tables, rejected shares, the evaluation year."""
+def data_guards(project: Project, year: int, quality: QualityResult, months: int = 12) -> list[Guard]:
+    """The bundle as a whole: empty tables, rejected shares, the evaluation year. `months`: of the
+    evaluation year the data covers (a year-to-date run: the share of its settlements expected scales
+    with them, so a January run is not taken for the wrong year)."""
     out: list[Guard] = []
     dated = quality.years.get("settlements", {})
     in_year, total = dated.get(year, 0), sum(dated.values())
-    if total and in_year < MIN_YEAR_SHARE * total:
+    share = MIN_YEAR_SHARE * months / 12
+    if total and in_year < share * total:
         # a bundle holds the evaluation year and the one before (about half each); a stray row dated in
         # the year does not make it the year's data
         found = ", ".join(f"{y}: {n:,}" for y, n in sorted(dated.items()))
@@ -75,7 +78,7 @@ def data_guards(project: Project, year: int, quality: QualityResult) -> list[Gua
                 "year_window",
                 f"{quality.counts['settlements'].file}: {in_year:,} of {total:,} settlements are dated in the "
                 f"evaluation year {year}; found rows per year {found}; expected the evaluation year's settlements "
-                f"(at least {MIN_YEAR_SHARE:.0%} of the rows): check --year or evaluation_year in policy.yaml",
+                f"(at least {share:.0%} of the rows): check --year or evaluation_year in policy.yaml",
                 f"{quality.counts['settlements'].file}：{total:,} 条结算中仅 {in_year:,} 条属于评价年度 {year}"
                 f"（各年行数 {found}）；请核对评价年度",
             )

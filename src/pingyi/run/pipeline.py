@@ -10,6 +10,7 @@ it (the quality stage hands over its counts, failures and files).
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from pingyi import __version__
 from pingyi.compute.casemix import CaseMix, add_casemix, compute_casemix, uses_casemix
 from pingyi.compute.indicators import IndicatorValue, evaluate_all, read_side_values
 from pingyi.compute.measures import MeasureTable, compile_project_measures, run_measures
-from pingyi.data.bundle import open_bundle
+from pingyi.data.bundle import Bundle, open_bundle
 from pingyi.data.providers import UNKNOWN, ProviderInfo, read_providers
 from pingyi.data.quality import QualityResult, run_quality
 from pingyi.data.views import create_views, unique_key
@@ -64,6 +65,30 @@ class RunResult:
         return self.scored.results
 
 
+Values = Mapping[str, Mapping[str, IndicatorValue]]
+
+
+@dataclass(frozen=True)
+class Window:
+    """A year-to-date run (in-year monitoring, pingyi.monitor) through the same stages: `prepare` keeps
+    the months it looks at in the bundle's raw tables before the quality stage (so the run sees what a
+    bundle holding only those months would hold), `revalue` replaces indicator values before they are
+    scored (annualised totals), and `months` is how many months of the evaluation year the data covers.
+    `warn_only`: guard codes that warn instead of stopping (early in the year no provider may be gradable
+    yet, and a monitoring run does not grade: `none_graded`)."""
+
+    months: int
+    prepare: Callable[[Bundle], None]
+    revalue: Callable[[Values, MeasureTable], Values]
+    warn_only: frozenset[str] = frozenset()
+
+
+def _relaxed(guards: list[Guard], window: Window | None) -> list[Guard]:
+    if window is None or not window.warn_only:
+        return guards
+    return [dataclasses.replace(g, action="warn") if g.code in window.warn_only else g for g in guards]
+
+
 def run(
     data_dir: Path,
     project_dir: Path | None = None,
@@ -74,13 +99,14 @@ def run(
     strict: bool = False,
     encoding: str | None = None,
     corrections: Path | None = None,
+    window: Window | None = None,
 ) -> RunResult:
     """Evaluate the bundle at `data_dir` with the project at `project_dir` (default: the shipped one).
     `workdir`: where temporary files go (default: a new temporary directory kept with the result).
     The run guards (pingyi.run.guards) stop it with a user error; `strict`: their warnings stop it too.
     `encoding`: the encoding of the bundle's text files that are not UTF-8 (default: detected).
     `corrections`: a corrections table (pingyi.run.corrections) applied to the indicator values before
-    they are scored."""
+    they are scored. `window`: a year-to-date run (Window)."""
     valid = require_valid(project_dir, year)
     project, tree = valid.project, valid.tree
     year = project.year
@@ -93,9 +119,11 @@ def run(
     work = Path(scratch.name) if scratch is not None else Path(workdir)  # type: ignore[arg-type]
     with open_bundle(Path(data_dir), project.data, year, work, encoding=encoding) as bundle:
         con = bundle.con
+        if window is not None:
+            window.prepare(bundle)
         ranges = {c: i.value_range for c, i in project.indicators.items() if i.source is not DataSource.SETTLEMENT}
         quality = run_quality(bundle, project.data, year, out_dir=work / "quality", value_ranges=ranges)
-        guards = data_guards(project, year, quality)
+        guards = data_guards(project, year, quality, window.months if window is not None else 12)
         enforce(guards, strict)
         providers = tuple(read_providers(con, project))
         views = create_views(con, bundle.present, {p.code: p.region for p in providers if p.region != UNKNOWN})
@@ -109,7 +137,9 @@ def run(
     codes = [p.code for p in providers]
     guards += provider_guards(codes, {c: measures.tables_of(c, year) for c in codes})
     enforce(guards, strict)
-    values = evaluate_all(project.indicators, codes, measures, side, year)
+    values: Values = evaluate_all(project.indicators, codes, measures, side, year)
+    if window is not None:
+        values = window.revalue(values, measures)
     applied: tuple[Applied, ...] = ()
     if table:
         check_corrections(table, corrections or "", project.indicators, codes)
@@ -118,6 +148,7 @@ def run(
     adjustments, budget = adjust_all(project, providers, scored.results, measures, history)
     unsized = [a.fixmedins_code for a in adjustments if a.prepayment is None and a.rate != 0]
     guards += result_guards(project, {r.fixmedins_code: r.grade for r in scored.results}, unsized)
+    guards = _relaxed(guards, window)
     enforce(guards, strict)
     return RunResult(
         project=project,
