@@ -136,7 +136,10 @@ def quality(
 
 @command(app)
 def verify(
-    folder: Path = typer.Argument(..., help="Results folder of `pingyi score`, or report folder of `pingyi report`."),
+    folder: Path = typer.Argument(
+        ...,
+        help="Results folder of `pingyi score`, monitoring folder of `pingyi monitor`, or report folder of `pingyi report`.",
+    ),
     data: Path | None = typer.Option(None, "--data", help="Bundle directory (default: as recorded in the manifest)."),
     project: Path | None = ProjectOpt,
     results: Path | None = typer.Option(
@@ -144,8 +147,8 @@ def verify(
     ),
     rerender: bool = typer.Option(False, "--rerender", help="Report folder only: render again and compare bytes."),
 ) -> None:
-    """Check a folder against its manifest: a results folder is re-run from the recorded inputs and compared byte
-    for byte; a report folder's PDF, XLSX and HTML files are checked (and re-rendered with --rerender).
+    """Check a folder against its manifest: a results or monitoring folder is re-run from the recorded inputs and
+    compared byte for byte; a report folder's PDF, XLSX and HTML files are checked (and re-rendered with --rerender).
     Exit 0 all match, 1 otherwise."""
     report = api.verify(folder, data, project, results=results, rerender=rerender)
     for line in report.lines:
