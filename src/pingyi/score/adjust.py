@@ -105,9 +105,7 @@ def designation_status(grade: str, history: Sequence[str], policy: PolicyFile) -
     return Designation.REVOKED if run >= policy.adjustment.revoke_after else Designation.WARNING
 
 
-def credit_outcome(
-    r: AdjustmentInput, status: Designation, policy: PolicyFile, base: Decimal | None
-) -> Credit | None:
+def credit_outcome(r: AdjustmentInput, status: Designation, policy: PolicyFile, base: Decimal | None) -> Credit | None:
     """The credit bonus of one provider (None when the policy names no rating: the bonus is off)."""
     rule = policy.credit
     ratings = {x.strip() for x in rule.ratings if x.strip()}

@@ -82,9 +82,7 @@ def make_providers(rng: np.random.Generator, n: int) -> Providers:
 AVERAGE_RATINGS = ("A", "AA", "B", None, "AAA", "A")
 
 
-def _credit(
-    n: int, good: list[int], poor: list[int], a_idx: int, b_idx: int
-) -> tuple[list[str | None], list[int]]:
+def _credit(n: int, good: list[int], poor: list[int], a_idx: int, b_idx: int) -> tuple[list[str | None], list[int]]:
     """Credit ratings (no random draw, so the other tables stay as they were): the good providers AAA /
     AA, the poor ones B or blank, the fraud case AA (refused: vetoed), the severe-case-mix hospital A; the
     rest in turn from AVERAGE_RATINGS. The good providers and the severe-case-mix hospital have no
