@@ -384,6 +384,11 @@ def test_the_card_committee_and_workbook_show_the_credit(final: dict, tmp_path):
     header = [c.value for c in sheet[1]]
     assert header[-3:] == ["信用评价", "信用加分结果", "信用加分金额"]
     row = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == final["granted"])
+    own = {r[0]: r[1] for r in book[final["granted"]].iter_rows(values_only=True) if r and r[0]}
+    assert own["信用加分"].startswith("信用评价AA，本年度无经确认违规")
+    about = {r[0]: r[1] for r in book["说明"].iter_rows(values_only=True)}
+    assert about["信用加分合计"] == pytest.approx(float(doc["budget"]["credit"]))
+    assert about["净额（奖励 + 信用加分 − 扣减）"] == pytest.approx(float(doc["budget"]["net"]))
     assert (
         row[-3] == "AA"
         and row[-2].startswith("信用评价AA")

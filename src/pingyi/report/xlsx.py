@@ -316,6 +316,8 @@ def build_workbook(cards: Iterable[dict], committee: dict, *, per_provider: bool
             sh.add([sh.text(L["total"], bold=True), sh.num(c["total"], TOTAL_FMT, _fill(c["light"]), bold=True)])
             sh.add([sh.text(L["grade"], bold=True), sh.text(c["grade"], _fill(c["light"]))])
             sh.add([sh.text(L["adjustment"], bold=True), sh.text(c["adjustment"]["rule_text"])])
+            if c["adjustment"]["credit_text"]:
+                sh.add([sh.text(L["credit"], bold=True), sh.text(c["adjustment"]["credit_text"])])
             for i, f in enumerate(c["fix_first"], 1):
                 sh.add(
                     [
