@@ -394,3 +394,19 @@ def test_the_card_committee_and_workbook_show_the_credit(final: dict, tmp_path):
         and row[-2].startswith("信用评价AA")
         and row[-1] == pytest.approx(float(doc["budget"]["credit"]))
     )
+
+
+def test_a_results_document_of_schema_1_2_still_reads():
+    """1.3 only adds fields: a 1.2 results.json (no credit anywhere) passes the same reader."""
+    from conftest import REPORT_FIXTURE
+    from pingyi.run.schema import check_document
+
+    doc = json.loads((REPORT_FIXTURE / "results.json").read_text(encoding="utf-8"))
+    assert doc["schema_version"] == "1.3" and "credit" in doc["budget"]
+    doc["schema_version"] = "1.2"
+    del doc["budget"]["credit"]
+    for p in doc["providers"]:
+        del p["credit_status"], p["adjustment"]["credit"]
+    checked = check_document(doc)
+    assert checked.budget.credit == "0.00" and checked.providers[0].adjustment.credit is None
+    assert build_contexts(doc).committee["budget"]["credit_on"] is False
