@@ -175,6 +175,7 @@ TABLES: dict[str, TableSpec] = {
                 ),
                 C("fixmedins_type", kind="code"),
                 C("prepayment", "money", kind="amount"),
+                C("credit_rating", kind="code"),
             ),
         ),
         TableSpec(

@@ -24,16 +24,17 @@ class ProviderInfo:
     province_name: str
     region: str
     prepayment: Decimal | None
+    credit_rating: str | None = None  # providers.credit_rating trimmed (None: blank or no such column)
 
 
 def read_providers(con: Any, project: Project) -> list[ProviderInfo]:
     """The used providers rows, ordered by code."""
-    rows = con.execute("""SELECT fixmedins_code, fixmedins_name, hosp_lv, fixmedins_type, prepayment
+    rows = con.execute("""SELECT fixmedins_code, fixmedins_name, hosp_lv, fixmedins_type, prepayment, credit_rating
                           FROM clean_providers ORDER BY fixmedins_code""").fetchall()
     scheme = project.baselines.region_scheme
     by_code = {p.code: p for p in project.regions.provinces}
     out = []
-    for code, name, level, ptype, prepay in rows:
+    for code, name, level, ptype, prepay, rating in rows:
         prov = by_code.get(code[1:3])
         region = prov.regions.get(scheme) if prov else None
         out.append(
@@ -46,6 +47,7 @@ def read_providers(con: Any, project: Project) -> list[ProviderInfo]:
                 province_name=prov.name if prov else UNKNOWN,
                 region=region or UNKNOWN,
                 prepayment=None if prepay is None else money(prepay),
+                credit_rating=(rating or "").strip() or None,  # a blank-padded rating is the same rating
             )
         )
     return out

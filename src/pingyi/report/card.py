@@ -150,6 +150,33 @@ def _quality_notes(prep: Prepared, q: Mapping | None) -> dict:
     }
 
 
+def credit_line(c: Mapping | None, grade: str, lang: tx.Lang) -> str:
+    """The card's one line on the credit bonus: granted and how much, or why not ('' when it is off)."""
+    if not c:
+        return ""
+    L = lb.LABELS[lang]
+    status, rating = str(c.get("status") or ""), c.get("rating") or ""
+    if status == "granted":
+        amount = tx.format_money(c.get("amount"), lang, signed=True)
+        return L["credit_granted"].format(rating=rating, rate=tx.format_rate(c.get("rate")), amount=amount)
+    if status == "not rated":
+        return L["credit_other_rating"].format(rating=rating) if rating else L["credit_not_rated"]
+    if status == "violations":
+        return L["credit_violations"].format(n=c.get("violations") if c.get("violations") is not None else "?")
+    if status == "no violation data":
+        return L["credit_no_data"]
+    why = status.partition(":")[2].strip()
+    if why.startswith("vetoed"):
+        return L["credit_vetoed"].format(why=why.removeprefix("vetoed").strip(" ()") or "—")
+    if why == "designation revoked":
+        return L["credit_revoked"]
+    if why.startswith("failing grade"):
+        return L["credit_failing"].format(grade=grade)
+    if why == "not graded":
+        return L["credit_not_graded"]
+    return status
+
+
 def _adjustment(prep: Prepared, a: Mapping | None, grade: str) -> dict:
     lang = prep.lang
     a = dict(a or {})
@@ -189,6 +216,11 @@ def _adjustment(prep: Prepared, a: Mapping | None, grade: str) -> dict:
         "designation": designation,
         "designation_label": tx.designation_word(designation, lang),
         "designation_short": tx.designation_word(designation, lang, short=True),
+        "credit": a.get("credit"),
+        "credit_rating": (a.get("credit") or {}).get("rating") or "",
+        "credit_amount": money_float((a.get("credit") or {}).get("amount")),
+        "credit_text": credit_line(a.get("credit"), grade, lang),
+        "credit_granted": (a.get("credit") or {}).get("status") == "granted",
         "at_risk": designation in ("warning", "revoked"),
         "direction": "down"
         if amount is not None and amount < 0

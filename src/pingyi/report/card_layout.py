@@ -225,6 +225,8 @@ def adjustment_grid(ctx: Mapping) -> Grid:
         [L["rule_raw"], cut(a["rule"] or "—", 1)],
         [L["designation"], (cut(a["designation_label"], 2), "risk" if a["at_risk"] else "")],
     ]
+    if a.get("credit_text"):  # the credit bonus is on: granted, or why not
+        rows.insert(5, [L["credit"], (cut(a["credit_text"], 2), "money-up" if a["credit_granted"] else "")])
     return _grid(ctx, cols, [{"kind": "row", "cells": r} for r in rows], head=False)
 
 

@@ -182,6 +182,11 @@ def committee_context(prep: Prepared, cards: Mapping[str, dict] | None = None) -
         "net": money_float(b.get("net")),
         "net_display": tx.format_money(b.get("net"), lang, signed=True),
         "scale": b.get("scale"),
+        # the credit bonus (信用评价): shown when the policy has it on (some provider carries a credit record)
+        "credit_on": any(c["adjustment"]["credit"] is not None for c in ctxs),
+        "credit": money_float(b.get("credit")),
+        "credit_display": tx.format_money(b.get("credit") or "0.00", lang),
+        "credited": sum(1 for c in ctxs if c["adjustment"]["credit_granted"]),
         "penalised": sum(1 for a in amounts if a < 0),
         "rewarded": sum(1 for a in amounts if a > 0),
         "unchanged": sum(1 for a in amounts if a == 0),

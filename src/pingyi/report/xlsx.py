@@ -198,6 +198,9 @@ def build_workbook(cards: Iterable[dict], committee: dict, *, per_provider: bool
             L["rule"],
             L["rule_raw"],
             L["designation"],
+            L["credit_rating"],
+            L["credit_status"],
+            L["credit_amount"],
         ],
         widths_max=50,
         freeze="C2",
@@ -218,6 +221,9 @@ def build_workbook(cards: Iterable[dict], committee: dict, *, per_provider: bool
                 adj.text(a["rule_text"]),
                 adj.text(a["rule"]),
                 adj.text(a["designation_label"], lb.LIGHT_FILLS["red"] if a["at_risk"] else None),
+                adj.text(a["credit_rating"]),
+                adj.text(a["credit_text"]),
+                adj.num(a["credit_amount"], YUAN_FMT),
             ]
         )
     adj.close()
@@ -235,8 +241,9 @@ def build_workbook(cards: Iterable[dict], committee: dict, *, per_provider: bool
         (L["mode"], b["mode_label"]),
     ):
         about.add([about.text(k), about.text(v) if isinstance(v, str) else v])
-    for key in ("penalties", "rewards", "net"):
-        about.add([about.text(L[key]), about.num(b[key], YUAN_FMT)])
+    for key in ("penalties", "rewards", *(("credit",) if b["credit_on"] else ()), "net"):
+        label = {"credit": "credit_total", "net": "net_credit" if b["credit_on"] else "net"}.get(key, key)
+        about.add([about.text(L[label]), about.num(b[key], YUAN_FMT)])
     for key, label in tx.LIGHT_SHORT[committee["lang"]].items():
         about.add([about.text(f"{L['light']}: {label}", lb.LIGHT_FILLS[key]), about.text(key)])
     about.add([about.text(L["weight"]), about.text(L["weight_note"])])
@@ -309,6 +316,8 @@ def build_workbook(cards: Iterable[dict], committee: dict, *, per_provider: bool
             sh.add([sh.text(L["total"], bold=True), sh.num(c["total"], TOTAL_FMT, _fill(c["light"]), bold=True)])
             sh.add([sh.text(L["grade"], bold=True), sh.text(c["grade"], _fill(c["light"]))])
             sh.add([sh.text(L["adjustment"], bold=True), sh.text(c["adjustment"]["rule_text"])])
+            if c["adjustment"]["credit_text"]:
+                sh.add([sh.text(L["credit"], bold=True), sh.text(c["adjustment"]["credit_text"])])
             for i, f in enumerate(c["fix_first"], 1):
                 sh.add(
                     [

@@ -118,6 +118,11 @@ def write_results(run: RunResult, out: Path) -> list[Path]:
             a.rule,
             a.designation,
             a.prepayment_source,
+            *(
+                ["", "", "", ""]  # the credit bonus is off
+                if a.credit is None
+                else [a.credit.rating or "", a.credit.status, f"{a.credit.rate:.6f}", fmt(a.credit.amount)]
+            ),
         ]
         for a in sorted(run.adjustments, key=lambda a: a.fixmedins_code)
     ]
@@ -132,6 +137,10 @@ def write_results(run: RunResult, out: Path) -> list[Path]:
             "rule",
             "designation",
             "prepayment_source",
+            "credit_rating",
+            "credit_status",
+            "credit_rate",
+            "credit_amount",
         ],
         adj_rows,
     )

@@ -16,6 +16,7 @@ from pingyi.compute.indicators import IndicatorValue
 from pingyi.data.quality import ProviderQuality
 from pingyi.run.corrections import Applied
 from pingyi.run.schema import SCHEMA_VERSION
+from pingyi.score.adjust import Credit
 from pingyi.score.casemix import CasemixNote
 from pingyi.score.funnel import FunnelFit, FunnelPoint
 from pingyi.score.indicator import IndicatorScore
@@ -23,6 +24,18 @@ from pingyi.spec.models import IndicatorSpec
 
 if TYPE_CHECKING:
     from pingyi.run.pipeline import RunResult
+
+
+def _credit_json(c: Credit | None) -> dict[str, Any] | None:
+    if c is None:
+        return None
+    return {
+        "rating": c.rating,
+        "status": c.status,
+        "violations": None if c.violations is None else int(c.violations),
+        "rate": str(c.rate.quantize(Decimal("0.000001"))),
+        "amount": str(c.amount),
+    }
 
 
 def _num(x: Any, digits: int = 6) -> Any:
@@ -131,7 +144,9 @@ def results_document(run: RunResult) -> dict[str, Any]:
                     "new_prepayment": _num(a.new_prepayment),
                     "rule": a.rule,
                     "designation": a.designation.value,
+                    "credit": _credit_json(a.credit),
                 },
+                "credit_status": None if a.credit is None else a.credit.status,
                 "quality": _quality_json(quality.by_provider.get(p.code)),
             }
         )
@@ -184,6 +199,7 @@ def results_document(run: RunResult) -> dict[str, Any]:
             "rewards": str(run.budget.rewards),
             "net": str(run.budget.net),
             "scale": None if run.budget.scale is None else str(run.budget.scale),
+            "credit": str(run.budget.credit),
         },
         "quality": {
             "tables": {

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pingyi.errors import PingyiError, read_json_object
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
 LightName = Literal["green", "yellow", "red", "grey", "none"]
 StatusName = Literal["scored", "insufficient", "monitor", "missing"]
@@ -93,6 +93,9 @@ class Budget(Part):
     rewards: str
     net: str
     scale: str | None
+    credit: str = Field(
+        default="0.00", description="yuan, total credit bonuses (信用评价), outside the budget-neutral scale"
+    )
 
 
 class TableQuality(Part):
@@ -258,14 +261,28 @@ class ProviderPrimary(Part):
     insufficient: list[str]
 
 
+class Credit(Part):
+    """The credit bonus (信用评价) of one provider: granted, or why not."""
+
+    rating: str | None = Field(description="providers.credit_rating, trimmed; null: blank or absent")
+    status: str = Field(
+        description="granted, not rated, violations, no violation data, or not eligible: <why> "
+        "(vetoed, designation revoked, failing grade, not graded)"
+    )
+    violations: int | None = Field(description="the year's confirmed violations; null: not known")
+    rate: str = Field(description="the credit part of the adjustment rate (0 unless granted)")
+    amount: str = Field(description="yuan, decimal string: the credit part of the adjustment amount")
+
+
 class Adjustment(Part):
     prepayment: str | None
     prepayment_source: str
-    rate: str
-    amount: str
+    rate: str = Field(description="the whole rate: the grade's adjustment plus the credit bonus")
+    amount: str = Field(description="yuan, decimal string: the grade's part plus the credit part")
     new_prepayment: str | None
     rule: str
     designation: Literal["kept", "warning", "revoked"]
+    credit: Credit | None = Field(default=None, description="null: the policy names no credit rating (bonus off)")
 
 
 class ProviderCheck(Part):
@@ -314,6 +331,9 @@ class Provider(Part):
     primaries: list[ProviderPrimary]
     indicators: list[ProviderIndicator]
     adjustment: Adjustment
+    credit_status: str | None = Field(
+        default=None, description="adjustment.credit.status, for the ledger; null: the credit bonus is off"
+    )
     quality: ProviderQuality
 
 

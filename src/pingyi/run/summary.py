@@ -44,9 +44,11 @@ def print_summary(console: Console, run: RunResult, out_dir: Path) -> None:
     b = run.budget
     designation = Counter(a.designation for a in run.adjustments)
     scale = f", reward scale {b.scale}" if b.scale is not None else ""
+    granted = sum(1 for a in run.adjustments if a.credit is not None and a.credit.granted)
+    credit = f"credit bonus {b.credit:,} 元 ({granted} granted), " if project.policy.credit.ratings else ""
     console.print(
         f"prepayment adjustments ({project.policy.adjustment.mode}{scale}): penalties {b.penalties:,} 元, "
-        f"rewards {b.rewards:,} 元, net effect on providers {b.net:,} 元; designation: "
+        f"rewards {b.rewards:,} 元, {credit}net effect on providers {b.net:,} 元; designation: "
         f"{designation.get(Designation.REVOKED, 0)} revoked, {designation.get(Designation.WARNING, 0)} at risk",
         markup=False,
     )

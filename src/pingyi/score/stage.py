@@ -105,6 +105,7 @@ def adjust_all(
     """Prepayment adjustments; a provider without a prepayment is sized at its prior-year `base_measure`
     / 12 (about one month)."""
     base_measure = project.policy.adjustment.base_measure
+    violation_measure = project.policy.credit.violation_measure
     rows = []
     for p, r in zip(providers, results, strict=True):
         prepay, source = p.prepayment, "providers table"
@@ -121,6 +122,9 @@ def adjust_all(
                 prepayment_source=source if prepay is not None else "none",
                 history=tuple(history.get(p.code, ())),
                 veto=r.veto,
+                credit_rating=p.credit_rating,
+                # None when the measure is not defined or the provider has no rows in its table: unknown
+                violations=measures.get(p.code, project.year).get(violation_measure),
             )
         )
     return compute_adjustments(rows, project.policy)

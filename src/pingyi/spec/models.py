@@ -468,8 +468,9 @@ class CyclePolicy(Frozen):
 
 class CreditRule(Frozen):
     """The credit bonus [002]: a provider with an accepted credit rating and no confirmed violation in the
-    year gets its prepayment raised by `rate`, added to the grade's adjustment (a vetoed, failing,
-    not graded or revoked provider never gets it)."""
+    year gets its prepayment raised by `rate`, added to the grade's adjustment rate and never scaled
+    by budget_neutral (a vetoed, failing, not graded or revoked provider never gets it, nor one whose
+    violation count is missing). pingyi.score.adjust applies it; docs/methods.md states the rule."""
 
     rate: float = Field(default=0.10, ge=0, le=1, description="prepayment bonus for credit-rated providers")
     ratings: list[str] = Field(

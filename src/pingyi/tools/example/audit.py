@@ -1,6 +1,7 @@
 """Smart-audit flags (audit_flags): split-admission flags on real unplanned readmissions, other
 rules on random settlements (inpatient ones more often), the confirmed fraud case, and the
-table of all blocks' flags in time order."""
+table of all blocks' flags in time order. The credit-clean providers' flags of the evaluation year
+are none of them confirmed."""
 
 from __future__ import annotations
 
@@ -83,6 +84,8 @@ def _flag(ctx, b, rng, row, code, rtype, p, y, y_end, fraud: bool) -> dict:
     slow = rng.random() < float(np.clip(0.025 * np.exp(-1.0 * q), 0.005, 0.7))
     handled = None if unhandled else ftime + int((rng.integers(31, 90) if slow else rng.integers(1, 25)) * 86400)
     confirmed = fraud or rng.random() < float(np.clip(0.35 - 0.12 * q, 0.1, 0.8))
+    if y == 1 and p in ctx.pv.clean:  # after the draw, so every other flag stays as it was
+        confirmed = False  # no confirmed violation this year: these providers earn the credit bonus
     return {
         "prov": int(p),
         "y": y,

@@ -7,7 +7,7 @@ FORMATS = ("mixed", "csv", "parquet")
 
 # Exact column order of docs/data-bundle.md.
 TABLE_COLUMNS: dict[str, list[str]] = {
-    "providers": ["fixmedins_code", "fixmedins_name", "hosp_lv", "fixmedins_type", "prepayment"],
+    "providers": ["fixmedins_code", "fixmedins_name", "hosp_lv", "fixmedins_type", "prepayment", "credit_rating"],
     "settlements": [
         "setl_id",
         "mdtrt_id",

@@ -101,6 +101,7 @@ def generate_example(
         fraud_provider=pv.code[pv.special_b],
         good_providers=[pv.code[i] for i in pv.good],
         poor_providers=[pv.code[i] for i in pv.poor],
+        credit_clean_providers=[pv.code[i] for i in pv.clean],
         planted=len(planted),
     )
     files = {name: f"{name}.{ext[name]}" for name in TABLE_ORDER}
@@ -231,7 +232,8 @@ def _generate_blocks(
 
 
 def _write_providers(ctx: Ctx, seed: int, sink: Sink) -> None:
-    """providers, with a prepayment of about one month of last year's pooled-fund spending."""
+    """providers, with a prepayment of about one month of last year's pooled-fund spending and a credit
+    rating (信用评价) for most."""
     pv = ctx.pv
     prng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 2])))
     month = ctx.prior_hifp / 12.0 * prng.uniform(0.9, 1.1, pv.n)
@@ -250,6 +252,7 @@ def _write_providers(ctx: Ctx, seed: int, sink: Sink) -> None:
                 "hosp_lv": [LEVELS[v] for v in pv.level],
                 "fixmedins_type": pv.ftype,
                 "prepayment": pa.array(prepay_str, pa.string()),
+                "credit_rating": pa.array(pv.credit_rating, pa.string()),
             }
         )
     )
@@ -299,6 +302,7 @@ def _write_info(out_dir: Path, ctx: Ctx, summary: ExampleSummary, files: dict[st
                 if i == pv.special_b
                 else "average"
             ),
+            "credit_rating": pv.credit_rating[i],
         }
         for i in range(pv.n)
     ]

@@ -1,5 +1,6 @@
 """The providers: level, name, division code and type, DRG profile and latent quality, and which
-ones are special (severe case mix; fraud), good, poor, or without a prepayment."""
+ones are special (severe case mix; fraud), good, poor, or without a prepayment; their credit ratings
+(信用评价) and which ones have no confirmed violation in the evaluation year."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ class Providers:
     good: list[int]
     poor: list[int]
     no_prepay: list[int]
+    credit_rating: list[str | None]  # providers.credit_rating: A / AA / AAA, B, or blank
+    clean: list[int]  # no confirmed audit flag in the evaluation year (the credit bonus's condition)
 
     @property
     def n(self) -> int:
@@ -54,6 +57,7 @@ def make_providers(rng: np.random.Generator, n: int) -> Providers:
 
     level = np.array([r["level"] for r in records])
     q, good, poor, no_prepay = _quality(rng, level, a_idx, b_idx)
+    ratings, clean = _credit(len(records), good, poor, a_idx, b_idx)
 
     return Providers(
         code=[r["code"] for r in records],
@@ -69,7 +73,36 @@ def make_providers(rng: np.random.Generator, n: int) -> Providers:
         good=sorted(good),
         poor=sorted(poor),
         no_prepay=no_prepay,
+        credit_rating=ratings,
+        clean=clean,
     )
+
+
+# ratings of the average providers in turn: qualifying ones, a B and a blank, so both outcomes show
+AVERAGE_RATINGS = ("A", "AA", "B", None, "AAA", "A")
+
+
+def _credit(n: int, good: list[int], poor: list[int], a_idx: int, b_idx: int) -> tuple[list[str | None], list[int]]:
+    """Credit ratings (no random draw, so the other tables stay as they were): the good providers AAA /
+    AA, the poor ones B or blank, the fraud case AA (refused: vetoed), the severe-case-mix hospital A; the
+    rest in turn from AVERAGE_RATINGS. The good providers and the severe-case-mix hospital have no
+    confirmed violation in the evaluation year, so they get the bonus; every other rated provider has
+    some and is refused."""
+    ratings: list[str | None] = []
+    k = 0
+    for i in range(n):
+        if i in good:
+            ratings.append("AAA" if good.index(i) % 2 == 0 else "AA")
+        elif i in poor:
+            ratings.append("B" if poor.index(i) % 2 == 0 else None)
+        elif i == a_idx:
+            ratings.append("A")
+        elif i == b_idx:
+            ratings.append("AA")
+        else:
+            ratings.append(AVERAGE_RATINGS[k % len(AVERAGE_RATINGS)])
+            k += 1
+    return ratings, sorted([*good, a_idx])
 
 
 def _place_providers(rng: np.random.Generator, level_counts: tuple[int, int, int], used_names: set[str]) -> list[dict]:

@@ -20,6 +20,7 @@ class ExampleSummary:
     fraud_provider: str = ""  # confirmed fraud case in audit_flags
     good_providers: list[str] = field(default_factory=list)
     poor_providers: list[str] = field(default_factory=list)
+    credit_clean_providers: list[str] = field(default_factory=list)  # no confirmed violation this year
     planted: int = 0
 
     @property
@@ -40,5 +41,6 @@ class ExampleSummary:
             },
             "good_providers": self.good_providers,
             "poor_providers": self.poor_providers,
+            "credit_clean_providers": self.credit_clean_providers,
             "planted": self.planted,
         }
