@@ -1,8 +1,11 @@
 """The evaluation cycle end to end (评议-反馈-整改-复查): two years of generated bundles recorded in one
-ledger — a preview with its watermark and review deadline, a final run refused while a dispute is
-undecided, rectification items opened by the final run and closed or kept by the next year's, a
-provider revoked after two failing years, `pingyi ledger verify` passing and then failing after one
-edited ledger row or one edited output file; and a kill during a ledger-writing command."""
+ledger — in-year monitoring with warnings and notices, a preview with its watermark and review
+deadline, disputes from two providers (one accepted, one rejected) and a final run refused until both
+are decided, the final run compared with the preview (the corrected light, the money moved),
+rectification items opened by the final run and closed or kept by the next year's, a provider revoked
+after two failing years and others earning the credit bonus, `pingyi ledger verify` passing and then
+failing after one edited ledger row or one edited output file; and a kill during a ledger-writing
+command."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
@@ -74,7 +78,37 @@ def years(tmp_path_factory: pytest.TempPathFactory) -> Years:
         for new, old in codes.items():
             text = text.replace(new, old)
         f.write_text(text, encoding="utf-8")
+    rate_for_credit(b2026)
     return Years(root, project, b2025, b2026, root / "committee.ledger")
+
+
+def write_rows(path: Path, table: list[dict[str, str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(table[0]))
+        w.writeheader()
+        w.writerows(table)
+
+
+def rate_for_credit(bundle: Path) -> None:
+    """2026: every provider rated AA (providers.credit_rating), and every provider without a confirmed
+    violation in 2026 given one unconfirmed audit flag, so that its violation count is known (0) rather
+    than missing: the providers that pass and are not vetoed or revoked then earn the credit bonus."""
+    providers = rows(bundle / "providers.csv")
+    for p in providers:
+        p["credit_rating"] = "AA"
+    write_rows(bundle / "providers.csv", providers)
+    flags = rows(bundle / "audit_flags.csv")
+    confirmed = {f["fixmedins_code"] for f in flags if f["flag_time"].startswith("2026") and f["confirmed"] == "1"}
+    setl = {}
+    for r in rows(bundle / "settlements.csv"):
+        if r["setl_time"].startswith("2026"):
+            setl.setdefault(r["fixmedins_code"], r["setl_id"])
+    extra = [
+        {**flags[0], "flag_id": f"ZN2026900{i:04d}", "fixmedins_code": code, "setl_id": setl[code], "confirmed": "0",
+         "fraud": "0", "flag_time": "2026-06-01 10:00:00", "handled_time": "2026-06-03 10:00:00"}
+        for i, code in enumerate(sorted(set(setl) - confirmed))
+    ]  # fmt: skip
+    write_rows(bundle / "audit_flags.csv", flags + extra)
 
 
 def indicator(provider: dict, code: str) -> dict:
@@ -95,6 +129,19 @@ def test_two_years_of_the_cycle(years: Years, cli, tmp_path):
     p = ("--project", str(years.project))
     assert cli("ledger", "init", ledger, "--committee", "浙江省医疗保障局", *ACTOR).exit_code == 0
     assert cli("ledger", "init", ledger, "--committee", "x", *ACTOR).exit_code == 2  # never over a ledger
+
+    # --- 2025 in-year monitoring (预警) through June: warnings recorded with a deadline 30 days on
+    watch = y.root / "2025-06-monitor"
+    r = cli("monitor", "--data", y.b2025, "--through", "2025-06", "--out", watch, *p, "--year", "2025",
+            "--ledger", ledger, "--date", "2025-07-05", "--format", "html", *ACTOR)  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    warned = {(w["fixmedins_code"], w["indicator"]) for w in rows(watch / "warnings.csv")}
+    assert warned and "recorded in" in r.stdout
+    with open_ledger(ledger) as book:
+        stored = book.conn.execute("SELECT fixmedins_code, indicator, deadline, status FROM warnings").fetchall()
+    assert {(c, i) for c, i, *_ in stored} == warned
+    assert {(d, st) for *_, d, st in stored} == {("2025-08-04", "open")}
+    assert {f.stem for f in (watch / "notices").glob("*.html")} == {c for c, _ in warned}
 
     # --- 2025: the preview, watermarked, with its review deadline (30 days after its date)
     prev = y.root / "2025-preview"
@@ -147,6 +194,25 @@ def test_two_years_of_the_cycle(years: Years, cli, tmp_path):
     corrected = indicator(next(q for q in results(final)["providers"] if q["fixmedins_code"] == code), "D1.03")
     assert (corrected["light"], corrected["score"], corrected["corrected"]["dispute_id"]) == ("green", 100.0, ids[code])
     assert [(c["fixmedins_code"], c["indicator"]) for c in results(final)["corrections"]] == [(code, "D1.03")]
+    # what the final run changed against the preview (ledger run ids): the accepted correction's light
+    # and score, and the money it moved
+    with open_ledger(ledger) as book:
+        run_ids = dict(book.conn.execute("SELECT kind, MAX(id) FROM runs GROUP BY kind").fetchall())
+    compared = cli("compare", run_ids["preview"], run_ids["final"], "--ledger", ledger, "--json")
+    assert compared.exit_code == 0, compared.stderr
+    diff = json.loads(compared.stdout)
+    mine = {(c["indicator"], c["field"]): (c["a"], c["b"]) for c in diff["changes"] if c["provider"] == code}
+    assert mine[("D1.03", "light")] == ("red", "green") and mine[("D1.03", "score")] == (0.0, 100.0)
+    # the rejected dispute changed nothing: other providers at most move in rank (the corrected total
+    # passed theirs)
+    assert {c["field"] for c in diff["changes"] if c["provider"] != code} <= {"rank"}, diff["changes"]
+    amount = {q["fixmedins_code"]: q["adjustment"]["amount"] for q in results(prev)["providers"]}
+    moved = sum(
+        float(q["adjustment"]["amount"]) - float(amount[q["fixmedins_code"]]) for q in results(final)["providers"]
+    )
+    assert float(diff["totals"]["amount_difference"]) == pytest.approx(moved, abs=0.005)
+    assert float(diff["totals"]["net_change"]) == pytest.approx(moved, abs=0.005)
+
     red_2025 = lights(final, "red")
     assert red_2025, "the generated year has red lights"
     assert f"rectification: {len(red_2025)} opened, 0 closed" in r.stdout
@@ -217,10 +283,38 @@ def test_two_years_of_the_cycle(years: Years, cli, tmp_path):
     # two failing years revoke designation; the card shows last year's grade
     g25 = {q["fixmedins_code"]: q["grade"] for q in results(final)["providers"]}
     g26 = {q["fixmedins_code"]: q for q in results(final26)["providers"]}
+    revoked = set()
     for code, prov in g26.items():
         assert prov["grade_history"] == [g25[code]]
-        revoked = prov["adjustment"]["designation"] == "revoked"
-        assert revoked == (g25[code] == "不合格" and prov["grade"] == "不合格"), code
+        if prov["adjustment"]["designation"] == "revoked":
+            revoked.add(code)
+        assert (code in revoked) == (g25[code] == "不合格" and prov["grade"] == "不合格"), code
+    assert revoked, "some provider fails both years and loses its designation"
+    with open_ledger(ledger) as book:
+        designation = dict(
+            book.conn.execute("SELECT fixmedins_code, designation FROM provider_years WHERE year = 2026")
+        )
+    assert {c for c, d in designation.items() if d == "revoked"} == revoked
+
+    # the credit bonus (信用评价): every 2026 provider is rated AA; those with no confirmed violation that
+    # pass and are neither vetoed nor revoked get +10 % of their prepayment on top of their grade's rate
+    granted = set()
+    for code, prov in g26.items():
+        credit = prov["adjustment"]["credit"]
+        eligible = (prov["grade"] in ("优秀", "良好", "合格") and not prov["veto"]
+                    and prov["adjustment"]["designation"] != "revoked")  # fmt: skip
+        if credit["status"] == "granted":
+            granted.add(code)
+            assert eligible and credit["violations"] == 0 and Decimal(credit["rate"]) == Decimal("0.10"), code
+            tenth = Decimal(prov["adjustment"]["prepayment"]) * Decimal("0.10")
+            assert credit["amount"] == str(tenth.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)), code
+        else:
+            assert not eligible or credit["violations"], (code, credit)
+    assert granted, "some 2026 provider earns the credit bonus"
+    assert not granted & revoked
+    with open_ledger(ledger) as book:
+        status = dict(book.conn.execute("SELECT fixmedins_code, credit_status FROM provider_years WHERE year = 2026"))
+    assert {c for c, st in status.items() if st == "granted"} == granted
 
     # --- the ledger verifies, then fails after one edited row or one edited output
     key = y.root / "committee.pem"
@@ -229,7 +323,7 @@ def test_two_years_of_the_cycle(years: Years, cli, tmp_path):
     r = cli("ledger", "verify", ledger, "--public-key", f"{key}.pub")
     assert r.exit_code == 0 and "OK" in r.stdout, r.stdout + r.stderr
     runs = json.loads(cli("ledger", "runs", "--ledger", ledger, "--json").stdout)
-    assert [x["kind"] for x in runs] == ["preview", "final", "final"] and runs[2]["signature"]
+    assert [x["kind"] for x in runs] == ["monitor", "preview", "final", "final"] and runs[3]["signature"]
 
     edited = tmp_path / "edited.ledger"
     edited.write_bytes(ledger.read_bytes())
