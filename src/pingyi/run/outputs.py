@@ -146,7 +146,20 @@ def write_results(run: RunResult, out: Path) -> list[Path]:
     )
 
     run.quality.write(out)
-    (out / "results.json").write_text(
-        json.dumps(results_document(run), ensure_ascii=False, indent=1, sort_keys=False) + "\n", encoding="utf-8"
-    )
+    (out / "results.json").write_text(document_text(results_document(run)), encoding="utf-8")
     return [out / n for n in RESULT_FILES]
+
+
+def document_text(doc: dict[str, Any]) -> str:
+    """results.json as text: one top-level field per line, and one line per element of a top-level list
+    (a provider, a correction). Each value is encoded by json's C encoder, which `indent` would turn off
+    (the pure-Python encoder took 6.2 s for 5,000 providers, this 2.6 s); a provider stays one line
+    that `grep` finds and a diff names."""
+    fields = []
+    for key, value in doc.items():
+        if isinstance(value, list) and value:
+            text = "[\n" + ",\n".join("  " + json.dumps(v, ensure_ascii=False) for v in value) + "\n ]"
+        else:
+            text = json.dumps(value, ensure_ascii=False)
+        fields.append(f" {json.dumps(key, ensure_ascii=False)}: {text}")
+    return "{\n" + ",\n".join(fields) + "\n}\n"
