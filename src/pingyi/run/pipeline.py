@@ -152,7 +152,7 @@ def run(
     enforce(guards, strict)
     return RunResult(
         project=project,
-        tree=tree,
+        tree=scored.tree or tree,  # the combined weights, when the project declares a combination
         year=year,
         parameters=run_parameters(project, encoding),
         history=history,

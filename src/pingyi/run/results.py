@@ -234,7 +234,23 @@ def results_document(run: RunResult) -> dict[str, Any]:
             {"fixmedins_code": c.fixmedins_code, "indicator": c.indicator, **_correction_json(c)}
             for c in run.corrections
         ],
+        "weighting": _weighting_json(run),
         "providers": providers,
+    }
+
+
+def _weighting_json(run: RunResult) -> dict[str, Any] | None:
+    w = run.scored.weighting
+    if w is None:
+        return None
+    doc = w.as_json()
+    return {
+        "objective_method": doc["objective_method"],
+        "combination": doc["combination"],
+        "providers": w.source.providers,
+        "indicators": [
+            {**i, **{k: _num(i[k], 10) for k in ("ahp", "entropy", "critic", "combined")}} for i in doc["indicators"]
+        ],
     }
 
 

@@ -337,6 +337,27 @@ class Provider(Part):
     quality: ProviderQuality
 
 
+class WeightingIndicator(Part):
+    id: str
+    ahp: float = Field(description="the weight the indicator carries in the total by AHP alone")
+    entropy: float
+    critic: float
+    combined: float = Field(description="the weight the totals were aggregated with")
+    n: int = Field(description="providers whose scored value entered the objective weight")
+    note: str | None
+
+
+class Weighting(Part):
+    """The weights of a run whose project declares a combination (indicators/hierarchy.yaml
+    `combination:`): AHP, entropy, CRITIC and the combined weights the totals used, from this run's
+    scored values."""
+
+    objective_method: Literal["entropy", "critic"]
+    combination: dict[str, Any] = Field(description="method, alpha, coefficients, source, declared, used_in_scores")
+    providers: int
+    indicators: list[WeightingIndicator]
+
+
 class ResultsDocument(Part):
     """results.json, version `SCHEMA_VERSION`."""
 
@@ -357,6 +378,9 @@ class ResultsDocument(Part):
     funnels: dict[str, Funnel]
     corrections: list[CorrectionEntry] = Field(
         default_factory=list, description="the values replaced after review (pingyi score --corrections)"
+    )
+    weighting: Weighting | None = Field(
+        default=None, description="null: the totals use the AHP weights (no combination declared)"
     )
     providers: list[Provider]
 

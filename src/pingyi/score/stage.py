@@ -6,7 +6,7 @@ placed among their peers; then the prepayment adjustments.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from pingyi.compute.indicators import IndicatorValue
@@ -21,6 +21,8 @@ from pingyi.score.indicator import IndicatorScore, score_indicator
 from pingyi.score.peers import PeerView, peer_view
 from pingyi.spec.models import LEVELS
 from pingyi.spec.project import Project
+from pingyi.text import Status
+from pingyi.weights.combined import DataSource, SideBySide, weigh_values
 from pingyi.weights.tree import WeightTree
 
 
@@ -32,6 +34,8 @@ class Scored:
     casemix_notes: Mapping[str, Mapping[str, CasemixNote]]  # provider -> indicator -> both judgements
     funnels: Mapping[str, FunnelSet]  # funnel-mode indicator -> its fit and points
     peers: Mapping[str, PeerView]  # provider -> its standing among its region-and-level peers
+    tree: WeightTree | None = None  # the weights the totals were aggregated with (None: the project's AHP tree)
+    weighting: SideBySide | None = None  # AHP, objective and combined weights, when a combination is declared
 
 
 def score_provider(
@@ -80,19 +84,43 @@ def score_all(
 ) -> Scored:
     # funnel lights need every provider's value first: phi / tau^2 are estimated across providers
     funnels = fit_funnels(project, providers, values)
-    results: list[ProviderResult] = []
+    scored: list[tuple[ProviderInfo, dict[str, IndicatorScore]]] = []
     notes: dict[str, Mapping[str, CasemixNote]] = {}
     for p in providers:
         scores, provider_notes = score_provider(project, p, values[p.code], measures, funnels)
         if provider_notes:
             notes[p.code] = provider_notes
+        scored.append((p, scores))
+    # a declared combination weighs the indicators by this year's scored values as well as by AHP:
+    # the objective part needs every provider's values before any total is aggregated
+    weighting = combined_weighting(project, tree, scored) if project.hierarchy.combination is not None else None
+    used = tree.reweighted(weighting.combined.weights) if weighting is not None else tree
+    results: list[ProviderResult] = []
+    for p, scores in scored:
         vetoes = vetoes_of(project.policy, measures.get(p.code, project.year))
-        results.append(aggregate_provider(p.code, scores, tree, project.policy, vetoes))
+        results.append(aggregate_provider(p.code, scores, used, project.policy, vetoes))
         if progress is not None:
             progress()
     ranked = tuple(rank_results(results))
     peers = peer_view(ranked, {p.code: (p.region, p.level) for p in providers}, project.indicators)
-    return Scored(results=ranked, casemix_notes=notes, funnels=funnels, peers=peers)
+    return Scored(results=ranked, casemix_notes=notes, funnels=funnels, peers=peers, tree=used, weighting=weighting)
+
+
+def combined_weighting(
+    project: Project, tree: WeightTree, scored: Sequence[tuple[ProviderInfo, Mapping[str, IndicatorScore]]]
+) -> SideBySide:
+    """The AHP, objective and combined weights of this run's scored values (the value each provider is
+    scored on, status scored only), providers in code order as `pingyi weights --results` reads them."""
+    ordered = sorted(scored, key=lambda ps: ps[0].code)
+    values = {
+        code: [s[code].value if s[code].status is Status.SCORED else None for _p, s in ordered]
+        for code in project.indicators
+    }
+    source = DataSource(
+        results="this run's scored values", results_sha256="", manifest_sha256=None, manifest_match=None,
+        year=project.year, providers=len(ordered),
+    )  # fmt: skip
+    return replace(weigh_values(project, tree, values, source), used_in_scores=True)
 
 
 def adjust_all(

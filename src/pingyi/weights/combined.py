@@ -12,7 +12,7 @@ indicator carries 0): that is what an objective weight can be compared and combi
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pingyi.spec.models import Direction, WeightCombination
@@ -43,6 +43,7 @@ class SideBySide:
     combination: WeightCombination | None  # as declared (None: the project declares none)
     combined: Combined
     notes: dict[str, str]  # indicator -> why it has no objective weight
+    used_in_scores: bool = False  # the scores were computed with `combined` (a declared combination)
 
     def as_json(self) -> dict[str, Any]:
         s = self.source
@@ -65,7 +66,7 @@ class SideBySide:
                 if self.combined.method == "multiplicative"
                 else {"ahp": self.combined.coefficients[0], "objective": self.combined.coefficients[1]},
                 "source": self.combination.source if self.combination is not None else None,
-                "used_in_scores": False,
+                "used_in_scores": self.used_in_scores,
             },
             "indicators": [
                 {
@@ -87,10 +88,6 @@ def side_by_side(
     """The comparison for `project` over the values of a parsed results.json. `method`: the objective
     method to combine (default: the declared combination's, else entropy). Without a declared
     combination the game-theory combination is shown, because it has no free parameter to choose."""
-    declared = project.hierarchy.combination
-    method = method or (declared.objective if declared is not None else "entropy")
-    if method not in METHODS:
-        raise ValueError(f"objective method {method!r}; expected one of {', '.join(METHODS)}")
     providers = sorted(results.get("providers") or [], key=lambda p: str(p.get("fixmedins_code")))
     values: dict[str, list[float | None]] = {}
     for p in providers:
@@ -101,6 +98,25 @@ def side_by_side(
         }
         for code in project.indicators:
             values.setdefault(code, []).append(got.get(code))
+    used = results.get("weighting") is not None  # the run scored with its declared combination
+    return replace(weigh_values(project, tree, values, source, method), used_in_scores=used)
+
+
+def weigh_values(
+    project: Project,
+    tree: WeightTree,
+    values: Mapping[str, list[float | None]],
+    source: DataSource,
+    method: str | None = None,
+) -> SideBySide:
+    """The comparison over `values`: indicator -> the providers' scored values (None where a provider's
+    indicator is not scored), providers in fixmedins_code order. `pingyi weights --results` reads them
+    from results.json; `pingyi score` passes the values it has just scored, when the project declares
+    a combination, and then scores with the combined weights."""
+    declared = project.hierarchy.combination
+    method = method or (declared.objective if declared is not None else "entropy")
+    if method not in METHODS:
+        raise ValueError(f"objective method {method!r}; expected one of {', '.join(METHODS)}")
     carried = tree.carried_weights()
     codes = tuple(s.code for p in tree.primary for s in p.secondary)
     notes: dict[str, str] = {}

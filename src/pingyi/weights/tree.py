@@ -9,7 +9,8 @@ inconsistency are named so the experts know which comparison to revisit.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from pingyi.errors import Issue, IssueList
@@ -105,6 +106,29 @@ class WeightTree:
             for s in p.secondary:
                 out[s.code] = p.weight * s.local_weight / denom if s.scored and denom > 0 else 0.0
         return out
+
+    def reweighted(self, weights: Mapping[str, float]) -> WeightTree:
+        """The same tree carrying `weights` (indicator -> global weight, over the scored indicators; the
+        combined weights) instead of the AHP ones: each primary weighs the sum of its indicators', each
+        indicator's local weight is its share of that sum, a monitor-only indicator 0. A primary whose
+        indicators all weigh 0 keeps its AHP local weights and weighs 0, so it is still scored (and
+        shown) but counts for nothing, rather than passing for a dimension without data. The
+        matrices are kept: they record how the AHP part was derived."""
+        primaries = []
+        for p in self.primary:
+            total = sum(weights.get(s.code, 0.0) for s in p.secondary if s.scored)
+            secondary = tuple(
+                replace(
+                    s,
+                    local_weight=(weights.get(s.code, 0.0) / total if s.scored else 0.0)
+                    if total > 0
+                    else s.local_weight,
+                    global_weight=weights.get(s.code, 0.0) if s.scored else 0.0,
+                )
+                for s in p.secondary
+            )
+            primaries.append(replace(p, weight=total, secondary=secondary))
+        return WeightTree(root=self.root, primary=primaries)
 
     def qualitative_share(self) -> float:
         return sum(s.global_weight for p in self.primary for s in p.secondary if s.qualitative)
