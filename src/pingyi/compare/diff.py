@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from pingyi.errors import PingyiError
-from pingyi.files import member
 from pingyi.ledger import open_ledger
-from pingyi.ledger.records import output_problems
+from pingyi.ledger.records import unedited_results
 from pingyi.report.manifest import is_report_manifest
 from pingyi.run.manifest import sha256
 from pingyi.run.schema import load_results_document
@@ -217,31 +216,15 @@ def _folder_run(
 ) -> _Run:
     """A results folder, refused unless its outputs still match its manifest (the check `pingyi
     ledger verify` makes of recorded runs) and, for a ledger run, unless its manifest is the recorded one."""
-    if not folder.is_dir():
-        raise PingyiError(
-            f"{which}: {folder} is not a folder; expected a results folder written by `pingyi score` "
-            "(or a ledger run id with --ledger)"
-        )
     mpath = folder / "manifest.json"
-    manifest = read_manifest(folder)
-    if is_report_manifest(manifest):
+    if folder.is_dir() and is_report_manifest(read_manifest(folder)):
         raise PingyiError(f"{mpath}: is the manifest of a report folder; expected a results folder of `pingyi score`")
-    outputs = manifest.get("outputs")
-    if not isinstance(outputs, dict) or "results.json" not in outputs:
-        raise PingyiError(f"{mpath}: lists no results.json; expected the manifest of `pingyi score`")
-    for name in outputs:
-        member(folder, name, mpath)
+    manifest = unedited_results(folder, which, label)
     digest = sha256(mpath)
     if ledger_run is not None and digest != ledger_run["manifest_sha256"]:
         raise PingyiError(
             f"{mpath}: SHA-256 differs from the one the ledger recorded for run {run_id} "
             "(the folder was re-scored or edited after it was recorded); expected the recorded run"
-        )
-    problems = output_problems(folder, manifest)
-    if problems:
-        raise PingyiError(
-            "; ".join(problems)
-            + f"; {which} ({label}) refused: expected the outputs exactly as `pingyi score` wrote them"
         )
     doc, _ = load_results_document(folder)
     params = doc.get("parameters") or {}

@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from pingyi.errors import PingyiError, read_json
+from pingyi.files import member
 from pingyi.ledger import schema
 from pingyi.ledger.keys import key_id, load_private_key, load_public_key, public_pem, sign_hash
 from pingyi.ledger.store import Ledger, Tx, canonical, read_row, sha256_hex
 from pingyi.run.corrections import Correction, parse_number
 from pingyi.run.manifest import sha256
+from pingyi.run.verify import read_manifest
 
 
 class RunKind(StrEnum):
@@ -96,6 +98,31 @@ def output_problems(results_dir: Path, manifest: Mapping[str, Any]) -> list[str]
         elif sha256(path) != digest:
             problems.append(f"{path}: SHA-256 differs from its manifest (changed after the run)")
     return problems
+
+
+def unedited_results(folder: Path, which: str, label: str | None = None) -> dict[str, Any]:
+    """The manifest of a results folder of `pingyi score`, refused (naming the file) unless every output
+    it lists is still there with the SHA-256 it records: what an analysis of a run (compare,
+    uncertainty) reads must be the run as it was written. The evaluation is not re-run (`pingyi verify`)."""
+    if not folder.is_dir():
+        raise PingyiError(
+            f"{which}: {folder} is not a folder; expected a results folder written by `pingyi score`"
+            + (" (or a ledger run id with --ledger)" if which != "--results" else "")
+        )
+    mpath = folder / "manifest.json"
+    manifest = read_manifest(folder)
+    outputs = manifest.get("outputs")
+    if not isinstance(outputs, dict) or "results.json" not in outputs:
+        raise PingyiError(f"{mpath}: lists no results.json; expected the manifest of `pingyi score`")
+    for name in outputs:
+        member(folder, name, mpath)
+    problems = output_problems(folder, manifest)
+    if problems:
+        raise PingyiError(
+            "; ".join(problems)
+            + f"; {which} ({label or folder}) refused: expected the outputs exactly as `pingyi score` wrote them"
+        )
+    return manifest
 
 
 def project_files_hash(manifest: Mapping[str, Any]) -> str:

@@ -1,0 +1,188 @@
+"""`pingyi uncertainty`: how sure each provider's rank, grade and adjustment are, given the weights.
+
+Reads a results folder (its results.json, checked against its manifest by `load_results_document`'s
+caller) and the project it was scored with; writes `uncertainty.csv` (one row per provider) and
+`uncertainty.json` (the parameters, the schemes' weights, every provider's figures and the Sobol
+indices), both deterministic for a seed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pingyi.errors import PingyiError
+from pingyi.files import write_atomic
+from pingyi.spec.project import Project
+from pingyi.uncertainty.simulate import Inputs, Summary, draw, grades, sobol_indices, summarise, totals
+from pingyi.weights.combined import DataSource, side_by_side
+from pingyi.weights.tree import WeightTree
+
+SCHEMES = ("ahp", "entropy", "critic", "combined")
+UNCERTAIN_BELOW = 0.8  # P(assigned grade) under this: the grade is listed as uncertain
+
+
+@dataclass(frozen=True)
+class Uncertainty:
+    results: Path
+    samples: int
+    seed: int
+    noise: float
+    schemes: tuple[str, ...]
+    providers: tuple[dict[str, Any], ...]  # per provider, as in uncertainty.json
+    sobol: Mapping[str, Mapping[str, float]]
+    sobol_providers: int
+    files: tuple[Path, ...] = ()
+
+    def uncertain(self) -> list[dict[str, Any]]:
+        return [p for p in self.providers if p["uncertain"]]
+
+
+def build_inputs(project: Project, doc: Mapping[str, Any]) -> Inputs:
+    codes = tuple(i["code"] for i in doc["indicators"])
+    primaries = list(dict.fromkeys(i["primary"] for i in doc["indicators"]))
+    dimension = tuple(primaries.index(i["primary"]) for i in doc["indicators"])
+    providers = sorted(doc["providers"], key=lambda p: p["fixmedins_code"])
+    scores = np.full((len(providers), len(codes)), np.nan)
+    col = {c: k for k, c in enumerate(codes)}
+    fixed: list[str | None] = []
+    for j, p in enumerate(providers):
+        for i in p["indicators"]:
+            if i.get("score") is not None and i["code"] in col:
+                scores[j, col[i["code"]]] = float(i["score"])
+        # the total does not decide a vetoed provider's grade, nor one failed or not graded for its data
+        fixed.append(p["grade"] if (p["veto"] or p.get("eligibility") or p["total_score"] is None) else None)
+    bands = tuple((g["name"], float(g["min_score"])) for g in doc["grades"])
+    return Inputs(codes, dimension, scores, bands, tuple(fixed))
+
+
+def scheme_weights(
+    project: Project, tree: WeightTree, doc: Mapping[str, Any], codes: tuple[str, ...]
+) -> dict[str, np.ndarray]:
+    source = DataSource(results="", results_sha256="", manifest_sha256=None, manifest_match=None,
+                        year=int(doc["year"]), providers=len(doc["providers"]))  # fmt: skip
+    compared = side_by_side(project, tree, doc, source, None)
+    out = {
+        "ahp": [compared.ahp.get(c, 0.0) for c in codes],
+        "entropy": [compared.objective["entropy"].weights.get(c, 0.0) for c in codes],
+        "critic": [compared.objective["critic"].weights.get(c, 0.0) for c in codes],
+        "combined": [compared.combined.weights.get(c, 0.0) for c in codes],
+    }
+    return {k: np.asarray(v, dtype=float) for k, v in out.items()}
+
+
+def run_uncertainty(
+    project: Project,
+    tree: WeightTree,
+    doc: Mapping[str, Any],
+    results: Path,
+    *,
+    samples: int,
+    seed: int,
+    noise: float,
+    schemes: tuple[str, ...] = SCHEMES,
+    sobol_samples: int = 128,
+) -> Uncertainty:
+    if samples < 10:
+        raise PingyiError(f"--samples {samples}: expected at least 10 (1,000 is a usual choice)")
+    if not 0 <= noise < 1:
+        raise PingyiError(f"--noise {noise}: expected a share of the weight in [0, 1), e.g. 0.2 for ±20 %")
+    unknown = [s for s in schemes if s not in SCHEMES]
+    if unknown or not schemes:
+        raise PingyiError(f"--schemes {','.join(schemes)}: expected some of {', '.join(SCHEMES)}")
+    inputs = build_inputs(project, doc)
+    weights = scheme_weights(project, tree, doc, inputs.codes)
+    chosen = [weights[s] for s in schemes]
+    draws = draw(chosen, samples, noise, seed)
+    total = totals(inputs, draws.weights)
+    summary = summarise(inputs, total)
+    g = grades(inputs, total)
+    names = list(dict.fromkeys(i["primary"] for i in doc["indicators"]))
+    sobol, used = sobol_indices(inputs, dict(zip(schemes, chosen, strict=True)), names, noise, sobol_samples, seed)
+    step = project.policy.adjustment.step_rates if project.policy.adjustment.mode == "step" else None
+    providers = tuple(
+        _provider(p, j, inputs, summary, g, step)
+        for j, p in enumerate(sorted(doc["providers"], key=lambda p: p["fixmedins_code"]))
+    )
+    return Uncertainty(results, samples, seed, noise, tuple(schemes), providers, sobol, used)
+
+
+def _provider(
+    p: Mapping[str, Any], j: int, inputs: Inputs, s: Summary, g: np.ndarray, step: Mapping[str, float] | None
+) -> dict[str, Any]:
+    prob = {name: round(float(s.grade_probability[j, b]), 6) for b, (name, _) in enumerate(inputs.bands)}
+    assigned = p["grade"]
+    p_assigned = prob.get(assigned, 1.0 if inputs.fixed[j] is not None else 0.0)
+    adjustment = None
+    if step is not None:
+        rates: dict[str, float] = {}
+        for name, q in prob.items():
+            if q > 0:
+                key = str(Decimal(str(step.get(name, 0.0))))
+                rates[key] = round(rates.get(key, 0.0) + q, 6)
+        adjustment = dict(sorted(rates.items()))
+    return {
+        "fixmedins_code": p["fixmedins_code"],
+        "fixmedins_name": p["fixmedins_name"],
+        "grade": assigned,
+        "total_score": p["total_score"],
+        "rank": p["rank"],
+        "fixed_grade": inputs.fixed[j] is not None,
+        "total_p5": _r(s.total[j, 0]),
+        "total_p50": _r(s.total[j, 1]),
+        "total_p95": _r(s.total[j, 2]),
+        "rank_p5": _r(s.rank[j, 0]),
+        "rank_p95": _r(s.rank[j, 2]),
+        "grade_probability": prob,
+        "p_assigned_grade": round(float(p_assigned), 6),
+        "uncertain": bool(p_assigned < UNCERTAIN_BELOW),
+        "adjustment_probability": adjustment,
+    }
+
+
+def _r(x: float) -> float | None:
+    return None if np.isnan(x) else round(float(x), 4)
+
+
+def write_outputs(u: Uncertainty, out: Path, bands: list[str]) -> tuple[Path, ...]:
+    out.mkdir(parents=True, exist_ok=True)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["fixmedins_code", "fixmedins_name", "grade", "total_score", "rank", "total_p5", "total_p50",
+                "total_p95", "rank_p5", "rank_p95", "p_assigned_grade", "uncertain",
+                *[f"p_{b}" for b in bands]])  # fmt: skip
+    for p in u.providers:
+        w.writerow([p["fixmedins_code"], p["fixmedins_name"], p["grade"], _blank(p["total_score"]), _blank(p["rank"]),
+                    _blank(p["total_p5"]), _blank(p["total_p50"]), _blank(p["total_p95"]), _blank(p["rank_p5"]),
+                    _blank(p["rank_p95"]), p["p_assigned_grade"], "1" if p["uncertain"] else "0",
+                    *[p["grade_probability"].get(b, 0.0) for b in bands]])  # fmt: skip
+    doc = {
+        "results": str(u.results),
+        "samples": u.samples,
+        "seed": u.seed,
+        "noise": u.noise,
+        "schemes": list(u.schemes),
+        "uncertain_below": UNCERTAIN_BELOW,
+        "sobol": {
+            "output": "each provider's rank, averaged over the providers whose rank varies",
+            "providers": u.sobol_providers,
+            "indices": u.sobol,
+        },  # fmt: skip
+        "providers": list(u.providers),
+    }
+    paths = (out / "uncertainty.csv", out / "uncertainty.json")
+    write_atomic(paths[0], buf.getvalue().encode("utf-8"))
+    write_atomic(paths[1], (json.dumps(doc, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
+    return paths
+
+
+def _blank(x: Any) -> Any:
+    return "" if x is None else x

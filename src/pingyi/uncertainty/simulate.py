@@ -1,0 +1,195 @@
+"""The Monte Carlo of the totals, ranks and grades, vectorised over providers x indicators.
+
+A sample is one weighting of the indicators: a scheme (AHP, entropy, CRITIC, combined) and a
+multiplier per indicator (`noise`: U(1 - noise, 1 + noise), then the weights renormalised). The
+indicator scores do not depend on the weights, so they are read once (results.json) and every sample
+only re-aggregates them by the score stage's rules: a dimension's score is Σ w_i s_i / Σ w_i over its
+scored indicators; the total is Σ W_d S_d / Σ W_d over the dimensions with a score, W_d the sum of the
+weights of the dimension's indicators. Providers whose grade does not come from the total (vetoed,
+failing for missing data, not graded) keep it in every sample.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+CHUNK = 256  # samples aggregated at once: a (chunk x providers x indicators) array stays small
+
+
+@dataclass(frozen=True)
+class Inputs:
+    codes: tuple[str, ...]  # indicators, in catalogue order
+    dimension: tuple[int, ...]  # each indicator's dimension index
+    scores: np.ndarray  # providers x indicators, NaN where not scored
+    bands: tuple[tuple[str, float], ...]  # (grade, min_score), descending
+    fixed: tuple[str | None, ...]  # per provider: the grade that the total does not decide, else None
+
+    @property
+    def dimensions(self) -> int:
+        return max(self.dimension) + 1 if self.dimension else 0
+
+
+def membership(inputs: Inputs) -> np.ndarray:
+    m = np.zeros((len(inputs.codes), inputs.dimensions))
+    m[np.arange(len(inputs.codes)), list(inputs.dimension)] = 1.0
+    return m
+
+
+def totals(inputs: Inputs, weights: np.ndarray) -> np.ndarray:
+    """samples x providers totals for `weights` (samples x indicators); NaN: no dimension has a score."""
+    m = membership(inputs)
+    has = ~np.isnan(inputs.scores)  # providers x indicators
+    filled = np.where(has, inputs.scores, 0.0)
+    out = np.empty((weights.shape[0], inputs.scores.shape[0]))
+    for start in range(0, weights.shape[0], CHUNK):
+        w = weights[start : start + CHUNK]  # k x I
+        wm = w[:, :, None] * m[None, :, :]  # k x I x D: each sample's weights, split by dimension
+        num = np.matmul(filled[None], wm)  # k x P x D: weighted scores per dimension (BLAS, batched)
+        den = np.matmul(has.astype(float)[None], wm)  # the weights with data per dimension
+        dim_weight = w @ m  # k x D: the dimension's whole weight
+        scored = den > 0
+        dim_score = np.divide(num, den, out=np.zeros_like(num), where=scored)
+        carried = np.where(scored, dim_weight[:, None, :], 0.0)
+        total_weight = carried.sum(axis=2)
+        total = np.divide((carried * dim_score).sum(axis=2), total_weight, out=np.full(total_weight.shape, np.nan),
+                          where=total_weight > 0)  # fmt: skip
+        out[start : start + CHUNK] = total
+    return out
+
+
+def ranks(total: np.ndarray) -> np.ndarray:
+    """Competition ranks (1, 2, 2, 4) by total, highest first, per sample; NaN totals rank NaN."""
+    out = np.full(total.shape, np.nan)
+    for k in range(total.shape[0]):
+        row = total[k]
+        ok = ~np.isnan(row)
+        vals = row[ok]
+        ordered = np.sort(-vals)
+        out[k, ok] = np.searchsorted(ordered, -vals, side="left") + 1
+    return out
+
+
+def grades(inputs: Inputs, total: np.ndarray) -> np.ndarray:
+    """samples x providers grade indices into `inputs.bands` (-1: a fixed or no grade)."""
+    mins = np.array([b[1] for b in inputs.bands])
+    idx = np.full(total.shape, -1, dtype=int)
+    ok = ~np.isnan(total)
+    # the first band whose min_score the total reaches (bands descend; the last starts at 0)
+    idx[ok] = np.argmax(total[ok][:, None] >= mins[None, :], axis=1)
+    fixed = np.array([f is not None for f in inputs.fixed])
+    idx[:, fixed] = -1
+    return idx
+
+
+@dataclass(frozen=True)
+class Draws:
+    scheme: np.ndarray  # samples: index into the schemes
+    weights: np.ndarray  # samples x indicators, each row summing to 1
+
+
+def draw(
+    schemes: Sequence[np.ndarray], samples: int, noise: float, seed: int, choose: Sequence[float] | None = None
+) -> Draws:
+    """`samples` weightings: a scheme drawn uniformly (or with the probabilities `choose`) and a
+    multiplier per indicator U(1 - noise, 1 + noise); deterministic for a seed."""
+    rng = np.random.default_rng(seed)
+    n = len(schemes[0])
+    p = None if choose is None else np.asarray(choose, dtype=float) / sum(choose)
+    scheme = rng.choice(len(schemes), size=samples, p=p)
+    mult = rng.uniform(1 - noise, 1 + noise, size=(samples, n))
+    base = np.stack(schemes)[scheme]  # samples x I
+    w = base * mult
+    sums = w.sum(axis=1, keepdims=True)
+    return Draws(scheme=scheme, weights=np.divide(w, sums, out=np.zeros_like(w), where=sums > 0))
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Per provider: the total's and the rank's 5th, 50th and 95th percentiles and P(grade)."""
+
+    total: np.ndarray  # providers x 3 (p5, p50, p95), NaN when never totalled
+    rank: np.ndarray  # providers x 3
+    grade_probability: np.ndarray  # providers x bands
+
+
+def summarise(inputs: Inputs, total: np.ndarray) -> Summary:
+    rank = ranks(total)
+    g = grades(inputs, total)
+    qs = (5, 50, 95)
+    with np.errstate(all="ignore"):
+        t = np.array([_percentiles(total[:, j], qs) for j in range(total.shape[1])])
+        r = np.array([_percentiles(rank[:, j], qs) for j in range(total.shape[1])])
+    prob = np.zeros((total.shape[1], len(inputs.bands)))
+    for b in range(len(inputs.bands)):
+        prob[:, b] = (g == b).mean(axis=0)
+    for j, f in enumerate(inputs.fixed):
+        if f is not None:
+            prob[j, :] = [1.0 if name == f else 0.0 for name, _ in inputs.bands]
+    return Summary(t, r, prob)
+
+
+def _percentiles(x: np.ndarray, qs: Sequence[int]) -> list[float]:
+    x = x[~np.isnan(x)]
+    if x.size == 0:
+        return [float("nan")] * len(qs)
+    # "inverted_cdf": every percentile is one of the sampled values, no interpolation to argue about
+    return [float(v) for v in np.percentile(x, qs, method="inverted_cdf")]
+
+
+def factor_weights(schemes: Sequence[np.ndarray], inputs: Inputs, x: np.ndarray, noise: float) -> np.ndarray:
+    """Weights for Sobol factor rows `x` (rows of [scheme selector in [0, 1), one multiplier per
+    dimension in [1 - noise, 1 + noise]])."""
+    k = len(schemes)
+    scheme = np.minimum((x[:, 0] * k).astype(int), k - 1)
+    base = np.stack(schemes)[scheme]
+    mult = x[:, 1:][:, list(inputs.dimension)]
+    w = base * mult
+    sums = w.sum(axis=1, keepdims=True)
+    return np.divide(w, sums, out=np.zeros_like(w), where=sums > 0)
+
+
+def sobol_indices(
+    inputs: Inputs, schemes: Mapping[str, np.ndarray], names: Sequence[str], noise: float, base_samples: int, seed: int
+) -> tuple[dict[str, dict[str, float]], int]:
+    """First-order and total Sobol indices (SALib, Saltelli sampling) of the methodological choices —
+    the weighting scheme and the weight of each dimension — on every provider's rank, averaged over
+    the providers whose rank varies (their number is returned too). A factor with ST near 0 does not
+    move the ranks."""
+    from SALib.analyze import sobol as analyze
+    from SALib.sample import sobol as sample
+
+    varied = list(names) if noise > 0 else []  # without noise the dimension weights are not uncertain
+    labels = ["weighting scheme", *varied]
+    problem: dict[str, Any] = {
+        "num_vars": 1 + len(varied),
+        "names": labels,
+        "bounds": [[0.0, 1.0]] + [[1 - noise, 1 + noise]] * len(varied),
+    }
+    x = sample.sample(problem, base_samples, calc_second_order=False, seed=seed)
+    if not varied:
+        x = np.hstack([x, np.ones((x.shape[0], len(names)))])
+    rank = ranks(totals(inputs, factor_weights(list(schemes.values()), inputs, x, noise)))
+    s1 = np.zeros(len(labels))
+    st = np.zeros(len(labels))
+    used = 0
+    for j in range(rank.shape[1]):
+        y = rank[:, j]
+        if np.isnan(y).any() or np.var(y) == 0:
+            continue
+        with warnings.catch_warnings():  # a constant subset of one provider's runs is expected, not news
+            warnings.simplefilter("ignore", UserWarning)
+            res = analyze.analyze(
+                problem, y, calc_second_order=False, num_resamples=20, seed=seed, print_to_console=False
+            )
+        s1 += np.nan_to_num(res["S1"])
+        st += np.nan_to_num(res["ST"])
+        used += 1
+    if used:
+        s1, st = s1 / used, st / used
+    indices = {name: {"first_order": float(s1[i]), "total": float(st[i])} for i, name in enumerate(labels)}
+    return indices, used

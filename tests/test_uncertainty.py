@@ -1,0 +1,117 @@
+"""`pingyi uncertainty`: the Monte Carlo re-aggregates the run's indicator scores exactly as the score
+stage does (no noise, AHP only: every total and rank is the run's), is byte-identical for a seed,
+gives a provider on a grade boundary a probability near one half, keeps grades the total does not
+decide, and reports Sobol indices with first order <= total."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pingyi.uncertainty.simulate import Inputs, draw, sobol_indices, summarise, totals
+
+BANDS = (("优秀", 90.0), ("良好", 80.0), ("合格", 60.0), ("不合格", 0.0))
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_without_noise_the_ahp_totals_and_ranks_are_the_runs(cli, small_example, tmp_path):
+    r = cli("uncertainty", "--results", small_example.out, "--out", tmp_path / "u", "--samples", "50",
+            "--noise", "0", "--schemes", "ahp", "--sobol-samples", "16")  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads((small_example.out / "results.json").read_text(encoding="utf-8"))
+    runs = {p["fixmedins_code"]: p for p in doc["providers"]}
+    got = json.loads((tmp_path / "u" / "uncertainty.json").read_text(encoding="utf-8"))["providers"]
+    assert len(got) == len(runs)
+    for p in got:
+        run = runs[p["fixmedins_code"]]
+        if run["total_score"] is None:
+            assert p["total_p50"] is None
+            continue
+        for q in ("total_p5", "total_p50", "total_p95"):
+            assert p[q] == pytest.approx(run["total_score"], abs=1e-3), (p["fixmedins_code"], q)
+        assert p["rank_p5"] == p["rank_p95"] == run["rank"], p["fixmedins_code"]
+        assert p["p_assigned_grade"] == 1.0 and not p["uncertain"]
+
+
+def test_same_seed_same_bytes_another_seed_other_numbers(cli, small_example, tmp_path):
+    args = ("uncertainty", "--results", small_example.out, "--samples", "200", "--sobol-samples", "16")
+    for name, seed in (("a", "3"), ("b", "3"), ("c", "4")):
+        assert cli(*args, "--out", tmp_path / name, "--seed", seed).exit_code == 0
+    for f in ("uncertainty.csv", "uncertainty.json"):
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes()
+    assert (tmp_path / "a" / "uncertainty.csv").read_bytes() != (tmp_path / "c" / "uncertainty.csv").read_bytes()
+    table = rows(tmp_path / "a" / "uncertainty.csv")
+    for row in table:  # every provider with a total has an interval and grade probabilities summing to 1
+        if row["total_score"]:
+            assert float(row["total_p5"]) <= float(row["total_p50"]) <= float(row["total_p95"])
+            assert float(row["rank_p5"]) <= float(row["rank_p95"])
+        assert sum(float(row[f"p_{b}"]) for b, _ in BANDS) == pytest.approx(1.0, abs=1e-6)
+
+
+def boundary_inputs() -> Inputs:
+    # one dimension, two indicators scoring 80 and 100: with equal weights the total is exactly 90, and
+    # swapping the two i.i.d. multipliers mirrors the total around 90, so P(total >= 90) = 1/2
+    scores = np.array([[80.0, 100.0], [100.0, 100.0], [40.0, 50.0]])
+    return Inputs(("A", "B"), (0, 0), scores, BANDS, (None, None, "不合格"))
+
+
+def test_a_provider_on_a_grade_boundary_is_a_coin_toss():
+    inputs = boundary_inputs()
+    draws = draw([np.array([0.5, 0.5])], 4000, 0.2, seed=11)
+    total = totals(inputs, draws.weights)
+    summary = summarise(inputs, total)
+    assert summary.grade_probability[0, 0] == pytest.approx(0.5, abs=0.03)  # 优秀 or 良好, half each
+    assert summary.grade_probability[0, 0] + summary.grade_probability[0, 1] == pytest.approx(1.0)
+    assert summary.grade_probability[1, 0] == 1.0  # 100 whatever the weights
+    # a grade the total does not decide (here: set as if vetoed) is certain
+    assert list(summary.grade_probability[2]) == [0.0, 0.0, 0.0, 1.0]
+    assert summary.total[0, 1] == pytest.approx(90.0, abs=0.2)
+
+
+def test_totals_follow_the_aggregation_rule_by_hand():
+    # two dimensions; provider 0 lacks indicator B, so dimension 0 is A alone; dimension weights are the
+    # sums of their indicators' weights (0.5 + 0.2 and 0.3)
+    scores = np.array([[70.0, np.nan, 90.0]])
+    inputs = Inputs(("A", "B", "C"), (0, 0, 1), scores, BANDS, (None,))
+    w = np.array([[0.5, 0.2, 0.3]])
+    assert totals(inputs, w)[0, 0] == pytest.approx((0.7 * 70 + 0.3 * 90) / 1.0)
+
+
+def test_sobol_first_order_at_most_total():
+    rng = np.random.default_rng(0)
+    scores = rng.uniform(40, 100, size=(30, 6))
+    inputs = Inputs(tuple("ABCDEF"), (0, 0, 1, 1, 2, 2), scores, BANDS, (None,) * 30)
+    schemes = {"ahp": np.full(6, 1 / 6), "other": np.array([0.4, 0.1, 0.1, 0.1, 0.2, 0.1])}
+    indices, used = sobol_indices(inputs, schemes, ["D1", "D2", "D3"], 0.3, 64, seed=5)
+    assert used > 0
+    for name, s in indices.items():
+        assert -0.05 <= s["first_order"] <= s["total"] + 0.05, (name, s)
+    assert sum(s["first_order"] for s in indices.values()) <= 1.1
+
+
+def test_edited_results_are_refused(cli, small_copy, tmp_path):
+    scores = small_copy / "scores.csv"
+    scores.write_bytes(scores.read_bytes() + b"\n")
+    r = cli("uncertainty", "--results", small_copy, "--out", tmp_path / "u")
+    assert r.exit_code == 2 and "scores.csv" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize(
+    "args,fragment",
+    [
+        (("--samples", "3"), "--samples 3"),
+        (("--noise", "1.5"), "--noise 1.5"),
+        (("--schemes", "magic"), "--schemes magic"),
+    ],
+)
+def test_bad_options(cli, small_example, tmp_path, args, fragment):
+    r = cli("uncertainty", "--results", small_example.out, "--out", tmp_path / "u", *args)
+    assert r.exit_code == 2 and fragment in r.stderr, r.stderr
