@@ -115,3 +115,32 @@ def test_edited_results_are_refused(cli, small_copy, tmp_path):
 def test_bad_options(cli, small_example, tmp_path, args, fragment):
     r = cli("uncertainty", "--results", small_example.out, "--out", tmp_path / "u", *args)
     assert r.exit_code == 2 and fragment in r.stderr, r.stderr
+
+
+def test_the_committee_report_lists_the_uncertain_grades(cli, small_example, tmp_path):
+    from pypdf import PdfReader
+
+    u = tmp_path / "u"
+    assert cli("uncertainty", "--results", small_example.out, "--out", u, "--samples", "300",
+               "--noise", "0.5", "--sobol-samples", "16", "--seed", "2").exit_code == 0  # fmt: skip
+    figures = json.loads((u / "uncertainty.json").read_text(encoding="utf-8"))
+    unsure = sorted((p for p in figures["providers"] if p["uncertain"]), key=lambda p: p["p_assigned_grade"])
+    rep = tmp_path / "rep"
+    r = cli("report", "--results", small_example.out, "--out", rep, "--format", "pdf", "--uncertainty", u)
+    assert r.exit_code == 0, r.stderr
+    text = "".join(page.extract_text() for page in PdfReader(rep / "committee.pdf").pages).replace("\n", "")
+    assert "评级确定性" in text and "300" in text
+    if unsure:
+        assert f"{len(unsure)}家机构的评定等级概率低于0.8" in text
+        assert unsure[0]["fixmedins_code"] in text and f"{unsure[0]['p_assigned_grade']:.2f}" in text
+    else:
+        assert "每家机构的评定等级概率均不低于0.8" in text
+    manifest = json.loads((rep / "manifest.json").read_text(encoding="utf-8"))
+    assert "uncertainty.json" in manifest["outputs"]
+    assert cli("verify", rep, "--rerender").exit_code == 0
+    # figures of other results are refused
+    other = json.loads((u / "uncertainty.json").read_text(encoding="utf-8"))
+    other["results_sha256"] = "0" * 64
+    (u / "uncertainty.json").write_text(json.dumps(other), encoding="utf-8")
+    r = cli("report", "--results", small_example.out, "--out", tmp_path / "rep2", "--format", "pdf", "--uncertainty", u)
+    assert r.exit_code == 2 and "results_sha256" in r.stderr

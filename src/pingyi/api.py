@@ -196,10 +196,24 @@ def report(
     templates: Path | None = None,
     progress: Progress | None = None,
     ledger: Path | None = None,
+    uncertainty: Path | None = None,
 ) -> ReportRun:
     """PDF cards and committee report, the Excel workbook and offline HTML from a results directory.
     With `ledger`, the cards list each provider's open rectification items and the committee report the
-    rectification rate and the overdue items of the results' year, as the ledger holds them now."""
+    rectification rate and the overdue items of the results' year, as the ledger holds them now. With
+    `uncertainty` (a folder of `pingyi uncertainty` on these results), the committee report lists the
+    providers whose grade is less than 80 % sure before the money."""
+    figures = None
+    if uncertainty is not None:
+        figures = read_json(
+            Path(uncertainty) / "uncertainty.json", "the uncertainty.json written by `pingyi uncertainty`"
+        )
+        expected = file_sha256(Path(results) / "results.json")
+        if not isinstance(figures, dict) or figures.get("results_sha256") != expected:
+            raise PingyiError(
+                f"{Path(uncertainty) / 'uncertainty.json'}: was not computed from {Path(results) / 'results.json'} "
+                "(its results_sha256 differs); expected `pingyi uncertainty --results` of the same results"
+            )
     snapshot = None
     if ledger is not None:
         doc = read_json(Path(results) / "results.json", "the results.json written by `pingyi score`")
@@ -218,6 +232,7 @@ def report(
         templates=templates,
         progress=progress,
         ledger=snapshot,
+        uncertainty=figures,
     )
 
 
@@ -491,5 +506,6 @@ def uncertainty(
     doc, _ = load_results_document(folder)
     run = run_uncertainty(valid.project, valid.tree, doc, folder, samples=samples, seed=seed, noise=noise,
                           schemes=schemes, sobol_samples=sobol_samples)  # fmt: skip
+    run = replace(run, results_sha256=file_sha256(folder / "results.json"))
     files = write_outputs(run, Path(out), [g["name"] for g in doc["grades"]])
     return replace(run, files=files)

@@ -232,6 +232,12 @@ def report(
         help="The committee's ledger: cards list open rectification items, the committee report the "
         "rectification rate and overdue items (a snapshot is kept as ledger.json).",
     ),
+    uncertainty: Path | None = typer.Option(
+        None,
+        "--uncertainty",
+        help="A folder of `pingyi uncertainty` on these results: the committee report lists the providers "
+        "whose grade is less than 80 % sure (kept as uncertainty.json).",
+    ),
 ) -> None:
     """Render report cards (A4 PDF per provider), the committee report, an Excel workbook and offline HTML,
     all from one context per provider, so they never disagree."""
@@ -273,6 +279,7 @@ def report(
             templates=templates,
             progress=tick,
             ledger=ledger,
+            uncertainty=uncertainty,
         )
     for warning in run.warnings:
         err.print(f"WARNING {warning}", style="bold yellow")

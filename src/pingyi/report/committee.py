@@ -62,6 +62,38 @@ def rectification_summary(prep: Prepared, cards: Mapping[str, dict]) -> dict | N
     }
 
 
+def uncertain_grades(prep: Prepared, cards: Mapping[str, dict]) -> dict | None:
+    """The providers whose assigned grade is less than `uncertain_below` sure under the uncertainty run's
+    weightings (pingyi uncertainty), most uncertain first; None when the report was not given it."""
+    u = prep.uncertainty
+    if u is None:
+        return None
+    L = prep.L
+    rows = []
+    for p in sorted(
+        (p for p in u["providers"] if p["uncertain"]), key=lambda p: (p["p_assigned_grade"], p["fixmedins_code"])
+    ):
+        card = cards.get(p["fixmedins_code"])
+        rows.append(
+            {
+                "code": p["fixmedins_code"],
+                "name": card["provider"]["name"] if card else p["fixmedins_name"],
+                "grade": card["grade"] if card else p["grade"],
+                "p": f"{p['p_assigned_grade']:.2f}",
+                "total": f"{p['total_p5']:.2f}–{p['total_p95']:.2f}" if p["total_p5"] is not None else "—",
+                "rank": f"{p['rank_p5']:.0f}–{p['rank_p95']:.0f}" if p["rank_p5"] is not None else "—",
+            }
+        )
+    words = {
+        "noise": f"{u['noise']:.0%}",
+        "samples": u["samples"],
+        "seed": u["seed"],
+        "threshold": f"{u['uncertain_below']:g}",
+        "n": len(rows),
+    }
+    return {"rows": rows, "summary": (L["uncertain_summary"] if rows else L["uncertain_none"]).format(**words)}
+
+
 def committee_context(prep: Prepared, cards: Mapping[str, dict] | None = None) -> dict:
     """The committee report: ranking, grades, region x level, reds per dimension, budget, risk, quality.
     `cards` (provider contexts by code) avoids rebuilding them when the caller has them already."""
@@ -275,6 +307,7 @@ def committee_context(prep: Prepared, cards: Mapping[str, dict] | None = None) -
             "grades": list(counts),
             "reds": reds,
             "rectification": rectification_summary(prep, {c["provider"]["code"]: c for c in ctxs}),
+            "uncertain": uncertain_grades(prep, {c["provider"]["code"]: c for c in ctxs}),
             "budget": budget,
             "at_risk": at_risk,
             "ineligible": ineligible,

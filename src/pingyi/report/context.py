@@ -51,9 +51,17 @@ def build_contexts(
     quality_rows: Iterable[Mapping] | None = None,
     rejected_counts: Iterable[Mapping] | None = None,
     ledger: Mapping[str, Any] | None = None,
+    uncertainty: Mapping[str, Any] | None = None,
 ) -> ReportContexts:
     """Every card context (or those of `providers`) and the committee context. Pure."""
-    prep = prepare(results, lang=lang, quality_rows=quality_rows, rejected_counts=rejected_counts, ledger=ledger)
+    prep = prepare(
+        results,
+        lang=lang,
+        quality_rows=quality_rows,
+        rejected_counts=rejected_counts,
+        ledger=ledger,
+        uncertainty=uncertainty,
+    )
     all_cards = {code: provider_context(prep, code) for code in prep.providers}
     wanted = list(prep.providers) if providers is None else list(providers)
     unknown = [c for c in wanted if c not in prep.providers]

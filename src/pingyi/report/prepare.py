@@ -57,6 +57,8 @@ class Prepared:
     extra: dict = field(default_factory=dict)
     # the committee ledger's rectification items as read for this report (ledger.rectification_snapshot)
     ledger: Mapping[str, Any] | None = None
+    # pingyi uncertainty's figures of these results (uncertainty.json), when the report was given them
+    uncertainty: Mapping[str, Any] | None = None
 
 
 def _rank(items: list[tuple[str, float]]) -> dict[str, int]:
@@ -162,6 +164,7 @@ def prepare(
     quality_rows: Iterable[Mapping] | None = None,
     rejected_counts: Iterable[Mapping] | None = None,
     ledger: Mapping[str, Any] | None = None,
+    uncertainty: Mapping[str, Any] | None = None,
 ) -> Prepared:
     if lang not in tx.LANGS:
         raise ValueError(f"unknown language {lang!r}; expected one of {', '.join(tx.LANGS)}")
@@ -195,6 +198,7 @@ def prepare(
         quality_summary=summary,
         graded=graded,
         ledger=ledger,
+        uncertainty=uncertainty,
     )
 
 

@@ -33,7 +33,8 @@ from pingyi.run.manifest import sha256
 FORMATS = ("pdf", "xlsx", "html")
 WORKBOOK = "pingyi-report.xlsx"
 LEDGER_SNAPSHOT = "ledger.json"  # the ledger state a report was rendered from (report --ledger)
-REPORT_ENTRIES = ("cards", "committee.pdf", WORKBOOK, "html", LEDGER_SNAPSHOT, "manifest.json")
+UNCERTAINTY_SNAPSHOT = "uncertainty.json"  # the uncertainty figures it was given (report --uncertainty)
+REPORT_ENTRIES = ("cards", "committee.pdf", WORKBOOK, "html", LEDGER_SNAPSHOT, UNCERTAINTY_SNAPSHOT, "manifest.json")
 
 
 @dataclass
@@ -91,6 +92,7 @@ def render_reports(
     templates: Path | None = None,
     progress: Progress | None = None,
     ledger: Mapping[str, Any] | None = None,
+    uncertainty: Mapping[str, Any] | None = None,
 ) -> ReportRun:
     """`ledger` is a rectification snapshot (pingyi.ledger.rectification_snapshot): the cards then list
     each provider's open items and the committee report the rectification rate and overdue items; the
@@ -122,6 +124,7 @@ def render_reports(
         quality_rows=rd.quality_rows,
         rejected_counts=rd.rejected_counts,
         ledger=ledger,
+        uncertainty=uncertainty,
     )
     cards = list(ctxs.cards.values())
     committee = ctxs.committee
@@ -134,6 +137,10 @@ def render_reports(
             snapshot = json.dumps(ledger, ensure_ascii=False, sort_keys=True, indent=1) + "\n"
             (stage / LEDGER_SNAPSHOT).write_text(snapshot, encoding="utf-8")
             run.files.append(stage / LEDGER_SNAPSHOT)
+        if uncertainty is not None:
+            text = json.dumps(uncertainty, ensure_ascii=False, indent=1) + "\n"
+            (stage / UNCERTAINTY_SNAPSHOT).write_text(text, encoding="utf-8")
+            run.files.append(stage / UNCERTAINTY_SNAPSHOT)
         run.timings = {"context": context_time, **run.timings}
         write_report_manifest(stage, build_report_manifest(stage, Path(results_dir), dirs, templates, parameters))
     run.files = [out / f.relative_to(stage) for f in run.files]

@@ -11,7 +11,7 @@ from typing import Any
 from pingyi.errors import PingyiError, read_json
 from pingyi.files import member
 from pingyi.report.manifest import template_hashes, tree_hashes
-from pingyi.report.run import LEDGER_SNAPSHOT, render_reports
+from pingyi.report.run import LEDGER_SNAPSHOT, UNCERTAINTY_SNAPSHOT, render_reports
 from pingyi.report.templates import template_dirs
 from pingyi.run.manifest import sha256
 from pingyi.run.verify import VerifyReport
@@ -98,6 +98,9 @@ def verify_report(
                 workers=workers,
                 templates=custom,
                 ledger=read_json(folder / LEDGER_SNAPSHOT) if (folder / LEDGER_SNAPSHOT).is_file() else None,
+                uncertainty=read_json(folder / UNCERTAINTY_SNAPSHOT)
+                if (folder / UNCERTAINTY_SNAPSHOT).is_file()
+                else None,
             )
             again = tree_hashes(fresh)
             for name, digest in manifest["outputs"].items():

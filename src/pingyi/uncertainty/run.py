@@ -40,6 +40,7 @@ class Uncertainty:
     providers: tuple[dict[str, Any], ...]  # per provider, as in uncertainty.json
     sobol: Mapping[str, Mapping[str, float]]
     sobol_providers: int
+    results_sha256: str = ""
     files: tuple[Path, ...] = ()
 
     def uncertain(self) -> list[dict[str, Any]]:
@@ -166,6 +167,7 @@ def write_outputs(u: Uncertainty, out: Path, bands: list[str]) -> tuple[Path, ..
                     *[p["grade_probability"].get(b, 0.0) for b in bands]])  # fmt: skip
     doc = {
         "results": str(u.results),
+        "results_sha256": u.results_sha256,
         "samples": u.samples,
         "seed": u.seed,
         "noise": u.noise,
