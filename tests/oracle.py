@@ -473,7 +473,17 @@ class Oracle:
 
     i_D4_04 = lambda self, c, y: self._reported("D4.04", c, y)  # noqa: E731
     i_D5_03 = lambda self, c, y: self._reported("D5.03", c, y)  # noqa: E731
-    i_D6_01 = lambda self, c, y: self._reported("D6.01", c, y)  # noqa: E731
+
+    def i_D6_01(self, c, y):
+        """有效问卷少于100份的机构记为样本不足（不计分）: the volume is the row's valid questionnaires."""
+        rows = [
+            r for r in self.reported if r["fixmedins_code"] == c and int(r["year"]) == y and r["indicator"] == "D6.01"
+        ]
+        if not rows:
+            return None, None
+        n = rows[0].get("denominator")
+        return F(rows[0]["value"]), (F(n) if n not in (None, "") else None)
+
     i_D6_02 = lambda self, c, y: self._reported("D6.02", c, y)  # noqa: E731
     i_D6_03 = lambda self, c, y: self._reported("D6.03", c, y)  # noqa: E731
     i_D7_02 = lambda self, c, y: self._reported("D7.02", c, y)  # noqa: E731

@@ -23,7 +23,7 @@ from pingyi.compute.measures import MeasureTable
 from pingyi.errors import PingyiError
 from pingyi.numbers import stable
 from pingyi.spec import formula as formula_lang
-from pingyi.spec.models import DataSource, IndicatorSpec
+from pingyi.spec.models import REPORTED_DENOMINATOR, DataSource, IndicatorSpec
 
 # Tables the provider itself supplies: their absence is the provider's doing, never "no data" (grey).
 PROVIDER_TABLES = frozenset({"settlements", "setl_lists", "fee_items", "reported"})
@@ -41,6 +41,9 @@ class SideValues:
 
     reported: Keyed = field(default_factory=dict)
     expert: Keyed = field(default_factory=dict)
+    # the reported rows' denominators (valid questionnaires, complaints due …): the volume of a reported or
+    # survey indicator whose minimum-volume rule names `denominator`
+    denominators: Keyed = field(default_factory=dict)
 
 
 def _keyed(con: Any, sql: str) -> dict[str, dict[tuple[str, int], float]]:
@@ -73,7 +76,15 @@ def read_side_values(con: Any, present: Iterable[str]) -> SideValues:
         else {}
     )
     expert = _keyed(con, EXPERT_SCORE_SQL) if "expert_scores" in present else {}
-    return SideValues(reported, expert)
+    denominators = (
+        _keyed(
+            con,
+            "SELECT fixmedins_code, indicator, year, denominator FROM clean_reported WHERE denominator IS NOT NULL",
+        )
+        if "reported" in present
+        else {}
+    )
+    return SideValues(reported, expert, denominators)
 
 
 @dataclass(frozen=True)
@@ -132,11 +143,21 @@ def evaluate_indicator(
     year: int,
     tables: Mapping[str, str] | None = None,
     present: frozenset[str] | None = None,
+    denominators: Mapping[tuple[str, int], float] | None = None,
 ) -> IndicatorValue:
     """`current`/`prior`/`before_prior`: measures of this provider for year, year-1, year-2; `tables`:
     measure -> table, `present`: the tables holding this provider's rows this year (None: not known,
     absence is not judged)."""
-    volume = stable(current.get(ind.volume.measure)) if ind.volume else None
+    if (
+        ind.volume is not None
+        and ind.volume.measure == REPORTED_DENOMINATOR
+        and ind.source is not DataSource.SETTLEMENT
+    ):
+        # the reported row's own denominator (a survey's valid questionnaires): no row, no volume
+        n = (denominators or {}).get((ind.code, year))
+        volume = stable(n) if n is not None else None
+    else:
+        volume = stable(current.get(ind.volume.measure)) if ind.volume else None
     if ind.formula and tables is not None and present is not None:
         absent, owed = _absent_tables(ind, tables, present, current)
         if owed or (absent and ind.empty_means == "missing" and not set(absent) & PROVIDER_TABLES):
@@ -226,6 +247,7 @@ def evaluate_all(
                     year,
                     measures.tables,
                     present,
+                    side.denominators.get(code, {}),
                 )
             except formula_lang.FormulaOverflow as exc:
                 where = f"{ind.origin.file}:{ind.origin.line}" if ind.origin else c

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from pingyi.numbers import stable
 from pingyi.score.funnel import BAND_TEXT, FunnelFit, funnel_light
-from pingyi.spec.models import IndicatorSpec
+from pingyi.spec.models import REPORTED_DENOMINATOR, IndicatorSpec
 from pingyi.spec.rules import light_of_points, worse_gap
 from pingyi.text import Light, Status, format_value, light_word
 
@@ -120,7 +120,9 @@ def score_indicator(
         )
     if value is None:
         return insufficient("no value", "无数据或分母为零")
-    if ind.volume is not None and (volume is None or volume < ind.volume.minimum):
+    # a reported row without its denominator cannot be shown to be small: scored as reported
+    unknown_size = volume is None and ind.volume is not None and ind.volume.measure == REPORTED_DENOMINATOR
+    if ind.volume is not None and not unknown_size and (volume is None or volume < ind.volume.minimum):
         got = "none" if volume is None else f"{volume:g}"
         return insufficient(
             f"{ind.volume.measure} {got} below the minimum {ind.volume.minimum:g}",

@@ -155,8 +155,15 @@ else:  # the discriminated union of every registered rule (pingyi.spec.rules.RUL
     ScoringRule = Annotated[functools.reduce(operator.or_, RULES.values()), Field(discriminator="rule")]
 
 
+# A reported or survey indicator's minimum-volume rule may name the reported row's own denominator
+# (valid questionnaires, complaints due) instead of a measure.
+REPORTED_DENOMINATOR = "denominator"
+
+
 class Volume(Frozen):
-    """Minimum-volume rule: below `minimum` of `measure`, the indicator is 'insufficient' (grey)."""
+    """Minimum-volume rule: below `minimum` of `measure`, the indicator is 'insufficient' (grey). For a
+    reported or survey indicator `measure: denominator` reads the row's denominator column; a row
+    without one is scored as reported (its size cannot be shown to be small)."""
 
     measure: str = Field(pattern=IDENT_PATTERN)
     minimum: float = Field(gt=0)

@@ -8,7 +8,7 @@ from typing import Any
 
 from pingyi.errors import IssueList
 from pingyi.spec import formula as formula_lang
-from pingyi.spec.models import CASEMIX_MEASURES, DataSource, Direction, IndicatorSpec, MeasureSpec
+from pingyi.spec.models import CASEMIX_MEASURES, REPORTED_DENOMINATOR, DataSource, Direction, IndicatorSpec, MeasureSpec
 from pingyi.spec.rules import RULES
 from pingyi.spec.yamlsrc import LocatedDoc
 
@@ -59,7 +59,9 @@ def check_formulas(
                         hint="define it or fix the spelling",
                     )
                 )
-        if ind.volume and ind.volume.measure not in measures:
+        if ind.volume and ind.volume.measure == REPORTED_DENOMINATOR and ind.source is not DataSource.SETTLEMENT:
+            pass  # the reported row's own denominator
+        elif ind.volume and ind.volume.measure not in measures:
             issues.add(
                 doc.issue(
                     "PY602",
