@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from pingyi.compute.indicators import IndicatorValue
 from pingyi.data.quality import ProviderQuality
+from pingyi.numbers import wilson_interval
 from pingyi.run.corrections import Applied
 from pingyi.run.schema import SCHEMA_VERSION
 from pingyi.score.adjust import Credit
 from pingyi.score.casemix import CasemixNote
 from pingyi.score.funnel import FunnelFit, FunnelPoint
 from pingyi.score.indicator import IndicatorScore
-from pingyi.spec.models import IndicatorSpec
+from pingyi.spec.models import REPORTED_DENOMINATOR, IndicatorSpec
 
 if TYPE_CHECKING:
     from pingyi.run.pipeline import RunResult
@@ -112,6 +113,7 @@ def results_document(run: RunResult) -> dict[str, Any]:
                         "nominal_weight": _num(nominal[code]),
                         "contribution": _num(r.contribution[code]),
                         "volume": _num(vals[code].volume, 10),
+                        "interval": _interval(project.indicators[code], s.value, vals[code].volume),
                         "detail": {k: _num(v, 4) for k, v in s.detail.items()},
                         "inputs": {
                             when: {m: _num(v, 10) for m, v in sorted(ms.items())}
@@ -237,6 +239,19 @@ def results_document(run: RunResult) -> dict[str, Any]:
         "weighting": _weighting_json(run),
         "providers": providers,
     }
+
+
+def _interval(ind: IndicatorSpec, value: float | None, n: float | None) -> dict[str, Any] | None:
+    """The 95 % Wilson interval of a share whose denominator is known to be its volume: a survey or
+    reported share under a `denominator` volume rule (valid questionnaires), or a funnel-lighted share
+    (its volume is the denominator by the funnel's definition). None otherwise."""
+    if value is None or n is None or n <= 0 or ind.unit != "percent" or not 0 <= value <= 1:
+        return None
+    by_denominator = ind.volume is not None and ind.volume.measure == REPORTED_DENOMINATOR
+    if not (by_denominator or ind.lights.statistical == "funnel"):
+        return None
+    low, high = wilson_interval(value, n)
+    return {"method": "wilson", "level": 0.95, "n": _num(n, 10), "low": _num(low, 10), "high": _num(high, 10)}
 
 
 def _weighting_json(run: RunResult) -> dict[str, Any] | None:

@@ -217,6 +217,14 @@ class CorrectionEntry(Corrected):
     indicator: str
 
 
+class Interval(Part):
+    method: Literal["wilson"]
+    level: float
+    n: float = Field(description="the denominator: valid questionnaires, or the funnel volume")
+    low: float
+    high: float
+
+
 class ProviderIndicator(Part):
     code: str
     value: float | None = Field(description="the scored value (the case-mix-adjusted one where it counts)")
@@ -247,6 +255,9 @@ class ProviderIndicator(Part):
     peer_percentile: float | None
     funnel: FunnelPlace | None = None
     scored_value: float | None = None
+    interval: Interval | None = Field(
+        default=None, description="the 95 % interval of a share whose denominator is known (Wilson)"
+    )
     corrected: Corrected | None = Field(
         default=None, description="present when a correction (复核更正) replaced the value"
     )
