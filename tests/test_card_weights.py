@@ -109,8 +109,9 @@ def test_card_dimension_lines_in_english(small_cards, small_example):
 
 @pytest.fixture(scope="module")
 def ineligible(small_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    """The small example scored with `min_scored: 17` (four 一级 providers score only 16 indicators) and
-    one of them without its reports of the year (mandatory data missing: graded 不合格, not 不予评级)."""
+    """The small example scored with `min_scored: 17` (four 一级 providers score only 16 indicators, two
+    more since fewer than 100 valid questionnaires leave their D6.01 grey) and one of them without its
+    reports of the year (mandatory data missing: graded 不合格, not 不予评级)."""
     t = tmp_path_factory.mktemp("ineligible")
     project, bundle = t / "project", t / "bundle"
     shutil.copytree(default_project_dir(), project)
@@ -136,6 +137,8 @@ def test_committee_lists_providers_not_graded_or_failed_for_missing_data(ineligi
     t, results = ineligible
     out = [p for p in results["providers"] if p["eligibility"]]
     assert {p["fixmedins_code"]: p["grade"] for p in out} == {
+        "H33010600002": "不予评级",
+        "H33020600004": "不予评级",
         "H41031100005": "不予评级",
         "H41160200002": "不予评级",
         "H51011200008": "不合格",
