@@ -216,8 +216,7 @@ def explain_provider(project: Project, code: str, provider: str, results_dir: Pa
         )
     if item.get("peer_n"):
         lines.append(
-            f"peers ({_peer_words(prov)}): percentile {item.get('peer_percentile')} "
-            f"among {item['peer_n']} (100 = best)"
+            f"peers ({_peer_words(prov)}): percentile {item.get('peer_percentile')} among {item['peer_n']} (100 = best)"
         )
     lines += [
         f"value: {_fv(item['value'], unit)} (last year {_fv(item['prior_value'], unit)})",

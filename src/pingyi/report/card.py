@@ -61,7 +61,7 @@ def percentile_displays(prep: Prepared, value: float | None, n: int | None) -> d
     }
 
 
-def peer_notes(prep: Prepared, p: Mapping, ranked: int) -> dict[str, str]:
+def peer_notes(prep: Prepared, p: Mapping, ranked: int) -> dict[str, Any]:
     """The card's words on the peer group: its name and size, the percentile note with both, the
     caution under PEER_CAUTION peers, and results.json's note on a merge or an unknown type."""
     L, g = prep.L, p.get("peer_group") or {}

@@ -237,7 +237,7 @@ KPI_HEIGHT = 13.6  # mm
 
 def kpi_cells(ctx: Mapping) -> list[dict]:
     """The key figures: total, grade, ranks, adjustment (label, value, note and their css classes)."""
-    L, p, a = ctx["L"], ctx["provider"], ctx["adjustment"]
+    L, a = ctx["L"], ctx["adjustment"]
     veto = (L["veto"] + "：" + "、".join(ctx["veto"])) if ctx["veto"] else ""
     if ctx.get("eligibility"):
         veto = "；".join(x for x in (veto, ctx["eligibility"]) if x)

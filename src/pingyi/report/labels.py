@@ -407,7 +407,13 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 # provider types (policy.yaml peers.types) in English; a type without an entry is shown as written
-PROVIDER_TYPE_EN = {"综合": "general", "中医": "TCM", "妇幼": "MCH", "专科": "specialist", "基层": "primary"}  # MCH: maternal and child health
+PROVIDER_TYPE_EN = {
+    "综合": "general",
+    "中医": "TCM",
+    "妇幼": "MCH",
+    "专科": "specialist",
+    "基层": "primary",
+}  # MCH: maternal and child health
 
 
 def provider_type_label(ptype: str, lang: str) -> str:

@@ -188,30 +188,32 @@ def peer_view(
     assigned = assign_peer_groups(members, policy)
     info = {m.code: m for m in members}
     by_code = {r.fixmedins_code: r for r in results}
-    # the members of each distinct group, in results order
-    rosters: dict[tuple[tuple[str, ...], tuple[str, ...]], list[ProviderResult]] = {}
-    for g in {(g.keys, g.values) for g in assigned.values()}:
-        rosters[g] = [
-            r
-            for r in results
-            if all((info[r.fixmedins_code].value(k) or "") == v for k, v in zip(g[0], g[1], strict=True))
-        ]
+    # each distinct group once: its members (in results order) and the providers it is the group of
+    assigned_to: dict[tuple[tuple[str, ...], tuple[str, ...]], list[str]] = {}
+    for me, group in assigned.items():
+        if me in by_code:
+            assigned_to.setdefault((group.keys, group.values), []).append(me)
+    index: dict[tuple[str, ...], dict[tuple[str, ...], list[ProviderResult]]] = {}
     out: dict[str, PeerView] = {}
-    for (keys, values), roster in sorted(rosters.items()):
+    for (keys, values), mine in sorted(assigned_to.items()):
+        if keys not in index:  # results by their values of these keys: one pass per distinct key set
+            index[keys] = {}
+            for r in results:
+                vals = tuple(info[r.fixmedins_code].value(k) or "" for k in keys)
+                index[keys].setdefault(vals, []).append(r)
+        roster = index[keys].get(values, [])
         totals = {m.fixmedins_code: m.total for m in roster if m.total is not None}
         goods = {
             code: {m.fixmedins_code: g for m in roster if (g := _goodness(ind, m.indicators[code])) is not None}
             for code, ind in indicators.items()
         }
         ordered_totals = sorted(totals.values())
-        ordered = {code: sorted(values.values()) for code, values in goods.items()}
-        for me, g in assigned.items():
-            if (g.keys, g.values) != (keys, values) or me not in by_code:
-                continue
+        ordered = {code: sorted(vals.values()) for code, vals in goods.items()}
+        for me in mine:
             total = PeerStanding(len(totals), percentile_in(totals[me], ordered_totals) if me in totals else None)
             standings = {
                 code: PeerStanding(len(vals), percentile_in(vals[me], ordered[code]) if me in vals else None)
                 for code, vals in goods.items()
             }
-            out[me] = PeerView(info[me].region, info[me].level, total, standings, g, info[me].type)
+            out[me] = PeerView(info[me].region, info[me].level, total, standings, assigned[me], info[me].type)
     return out

@@ -124,6 +124,11 @@ def _check_peers(policy: PolicyFile, doc: LocatedDoc, issues: IssueList) -> None
             bad(("merge", i), "a merge key is not a peer key", key, f"one of peers.keys {', '.join(peers.keys)}")
     for spelling, ptype in peers.type_aliases.items():
         if ptype not in peers.types:
-            bad(("type_aliases", spelling), "a type alias names an undeclared type", ptype, f"one of peers.types {declared}")
+            bad(
+                ("type_aliases", spelling),
+                "a type alias names an undeclared type",
+                ptype,
+                f"one of peers.types {declared}",
+            )
         elif spelling in peers.types and spelling != ptype:
             bad(("type_aliases", spelling), "a type name is aliased to another type", spelling, f"{spelling} itself")
