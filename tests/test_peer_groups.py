@@ -165,3 +165,22 @@ def test_the_examples_maternity_and_tcm_providers_are_compared_with_their_own_ty
     assert "†" not in big["peer_rank_display"] and peer_kpi_note(big).startswith("三级·综合（6家）·P")
     en = provider_context(prepare(doc, lang="en"), MATERNITY[0])
     assert peer_kpi_note(en) == "MCH (2, indicative)" and "fewer than 5" in en["peer_group_note"]
+
+
+def test_a_results_document_of_schema_1_3_still_reads():
+    """1.4 only adds peer_group fields: a 1.3 peer_group (region and level) passes the reader, and the
+    card compares within region and level as 1.3 did."""
+    import json
+
+    from conftest import REPORT_FIXTURE
+    from pingyi.run.schema import check_document
+
+    doc = json.loads((REPORT_FIXTURE / "results.json").read_text(encoding="utf-8"))
+    assert doc["schema_version"] == "1.4"
+    doc["schema_version"] = "1.3"
+    for p in doc["providers"]:
+        p["peer_group"] = {"region": p["region"], "level": p["level"]}
+    checked = check_document(doc)
+    assert checked.providers[0].peer_group.keys == ["region", "level"]
+    ctx = provider_context(prepare(doc), "H33010600001")
+    assert ctx["peer_rank_display"] == "1/2†" and ctx["peer_group_name"] == "东部·三级"
