@@ -388,12 +388,16 @@ def test_severe_casemix_tertiary_is_red_raw_but_not_adjusted(example_results):
 
 
 def test_peer_view_in_results(example_results):
+    def value(q: dict, key: str) -> str:
+        return q["peer_group"]["type"] if key == "type" else q[key]
+
     for p in example_results["providers"]:
-        assert p["peer_group"] == {"region": p["region"], "level": p["level"]}
+        g = p["peer_group"]
+        assert (g["region"], g["level"]) == (p["region"], p["level"])  # the provider's own; `keys` say what peers share
         peers = [
             q
             for q in example_results["providers"]
-            if q["region"] == p["region"] and q["level"] == p["level"] and q["total_score"] is not None
+            if all(value(q, k) == value(p, k) for k in g["keys"]) and q["total_score"] is not None
         ]
         assert p["peer_n"] == len(peers)
         if p["total_score"] is not None and len(peers) > 1:
@@ -404,7 +408,7 @@ def test_peer_view_in_results(example_results):
     d101 = {
         p["fixmedins_code"]: next(i for i in p["indicators"] if i["code"] == "D1.01")
         for p in example_results["providers"]
-        if p["region"] == "central" and p["level"] == "二级"
+        if p["peer_group"]["keys"] == ["level", "type"] and p["level"] == "三级"
     }
     scored = {c: i for c, i in d101.items() if i["status"] == "scored"}
     best = min(scored, key=lambda c: scored[c]["value"])

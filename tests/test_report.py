@@ -279,7 +279,7 @@ def test_peers_changes_adjustment_and_quality(results):
     assert sum(len(d["indicators"]) for d in hz["dimensions"]) == 35
     # alone in its region and level: averages fall back to all providers, the rank stays within the group
     wh = provider_context(prep, "H42010200004")
-    assert wh["peer_rank_display"] == "1/1" and "全部机构" in wh["peer_label"]
+    assert wh["peer_rank_display"] == "1/1†" and "全部机构" in wh["peer_label"]  # †: fewer than five peers
     assert wh["adjustment"]["designation"] == "warning" and wh["adjustment"]["prepayment"] is None
     bad = provider_context(prep, "H33010600002")
     assert bad["adjustment"]["designation"] == "revoked"
@@ -417,7 +417,7 @@ def test_card_text_grid_columns_line_up(rendered):
     ).stdout  # a provider with a peer
     percentiles = [
         float(x1)
-        for x1, w in re.findall(r'xMax="([\d.]+)" yMax="[\d.]+">(P\d+)<', bbox)
+        for x1, w in re.findall(r'xMax="([\d.]+)" yMax="[\d.]+">(P\d+†?)<', bbox)
         if 0 < float(x1) - weight_end < 40
     ]  # not the key figures' total
     assert len(percentiles) >= 30
@@ -536,29 +536,30 @@ def test_card_shows_peer_percentiles_and_both_case_mix_values(rendered, results)
     d101 = next(i for i in p["indicators"] if i["code"] == "D1.01")
     assert (p["peer_n"], p["peer_percentile"], d101["peer_percentile"]) == (2, 100.0, 100.0)
     text = pdftext(out / "cards" / "H33010600001.pdf")
-    assert "分位P100" in text  # the total, in the key figures
-    assert "4.9%*5.0%绿100.06.54%P100" in text  # D1.01's row: the scored value is marked as adjusted
+    # the total, in the key figures: one peer, so the group's size and the caution instead of a percentile
+    assert "1/2†" in text and "东部·三级（2家，仅供参考）" in text
+    assert "4.9%*5.0%绿100.06.54%P100†" in text  # D1.01's row: the scored value is marked as adjusted
     assert (
         "*D1.01：原始值30.1%为红灯，但其收治患者病情更重" in text
         and "病例组合调整后为4.9%，绿灯；计分采用调整值" in text
     )
-    assert "分位：在同地区同级别机构中优于其他机构的比例" in text
+    assert "分位：在同组机构（东部·三级，2家）中优于其他机构的比例" in text
     # a provider without a peer of its region and level shows a dash, not a percentile
     alone = pdftext(out / "cards" / "H42010200004.pdf")
-    assert "分位P" not in alone
+    assert "分位P" not in alone and "·P" not in alone
     html = (out / "html" / "cards" / "H33010600001.html").read_text(encoding="utf-8")
-    assert "*D1.01：原始值 30.1% 为红灯" in html and ">P100<" in html
+    assert "*D1.01：原始值 30.1% 为红灯" in html and ">P100†<" in html
     wb = openpyxl.load_workbook(out / WORKBOOK)
     summary, ind = wb["汇总"], wb["指标明细"]
     head = [c.value for c in summary[1]]
     rows = {r[0]: r for r in summary.iter_rows(min_row=2, values_only=True)}
-    assert rows["H33010600001"][head.index("同级分位")] == 100 and rows["H33010600002"][head.index("同级分位")] == 0
-    assert rows["H42010200004"][head.index("同级分位")] is None
+    assert rows["H33010600001"][head.index("同组分位")] == 100 and rows["H33010600002"][head.index("同组分位")] == 0
+    assert rows["H42010200004"][head.index("同组分位")] is None
     head = [c.value for c in ind[1]]
     row = next(r for r in ind.iter_rows(min_row=2, values_only=True) if r[0] == "H33010600001" and r[3] == "D1.01")
     assert row[head.index("本年值")] == row[head.index("病例组合调整值")] == d101["adjusted_value"] == d101["value"]
     assert row[head.index("原始值")] == d101["raw_value"] == pytest.approx(1.04945 * 1.24 - 1)
-    assert row[head.index("计分采用")] == "病例组合调整值" and row[head.index("同级分位")] == 100
+    assert row[head.index("计分采用")] == "病例组合调整值" and row[head.index("同组分位")] == 100
     other = next(r for r in ind.iter_rows(min_row=2, values_only=True) if r[0] == "H33010600001" and r[3] == "D1.02")
     assert other[head.index("计分采用")] is None and other[head.index("原始值")] is None
 

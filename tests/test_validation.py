@@ -289,6 +289,7 @@ CASES = [
     ),
     ("PY605", P, "veto_grade: 不合格", "veto_grade: 不及格", P, "veto_grade:", E),
     ("PY607", P, "不合格: -0.10}", "不合格: -1.5}", P, "step_rates:", E),
+    ("PY609", P, "version: 1\n", "version: 1\npeers:\n  type_aliases: {妇幼保健院: 妇产}\n", P, "type_aliases:", E),
     (
         "PY606",
         P,

@@ -95,6 +95,11 @@ ISSUE_CODES: dict[str, IssueCode] = _catalogue(
     ("PY606", E, "two grade bands share a name"),
     ("PY607", E, "a prepayment rate is outside [-1, 1] or beyond adjustment.max_rate"),
     ("PY608", E, "measure SQL reads a patient identifier or record key other than as count(DISTINCT col)"),
+    (
+        "PY609",
+        E,
+        "the peer groups are inconsistent (a type alias to an undeclared type, a merge key not among the keys)",
+    ),
 )
 
 

@@ -216,8 +216,7 @@ def explain_provider(project: Project, code: str, provider: str, results_dir: Pa
         )
     if item.get("peer_n"):
         lines.append(
-            f"peers ({prov['region']} / {prov['level']}): percentile {item.get('peer_percentile')} "
-            f"among {item['peer_n']} (100 = best)"
+            f"peers ({_peer_words(prov)}): percentile {item.get('peer_percentile')} among {item['peer_n']} (100 = best)"
         )
     lines += [
         f"value: {_fv(item['value'], unit)} (last year {_fv(item['prior_value'], unit)})",
@@ -234,3 +233,11 @@ def explain_provider(project: Project, code: str, provider: str, results_dir: Pa
     if item.get("detail"):
         lines.append(f"detail: {item['detail']}")
     return "\n".join(lines)
+
+
+def _peer_words(prov: dict) -> str:
+    """The values the provider's peers share with it (results.json peer_group keys): east / 二级 / 妇幼."""
+    g = prov.get("peer_group") or {}
+    keys = g.get("keys") or ["region", "level"]
+    shown = [str(g.get("type") if k == "type" else prov.get(k)) for k in keys]
+    return " / ".join(shown) if shown else "all providers"

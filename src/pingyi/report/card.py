@@ -11,6 +11,7 @@ from pingyi.report import labels as lb
 from pingyi.report.prepare import (
     CHANGES_N,
     FIX_FIRST_N,
+    PEER_CAUTION,
     GroupStats,
     Prepared,
     gap_display,
@@ -20,6 +21,8 @@ from pingyi.report.prepare import (
     money_float,
     name_of,
     peer_group,
+    peer_group_name,
+    peer_rank_group,
     region_label,
     trend_of,
 )
@@ -47,6 +50,31 @@ def _static(prep: Prepared, code: str) -> dict:
             "interpretation": (meta.get("interpretation") or "") if lang == "zh" else "",
         }
     return cached
+
+
+def percentile_displays(prep: Prepared, value: float | None, n: int | None) -> dict[str, str]:
+    """'P75 (12)' and 'P75'; with fewer than PEER_CAUTION peers compared both carry the caution mark."""
+    mark = prep.L["peer_caution_mark"] if value is not None and n and n < PEER_CAUTION else ""
+    return {
+        "peer_percentile_display": tx.format_percentile(value, n) + mark,
+        "peer_percentile_short": tx.format_percentile(value, n, short=True) + mark,
+    }
+
+
+def peer_notes(prep: Prepared, p: Mapping, ranked: int) -> dict[str, Any]:
+    """The card's words on the peer group: its name and size, the percentile note with both, the
+    caution under PEER_CAUTION peers, and results.json's note on a merge or an unknown type."""
+    L, g = prep.L, p.get("peer_group") or {}
+    name = peer_group_name(prep, p)
+    n = g.get("n") or ranked
+    note = (g.get("note_zh") if prep.lang == "zh" else g.get("note")) or ""
+    return {
+        "peer_group_name": name,
+        "peer_group_n": n,
+        "peer_caution": L["peer_caution"] if ranked < PEER_CAUTION else "",
+        "peer_group_note": note,
+        "percentile_note": L["peer_percentile_note"].format(group=name, n=n, min=PEER_CAUTION),
+    }
 
 
 def indicator_row(prep: Prepared, p: Mapping, row: Mapping, peers: GroupStats) -> dict:
@@ -90,11 +118,10 @@ def indicator_row(prep: Prepared, p: Mapping, row: Mapping, peers: GroupStats) -
             "status": status,
             "status_label": tx.status_word(status, lang),
             "reason": row.get("reason_zh") if lang == "zh" and row.get("reason_zh") else row.get("reason", ""),
-            # where the provider stands among its peers (same region and level), 100 = best [issue 6]
+            # where the provider stands among its peers (its peer group in results.json), 100 = best
             "peer_percentile": row.get("peer_percentile"),
             "peer_n": row.get("peer_n"),
-            "peer_percentile_display": tx.format_percentile(row.get("peer_percentile"), row.get("peer_n")),
-            "peer_percentile_short": tx.format_percentile(row.get("peer_percentile"), row.get("peer_n"), short=True),
+            **percentile_displays(prep, row.get("peer_percentile"), row.get("peer_n")),
             # case mix: both values shown, and which one counted
             "casemix": row.get("casemix") or "raw",
             "raw_value": row.get("raw_value"),
@@ -307,7 +334,7 @@ def provider_context(prep: Prepared, code: str) -> dict:
     p = prep.providers[code]
     L = prep.L
     peers, peer_label = peer_group(prep, p)
-    same = prep.groups[("rl", p.get("region"), p.get("level"))]
+    same = peer_rank_group(prep, p)
     rows_by_code = {row["code"]: row for row in p["indicators"]}
     rows = [indicator_row(prep, p, rows_by_code[c], peers) for c in prep.indicators if c in rows_by_code]
     prim_by_code = {x["code"]: x for x in p["primaries"]}
@@ -421,18 +448,19 @@ def provider_context(prep: Prepared, code: str) -> dict:
             "rank": p.get("rank"),
             "rank_of": prep.graded,
             "rank_display": "—" if p.get("rank") is None else f"{p['rank']}{L['of']}{prep.graded}",
-            # rank among the providers of the same region and level (even when they are too few for averages)
+            # rank among the provider's peer group (even when they are too few for averages)
             "peer_rank": same.ranks.get(code),
             "peer_n": len(same.ranks),
             "peer_label": peer_label,
             "peer_rank_display": "—"
             if same.ranks.get(code) is None
-            else f"{same.ranks[code]}{L['of']}{len(same.ranks)}",
+            else f"{same.ranks[code]}{L['of']}{len(same.ranks)}"
+            + (L["peer_caution_mark"] if len(same.ranks) < PEER_CAUTION else ""),
+            **peer_notes(prep, p, len(same.ranks)),
             "peer_total_mean": peers.total_mean,
             "peer_total_mean_display": tx.format_total(peers.total_mean),
             "peer_percentile": p.get("peer_percentile"),
-            "peer_percentile_display": tx.format_percentile(p.get("peer_percentile"), p.get("peer_n")),
-            "peer_percentile_short": tx.format_percentile(p.get("peer_percentile"), p.get("peer_n"), short=True),
+            **percentile_displays(prep, p.get("peer_percentile"), p.get("peer_n")),
             "veto": list(p.get("veto") or []),
             # earlier years' grades, most recent first: (year, grade) (results.json grade_history, oldest first)
             "grade_history": [

@@ -237,7 +237,7 @@ KPI_HEIGHT = 13.6  # mm
 
 def kpi_cells(ctx: Mapping) -> list[dict]:
     """The key figures: total, grade, ranks, adjustment (label, value, note and their css classes)."""
-    L, p, a = ctx["L"], ctx["provider"], ctx["adjustment"]
+    L, a = ctx["L"], ctx["adjustment"]
     veto = (L["veto"] + "：" + "、".join(ctx["veto"])) if ctx["veto"] else ""
     if ctx.get("eligibility"):
         veto = "；".join(x for x in (veto, ctx["eligibility"]) if x)
@@ -261,12 +261,9 @@ def kpi_cells(ctx: Mapping) -> list[dict]:
         {
             "label": L["rank_peers"],
             "value": ctx["peer_rank_display"],
-            "note": f"{p['region_label']}·{p['level_label']}"
-            + (
-                " · " + L["percentile_kpi"].format(p=ctx["peer_percentile_short"])
-                if ctx["peer_percentile_short"] != "—"
-                else ""
-            ),
+            # the group and its size, then the percentile or, under five peers, the caution instead (the
+            # rank says as much, and the cell is narrow)
+            "note": peer_kpi_note(ctx),
         },
         {
             "label": L["adjustment"],
@@ -276,6 +273,19 @@ def kpi_cells(ctx: Mapping) -> list[dict]:
         },
     ]
     return [{"cls": "", "light": None, "note_cls": "", **c} for c in cells]
+
+
+def peer_kpi_note(ctx: Mapping) -> str:
+    """三级·综合（6家）·P83, or 妇幼（2家，仅供参考）under five peers."""
+    p = ctx["provider"]
+    name = ctx.get("peer_group_name") or f"{p['region_label']}·{p['level_label']}"
+    n, caution, en = ctx["peer_n"], ctx.get("peer_caution"), ctx["lang"] == "en"
+    if caution:
+        return f"{name} ({n}, {caution})" if en else f"{name}（{n}家，{caution}）"
+    size = f"{name} ({n})" if en else f"{name}（{n}家）"
+    if ctx["peer_percentile_short"] == "—":
+        return size
+    return size + (" · " if en else "·") + ctx["peer_percentile_short"]
 
 
 def kpi_strip(ctx: Mapping, cells: list[dict], width: float = PAGE) -> Markup:

@@ -24,12 +24,17 @@ LABELS: dict[str, dict[str, str]] = {
         "grade": "等级",
         "rank": "排名",
         "rank_all": "全部机构排名",
-        "rank_peers": "同地区同级别排名",
+        "rank_peers": "同组排名",
         "of": "/",
-        "peers": "同地区同级别",
+        "peers": "同组机构",
         "peer_mean": "同级均值",
         "peer_group_region_level": "{region}·{level}机构平均（{n}家）",
-        "peer_group_region": "{region}机构平均（{n}家，同级别机构不足2家）",
+        "peer_group_peers": "{group}机构平均（{n}家）",
+        "peer_group_region": "{region}机构平均（{n}家，同组机构不足2家）",
+        "all_providers": "全部机构",
+        "peer_caution": "仅供参考",
+        "peer_caution_mark": "†",
+        "peer_percentile_note": "分位：在同组机构（{group}，{n}家）中优于其他机构的比例（P100最好，并列计一半；无同组机构为“—”；†：有可比值的同组机构不足{min}家，仅供参考）。",
         "peer_group_all": "全部机构平均（{n}家，同地区机构不足2家）",
         "this_provider": "本机构",
         "dimensions": "一级指标（8个维度）",
@@ -46,7 +51,7 @@ LABELS: dict[str, dict[str, str]] = {
         "dim_lacking_item": "{code} {m}/{n}项（有效权重 {effective}，名义 {nominal}）",
         "percentile": "分位",
         "percentile_kpi": "分位 {p}",
-        "peer_percentile": "同级分位",
+        "peer_percentile": "同组分位",
         "raw_value": "原始值",
         "adjusted_value": "病例组合调整值",
         "counted": "计分采用",
@@ -60,7 +65,7 @@ LABELS: dict[str, dict[str, str]] = {
         "casemix_model_text": "ln（病例住院费用）对 ln（DRG权重）、（年龄−60）/10 及其平方、男性、次要诊断数（诊断数−1）回归，按地区分别拟合、两个年度合并；斜率在机构内部估计（机构固定效应，避免把机构自身的效率算作病例组合），截距取本地区均值；预期费用（平均水平机构）= exp（拟合值）× Duan涂抹因子；缺失的协变量取本地区均值。",
         "model_stays": "建模病例数",
         "smearing": "涂抹因子",
-        "percentile_note": "分位：在同地区同级别机构中优于其他机构的比例（P100最好，并列计一半；无同级机构为“—”）。",
+        "percentile_note": "分位：在同组机构（policy.yaml peers：同地区、同级别、同类型，不足5家时合并）中优于其他机构的比例（P100最好，并列计一半；无同组机构为“—”；†：同组不足5家，仅供参考）。",
         "casemix_note": "*：按病例组合（年龄、性别、DRG权重、合并症）调整后计分的值。",
         "indicators": "二级指标明细（35项）",
         "indicator": "指标",
@@ -224,12 +229,17 @@ LABELS: dict[str, dict[str, str]] = {
         "grade": "Grade",
         "rank": "Rank",
         "rank_all": "Rank among all providers",
-        "rank_peers": "Rank in region and level",
+        "rank_peers": "Rank among peers",
         "of": "/",
-        "peers": "Same region and level",
+        "peers": "Peers",
         "peer_mean": "Peer mean",
         "peer_group_region_level": "{region} {level} average ({n} providers)",
-        "peer_group_region": "{region} average ({n} providers; fewer than 2 of the same level)",
+        "peer_group_peers": "{group} average ({n} providers)",
+        "peer_group_region": "{region} average ({n} providers; fewer than 2 peers)",
+        "all_providers": "all providers",
+        "peer_caution": "indicative",
+        "peer_caution_mark": "†",
+        "peer_percentile_note": "Pctl: share of the peers ({group}, {n} providers) this provider does better than (P100 best; ties count half; †: fewer than {min} peers with a comparable value, indicative only).",
         "peer_group_all": "All-provider average ({n}; fewer than 2 in the region)",
         "this_provider": "This provider",
         "dimensions": "Primary indicators (8 dimensions)",
@@ -259,7 +269,7 @@ LABELS: dict[str, dict[str, str]] = {
         "casemix_model_text": "",
         "model_stays": "Stays modelled",
         "smearing": "Smearing factor",
-        "percentile_note": "Pctl: share of the same region-and-level peers this provider does better than (P100 best; ties count half).",
+        "percentile_note": "Pctl: share of the peers (policy.yaml peers: same region, level and type, merged below 5) this provider does better than (P100 best; ties count half; †: fewer than 5 peers, indicative only).",
         "casemix_note": "*: case-mix-adjusted value (age, sex, DRG weight, comorbidity) scored.",
         "indicators": "Secondary indicators (35)",
         "indicator": "Indicator",
@@ -407,6 +417,20 @@ LABELS: dict[str, dict[str, str]] = {
         "more_checks": "{n} more failed checks: see the Excel workbook.",
     },
 }
+
+# provider types (policy.yaml peers.types) in English; a type without an entry is shown as written
+PROVIDER_TYPE_EN = {
+    "综合": "general",
+    "中医": "TCM",
+    "妇幼": "MCH",
+    "专科": "specialist",
+    "基层": "primary",
+}  # MCH: maternal and child health
+
+
+def provider_type_label(ptype: str, lang: str) -> str:
+    return PROVIDER_TYPE_EN.get(ptype, ptype) if lang == "en" else ptype
+
 
 LIGHT_COLOURS = {"green": "#2e9d4a", "yellow": "#e8a317", "red": "#d7301f", "grey": "#9e9e9e", "none": "#cfd8dc"}
 LIGHT_FILLS = {"green": "C6EFCE", "yellow": "FFEB9C", "red": "FFC7CE", "grey": "E0E0E0", "none": "ECEFF1"}

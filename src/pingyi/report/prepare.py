@@ -1,5 +1,5 @@
 """The prepared results every report context starts from: lookups by code, peer-group statistics
-(region x level, region, all), the data-quality notes, and the small label lookups the card and the
+(each provider's peer group as results.json names it, region, all), the data-quality notes, and the small label lookups the card and the
 committee contexts share. Pure: it reads only its arguments.
 """
 
@@ -14,6 +14,8 @@ from pingyi import text as tx
 from pingyi.report import labels as lb
 
 LEVEL_ORDER = ("三级", "二级", "一级及基层")
+PEER_CAUTION = 5  # fewer peers than this: every rank and percentile on a card carries a caution
+PEER_KEYS_OLD = ("region", "level")  # a results.json before 1.4 compared same region and level
 GREY_LIGHTS = ("grey", "none")
 FIX_FIRST_N = 3
 CHANGES_N = 5
@@ -177,6 +179,13 @@ def prepare(
         by_rl.setdefault(("rl", p.get("region"), p.get("level")), []).append(p)
         by_r.setdefault(("r", p.get("region")), []).append(p)
     groups = {k: _group(k, v, primaries, indicators) for k, v in (*by_rl.items(), *by_r.items())}
+    wanted = {peer_key(p) for p in providers.values()}
+    by_peer: dict[tuple, list[dict]] = {k: [] for k in wanted}
+    for p in providers.values():
+        for key in wanted:
+            if all(_peer_value(p, k) == v for k, v in zip(key[1], key[2], strict=True)):
+                by_peer[key].append(p)
+    groups.update({k: _group(k, v, primaries, indicators) for k, v in by_peer.items()})
     groups[("all",)] = _group(("all",), list(providers.values()), primaries, indicators)
     rows = list(quality_rows or ())
     qbp = {p["fixmedins_code"]: p["quality"] for p in providers.values() if p.get("quality")}
@@ -240,13 +249,42 @@ def light_of(prep: Prepared, light: str | None) -> dict:
     }
 
 
+def _peer_value(p: Mapping, key: str) -> str:
+    if key == "type":
+        return str((p.get("peer_group") or {}).get("type") or "")
+    return str(p.get(key) or "")
+
+
+def peer_key(p: Mapping) -> tuple:
+    """The key of the provider's peer group in Prepared.groups: the keys its peers share and its values."""
+    keys = tuple((p.get("peer_group") or {}).get("keys") or PEER_KEYS_OLD)
+    return ("peer", keys, tuple(_peer_value(p, k) for k in keys))
+
+
+def peer_group_name(prep: Prepared, p: Mapping) -> str:
+    """The peer group in words: 东部·二级·妇幼 (the values of its keys), or all providers."""
+    keys = (p.get("peer_group") or {}).get("keys") or PEER_KEYS_OLD
+    words = {
+        "region": lambda: region_label(prep, p.get("region")),
+        "level": lambda: level_label(prep, p.get("level")),
+        "type": lambda: lb.provider_type_label(_peer_value(p, "type"), prep.lang),
+    }
+    return "·".join(words[k]() for k in keys) if keys else prep.L["all_providers"]
+
+
+def peer_rank_group(prep: Prepared, p: Mapping) -> GroupStats:
+    """The provider's peer group (results.json peer_group), whatever its size: peer rank and counts."""
+    return prep.groups[peer_key(p)]
+
+
 def peer_group(prep: Prepared, p: Mapping) -> tuple[GroupStats, str]:
-    """The comparison group: same region and level if it has another member, else the region, else all."""
+    """The comparison group for averages: the provider's peer group if it has another member, else the
+    region, else all."""
     L = prep.L
-    rl = prep.groups.get(("rl", p.get("region"), p.get("level")))
-    region, level = region_label(prep, p.get("region")), level_label(prep, p.get("level"))
-    if rl is not None and rl.n >= 2:
-        return rl, L["peer_group_region_level"].format(region=region, level=level, n=rl.n)
+    own = prep.groups.get(peer_key(p))
+    region = region_label(prep, p.get("region"))
+    if own is not None and own.n >= 2:
+        return own, L["peer_group_peers"].format(group=peer_group_name(prep, p), n=own.n)
     r = prep.groups.get(("r", p.get("region")))
     if r is not None and r.n >= 2:
         return r, L["peer_group_region"].format(region=region, n=r.n)

@@ -21,6 +21,7 @@ from pingyi.score.adjust import Credit
 from pingyi.score.casemix import CasemixNote
 from pingyi.score.funnel import FunnelFit, FunnelPoint
 from pingyi.score.indicator import IndicatorScore
+from pingyi.score.peers import PeerView
 from pingyi.spec.models import REPORTED_DENOMINATOR, IndicatorSpec
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ def results_document(run: RunResult) -> dict[str, Any]:
                 "grade_history": list(run.history.get(r.fixmedins_code, ())),
                 "eligibility": r.eligibility,
                 "eligibility_zh": r.eligibility_zh,
-                "peer_group": {"region": p.region, "level": p.level},
+                "peer_group": _peer_group_json(p.region, p.level, peers),
                 "peer_n": peers.total.n if peers else None,
                 "peer_percentile": _num(peers.total.percentile if peers else None, 2),
                 "primaries": [
@@ -266,6 +267,22 @@ def _weighting_json(run: RunResult) -> dict[str, Any] | None:
         "indicators": [
             {**i, **{k: _num(i[k], 10) for k in ("ahp", "entropy", "critic", "combined")}} for i in doc["indicators"]
         ],
+    }
+
+
+def _peer_group_json(region: str, level: str, view: PeerView | None) -> dict[str, Any]:
+    """The provider's region, level and provider type, the keys its peers share after merging, how many
+    they are and the note on a merge, an unknown type or a group under five."""
+    g = view.group if view else None
+    return {
+        "region": region,
+        "level": level,
+        "type": view.type if view else None,
+        "keys": list(g.keys) if g else ["region", "level"],
+        "n": g.n if g else None,
+        "merged": list(g.merged) if g else [],
+        "note": g.note if g else None,
+        "note_zh": g.note_zh if g else None,
     }
 
 

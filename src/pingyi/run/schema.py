@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pingyi.errors import PingyiError, read_json_object
 
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "1.4"
 
 LightName = Literal["green", "yellow", "red", "grey", "none"]
 StatusName = Literal["scored", "insufficient", "monitor", "missing"]
@@ -312,9 +312,26 @@ class ProviderQuality(Part):
     checks: list[ProviderCheck] = Field(default_factory=list)
 
 
+PeerKeyName = Literal["region", "level", "type"]
+
+
 class PeerGroup(Part):
+    """Who the provider's peer percentiles and peer rank compare it with (policy.yaml `peers`). The
+    fields after `level` are new in 1.4; a 1.3 file compared same region and level."""
+
     region: str
     level: str
+    type: str | None = Field(default=None, description="the provider type (peers.type_aliases); null: not known")
+    keys: list[PeerKeyName] = Field(
+        default_factory=lambda: list[PeerKeyName](["region", "level"]),
+        description="what the peers share with the provider",
+    )
+    n: int | None = Field(default=None, description="providers in the group, this one included")
+    merged: list[PeerKeyName] = Field(
+        default_factory=list, description="keys dropped because the group had fewer than peers.min_size"
+    )
+    note: str | None = Field(default=None, description="a merge, an unknown type or a small group, in English")
+    note_zh: str | None = Field(default=None, description="the same in Chinese")
 
 
 class Provider(Part):

@@ -18,7 +18,7 @@ from pingyi.score.aggregate import ProviderResult, aggregate_provider, rank_resu
 from pingyi.score.casemix import CasemixNote, score_with_casemix
 from pingyi.score.funnel import FunnelSet, fit_funnels
 from pingyi.score.indicator import IndicatorScore, score_indicator
-from pingyi.score.peers import PeerView, peer_view
+from pingyi.score.peers import PeerMember, PeerView, peer_view
 from pingyi.spec.models import LEVELS
 from pingyi.spec.project import Project
 from pingyi.text import Status
@@ -33,7 +33,7 @@ class Scored:
     results: tuple[ProviderResult, ...]  # in provider order, ranked
     casemix_notes: Mapping[str, Mapping[str, CasemixNote]]  # provider -> indicator -> both judgements
     funnels: Mapping[str, FunnelSet]  # funnel-mode indicator -> its fit and points
-    peers: Mapping[str, PeerView]  # provider -> its standing among its region-and-level peers
+    peers: Mapping[str, PeerView]  # provider -> its peer group (policy.yaml peers) and its standing in it
     tree: WeightTree | None = None  # the weights the totals were aggregated with (None: the project's AHP tree)
     weighting: SideBySide | None = None  # AHP, objective and combined weights, when a combination is declared
 
@@ -102,7 +102,9 @@ def score_all(
         if progress is not None:
             progress()
     ranked = tuple(rank_results(results))
-    peers = peer_view(ranked, {p.code: (p.region, p.level) for p in providers}, project.indicators)
+    peer_policy = project.policy.peers
+    members = [PeerMember(p.code, p.region, p.level, peer_policy.type_of(p.type), p.type) for p in providers]
+    peers = peer_view(ranked, members, project.indicators, peer_policy)
     return Scored(results=ranked, casemix_notes=notes, funnels=funnels, peers=peers, tree=used, weighting=weighting)
 
 

@@ -491,6 +491,64 @@ class CreditRule(Frozen):
     )
 
 
+PeerKey = Literal["region", "level", "type"]
+
+PROVIDER_TYPES: tuple[str, ...] = ("综合", "中医", "妇幼", "专科", "基层")
+
+# providers.fixmedins_type as exports write it (医疗机构类别 of the 医疗机构执业许可证, as 定点 registers
+# carry it) -> the provider type peer groups compare. 中西医结合 and 民族医 hospitals are judged with
+# 中医 ones (their catalogues and case mix are closest); 妇产 and 儿童 hospitals are 专科, 妇幼保健院
+# (public-health duties, maternity case mix) their own type. Each spelling also in traditional characters.
+_TYPE_SPELLINGS: dict[str, str] = {
+    **dict.fromkeys(("综合医院", "综合"), "综合"),
+    **dict.fromkeys(("中医医院", "中医院", "中西医结合医院", "民族医医院", "民族医院", "中医"), "中医"),
+    **dict.fromkeys(("妇幼保健院", "妇幼保健计划生育服务中心", "妇幼保健所", "妇幼"), "妇幼"),
+    **dict.fromkeys(("专科医院", "妇产医院", "儿童医院", "专科"), "专科"),
+    **dict.fromkeys(
+        ("社区卫生服务中心", "社区卫生服务站", "乡镇卫生院", "街道卫生院", "村卫生室", "门诊部", "诊所", "基层"), "基层"
+    ),
+}
+_TYPE_TRADITIONAL = str.maketrans("综医结区务乡镇诊门", "綜醫結區務鄉鎮診門")
+DEFAULT_TYPE_ALIASES: dict[str, str] = {
+    **_TYPE_SPELLINGS,
+    **{k.translate(_TYPE_TRADITIONAL): v for k, v in _TYPE_SPELLINGS.items() if k.translate(_TYPE_TRADITIONAL) != k},
+}
+
+
+class PeerPolicy(Frozen):
+    """`peers:` in policy.yaml: who a provider is compared with for its peer percentiles, peer rank and
+    peer averages. A group is the providers sharing the values of `keys`; a group with fewer than
+    `min_size` providers drops the keys of `merge`, in order, until it is large enough (or `merge` is
+    used up: then it stays small and the card cautions). pingyi.score.peers applies it."""
+
+    keys: list[PeerKey] = Field(
+        default_factory=lambda: list[PeerKey](["region", "level", "type"]),
+        min_length=1,
+        description="what peers share: region (of the baselines' region scheme), level (hosp_lv), type",
+    )
+    merge: list[PeerKey] = Field(
+        default_factory=lambda: list[PeerKey](["region", "level"]),
+        description="keys dropped in this order while a group is smaller than min_size (type last or never)",
+    )
+    min_size: int = Field(default=5, ge=1, le=1000, description="providers a peer group needs before merging stops")
+    types: list[str] = Field(
+        default_factory=lambda: list(PROVIDER_TYPES), min_length=1, description="the provider types compared"
+    )
+    type_aliases: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_TYPE_ALIASES),
+        description="providers.fixmedins_type as exports write it -> one of `types` (a type name stands for itself)",
+    )
+
+    def type_of(self, fixmedins_type: str | None) -> str | None:
+        """The provider type of an export's fixmedins_type, None when blank or not mapped."""
+        value = (fixmedins_type or "").strip()
+        if not value:
+            return None
+        if value in self.types:
+            return value
+        return self.type_aliases.get(value)
+
+
 GradeLight = Literal["green", "yellow", "red", "grey"]
 
 
@@ -527,6 +585,7 @@ class PolicyFile(Frozen):
     adjustment: AdjustmentPolicy = AdjustmentPolicy()
     cycle: CyclePolicy = CyclePolicy()
     credit: CreditRule = CreditRule()
+    peers: PeerPolicy = PeerPolicy()
 
     @field_validator("grades")
     @classmethod

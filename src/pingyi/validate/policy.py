@@ -39,6 +39,7 @@ def check_policy(
                     )
                 )
     _check_rates(policy, doc, issues)
+    _check_peers(policy, doc, issues)
     names = [g.name for g in policy.grades]
     seen: set[str] = set()
     for i, name in enumerate(names):
@@ -100,3 +101,34 @@ def _check_rates(policy: PolicyFile, doc: LocatedDoc, issues: IssueList) -> None
                 hint="set adjustment.allow_large_rates: true to accept it" if large else "write -0.10 for -10 %",
             )
         )
+
+
+def _check_peers(policy: PolicyFile, doc: LocatedDoc, issues: IssueList) -> None:
+    """A type alias must name a declared type, and the peer keys, merge keys and types each appear once,
+    the merge keys among the peer keys: otherwise a provider would silently be compared with the wrong
+    group, or a group never merged."""
+    peers = policy.peers
+    declared = ", ".join(peers.types)
+
+    def bad(path: tuple[Any, ...], message: str, found: str, expected: str) -> None:
+        issues.add(doc.issue("PY609", ("peers", *path), message, found=found, expected=expected))
+
+    for field in ("keys", "merge", "types"):
+        seen: set[str] = set()
+        for i, item in enumerate(getattr(peers, field)):
+            if item in seen:
+                bad((field, i), f"peers.{field} lists a value twice", item, "each value once")
+            seen.add(item)
+    for i, key in enumerate(peers.merge):
+        if key not in peers.keys:
+            bad(("merge", i), "a merge key is not a peer key", key, f"one of peers.keys {', '.join(peers.keys)}")
+    for spelling, ptype in peers.type_aliases.items():
+        if ptype not in peers.types:
+            bad(
+                ("type_aliases", spelling),
+                "a type alias names an undeclared type",
+                ptype,
+                f"one of peers.types {declared}",
+            )
+        elif spelling in peers.types and spelling != ptype:
+            bad(("type_aliases", spelling), "a type name is aliased to another type", spelling, f"{spelling} itself")

@@ -158,7 +158,7 @@ def _tertiary(geo: dict, records: list[dict], pcode: str, k: int) -> tuple[int, 
             (f"{cname}第一人民医院", "综合医院", "general"),
             (f"{cname}中医院", "中医医院", "tcm"),
             (f"{cname}中心医院", "综合医院", "general"),
-            (f"{cname}妇幼保健院", "专科医院", "maternity"),
+            (f"{cname}妇幼保健院", "妇幼保健院", "maternity"),
             (f"{cname}第二人民医院", "综合医院", "general"),
             (f"{cname}第三人民医院", "综合医院", "general"),
         ]
@@ -167,7 +167,7 @@ def _tertiary(geo: dict, records: list[dict], pcode: str, k: int) -> tuple[int, 
             (f"{cname}中心医院", "综合医院", "general"),
             (f"{cname}中医院", "中医医院", "tcm"),
             (f"{cname}人民医院", "综合医院", "general"),
-            (f"{cname}妇幼保健院", "专科医院", "maternity"),
+            (f"{cname}妇幼保健院", "妇幼保健院", "maternity"),
             (f"{cname}第二人民医院", "综合医院", "general"),
         ]
     )
@@ -187,7 +187,7 @@ def _secondary(geo: dict, records: list[dict], pcode: str, k: int) -> tuple[int,
     kinds = [
         ("人民医院", "综合医院", "general"),
         ("中医医院", "中医医院", "tcm"),
-        ("妇幼保健院", "专科医院", "maternity"),
+        ("妇幼保健院", "妇幼保健院", "maternity"),
         ("第二人民医院", "综合医院", "general"),
     ]
     div, place = places[rank % len(places)]
