@@ -126,8 +126,26 @@ def test_the_committee_report_lists_the_uncertain_grades(cli, small_example, tmp
     figures = json.loads((u / "uncertainty.json").read_text(encoding="utf-8"))
     unsure = sorted((p for p in figures["providers"] if p["uncertain"]), key=lambda p: p["p_assigned_grade"])
     rep = tmp_path / "rep"
-    r = cli("report", "--results", small_example.out, "--out", rep, "--format", "pdf", "--uncertainty", u)
+    r = cli("report", "--results", small_example.out, "--out", rep, "--format", "pdf,html", "--uncertainty", u)
     assert r.exit_code == 0, r.stderr
+    # every ranked provider's card gives its rank interval and the probability of its grade
+    for p in figures["providers"]:
+        if p["rank_p5"] is not None:
+            card = (rep / "html" / "cards" / f"{p['fixmedins_code']}.html").read_text(encoding="utf-8")
+            expected = f"区间{p['rank_p5']:.0f}–{p['rank_p95']:.0f}，本等级概率{p['p_assigned_grade']:.2f}"
+            assert expected in card, p["fixmedins_code"]
+    # and a share with a small denominator its 95 % interval (results.json interval, n < 400)
+    doc = json.loads((small_example.out / "results.json").read_text(encoding="utf-8"))
+    small = [
+        (q["fixmedins_code"], i)
+        for q in doc["providers"]
+        for i in q["indicators"]
+        if i.get("interval") and i["interval"]["n"] < 400
+    ]
+    assert small, "the small example has a share with a small denominator"
+    code, row = small[0]
+    card = (rep / "html" / "cards" / f"{code}.html").read_text(encoding="utf-8")
+    assert "小样本95%区间" in card and f"n={row['interval']['n']:,.0f}" in card
     text = "".join(page.extract_text() for page in PdfReader(rep / "committee.pdf").pages).replace("\n", "")
     assert "评级确定性" in text and "300" in text
     if unsure:

@@ -477,9 +477,46 @@ def provider_context(prep: Prepared, code: str) -> dict:
             "adjustment": _adjustment(prep, p.get("adjustment"), grade),
             "quality": _quality_notes(prep, prep.quality_by_provider.get(code)),
             "corrections": corrections_note(prep, rows_by_code),
+            "rank_interval": rank_interval(prep, code),
+            "interval_note": interval_note(prep, p),
         }
     )
     return ctx
+
+
+SMALL_N = 400  # a share's interval is printed on the card below this denominator (±5 points at 50 %)
+
+
+def interval_note(prep: Prepared, p: Mapping) -> str:
+    """The 95 % intervals of the shares whose denominator is small (results.json `interval`), in one
+    line: D6.01 参保人满意度 80.3%（95%区间 69.9%–87.7%，n=76）."""
+    items = []
+    for row in p.get("indicators") or []:
+        iv = row.get("interval")
+        if not iv or iv["n"] >= SMALL_N or row.get("value") is None:
+            continue
+        name = name_of(prep, prep.indicators.get(row["code"], {"code": row["code"]}))
+        low, high = (tx.format_value(iv[k], "percent", prep.lang) for k in ("low", "high"))
+        value = tx.format_value(row["value"], "percent", prep.lang)
+        if prep.lang == "zh":
+            items.append(f"{row['code']} {name} {value}（{low}–{high}，n={iv['n']:,.0f}）")
+        else:
+            items.append(f"{row['code']} {name} {value} ({low}–{high}, n = {iv['n']:,.0f})")
+    return prep.L["interval_note"].format(items=("；" if prep.lang == "zh" else "; ").join(items)) if items else ""
+
+
+def rank_interval(prep: Prepared, code: str) -> str:
+    """The rank's 5th–95th percentile and the probability of the assigned grade, when the report was
+    given `pingyi uncertainty`'s figures of these results."""
+    u = prep.uncertainty
+    if u is None:
+        return ""
+    mine = next((q for q in u["providers"] if q["fixmedins_code"] == code), None)
+    if mine is None or mine["rank_p5"] is None:
+        return ""
+    return prep.L["rank_interval"].format(
+        low=f"{mine['rank_p5']:.0f}", high=f"{mine['rank_p95']:.0f}", p=f"{mine['p_assigned_grade']:.2f}"
+    )
 
 
 def corrections_note(prep: Prepared, rows_by_code: Mapping[str, Mapping]) -> list[dict[str, Any]]:

@@ -257,7 +257,7 @@ def kpi_cells(ctx: Mapping) -> list[dict]:
             "note": veto or (L["history_kpi"].format(past=past) if past else ""),
             "note_cls": "risk" if veto else "",
         },
-        {"label": L["rank_all"], "value": ctx["rank_display"], "note": ""},
+        {"label": L["rank_all"], "value": ctx["rank_display"], "note": ctx.get("rank_interval") or ""},
         {
             "label": L["rank_peers"],
             "value": ctx["peer_rank_display"],
@@ -338,10 +338,12 @@ def kpi_strip(ctx: Mapping, cells: list[dict], width: float = PAGE) -> Markup:
 # is laid out again at the next level (pdf.PdfRenderer.card). Lines: fix-first reason ("why") and check
 # hint, case-mix sentences shown, data-quality checks and other notes shown.
 FIT_LEVELS = (
-    {"why": 2, "hint": 2, "casemix": CASEMIX_ROWS, "quality": QUALITY_ROWS, "other": 2},
-    {"why": 2, "hint": 1, "casemix": CASEMIX_ROWS, "quality": QUALITY_ROWS, "other": 2},
-    {"why": 2, "hint": 0, "casemix": 1, "quality": QUALITY_ROWS, "other": 1},
-    {"why": 1, "hint": 0, "casemix": 1, "quality": 2, "other": 0},
+    # first with the small-sample intervals (the one note a full card gives up before anything else)
+    {"why": 2, "hint": 2, "casemix": CASEMIX_ROWS, "quality": QUALITY_ROWS, "other": 2, "intervals": 1},
+    {"why": 2, "hint": 2, "casemix": CASEMIX_ROWS, "quality": QUALITY_ROWS, "other": 2, "intervals": 0},
+    {"why": 2, "hint": 1, "casemix": CASEMIX_ROWS, "quality": QUALITY_ROWS, "other": 2, "intervals": 0},
+    {"why": 2, "hint": 0, "casemix": 1, "quality": QUALITY_ROWS, "other": 1, "intervals": 0},
+    {"why": 1, "hint": 0, "casemix": 1, "quality": 2, "other": 0, "intervals": 0},
 )
 
 
