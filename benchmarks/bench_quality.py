@@ -127,7 +127,9 @@ def main() -> None:
             if not (data / f"settlements.{fmt}").exists():
                 t0 = time.perf_counter()
                 generate(data, args.rows, args.providers, fmt)
-                print(f"{fmt}: generated {args.rows:,} rows, {args.providers:,} providers in {time.perf_counter() - t0:.1f} s")
+                print(
+                    f"{fmt}: generated {args.rows:,} rows, {args.providers:,} providers in {time.perf_counter() - t0:.1f} s"
+                )
             print(f"{fmt}, {args.rows:,} rows: start {uptime()}")
             times: dict[str, list[float]] = {"scan": [], **{v: [] for v in versions}}
             peaks: dict[str, float] = {}
@@ -142,7 +144,9 @@ def main() -> None:
                     outputs[name] = {"files": got["files"], "counts": got["counts"]}
             print(f"{fmt}, {args.rows:,} rows: end   {uptime()}")
             scan = statistics.median(times["scan"])
-            print(f"  DuckDB reads every column   {scan:7.2f} s   (runs: {', '.join(f'{t:.2f}' for t in times['scan'])})")
+            print(
+                f"  DuckDB reads every column   {scan:7.2f} s   (runs: {', '.join(f'{t:.2f}' for t in times['scan'])})"
+            )
             for name in versions:
                 t = statistics.median(times[name])
                 print(
@@ -150,7 +154,9 @@ def main() -> None:
                     f"   (runs: {', '.join(f'{x:.2f}' for x in times[name])})"
                 )
             counts = outputs["new"]["counts"]["settlements"]
-            print(f"  settlements read {counts[0]:,} = used {counts[1]:,} + rejected {counts[2]:,}; flagged {counts[3]:,}")
+            print(
+                f"  settlements read {counts[0]:,} = used {counts[1]:,} + rejected {counts[2]:,}; flagged {counts[3]:,}"
+            )
             if "old" in outputs and outputs["old"] != outputs["new"]:
                 raise SystemExit(f"old and new outputs differ: {outputs}")
 

@@ -69,7 +69,9 @@ def _outputs(directory: Path, tmp: Path) -> dict[str, bytes]:
         got = {p.name: p.read_bytes() for p in result.files}
         for table in TABLES:
             path = tmp / f"clean_{table}.csv"
-            bundle.con.execute(f"COPY (SELECT * FROM clean_{table} ORDER BY _row) TO '{path}' (FORMAT csv, HEADER true)")
+            bundle.con.execute(
+                f"COPY (SELECT * FROM clean_{table} ORDER BY _row) TO '{path}' (FORMAT csv, HEADER true)"
+            )
             got[path.name] = path.read_bytes()
     finally:
         bundle.close()
@@ -106,3 +108,26 @@ def test_every_reason_is_in_the_pinned_rejected_rows(outputs):
 @pytest.mark.parametrize("name", ["quality.csv", "rejected.csv", *(f"clean_{t}.csv" for t in TABLES)])
 def test_outputs_are_byte_identical_to_the_pinned_ones(outputs, name):
     assert outputs[name] == (FIXTURES / name).read_bytes(), name
+
+
+def test_check_results_survive_the_bit_masks_past_64_checks():
+    """130 checks (three mask words): every TRUE / FALSE / NULL reads back as failed / applied."""
+    import random
+
+    import duckdb
+
+    from pingyi.data.checks import applied_sql, f_col, failed_sql, mask_sql
+
+    n, rng = 130, random.Random(7)
+    rows = [[rng.choice([True, False, None]) for _ in range(n)] for _ in range(40)]
+    rows.append([True] * n)
+    rows.append([None] * n)
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE f ({', '.join(f'{f_col(i)} BOOLEAN' for i in range(n))})")
+    con.executemany(f"INSERT INTO f VALUES ({', '.join('?' * n)})", rows)
+    masks = ", ".join(f"{mask_sql(list(range(n)), w, k)} AS _{k}{w}" for w in range(3) for k in ("a", "x"))
+    got = con.execute(
+        f"SELECT {', '.join(f'{failed_sql(i)}, {applied_sql(i)}' for i in range(n))} FROM (SELECT {masks} FROM f)"
+    ).fetchall()
+    want = [tuple(x for v in row for x in (v is True, v is not None)) for row in rows]
+    assert got == want
