@@ -335,7 +335,13 @@ def _check_table(bundle: Bundle, spec: TableSpec, checks: list[Check], settings:
     # per check: the table holds the typed values and 16 bytes a row per 64 checks
     words = range((len(numbered) + 63) // 64)
     indices = [i for i, _ in numbered]
-    masks = [f"{mask_sql(indices, w, k)} AS _{k}{w}" for w in words for k in ("a", "x")]
+    # most rows fail no check: their failure mask is 0 without building it bit by bit
+    any_failed = f"({reject_all}) OR ({flag_all})"
+    masks = [
+        f"{mask_sql(indices, w, 'a')} AS _a{w}, "
+        f"CASE WHEN {any_failed} THEN {mask_sql(indices, w, 'x')} ELSE CAST(0 AS UBIGINT) END AS _x{w}"
+        for w in words
+    ]
     keep = ", ".join([t_col(c) for c in spec.names] + masks)
     con.execute(f"""CREATE OR REPLACE TABLE qc_{t} AS
         SELECT _row, _prov, {keep}{keep_dup}, ({reject_all}) AS _reject, ({flag_all}) AS _flag FROM (
