@@ -114,6 +114,28 @@ def f_col(i: int) -> str:
     return f"f_{i}"
 
 
+def _bit(i: int) -> str:
+    return f"CAST({1 << (i % 64)} AS UBIGINT)"
+
+
+def failed_sql(i: int) -> str:
+    """Check i failed on the row of qc_<table>: its bit in the failure mask (words _x0, _x1 … of 64 checks)."""
+    return f"((_x{i // 64} & {_bit(i)}) <> 0)"
+
+
+def applied_sql(i: int) -> str:
+    """Check i applied to the row of qc_<table> (it was TRUE or FALSE, not NULL): its bit in _a0, _a1 …"""
+    return f"((_a{i // 64} & {_bit(i)}) <> 0)"
+
+
+def mask_sql(indices: list[int], word: int, kind: str) -> str:
+    """The mask word `word` of the checks `indices` from their booleans f_<i>: `kind` 'x' sets the bits of
+    the checks that failed (TRUE), 'a' those that applied (not NULL)."""
+    test = "coalesce({f}, false)" if kind == "x" else "({f} IS NOT NULL)"
+    parts = [f"(CAST({test.format(f=f_col(i))} AS UBIGINT) << {i % 64})" for i in indices if i // 64 == word]
+    return " | ".join(parts) or "CAST(0 AS UBIGINT)"
+
+
 def _in_list(values) -> str:
     return "(" + ", ".join(lit(v) for v in values) + ")"
 
@@ -141,7 +163,7 @@ def parse_sql(col: ColumnSpec, settings: DataSettings) -> str:
     if col.type == "int":
         return (
             f"CASE WHEN regexp_full_match({v}, '[+-]?[0-9]{{1,9}}(\\.0*)?') "
-            f"THEN CAST(regexp_replace({v}, '\\.0*$', '') AS INTEGER) END"
+            f"THEN CAST(CASE WHEN contains({v}, '.') THEN regexp_replace({v}, '\\.0*$', '') ELSE {v} END AS INTEGER) END"
         )
     if col.type == "float":
         return f"TRY_CAST({v} AS DOUBLE)"
@@ -323,7 +345,10 @@ def table_checks(
                 c,
                 "money_precision",
                 sev,
-                f"CASE WHEN {tv} IS NULL THEN NULL ELSE regexp_matches({v}, '\\.[0-9]{{2}}[0-9]*[1-9]') END",
+                # the regular expression only where a '.' has at least three characters after it (its
+                # matches all do): amounts as exported (1234.50) never reach it
+                f"CASE WHEN {tv} IS NULL THEN NULL WHEN strpos({v}, '.') = 0 OR strlen({v}) - strpos({v}, '.') < 3 "
+                f"THEN false ELSE regexp_matches({v}, '\\.[0-9]{{2}}[0-9]*[1-9]') END",
                 f"{lit(c + ' ')} || {_shown(col)} || {lit(' has more than two decimals; expected yuan with at most 2 decimals')}",
             )
         if col.lo is not None or col.hi is not None:
@@ -478,5 +503,5 @@ def clean_expr(col: ColumnSpec, checks: list[tuple[int, Check]]) -> str:
     ]
     if col.required or not own:
         return f"CAST({tv} AS {CLEAN_TYPES[col.type]})"
-    bad = " OR ".join(f"{f_col(i)} IS TRUE" for i in own)
+    bad = " OR ".join(failed_sql(i) for i in own)
     return f"CAST(CASE WHEN {bad} THEN NULL ELSE {tv} END AS {CLEAN_TYPES[col.type]})"

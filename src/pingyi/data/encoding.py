@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -168,22 +169,48 @@ def _mess(sample: bytes, codec: str) -> float:
     return 1.0 if match is None else float(match.chaos)
 
 
-def _utf8_scan(path: Path) -> tuple[str, int | None, bytes, bool]:
-    """Hash the file and check it decodes as UTF-8, streaming.
-
-    Returns (sha256, offset of the first invalid byte or None, first bytes, mixed line endings)."""
+def _sha256(path: Path) -> str:
     h = hashlib.sha256()
-    dec = codecs.getincrementaldecoder("utf-8")()
-    offset, bad, head = 0, None, b""
-    crlf = lf = 0
-    last = b""
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
+    return h.hexdigest()
+
+
+def _utf8_scan(path: Path) -> tuple[str, int | None, bytes, bool]:
+    """Hash the file and check it decodes as UTF-8, streaming.
+
+    Returns (sha256, offset of the first invalid byte or None, first bytes, mixed line endings).
+    The hash runs in a thread of its own (hashlib releases the GIL), beside the decoding here."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        sha = pool.submit(_sha256, path)
+        bad, head, mixed = _utf8_check(path)
+        return sha.result(), bad, head, mixed
+
+
+def _utf8_check(path: Path) -> tuple[int | None, bytes, bool]:
+    """(offset of the first invalid UTF-8 byte or None, first bytes, mixed line endings).
+
+    Line endings are mixed when some LF ends a line after a CR and another does not. Within a chunk
+    every CR LF counted holds one of its LFs, so the file mixes them when one chunk holds a CR LF and
+    one (the same or another) holds more LFs than CR LFs; a chunk without CR is checked by a byte
+    search, not counted."""
+    dec = codecs.getincrementaldecoder("utf-8")()
+    offset, bad, head = 0, None, b""
+    any_crlf = any_bare_lf = False
+    last = b""
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
             if not head:
                 head = chunk[:4]
-            crlf += chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")
-            lf += chunk.count(b"\n")
+            joined = last == b"\r" and chunk[:1] == b"\n"  # a CR LF across two chunks
+            if b"\r" in chunk:
+                crlf = chunk.count(b"\r\n") + joined
+                any_crlf = any_crlf or crlf > 0
+                any_bare_lf = any_bare_lf or chunk.count(b"\n") > crlf
+            else:
+                any_crlf = any_crlf or joined
+                any_bare_lf = any_bare_lf or b"\n" in chunk[1:] or (chunk[:1] == b"\n" and not joined)
             last = chunk[-1:]
             if bad is None:
                 try:
@@ -196,7 +223,7 @@ def _utf8_scan(path: Path) -> tuple[str, int | None, bytes, bool]:
                 dec.decode(b"", final=True)
             except UnicodeDecodeError as exc:
                 bad = offset - len(dec.getstate()[0]) + exc.start
-    return h.hexdigest(), bad, head, 0 < crlf < lf
+    return bad, head, any_crlf and any_bare_lf
 
 
 def _first_bad(path: Path, codec: str) -> int | None:

@@ -18,7 +18,9 @@ different rows with the same key, the one kept is chosen by its content (smalles
 DuckDB objects created by `run_quality`:
 
 - `qc_<table>`: every row read, with `_row`, `_prov` (its fixmedins_code text), the typed values
-  `t_<column>`, one BOOLEAN `f_<i>` per check (`QualityResult.checks[table][i]`), `_reject`, `_flag`.
+  `t_<column>`, the result of check i (`QualityResult.checks[table][i]`) as bit i of two masks (words
+  `_a<w>`: applied, `_x<w>`: failed, 64 checks a word; checks.applied_sql, checks.failed_sql), `_reject`,
+  `_flag`.
 - `clean_<table>` (view over qc_<table>): the used rows, typed (DECIMAL(16,2) money, TIMESTAMP,
   INTEGER, DOUBLE, VARCHAR codes) and named as in the bundle, with `_row` (data row number in the
   file) and `year` (from the table's year column; NULL for providers and drg_groups);
@@ -43,8 +45,11 @@ from pingyi.data.checks import (
     TRIM_CHARS,
     Check,
     ValueRanges,
+    applied_sql,
     clean_expr,
     f_col,
+    failed_sql,
+    mask_sql,
     p_col,
     parse_sql,
     refund_sql,
@@ -277,23 +282,35 @@ def _write_files(con: Any, folder: Path) -> tuple[Path, ...]:
 
 def _trimmed(col: str) -> str:
     """The value without surrounding blanks (incl. full-width and no-break spaces); '' -> NULL.
-    Trimming with a character set is slow, so it only runs on rows where `_blanks` (one regular
-    expression over the whole row, see _values) found a value that starts or ends with a blank."""
+    Trimming with a character set is slow, so it only runs on rows where `_blanks` (see _values)
+    may hold a value that starts or ends with a blank; elsewhere it would change nothing."""
     c = f"CAST({ident(col)} AS VARCHAR)"
     return f"NULLIF(CASE WHEN _blanks THEN trim({c}, {lit(TRIM_CHARS)}) ELSE {c} END, '')"
 
 
 def _values(spec: TableSpec, source: str) -> str:
-    """`_row` and v_<column> (the trimmed text of every declared column) of `source`."""
-    joined = "concat_ws(chr(31), " + ", ".join(f"coalesce(CAST({ident(c)} AS VARCHAR), '')" for c in spec.names) + ")"
-    blank = "[\\s\\x{3000}\\x{a0}]"
-    pattern = f"'(^|\\x1f){blank}|{blank}(\\x1f|$)'"
+    """`_row` and v_<column> (the trimmed text of every declared column) of `source`.
+
+    `_blanks` must be TRUE on every row where some value starts or ends with a character of
+    TRIM_CHARS (it may be TRUE elsewhere: trimming such a row changes nothing). The row's values are
+    joined with the unit separator, one also at each end, so a space at a value's edge is a space next
+    to a separator: two substring searches. The other blanks (tab, CR, LF, full-width and no-break
+    spaces) are rare in exports, so any occurrence of one anywhere in the row trims the row. Plain
+    substring searches cost a fraction of one regular expression over the row."""
+    joined = (
+        "concat(chr(31), concat_ws(chr(31), "
+        + ", ".join(f"coalesce(CAST({ident(c)} AS VARCHAR), '')" for c in spec.names)
+        + "), chr(31))"
+    )
+    edge = ["contains(_j, chr(31) || ' ')", "contains(_j, ' ' || chr(31))"]
+    rare = [f"contains(_j, chr({ord(ch)}))" for ch in TRIM_CHARS if ch != " "]
+    blanks = " OR ".join(edge + rare)
     values = ", ".join(f"{_trimmed(c)} AS {v_col(c)}" for c in spec.names)
-    return f"SELECT _row, {values} FROM (SELECT *, regexp_matches({joined}, {pattern}) AS _blanks FROM {source})"
+    return f"SELECT _row, {values} FROM (SELECT *, ({blanks}) AS _blanks FROM (SELECT *, {joined} AS _j FROM {source}))"
 
 
 def _check_table(bundle: Bundle, spec: TableSpec, checks: list[Check], settings: DataSettings) -> TableCounts:
-    """One table: qc_<table> (typed values t_*, check results f_*, _reject, _flag) in one statement;
+    """One table: qc_<table> (typed values t_*, check results as masks, _reject, _flag) in one statement;
     then quality rows from one aggregate, rejected rows with messages, and the clean_<table> view."""
     con, t = bundle.con, spec.name
     info = bundle.tables[t]
@@ -314,7 +331,18 @@ def _check_table(bundle: Bundle, spec: TableSpec, checks: list[Check], settings:
     prov = v_col("fixmedins_code") if "fixmedins_code" in spec.names else "NULL::VARCHAR"
     refund = refund_sql(spec, settings)
     refund = f", {refund} AS _refund" if refund is not None else ""
-    keep = ", ".join([t_col(c) for c in spec.names] + [f_col(i) for i, _ in numbered])
+    # the check results as two bit masks (applied, failed) of 64 checks per word, not one BOOLEAN column
+    # per check: the table holds the typed values and 16 bytes a row per 64 checks
+    words = range((len(numbered) + 63) // 64)
+    indices = [i for i, _ in numbered]
+    # most rows fail no check: their failure mask is 0 without building it bit by bit
+    any_failed = f"({reject_all}) OR ({flag_all})"
+    masks = [
+        f"{mask_sql(indices, w, 'a')} AS _a{w}, "
+        f"CASE WHEN {any_failed} THEN {mask_sql(indices, w, 'x')} ELSE CAST(0 AS UBIGINT) END AS _x{w}"
+        for w in words
+    ]
+    keep = ", ".join([t_col(c) for c in spec.names] + masks)
     con.execute(f"""CREATE OR REPLACE TABLE qc_{t} AS
         SELECT _row, _prov, {keep}{keep_dup}, ({reject_all}) AS _reject, ({flag_all}) AS _flag FROM (
           SELECT *{level5} FROM (
@@ -324,10 +352,17 @@ def _check_table(bundle: Bundle, spec: TableSpec, checks: list[Check], settings:
                   SELECT *, {level2}, {prov} AS _prov{refund} FROM (
                     {_values(spec, f"raw_{t}")}))))))""")
     for i, _ch in phase2:
-        _mark_duplicates(con, t, spec.key, f_col(i), spec.names)
+        _mark_duplicates(con, t, spec.key, i, spec.names)
 
-    # quality: one aggregate pass, unpivoted to one row per provider x check
-    aggs = ", ".join(f"count({f_col(i)}) AS c_{i}, count_if({f_col(i)}) AS x_{i}" for i, _ in numbered)
+    # quality: rows counted per provider and combination of masks (few), then per check; unpivoted to
+    # one row per provider x check
+    mask_cols = ", ".join(f"_{k}{w}" for w in words for k in ("a", "x"))
+    aggs = ", ".join(
+        f"CAST(coalesce(sum(_n) FILTER (WHERE {applied_sql(i)}), 0) AS BIGINT) AS c_{i}, "
+        f"CAST(coalesce(sum(_n) FILTER (WHERE {failed_sql(i)}), 0) AS BIGINT) AS x_{i}"
+        for i, _ in numbered
+    )
+    combos = f"(SELECT _prov, {mask_cols}, count(*) AS _n FROM qc_{t} GROUP BY ALL)"
     meta = ", ".join(
         f"({i}, {lit(ch.name)}, {lit(ch.column)}, {lit(ch.dimension)}, {lit(ch.reason_code)}, {lit(ch.severity)})"
         for i, ch in numbered
@@ -335,7 +370,7 @@ def _check_table(bundle: Bundle, spec: TableSpec, checks: list[Check], settings:
     cells = ", ".join(f"{{'i': {i}, 'x': x_{i}, 'c': c_{i}}}" for i, _ in numbered)
     con.execute(f"""INSERT INTO quality
         SELECT u._prov, {lit(t)}, m.name, m.col, m.dim, m.reason, m.sev, u.s.x, u.s.c, round(u.s.x / u.s.c, 6)
-        FROM (SELECT _prov, unnest([{cells}]) AS s FROM (SELECT _prov, {aggs} FROM qc_{t} GROUP BY _prov)) u
+        FROM (SELECT _prov, unnest([{cells}]) AS s FROM (SELECT _prov, {aggs} FROM {combos} GROUP BY _prov)) u
         JOIN (VALUES {meta}) m(i, name, col, dim, reason, sev) ON m.i = u.s.i
         WHERE u.s.c > 0""")
     failing_names = {
@@ -353,11 +388,11 @@ def _check_table(bundle: Bundle, spec: TableSpec, checks: list[Check], settings:
     # for the rejected rows only.
     rejects = [(i, ch) for i, ch in numbered if ch.severity == "reject" and ch.name in failing_names]
     if rejects:
-        col = "CASE " + " ".join(f"WHEN {f_col(i)} IS TRUE THEN {lit(ch.column)}" for i, ch in rejects) + " END"
-        code = "CASE " + " ".join(f"WHEN {f_col(i)} IS TRUE THEN {lit(ch.reason_code)}" for i, ch in rejects) + " END"
-        msg = "CASE " + " ".join(f"WHEN {f_col(i)} IS TRUE THEN {ch.message}" for i, ch in rejects) + " END"
+        col = "CASE " + " ".join(f"WHEN {failed_sql(i)} THEN {lit(ch.column)}" for i, ch in rejects) + " END"
+        code = "CASE " + " ".join(f"WHEN {failed_sql(i)} THEN {lit(ch.reason_code)}" for i, ch in rejects) + " END"
+        msg = "CASE " + " ".join(f"WHEN {failed_sql(i)} THEN {ch.message}" for i, ch in rejects) + " END"
         items = ", ".join(
-            f"CASE WHEN {f_col(i)} IS TRUE THEN {lit(ch.reason_code + ':' + ch.column)} END" for i, ch in rejects
+            f"CASE WHEN {failed_sql(i)} THEN {lit(ch.reason_code + ':' + ch.column)} END" for i, ch in rejects
         )
         also = f"array_to_string(list_filter([{items}], lambda x: x IS NOT NULL)[2:], '; ')"
         con.execute(f"""INSERT INTO rejected SELECT {lit(t)}, _row, {col}, {code}, {msg}, {also}
@@ -380,7 +415,7 @@ def _check_table(bundle: Bundle, spec: TableSpec, checks: list[Check], settings:
     extra = ""
     if t == "setl_lists":
         late = next(i for i, ch in numbered if ch.reason_code == "late_upload")
-        extra = f", coalesce({f_col(late)}, false) AS late_upload"
+        extra = f", {failed_sql(late)} AS late_upload"
     con.execute(f"""CREATE OR REPLACE VIEW clean_{t} AS
         SELECT _row, {year_expr}{cols}{extra} FROM qc_{t} WHERE NOT _reject""")
 
@@ -400,20 +435,21 @@ def _one(con: Any, sql: str) -> tuple[Any, ...]:
     return tuple(row)
 
 
-def _mark_duplicates(con, t: str, key: tuple[str, ...], flag: str, columns: tuple[str, ...]) -> None:
-    """Among rows where the uniqueness check applies (flag not NULL: every other reject check
+def _mark_duplicates(con, t: str, key: tuple[str, ...], check: int, columns: tuple[str, ...]) -> None:
+    """Among rows where the uniqueness check (number `check`) applies (every other reject check
     passed, key present), one row per key is kept and the others are rejected.
 
     The kept row is chosen by its *content* (smallest hash of all its typed values, then row number
     for identical rows), never by its position, so shuffling a file cannot change which row counts."""
     cols = [t_col(k) for k in key]
     content = ", ".join(f"coalesce(CAST({t_col(c)} AS VARCHAR), '')" for c in columns)
+    applied = applied_sql(check)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _dups AS
         WITH k AS (  -- the keys that repeat: only their rows need a content hash
-            SELECT {", ".join(cols)} FROM qc_{t} WHERE {flag} IS NOT NULL GROUP BY ALL HAVING count(*) > 1
+            SELECT {", ".join(cols)} FROM qc_{t} WHERE {applied} GROUP BY ALL HAVING count(*) > 1
         ), c AS (
             SELECT _row, {", ".join(cols)}, md5(concat_ws(chr(31), {content})) AS _content
-            FROM qc_{t} JOIN k USING ({", ".join(cols)}) WHERE {flag} IS NOT NULL
+            FROM qc_{t} JOIN k USING ({", ".join(cols)}) WHERE {applied}
         ), ranked AS (
             SELECT _row,
                    row_number() OVER (PARTITION BY {", ".join(cols)} ORDER BY _content, _row) AS _rank,
@@ -421,7 +457,9 @@ def _mark_duplicates(con, t: str, key: tuple[str, ...], flag: str, columns: tupl
             FROM c
         )
         SELECT _row, _first FROM ranked WHERE _rank > 1""")
-    con.execute(f"""UPDATE qc_{t} SET {flag} = true, _reject = true, _dupfirst = _dups._first
+    word = f"_x{check // 64}"
+    con.execute(f"""UPDATE qc_{t} SET {word} = {word} | CAST({1 << (check % 64)} AS UBIGINT), _reject = true,
+        _dupfirst = _dups._first
         FROM _dups WHERE qc_{t}._row = _dups._row""")
     con.execute("DROP TABLE _dups")
 
