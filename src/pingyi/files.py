@@ -18,12 +18,23 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import hashlib
 import os
 import shutil
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from pingyi.errors import PingyiError
+
+
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file, read in 1 MiB chunks (hashlib releases the GIL while it hashes)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
 
 STAGE = ".tmp-"
 OLD = ".old-"

@@ -19,6 +19,15 @@ from pingyi.run.schema import load_results_document
 from pingyi.run.verify import read_manifest
 
 FORMAT = "pingyi-compare/1"
+# the provider counts of the totals, in the order the JSON, the table and the workbook give them
+COUNTS = (
+    "providers_compared",
+    "providers_changed",
+    "grade_changed",
+    "designation_changed",
+    "rank_changed",
+    "amount_changed",
+)
 # a provider's own fields compared, in the order shown; `adjustment` follows, then the indicators
 PROVIDER_FIELDS = ("total_score", "grade", "rank", "light", "eligibility", "veto")
 # the adjustment's fields shown first; any other field (a sub-record added later) follows, sorted
@@ -152,14 +161,6 @@ class Comparison:
             return {"changed": list(f.changed), "added": list(f.added), "removed": list(f.removed)}
 
         t = self.totals
-        counts = (
-            "providers_compared",
-            "providers_changed",
-            "grade_changed",
-            "designation_changed",
-            "rank_changed",
-            "amount_changed",
-        )
         return {
             "format": FORMAT,
             "identical": self.identical,
@@ -187,7 +188,7 @@ class Comparison:
                 "amount_moved": str(t.amount_moved),
                 "added_amount": str(t.added_amount),
                 "removed_amount": str(t.removed_amount),
-                **{k: getattr(t, k) for k in counts},
+                **{k: getattr(t, k) for k in COUNTS},
             },
         }
 

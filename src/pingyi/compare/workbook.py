@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from pingyi import text as tx
-from pingyi.compare.diff import Comparison
+from pingyi.compare.diff import COUNTS, Comparison
 from pingyi.errors import PingyiError
 from pingyi.report.xlsxbook import BookWriter, SheetWriter
 
@@ -204,14 +204,7 @@ def workbook_bytes(cmp: Comparison, lang: str = "zh") -> bytes:
     row("net", t.a.net, t.b.net, t.net_change)
     for key in ("amount_difference", "amount_moved", "added_amount", "removed_amount"):
         row(key, None, None, getattr(t, key))
-    for key in (
-        "providers_compared",
-        "providers_changed",
-        "grade_changed",
-        "designation_changed",
-        "rank_changed",
-        "amount_changed",
-    ):
+    for key in COUNTS:
         row(key, None, None, getattr(t, key))
     for key, files in (("project_files", cmp.project_files), ("data_files", cmp.data_files)):
         names = [*files.changed, *(f"+{n}" for n in files.added), *(f"-{n}" for n in files.removed)]

@@ -31,10 +31,11 @@ import duckdb
 
 from pingyi.data.contract import CONTRACT, FORMATS, TABLES, TableSpec
 from pingyi.data.encoding import encoding_name
-from pingyi.data.read import TableInfo, damaged, first_line, read_csv, read_json, read_parquet, sha256_file
+from pingyi.data.read import TableInfo, damaged, first_line, read_csv, read_json, read_parquet
 from pingyi.data.sheets import read_xlsx, read_xml
 from pingyi.data.sql import ident, lit
 from pingyi.errors import PingyiError
+from pingyi.files import sha256_file
 from pingyi.spec.models import DataSettings
 
 

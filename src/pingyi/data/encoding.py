@@ -20,12 +20,12 @@ cp950 (its Windows superset); DuckDB's own GBK support needs an extension downlo
 from __future__ import annotations
 
 import codecs
-import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from pingyi.errors import PingyiError
+from pingyi.files import sha256_file
 
 # label recorded in TableInfo.encoding -> the codec that decodes it
 CANDIDATES = {"gbk": "gb18030", "big5": "cp950"}
@@ -169,21 +169,13 @@ def _mess(sample: bytes, codec: str) -> float:
     return 1.0 if match is None else float(match.chaos)
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _utf8_scan(path: Path) -> tuple[str, int | None, bytes, bool]:
     """Hash the file and check it decodes as UTF-8, streaming.
 
     Returns (sha256, offset of the first invalid byte or None, first bytes, mixed line endings).
     The hash runs in a thread of its own (hashlib releases the GIL), beside the decoding here."""
     with ThreadPoolExecutor(max_workers=1) as pool:
-        sha = pool.submit(_sha256, path)
+        sha = pool.submit(sha256_file, path)
         bad, head, mixed = _utf8_check(path)
         return sha.result(), bad, head, mixed
 

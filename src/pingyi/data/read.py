@@ -6,7 +6,6 @@ split into the header's columns, JSON Lines lines that are not a JSON object), w
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -109,14 +108,6 @@ def reading_inputs(tables: Iterable[TableInfo]) -> Iterator[None]:
             if info.path is not None and str(info.path) in text:
                 raise damaged(info.path, info.format or info.path.suffix.lstrip("."), exc) from exc
         raise
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 # --------------------------------------------------------------------------- text encodings

@@ -9,8 +9,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from pingyi.data.contract import CONTRACT, TableSpec
-from pingyi.data.read import TableInfo, extra_columns, first_line, match_columns, read_parquet, sha256_file
+from pingyi.data.read import TableInfo, extra_columns, first_line, match_columns, read_parquet
 from pingyi.errors import PingyiError
+from pingyi.files import sha256_file
 
 
 class _ParquetSink:

@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from pingyi.errors import PingyiError
-from pingyi.files import member
 from pingyi.monitor.run import LEDGER_SNAPSHOT, write_monitor
-from pingyi.run.manifest import data_files, project_files, sha256
-from pingyi.run.verify import VerifyReport
+from pingyi.run.manifest import data_files, project_files
+from pingyi.run.verify import VerifyReport, recorded_outputs
 
 
 def verify_monitor(
@@ -30,16 +29,11 @@ def verify_monitor(
     for key in ("through", "date", "year"):
         if key not in parameters:
             raise PingyiError(f"{mpath}: parameters.{key} is missing; expected the manifest of `pingyi monitor`")
-    ok, lines, edited = True, [], set()
-    for name, digest in sorted(outputs.items()):
-        path = member(folder, name, mpath)
-        if not path.is_file():
-            ok = False
-            lines.append(f"MISSING {name}: listed in the manifest but not in {folder}")
-        elif sha256(path) != digest:
-            ok = False
-            edited.add(name)
-            lines.append(f"EDITED {name}: its SHA-256 no longer matches the manifest (changed after the run)")
+    lines, edited = recorded_outputs(folder, sorted(outputs.items()), mpath)
+    lines += [
+        f"EDITED {name}: its SHA-256 no longer matches the manifest (changed after the run)" for name in sorted(edited)
+    ]
+    ok = not lines
     data_dir = Path(data) if data else Path(str(inputs.get("data_dir")))
     project_dir = Path(project) if project else Path(str(inputs.get("project_dir")))
     if not data_dir.is_dir():

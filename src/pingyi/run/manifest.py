@@ -7,7 +7,6 @@ every project file, all parameters, and SHA-256 of every output.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from importlib import metadata
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pingyi import __version__
+from pingyi.files import sha256_file
 
 KEY_DEPENDENCIES = (
     "duckdb",
@@ -30,12 +30,7 @@ KEY_DEPENDENCIES = (
 PROJECT_GLOBS = ("indicators/*.yaml", "baselines/*.yaml", "measures/*.yaml", "policy.yaml", "data.yaml")
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+sha256 = sha256_file  # the name the run, report and ledger code use
 
 
 def project_files(root: Path, globs: Iterable[str] = ()) -> dict[str, str]:

@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,6 +79,20 @@ def _check_shape(manifest: dict, path: Path) -> None:
         raise PingyiError(f"{path}: field parameters is missing or malformed; expected an object")
 
 
+def recorded_outputs(folder: Path, outputs: Iterable[tuple[str, str]], mpath: Path) -> tuple[list[str], set[str]]:
+    """The manifest's outputs (name, SHA-256) checked in `folder`: a MISSING line per absent file, and the
+    names of those whose bytes changed (each caller says what that means for it)."""
+    missing: list[str] = []
+    edited: set[str] = set()
+    for name, digest in outputs:
+        path = member(folder, name, mpath)
+        if not path.is_file():
+            missing.append(f"MISSING {name}: listed in the manifest but not in {folder}")
+        elif sha256(path) != digest:
+            edited.add(name)
+    return missing, edited
+
+
 def verify(
     results_dir: Path, data_dir: Path | None = None, project_dir: Path | None = None, manifest: dict | None = None
 ) -> VerifyReport:
@@ -86,17 +101,8 @@ def verify(
         manifest = read_manifest(results_dir)
     mpath = results_dir / "manifest.json"
     _check_shape(manifest, mpath)
-    lines: list[str] = []
-    ok = True
-    edited = set()
-    for name, digest in manifest["outputs"].items():
-        path = member(results_dir, name, mpath)
-        if not path.is_file():
-            ok = False
-            lines.append(f"MISSING {name}: listed in the manifest but not in {results_dir}")
-        elif sha256(path) != digest:
-            ok = False
-            edited.add(name)
+    lines, edited = recorded_outputs(results_dir, manifest["outputs"].items(), mpath)
+    ok = not lines and not edited
     inputs = manifest["inputs"]
     data = Path(data_dir) if data_dir else Path(inputs["data_dir"])
     project = Path(project_dir) if project_dir else Path(inputs["project_dir"])
