@@ -4,6 +4,11 @@ through the one entry point (pingyi.validate) and raises `PingyiError` for a use
     from pingyi import api
     run = api.evaluate("examples/province", "out/results")
     print(run.budget.net)
+
+For analysis in pandas: `load_project`, `score` and `load_results` (pingyi.run.frames), e.g.
+
+    r = api.load_results("out/results")
+    r.scores.sort_values("total_score").head()
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ from pingyi.monitor.run import MonitorRun
 from pingyi.monitor.run import monitor as run_monitor
 from pingyi.report.run import Progress, ReportRun, render_reports
 from pingyi.run.evaluate import evaluate_to
+from pingyi.run.frames import Results
+from pingyi.run.frames import load_results as read_frames
 from pingyi.run.manifest import sha256 as file_sha256
 from pingyi.run.pipeline import RunResult
 from pingyi.run.schema import load_results_document
@@ -108,6 +115,26 @@ def weights(project: Path | None = None, results: Path | None = None, method: st
 
 
 # --- end of weights -----------------------------------------------------------------------------------
+
+
+def load_project(project: Path | str | None = None, year: int | None = None) -> Project:
+    """The project (indicators, baselines, policy) at `project` (default: the shipped one), validated."""
+    return require_valid(Path(project) if project is not None else None, year).project
+
+
+def load_results(results: Path | str, *, verify: bool = True) -> Results:
+    """A results folder as pandas DataFrames: `.scores`, `.indicators`, `.adjustments` (money as Decimal),
+    `.quality`. Refused when its files no longer match their manifest, unless `verify=False`."""
+    return read_frames(results, verify=verify)
+
+
+def score(
+    data: Path | str, out: Path | str, project: Path | str | None = None, year: int | None = None, **options: Any
+) -> Results:
+    """`pingyi score` from Python: score the bundle `data` into `out` (DuckDB does the work), then return
+    the written results as DataFrames. `options`: those of `evaluate` (history, strict, encoding)."""
+    evaluate(data, out, Path(project) if project is not None else None, year, **options)
+    return read_frames(out)
 
 
 def evaluate(
