@@ -91,13 +91,13 @@ def test_explain_known_and_unknown(cli):
     assert "east" in r.stdout and "5.0%" in r.stdout and "7.0%" in r.stdout
     r = cli("explain", "Z9.99", "--project", str(MINI))
     assert r.exit_code == 2
-    assert "unknown indicator 'Z9.99'" in r.stderr and "Traceback" not in r.stderr
+    assert "unknown code 'Z9.99'" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_debug_lets_the_error_through(cli):
     r = cli("--debug", "explain", "Z9.99", "--project", str(MINI))
     assert r.exit_code == 1  # the exception reaches the runner instead of becoming exit 2
-    assert type(r.exception).__name__ == "PingyiError" and "unknown indicator 'Z9.99'" in str(r.exception)
+    assert type(r.exception).__name__ == "PingyiError" and "unknown code 'Z9.99'" in str(r.exception)
 
 
 def test_usage_error_is_exit_2_without_traceback(cli):
@@ -124,13 +124,13 @@ def test_init_copies_a_valid_project(cli, tmp_path):
 def test_console_script_user_error_is_exit_2_without_traceback(tmp_path):
     r = pingyi("explain", "Z9.99", "--project", str(MINI))
     assert r.returncode == 2
-    assert r.stderr.startswith("error: unknown indicator 'Z9.99'") and "Traceback" not in r.stderr
+    assert r.stderr.startswith("error: unknown code 'Z9.99'") and "Traceback" not in r.stderr
 
 
 def test_console_script_debug_shows_traceback():
     r = pingyi("--debug", "explain", "Z9.99", "--project", str(MINI))
     assert r.returncode == 1
-    assert "Traceback" in r.stderr and "PingyiError: unknown indicator 'Z9.99'" in r.stderr
+    assert "Traceback" in r.stderr and "PingyiError: unknown code 'Z9.99'" in r.stderr
 
 
 @pytest.fixture
@@ -197,3 +197,35 @@ def test_explain_without_results_uses_the_given_project(cli):
     r = cli("explain", "D1.01", "--project", MINI)
     assert r.exit_code == 0, r.stderr
     assert "from the results' manifest" not in r.stdout
+
+
+def test_explain_for_people(cli, example):
+    """explain finds a provider by name, formats every figure as the card does (no raw floats such as
+    `inpatient_stays = 70.0`), names each intermediate step, speaks Chinese with --lang zh, explains a
+    dimension, prints JSON, and checks the provider before printing anything."""
+    out = example.out
+    r = cli("explain", "D1.01", "--results", out, "--provider", "杭州市第一人民医院")
+    assert r.exit_code == 0, r.stderr
+    walk = r.stdout.split("== H33010200006", 1)[1]
+    assert "2025 inpatient_stays = 16,137" in walk and ".0 " not in walk.replace("0.0 ", "")
+    assert "2025 inpatient_cost = CNY 210,458,480.33" in walk
+    assert "inpatient_cost / inpatient_stays = 13,041.983" in walk  # cost per stay, a named step
+    assert "contribution to the total: 6.54 / total 95.48" in walk
+    zh = cli("explain", "D1.01", "--results", out, "--provider", "H33010200006", "--lang", "zh")
+    assert "计算过程" in zh.stdout and "对总分的贡献: 6.54" in zh.stdout and "信号灯: 绿灯" in zh.stdout
+    dim = cli("explain", "D3", "--results", out, "--provider", "H33010200006")
+    assert dim.exit_code == 0 and "D3.01" in dim.stdout and "effective weight" in dim.stdout
+    as_json = cli("explain", "D1.01", "--results", out, "--provider", "H33010200006", "--json")
+    record = json.loads(as_json.stdout)
+    assert record["provider"]["fixmedins_code"] == "H33010200006"
+    assert record["steps"][0] == {
+        "formula": "formula", "expression": "inpatient_cost / inpatient_stays",
+        "value": pytest.approx(210458480.33 / 16137), "final": False,
+    }  # fmt: skip
+    assert record["contribution"] == pytest.approx(6.537462)
+    bad = cli("explain", "D1.01", "--results", out, "--provider", "人民医院")
+    assert bad.exit_code == 2 and bad.stdout == "" and "matches 5 providers" in bad.stderr
+    none = cli("explain", "D1.01", "--results", out, "--provider", "H00")
+    assert none.exit_code == 2 and none.stdout == "" and "is not among its 24 providers" in none.stderr
+    lang = cli("explain", "D1.01", "--lang", "fr")
+    assert lang.exit_code == 2 and "--lang 'fr'" in lang.stderr

@@ -22,7 +22,7 @@ from pingyi.monitor.annualise import additive_measures, annualised_codes, is_ann
 from pingyi.monitor.flags import is_heading, over_share
 from pingyi.spec.models import CyclePolicy, Direction
 from pingyi.spec.project import copy_project, default_project_dir
-from pingyi.text import Light
+from pingyi.text import Light, format_figure
 from pingyi.tools.example import generate_example
 from pingyi.validate import require_valid
 
@@ -134,7 +134,8 @@ def test_annualised_growth_hand_computed_from_the_csv(setup: Setup, june: Path, 
     # `pingyi explain` on the monitoring folder says the value is not the formula on the raw sums
     told = cli("explain", "D1.03", "--provider", provider, "--results", june)
     assert told.exit_code == 0 and "annualised (monitoring through 2025-06)" in told.stdout
-    assert f"hifp_paid = {cur}" in told.stdout.replace(",", "")
+    unit = require_valid().project.measures["hifp_paid"].unit
+    assert f"2025 hifp_paid = {format_figure(float(cur), unit, 'en')}" in told.stdout  # the card's formatter
 
 
 def test_annualisation_rule_per_formula() -> None:

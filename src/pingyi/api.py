@@ -27,7 +27,16 @@ from pingyi.disputes.decisions import disputes as dispute_rows
 from pingyi.disputes.importer import Imported, import_disputes
 from pingyi.disputes.template import write_templates
 from pingyi.errors import PingyiError, read_json
-from pingyi.explain import explain_indicator, explain_measures, explain_provider, results_project
+from pingyi.explain import (
+    dimension_record,
+    explain_indicator,
+    explain_measures,
+    find_provider,
+    provider_record,
+    render_dimension,
+    render_provider,
+    results_project,
+)
 from pingyi.files import write_atomic
 from pingyi.ledger import (
     KeyFiles,
@@ -57,7 +66,7 @@ from pingyi.run.verify import verify as verify_results
 from pingyi.score.baselines import Derived, check_options, write_derived
 from pingyi.score.baselines import derive_baselines as derive
 from pingyi.spec.project import Project, copy_project, default_project_dir, evaluation_year, load_data_settings
-from pingyi.text import LANGS
+from pingyi.text import LANGS, Lang
 from pingyi.uncertainty import SCHEMES, Uncertainty, run_uncertainty, write_outputs
 from pingyi.validate import Validation, require_valid, validate_project
 from pingyi.weights.combined import DataSource, SideBySide, side_by_side
@@ -263,22 +272,60 @@ def report(
     )
 
 
-def explain(code: str, project: Path | None = None, provider: str | None = None, results: Path | None = None) -> str:
-    """An indicator's manual entry and measure SQL; with `provider` and `results`, that provider's number
-    walked from its measures to its contribution to the total."""
+@dataclass(frozen=True)
+class Explanation:
+    text: str  # what `pingyi explain` prints
+    record: dict[str, Any]  # what `pingyi explain --json` prints (docs/cli.md gives its shape)
+
+
+def explain(
+    code: str,
+    project: Path | None = None,
+    provider: str | None = None,
+    results: Path | None = None,
+    lang: str = "en",
+) -> Explanation:
+    """An indicator's manual entry and measure SQL, or a dimension's indicators and weights; with
+    `provider` (a code or a name) and `results`, that provider's number walked from its measures through
+    every intermediate figure to its contribution to the total. Everything is checked (the project, the
+    provider, the code) before any text is made, so an error never follows half an explanation."""
+    if lang not in LANGS:
+        raise PingyiError(f"--lang {lang!r}: expected one of {', '.join(LANGS)}")
     if (provider is None) != (results is None):
         raise PingyiError("--provider and --results go together: give both to explain one provider's number")
-    if results is None:
-        valid = require_valid(project)
-        return "\n".join([explain_indicator(valid.project, valid.tree, code), explain_measures(valid.project, code)])
-    # the project the results were made with, not the shipped one: its baselines and weights are the
-    # ones the results were scored with
-    project, said, year = results_project(results, project)
+    said = ""
+    year = None
+    if results is not None:
+        # the project the results were made with, not the shipped one: its baselines and weights are the
+        # ones the results were scored with
+        project, said, year = results_project(results, project)
     valid = require_valid(project, year)
-    parts = [said, explain_indicator(valid.project, valid.tree, code), explain_measures(valid.project, code)]
-    if provider is not None:
-        parts.append(explain_provider(valid.project, code, provider, results))
-    return "\n".join(parts)
+    proj, tree = valid.project, valid.tree
+    key = code.strip().upper()
+    dimensions = [d.primary.code for d in proj.dimensions]
+    if key not in proj.indicators and key not in dimensions:
+        raise PingyiError(
+            f"unknown code {code!r}; expected an indicator ({', '.join(proj.indicators)}) or a dimension "
+            f"({', '.join(dimensions)})"
+        )
+    prov = None
+    if results is not None and provider is not None:
+        data, _doc = load_results_document(results)
+        prov = find_provider(data, provider, Path(results) / "results.json")
+    lang_: Lang = "zh" if lang == "zh" else "en"
+    record: dict[str, Any]
+    if key in dimensions:
+        record = dimension_record(proj, tree, key, prov)
+        parts = [said, render_dimension(record, lang_)]
+    else:
+        record = {"manual": explain_indicator(proj, tree, key), "sql": explain_measures(proj, key)}
+        parts = [said, record["manual"], record["sql"]]
+        if prov is not None:
+            record = {**provider_record(proj, key, prov, data), "manual": record["manual"], "sql": record["sql"]}
+            parts.append(render_provider(record, lang_))
+    if said:
+        record["project"] = said
+    return Explanation("\n".join(p for p in parts if p), record)
 
 
 def derive_baselines(

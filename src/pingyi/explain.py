@@ -7,17 +7,28 @@ assessor runs can never disagree.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pingyi.compute.measures import compile_project_measures, table_sql
 from pingyi.data.views import unique_key, view_of
 from pingyi.errors import PingyiError, read_json_object
 from pingyi.run.manifest import project_files
-from pingyi.run.schema import load_results_document
 from pingyi.spec import formula as formula_lang
 from pingyi.spec.models import LEVELS, Unit
 from pingyi.spec.project import Project
 from pingyi.spec.rules import scoring_text
-from pingyi.text import MANUAL_DIRECTION, MANUAL_SOURCE, format_value
+from pingyi.text import (
+    MANUAL_DIRECTION,
+    MANUAL_SOURCE,
+    Lang,
+    format_figure,
+    format_percentile,
+    format_score,
+    format_total,
+    format_value,
+    format_weight,
+    light_word,
+)
 from pingyi.weights.tree import WeightTree
 
 
@@ -168,70 +179,263 @@ def results_project(results_dir: Path | str, given: Path | None = None) -> tuple
     return recorded, f"project: {recorded} (from the results' manifest)", year
 
 
-def explain_provider(project: Project, code: str, provider: str, results_dir: Path | str) -> str:
-    """Walk one provider's number: measures, formula, value, baseline, rule, score, light, weight, contribution."""
-    path = Path(results_dir) / "results.json"
-    data, _ = load_results_document(results_dir)
-    prov = next((p for p in data["providers"] if p["fixmedins_code"] == provider), None)
-    if prov is None:
+def find_provider(data: dict[str, Any], query: str, path: Path | str) -> dict[str, Any]:
+    """A provider of a results document by fixmedins_code, by exact name, or by a part of its name that
+    only one provider's name contains."""
+    providers = data.get("providers") or []
+    q = query.strip()
+    for p in providers:
+        if p["fixmedins_code"] == q or p["fixmedins_code"] == q.upper() or p["fixmedins_name"] == q:
+            return p
+    partial = [p for p in providers if q and q in p["fixmedins_name"]]
+    if len(partial) == 1:
+        return partial[0]
+    if len(partial) > 1:
+        names = ", ".join(f"{p['fixmedins_code']} {p['fixmedins_name']}" for p in partial[:8])
         raise PingyiError(
-            f"provider {provider} is not in {path}; expected a fixmedins_code such as "
-            f"{data['providers'][0]['fixmedins_code'] if data['providers'] else 'H33010600001'}"
+            f"{path}: --provider {query!r} matches {len(partial)} providers ({names}); expected a fixmedins_code "
+            "or a name that only one provider has"
         )
+    example = f"{providers[0]['fixmedins_code']} or {providers[0]['fixmedins_name']}" if providers else "a code"
+    raise PingyiError(
+        f"{path}: --provider {query!r} is not among its {len(providers)} providers; expected a fixmedins_code "
+        f"or a provider name, e.g. {example}"
+    )
+
+
+def _measure_rows(project: Project, names: dict[str, float | None], year: int) -> list[dict[str, Any]]:
+    rows = []
+    for name, value in names.items():
+        spec = project.measures.get(name)
+        rows.append({
+            "name": name, "year": year, "value": value, "unit": spec.unit if spec else None,
+            "description": spec.description if spec else CASEMIX_WORDS.get(name, ""),
+        })  # fmt: skip
+    return rows
+
+
+CASEMIX_WORDS = {
+    "casemix_expected_cost": "病例组合模型的次均期望费用（患者年龄、性别、DRG权重与合并症）",
+    "casemix_observed_cost": "纳入病例组合模型病例的次均实际费用",
+    "casemix_oe_ratio": "实际费用与期望费用之比（O/E）",
+    "casemix_stays": "纳入病例组合模型的住院人次",
+}
+
+
+def provider_record(project: Project, code: str, prov: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """One provider's number walked from its measures to its contribution to the total: the shape of
+    `pingyi explain CODE --provider P --results DIR --json` (every figure a number or null)."""
     ind = project.indicators[code]
     item = next(i for i in prov["indicators"] if i["code"] == code)
-    unit = ind.unit
-    entry = project.baselines.baselines.get(code)
-    lines = ["", f"== {provider} {prov['fixmedins_name']} ({prov['region']}, {prov['level']}), {data['year']} =="]
+    year = data["year"]
     inputs = item.get("inputs") or {}
-    for when, label in (("current", f"measures {data['year']}"), ("prior", f"measures {data['year'] - 1}")):
-        if inputs.get(when):
-            lines.append(f"{label}: " + ", ".join(f"{k} = {v}" for k, v in inputs[when].items()))
-    lines += [
-        f"formula: {ind.formula or 'value from the ' + ind.source.value + ' table'}",
+    current, prior = inputs.get("current") or {}, inputs.get("prior") or {}
+    steps: list[dict[str, Any]] = []
+    shown: set[str] = set()  # a quotient both formulas share is shown once, under the plain formula
+    for label, text in (("formula", ind.formula), ("adjusted_formula", ind.adjusted_formula)):
+        if text and (current or prior):
+            parsed = formula_lang.parse(text).steps(current, prior)
+            for n, (expression, value) in enumerate(parsed, 1):
+                if expression not in shown:
+                    shown.add(expression)
+                    steps.append(
+                        {"formula": label, "expression": expression, "value": value, "final": n == len(parsed)}
+                    )
+    nominal = next((i["nominal_weight"] for i in data["indicators"] if i["code"] == code), None)
+    entry = project.baselines.baselines.get(code)
+    return {
+        "year": year,
+        "provider": {k: prov.get(k) for k in ("fixmedins_code", "fixmedins_name", "region", "level", "type")},
+        "indicator": {
+            "code": ind.code, "name_zh": ind.name_zh, "name_en": ind.name_en, "primary": project.primary_of[code],
+            "unit": ind.unit.value, "direction": ind.direction.value, "formula": ind.formula,
+            "adjusted_formula": ind.adjusted_formula, "casemix": ind.casemix, "rule": scoring_text(ind),
+        },
+        "measures": _measure_rows(project, current, year) + _measure_rows(project, prior, year - 1),
+        "steps": steps,
+        "value": item["value"], "raw_value": item.get("raw_value"), "adjusted_value": item.get("adjusted_value"),
+        "prior_value": item.get("prior_value"), "volume": item.get("volume"),
+        "minimum_volume": ind.volume.minimum if ind.volume else None,
+        "baseline": item["baseline"], "benchmark": item.get("benchmark"),
+        "baseline_source": (entry.source + (" (assumed)" if entry.assumed else "")) if entry else None,
+        "gap": item.get("gap"), "score": item["score"], "light": item["light"], "status": item["status"],
+        "absence": item.get("absence", ""), "reason": item["reason"], "reason_zh": item["reason_zh"],
+        "interval": item.get("interval"), "casemix_note": item.get("casemix_note"), "funnel": item.get("funnel"),
+        "peer_group": _peer_words(prov), "peer_n": item.get("peer_n"), "peer_percentile": item.get("peer_percentile"),
+        "weight": item["weight"], "nominal_weight": nominal, "contribution": item["contribution"],
+        "total_score": prov["total_score"], "grade": prov["grade"], "rank": prov.get("rank"),
+        "annualised_through": (data.get("parameters") or {}).get("through")
+        if code in ((data.get("parameters") or {}).get("annualised") or []) else None,
+    }  # fmt: skip
+
+
+WORDS = {
+    "measures": {"zh": "计算用数据", "en": "measures"},
+    "steps": {"zh": "计算过程", "en": "steps"},
+    "value": {"zh": "指标值", "en": "value"},
+    "last_year": {"zh": "上年", "en": "last year"},
+    "raw": {"zh": "原始值", "en": "raw value"},
+    "adjusted": {"zh": "病例组合调整值", "en": "case-mix-adjusted value"},
+    "baseline": {"zh": "基线", "en": "baseline"},
+    "benchmark": {"zh": "标杆值", "en": "benchmark"},
+    "rule": {"zh": "评分规则", "en": "rule"},
+    "score": {"zh": "得分", "en": "score"},
+    "light": {"zh": "信号灯", "en": "light"},
+    "why": {"zh": "原因", "en": "why"},
+    "volume": {"zh": "样本量", "en": "volume"},
+    "interval": {"zh": "95%置信区间", "en": "95 % interval"},
+    "peers": {"zh": "同类机构", "en": "peers"},
+    "percentile": {"zh": "百分位", "en": "percentile"},
+    "weight": {"zh": "在总分中的权重", "en": "weight in the total"},
+    "nominal": {"zh": "名义权重", "en": "nominal"},
+    "contribution": {"zh": "对总分的贡献", "en": "contribution to the total"},
+    "total": {"zh": "总分", "en": "total"},
+    "formula": {"zh": "计算公式", "en": "formula"},
+    "adjusted_formula": {"zh": "病例组合调整公式", "en": "case-mix-adjusted formula"},
+    "dimension": {"zh": "一级指标", "en": "dimension"},
+    "insufficient": {"zh": "数据不足、权重重新分配的指标", "en": "insufficient, weight redistributed"},
+    "effective": {"zh": "有效权重", "en": "effective weight"},
+    "annualised": {"zh": "年化（监测截至", "en": "annualised (monitoring through"},
+}
+
+
+def _w(key: str, lang: Lang) -> str:
+    return WORDS[key][lang]
+
+
+def render_provider(rec: dict[str, Any], lang: Lang = "zh") -> str:
+    """The record of `provider_record` as text, every figure in the card's formatter."""
+    p, ind = rec["provider"], rec["indicator"]
+    unit = ind["unit"]
+    name = ind["name_zh"] if lang == "zh" else ind["name_en"]
+
+    def fv(x: float | None) -> str:
+        return format_value(x, unit, lang)
+
+    lines = [
+        "",
+        f"== {p['fixmedins_code']} {p['fixmedins_name']} ({p['region']}, {p['level']}), {rec['year']}: "
+        f"{ind['code']} {name} ==",
     ]
-    run = data.get("parameters") or {}
-    if code in (run.get("annualised") or []) and isinstance(run.get("through"), str):
-        # a monitoring run (pingyi.monitor): the value is the formula on the year's sums and counts scaled
+    if rec["measures"]:
+        lines.append(f"{_w('measures', lang)}:")
+        for m in rec["measures"]:
+            lines.append(
+                f"  {m['year']} {m['name']} = {format_figure(m['value'], m['unit'], lang)}"
+                + (f"  ({m['description']})" if m["description"] else "")
+            )
+    lines.append(f"{_w('formula', lang)}: {ind['formula'] or '—'}")
+    if ind["adjusted_formula"]:
+        lines.append(f"{_w('adjusted_formula', lang)}: {ind['adjusted_formula']}")
+    if rec["steps"]:
+        lines.append(f"{_w('steps', lang)}:")
+        for s in rec["steps"]:
+            mark = "" if s["formula"] == "formula" else " [" + _w("adjusted", lang) + "]"
+            figure = fv(s["value"]) if s["final"] else format_figure(s["value"])  # the value: in its unit
+            lines.append(f"  {s['expression']} = {figure}{mark}")
+    if rec["annualised_through"]:
         lines.append(
-            f"annualised (monitoring through {run['through']}): the formula on the {data['year']} sums and "
-            f"counts above x 12/{int(run['through'][5:7])}"
+            f"{_w('annualised', lang)} {rec['annualised_through']}): x 12/{int(rec['annualised_through'][5:7])}"
         )
-    if ind.adjusted_formula:
-        lines += [
-            f"adjusted formula ({'scored' if ind.casemix == 'adjusted' else 'not scored'}): {ind.adjusted_formula}",
-            f"raw value: {_fv(item.get('raw_value'), unit)}; case-mix-adjusted value: "
-            f"{_fv(item.get('adjusted_value'), unit)}",
-        ]
-        note = item.get("casemix_note")
+    lines.append(f"{_w('value', lang)}: {fv(rec['value'])} ({_w('last_year', lang)} {fv(rec['prior_value'])})")
+    if rec["adjusted_value"] is not None or ind["adjusted_formula"]:
+        lines.append(f"  {_w('raw', lang)} {fv(rec['raw_value'])}; {_w('adjusted', lang)} {fv(rec['adjusted_value'])}")
+        note = rec.get("casemix_note")
         if note:
-            lines += [f"case mix: {note['text']}", f"          {note['text_zh']}"]
-    if item.get("funnel"):
-        f = item["funnel"]
-        fit = data.get("funnels", {}).get(code, {})
-        lim = f.get("limits", {})
+            lines.append(f"  {note['text_zh'] if lang == 'zh' else note['text']}")
+    if rec["volume"] is not None:
+        minimum = f" (>= {format_figure(rec['minimum_volume'])})" if rec["minimum_volume"] is not None else ""
+        lines.append(f"{_w('volume', lang)}: {format_figure(rec['volume'])}{minimum}")
+    if rec.get("interval"):
+        i = rec["interval"]
+        lines.append(f"{_w('interval', lang)} (Wilson, n = {format_figure(i['n'])}): {fv(i['low'])} – {fv(i['high'])}")
+    base = f"{_w('baseline', lang)} ({p['region']} / {p['level']}): {fv(rec['baseline'])}"
+    if rec["benchmark"] is not None:
+        base += f"; {_w('benchmark', lang)} {fv(rec['benchmark'])}"
+    if rec["baseline_source"]:
+        base += f"; {rec['baseline_source']}"
+    lines.append(base)
+    if rec.get("funnel"):
+        f = rec["funnel"]
+        lines.append(f"funnel: n = {format_figure(f.get('n'))}, z = {f.get('z')}")
+    if rec["peer_n"]:
         lines.append(
-            f"funnel: n = {f['n']:g}, z = {f['z']}, 95 % limits {lim.get('95')}, 99.8 % limits "
-            f"{lim.get('99.8')}; phi = {fit.get('phi')}, tau^2 = {fit.get('tau2')} ({fit.get('applied')})"
-        )
-    if item.get("peer_n"):
-        lines.append(
-            f"peers ({_peer_words(prov)}): percentile {item.get('peer_percentile')} among {item['peer_n']} (100 = best)"
+            f"{_w('peers', lang)} ({rec['peer_group']}): {_w('percentile', lang)} "
+            f"{format_percentile(rec['peer_percentile'], rec['peer_n'])}"
         )
     lines += [
-        f"value: {_fv(item['value'], unit)} (last year {_fv(item['prior_value'], unit)})",
-        f"baseline ({prov['region']} / {prov['level']}): {_fv(item['baseline'], unit)}"
-        + (f"; benchmark {_fv(item['benchmark'], unit)}" if item.get("benchmark") is not None else "")
-        + (f"; source: {entry.source}{' (assumed)' if entry.assumed else ''}" if entry else ""),
-        f"rule: {scoring_text(ind)}",
-        f"score: {'—' if item['score'] is None else format(item['score'], '.2f')}; light: {item['light']}",
-        f"why: {item['reason']}",
-        f"     {item['reason_zh']}",
-        f"weight in the total: {item['weight']:.4f} (nominal {next(i['nominal_weight'] for i in data['indicators'] if i['code'] == code):.4f}); "
-        f"contribution: {item['contribution']:.4f} of the total {prov['total_score']} ({prov['grade']})",
+        f"{_w('rule', lang)}: {ind['rule']}",
+        f"{_w('score', lang)}: {format_score(rec['score'])}; {_w('light', lang)}: {light_word(rec['light'], lang)}",
+        f"{_w('why', lang)}: {rec['reason_zh'] if lang == 'zh' else rec['reason']}",
+        f"{_w('weight', lang)}: {format_weight(rec['weight'])} ({_w('nominal', lang)} {format_weight(rec['nominal_weight'])}); "
+        f"{_w('contribution', lang)}: {format_total(rec['contribution'])} / {_w('total', lang)} "
+        f"{format_total(rec['total_score'])} ({rec['grade']})",
     ]
-    if item.get("detail"):
-        lines.append(f"detail: {item['detail']}")
+    return "\n".join(lines)
+
+
+def dimension_record(
+    project: Project, tree: WeightTree | None, code: str, prov: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A dimension (一级指标): its weight and indicators; with a provider, its score, light, effective
+    weight, the indicators without enough data, and what each indicator adds to the total."""
+    dim = next(d for d in project.dimensions if d.primary.code == code)
+    weights = {s.code: s for p in tree.primary for s in p.secondary} if tree else {}
+    weight = tree.primary_weights().get(code) if tree else None
+    rec: dict[str, Any] = {
+        "dimension": {
+            "code": code, "name_zh": dim.primary.name_zh, "name_en": dim.primary.name_en,
+            "description": dim.primary.description, "weight": weight,
+        },
+        "indicators": [
+            {
+                "code": i.code, "name_zh": i.name_zh, "name_en": i.name_en,
+                "local_weight": weights[i.code].local_weight if i.code in weights else None,
+                "global_weight": weights[i.code].global_weight if i.code in weights else None,
+            }
+            for i in dim.indicators
+        ],
+    }  # fmt: skip
+    if prov is not None:
+        part = next(d for d in prov["primaries"] if d["code"] == code)
+        items = {i["code"]: i for i in prov["indicators"]}
+        rec["provider"] = {k: prov.get(k) for k in ("fixmedins_code", "fixmedins_name", "region", "level", "type")}
+        rec.update({
+            "score": part["score"], "light": part["light"], "effective_weight": part["effective_weight"],
+            "insufficient": part["insufficient"], "total_score": prov["total_score"], "grade": prov["grade"],
+        })  # fmt: skip
+        for row in rec["indicators"]:
+            item = items[row["code"]]
+            row.update({k: item.get(k) for k in ("value", "score", "light", "status", "weight", "contribution")})
+    return rec
+
+
+def render_dimension(rec: dict[str, Any], lang: Lang = "zh") -> str:
+    d = rec["dimension"]
+    name = d["name_zh"] if lang == "zh" else d["name_en"]
+    lines = [f"{d['code']} {name}" + (f" ({d['name_en']})" if lang == "zh" else ""), d["description"]]
+    lines.append(f"{_w('weight', lang)}: {format_weight(d['weight'])}")
+    prov = rec.get("provider")
+    if prov is not None:
+        lines += [
+            "",
+            f"== {prov['fixmedins_code']} {prov['fixmedins_name']} ({prov['region']}, {prov['level']}) ==",
+            f"{_w('score', lang)}: {format_score(rec['score'])}; {_w('light', lang)}: {light_word(rec['light'], lang)}; "
+            f"{_w('effective', lang)}: {format_weight(rec['effective_weight'])}",
+        ]
+        if rec["insufficient"]:
+            lines.append(f"{_w('insufficient', lang)}: {', '.join(rec['insufficient'])}")
+    for i in rec["indicators"]:
+        label = i["name_zh"] if lang == "zh" else i["name_en"]
+        row = f"  {i['code']} {label}: local {format_weight(i['local_weight'])}, global {format_weight(i['global_weight'])}"
+        if prov is not None:
+            row += (
+                f"; {_w('score', lang)} {format_score(i['score'])}, {light_word(i['light'], lang)}, "
+                f"{_w('contribution', lang)} {format_total(i['contribution'])}"
+            )
+        lines.append(row)
+    if prov is not None:
+        lines.append(f"{_w('total', lang)}: {format_total(rec['total_score'])} ({rec['grade']})")
     return "\n".join(lines)
 
 

@@ -244,6 +244,20 @@ def format_value(value: float | None, unit: Any, lang: Lang = "zh", *, display: 
     return f"{value:.3f}"
 
 
+def format_figure(value: float | None, unit: Any = None, lang: Lang = "zh") -> str:
+    """A measure or an intermediate figure (a sum, a count, a cost per stay): in its unit when it has one
+    of the indicator units, else with thousands separators and at most four decimals (no float noise:
+    70.0 is 70, 13041.98304 is 13,041.983)."""
+    if value is None:
+        return "—"
+    if _key(unit) in ("yuan", "count", "days", "minutes", "percent", "per_10k", "score"):
+        return format_value(value, unit, lang)
+    if value == int(value) and abs(value) < 1e15:
+        return f"{int(value):,}"
+    text = f"{value:,.4f}" if abs(value) >= 1 else f"{value:.6g}"
+    return text.rstrip("0").rstrip(".") if "." in text and "e" not in text else text
+
+
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 
 

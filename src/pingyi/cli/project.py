@@ -135,7 +135,7 @@ def _comparison(view: api.Weights) -> None:
 
 @command(app)
 def explain(
-    code: str = typer.Argument(..., help="Indicator code, e.g. D1.01."),
+    code: str = typer.Argument(..., help="Indicator code (e.g. D1.01) or dimension code (e.g. D1)."),
     project: Path | None = typer.Option(
         None,
         "--project",
@@ -144,7 +144,10 @@ def explain(
         "otherwise the project shipped with pingyi).",
     ),
     provider: str | None = typer.Option(
-        None, "--provider", help="fixmedins_code: walk this provider's number end to end."
+        None,
+        "--provider",
+        help="A fixmedins_code, a provider's name, or a part of a name only one provider has: walk this "
+        "provider's number end to end.",
     ),
     results: Path | None = typer.Option(
         None,
@@ -152,12 +155,24 @@ def explain(
         help="Results directory of `pingyi score` (with --provider); the project it was made with is read "
         "from its manifest.json.",
     ),
+    lang: str = typer.Option("en", "--lang", help="Language of the provider's walk-through: en or zh."),
+    as_json: bool = typer.Option(
+        False,
+        "--json",
+        help="Print the explanation as one JSON object: the manual text and SQL; with --provider the "
+        "measures, each intermediate step, value, baseline, score, light, weight and contribution.",
+    ),
 ) -> None:
-    """Print one indicator's explanation-manual entry (指标解释手册) and the SQL of its measures; with
-    --provider and --results, walk that provider's number from measures to its contribution to the total,
-    with the project the results were made with (from their manifest.json; an error if its files changed
-    since, or if --project names another project)."""
-    out.print(api.explain(code, project, provider, results), markup=False)
+    """Print one indicator's explanation-manual entry (指标解释手册) and the SQL of its measures, or a
+    dimension's indicators and weights; with --provider and --results, walk that provider's number from
+    its measures through every intermediate figure to its contribution to the total, formatted as on its
+    card, with the project the results were made with (from their manifest.json; an error if its files
+    changed since, or if --project names another project). Every check runs before anything is printed."""
+    done = api.explain(code, project, provider, results, lang)
+    if as_json:
+        out.print_json(json.dumps(done.record, ensure_ascii=False, sort_keys=True))
+    else:
+        out.print(done.text, markup=False)
 
 
 @command(app)

@@ -46,6 +46,37 @@ class Formula:
     ) -> float | None:
         return _Evaluator(current, prior or {}).visit(self.tree)
 
+    def steps(
+        self, current: Mapping[str, float | None], prior: Mapping[str, float | None] | None = None
+    ) -> list[tuple[str, float | None]]:
+        """The formula's intermediate figures, innermost first: every quotient (a cost per stay, a
+        share) and every function call, as its own text and value, then the whole formula. What
+        `pingyi explain` shows between the measures and the value, so that a reader can recompute
+        each step by hand."""
+        evaluator = _Evaluator(current, prior or {})
+        found: list[tuple[str, float | None]] = []
+        seen: set[str] = set()
+        for node in _postorder(self.tree):
+            if (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div)) or (
+                isinstance(node, ast.Call) and node.func.id != "prior"  # type: ignore[attr-defined]
+            ):
+                text = ast.unparse(node)
+                if text not in seen:
+                    seen.add(text)
+                    found.append((text, evaluator.visit(node)))
+        whole = ast.unparse(self.tree)
+        if whole not in seen:
+            found.append((whole, evaluator.visit(self.tree)))
+        return found
+
+
+def _postorder(node: ast.AST) -> list[ast.AST]:
+    out: list[ast.AST] = []
+    for child in ast.iter_child_nodes(node):
+        out += _postorder(child)
+    out.append(node)
+    return out
+
 
 # the probe of `defects`: every measure this large (a province's yearly fund payments in 元 are ~1e11)
 PROBE_VALUE = 1e12
