@@ -65,6 +65,8 @@ from pingyi.run.verify import VerifyReport
 from pingyi.run.verify import verify as verify_results
 from pingyi.score.baselines import Derived, check_options, write_derived
 from pingyi.score.baselines import derive_baselines as derive
+from pingyi.share import SHARE_KIND, Shared, verify_package
+from pingyi.share import share as share_packages
 from pingyi.spec.project import Project, copy_project, default_project_dir, evaluation_year, load_data_settings
 from pingyi.text import LANGS, Lang
 from pingyi.uncertainty import SCHEMES, Uncertainty, run_uncertainty, write_outputs
@@ -124,6 +126,18 @@ def weights(project: Path | None = None, results: Path | None = None, method: st
 
 
 # --- end of weights -----------------------------------------------------------------------------------
+
+
+def share(
+    results: Path | str,
+    reports: Path | str,
+    out: Path | str,
+    providers: list[str] | None = None,
+    zipped: bool = False,
+) -> Shared:
+    """One private package per provider (pingyi.share): its card, its own results, peer aggregates and the
+    project's definitions, so that `explain` works on it and nothing of another provider is in it."""
+    return share_packages(results, reports, out, providers, zipped)
 
 
 def load_project(project: Path | str | None = None, year: int | None = None) -> Project:
@@ -210,6 +224,9 @@ def verify(
     from pingyi.run.verify import read_manifest
 
     manifest = read_manifest(folder)
+    if manifest.get("kind") == SHARE_KIND:
+        ok, lines = verify_package(folder)
+        return VerifyReport(ok, lines)
     if manifest.get("kind") == MONITOR_KIND:
         from pingyi.monitor.verify import verify_monitor
 

@@ -142,6 +142,8 @@ def results_project(results_dir: Path | str, given: Path | None = None) -> tuple
             "`pingyi score`, which records the project the results were made with"
         )
     recorded = Path(inputs["project_dir"])
+    if not recorded.is_absolute():  # a provider package (pingyi share) carries its own copy of the project
+        recorded = (Path(results_dir) / recorded).resolve()
     year = (manifest.get("parameters") or {}).get("year")
     hashes: dict[str, str] = inputs["project_files"]
     if given is not None and Path(given).resolve() != recorded.resolve():

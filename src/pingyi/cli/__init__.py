@@ -134,7 +134,7 @@ def _print_issues(issues: IssueList) -> None:
 
 
 # the commands register on `app` when their modules are imported, in the order `pingyi --help` lists them
-for _module in ("project", "evaluate", "baselines", "monitor", "disputes", "compare", "uncertainty", "cycle"):
+for _module in ("project", "evaluate", "baselines", "monitor", "disputes", "compare", "uncertainty", "share", "cycle"):
     importlib.import_module(f"pingyi.cli.{_module}")
 
 
