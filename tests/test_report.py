@@ -108,13 +108,72 @@ def test_committee_pdf_content(rendered, results):
         "预付金调整预算",
         "定点资格风险机构",
         "数据质量概况",
-        "机构排名",
+        "分级别、分类型排名",
         "880,000.00",
         "625,000.00",
     ):
         assert word in text, word
     for p in results["providers"]:
         assert re.sub(r"\s+", "", p["fixmedins_name"]) in text
+
+
+@needs_poppler
+def test_committee_sections_are_numbered(rendered):
+    text = pdftext(rendered[0] / "committee.pdf")
+    heads = re.findall(r"([一二三四五六七八九十]+)、", text)
+    assert heads[:3] == ["一", "二", "三"]
+    assert "一、等级分布" in text and "二、分地区、分级别比较" in text
+
+
+def test_committee_counts_agree_with_scores_csv(example):
+    """Every count of the committee report's context against the scores.csv and adjustments.csv of the
+    same run: providers, grades, region x level groups, level x type ranking groups (each provider in
+    exactly one, vetoed ones last and not ranked), penalised and rewarded providers."""
+    from pingyi.report.committee import committee_context
+
+    out = example.out
+    with open(out / "scores.csv", encoding="utf-8-sig", newline="") as f:
+        scores = list(csv.DictReader(f))
+    with open(out / "adjustments.csv", encoding="utf-8-sig", newline="") as f:
+        money = list(csv.DictReader(f))
+    doc = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    ctx = committee_context(prepare(doc))
+    assert ctx["n"] == len(scores) == 24
+    grades = {g["grade"]: g["count"] for g in ctx["distribution"]}
+    for grade in grades:
+        assert grades[grade] == sum(s["grade"] == grade for s in scores), grade
+    assert sum(c["n"] for c in ctx["comparison"]) == len(scores)
+    for c in ctx["comparison"]:
+        assert sum(g["count"] for g in c["grades"]) == c["n"]
+    listed = [r["code"] for g in ctx["ranking_groups"] for r in g["rows"]]
+    assert sorted(listed) == sorted(s["fixmedins_code"] for s in scores)  # each provider exactly once
+    vetoed = {p["fixmedins_code"] for p in doc["providers"] if p["veto"]}
+    assert vetoed  # the example plants a fraud case
+    for g in ctx["ranking_groups"]:
+        assert g["n"] == len(g["rows"])
+        codes = [r["code"] for r in g["rows"]]
+        flagged = [c for c in codes if c in vetoed]
+        assert codes[len(codes) - len(flagged) :] == flagged  # vetoed last
+        for r in g["rows"]:
+            if r["code"] in vetoed:
+                assert r["rank_display"] == "末位" and "一票否决" in r["note"]
+        ranked = [r for r in g["rows"] if r["rank_display"].isdigit()]
+        totals = [float(r["total_display"]) for r in ranked]
+        assert totals == sorted(totals, reverse=True)
+        assert [int(r["rank_display"]) for r in ranked][:1] in ([], [1])
+    assert ctx["budget"]["penalised"] == sum(m["amount"].startswith("-") for m in money)
+    assert ctx["budget"]["rewarded"] == sum(float(m["amount"]) > 0 for m in money)
+    assert ctx["budget"]["unchanged"] == sum(float(m["amount"]) == 0 for m in money)
+
+
+def test_funnel_notes_are_chinese_in_the_chinese_report(example):
+    from pingyi.report.committee import committee_context
+
+    doc = json.loads((example.out / "results.json").read_text(encoding="utf-8"))
+    zh = committee_context(prepare(doc))
+    en = committee_context(prepare(doc, lang="en"))
+    assert zh["funnels"] and all(re.search(r"[a-zA-Z]{3,}", f["note"]) is None for f in zh["funnels"])
+    assert [f["note"] for f in en["funnels"]] == [doc["funnels"][f["code"]]["note"] for f in en["funnels"]]
 
 
 def test_workbook_totals_equal_scores_csv_exactly(rendered, fixture):

@@ -3,13 +3,25 @@ dimension, the budget, providers at risk, data quality, the case-mix overview an
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from statistics import median
+from typing import Any
 
 from pingyi import text as tx
 from pingyi.report import labels as lb
 from pingyi.report.card import common_context, provider_context
-from pingyi.report.prepare import LEVEL_ORDER, Prepared, level_label, light_of, mean, money_float, name_of, region_label
+from pingyi.report.prepare import (
+    LEVEL_ORDER,
+    Prepared,
+    _rank,
+    level_label,
+    light_of,
+    mean,
+    money_float,
+    name_of,
+    region_label,
+)
 
 OVERDUE_SHOWN = 20  # overdue items listed in the committee report; the rest are counted
 
@@ -302,6 +314,8 @@ def committee_context(prep: Prepared, cards: Mapping[str, dict] | None = None) -
             "mean_display": tx.format_total(mean(totals) if totals else None),
             "median_display": tx.format_total(median(totals) if totals else None),
             "ranking": rank_rows,
+            "ranking_groups": ranking_groups(prep, ranking),
+            "numerals": SECTION_NUMERALS[lang],
             "distribution": distribution,
             "comparison": comparison,
             "grades": list(counts),
@@ -327,13 +341,91 @@ def committee_context(prep: Prepared, cards: Mapping[str, dict] | None = None) -
                     "data": f,
                     "phi": f.get("phi"),
                     "tau2": f.get("tau2"),
-                    "note": f.get("note") or "",
+                    "note": funnel_note(f, lang),
                 }
                 for code, f in sorted((prep.results.get("funnels") or {}).items())
             ],
         }
     )
     return ctx
+
+
+SECTION_NUMERALS = {
+    "zh": [f"{n}、" for n in "一二三四五六七八九十"] + [f"十{n}、" for n in "一二三四五六七八九"],
+    "en": [f"{n}. " for n in range(1, 20)],
+}
+
+
+def funnel_note(f: Mapping[str, Any], lang: str) -> str:
+    """What the funnel's overdispersion estimate did, in the report's language (results.json keeps the
+    English note of the score stage)."""
+    applied, phi, tau2, units = f.get("applied"), f.get("phi"), f.get("tau2"), f.get("units") or 0
+    mode = f.get("overdispersion")
+    if lang != "zh":
+        return str(f.get("note") or "")
+    if phi is None and tau2 is None:
+        return f"漏斗图仅含 {units} 家机构，样本过少，未估计过度离散，控制限未作校正。"
+    if mode == "none":
+        return "按配置不作过度离散校正。"
+    if applied == "phi" and phi is not None:
+        return f"乘法校正：控制限按 √φ = {math.sqrt(phi):.3f} 放宽。"
+    if applied == "tau2" and tau2 is not None:
+        return f"加法随机效应校正：变换尺度上 τ = {math.sqrt(tau2):.4f}，控制限相应放宽。"
+    return "未见过度离散（φ ≤ 1 或 τ² = 0），控制限未作校正。"
+
+
+def ranking_groups(prep: Prepared, ranking: list[dict]) -> list[dict]:
+    """The ranking within each level and provider type (三级综合 is not ranked against 社区卫生服务中心):
+    providers ranked by total (competition ranks, as the overall rank); a provider with a veto (一票否决)
+    is listed last in its group, not ranked, with the rule that fired; one not graded after it."""
+    lang = prep.lang
+    by_code = prep.providers
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for c in ranking:
+        raw = by_code.get(c["provider"]["code"]) or {}
+        kind = (raw.get("peer_group") or {}).get("type") or c["provider"]["type"] or "—"
+        groups.setdefault((c["provider"]["level"] or "", kind), []).append(c)
+    order = sorted(groups, key=lambda k: (LEVEL_ORDER.index(k[0]) if k[0] in LEVEL_ORDER else 99, k[0], k[1]))
+    out = []
+    for level, kind in order:
+        members = groups[(level, kind)]
+        ranked = [c for c in members if not c["veto"] and c["total"] is not None]
+        ranks = _rank([(c["provider"]["code"], c["total"]) for c in ranked])
+        vetoed = sorted((c for c in members if c["veto"]), key=lambda c: c["provider"]["code"])
+        unranked = sorted(
+            (c for c in members if not c["veto"] and c["total"] is None), key=lambda c: c["provider"]["code"]
+        )
+        rows = []
+        for c in sorted(ranked, key=lambda c: (ranks[c["provider"]["code"]], c["provider"]["code"])):
+            rows.append(_group_row(c, str(ranks[c["provider"]["code"]]), ""))
+        for c in vetoed:
+            why = "、".join(c["veto"]) if lang == "zh" else ", ".join(c["veto"])
+            rows.append(
+                _group_row(
+                    c, prep.L["veto_rank"], f"{prep.L['veto']}：{why}" if lang == "zh" else f"{prep.L['veto']}: {why}"
+                )
+            )
+        for c in unranked:
+            rows.append(_group_row(c, "—", c["eligibility"] or ""))
+        label = f"{level_label(prep, level)} · {kind}"
+        out.append({"label": label, "n": len(members), "rows": rows, "small": len(members) < 5})
+    return out
+
+
+def _group_row(c: dict, rank: str, note: str) -> dict:
+    return {
+        "rank_display": rank,
+        "overall": "—" if c["rank"] is None or c["veto"] else str(c["rank"]),
+        "code": c["provider"]["code"],
+        "name": c["provider"]["name"],
+        "region_label": c["provider"]["region_label"],
+        "total_display": c["total_display"],
+        "grade": c["grade"],
+        "light": c["light"],
+        "reds": c["lights"]["red"],
+        "amount_display": c["adjustment"]["amount_display"],
+        "note": note,
+    }
 
 
 def casemix_overview(prep: Prepared, ctxs: list[dict]) -> dict:
