@@ -40,16 +40,29 @@ def membership(inputs: Inputs) -> np.ndarray:
     return m
 
 
-def totals(inputs: Inputs, weights: np.ndarray) -> np.ndarray:
-    """samples x providers totals for `weights` (samples x indicators); NaN: no dimension has a score."""
+# one indicator's varied cells: (indicator index, provider indices, samples x cells scores)
+Varied = tuple[int, np.ndarray, np.ndarray]
+
+
+def totals(inputs: Inputs, weights: np.ndarray, varied: Sequence[Varied] = ()) -> np.ndarray:
+    """samples x providers totals for `weights` (samples x indicators); NaN: no dimension has a score.
+    `varied`: cells whose score differs from sample to sample (a scored cell stays scored)."""
     m = membership(inputs)
     has = ~np.isnan(inputs.scores)  # providers x indicators
     filled = np.where(has, inputs.scores, 0.0)
     out = np.empty((weights.shape[0], inputs.scores.shape[0]))
-    for start in range(0, weights.shape[0], CHUNK):
-        w = weights[start : start + CHUNK]  # k x I
+    # with varied cells every sample has its own score matrix: keep a chunk of them near 32 MB
+    chunk = CHUNK if not varied else max(1, min(CHUNK, 4_000_000 // max(1, inputs.scores.size)))
+    for start in range(0, weights.shape[0], chunk):
+        w = weights[start : start + chunk]  # k x I
         wm = w[:, :, None] * m[None, :, :]  # k x I x D: each sample's weights, split by dimension
-        num = np.matmul(filled[None], wm)  # k x P x D: weighted scores per dimension (BLAS, batched)
+        if varied:
+            scores = np.repeat(filled[None], w.shape[0], axis=0)  # k x P x I: this chunk's own scores
+            for j, rows, s in varied:
+                scores[:, rows, j] = s[start : start + chunk]
+            num = np.matmul(scores, wm)
+        else:
+            num = np.matmul(filled[None], wm)  # k x P x D: weighted scores per dimension (BLAS, batched)
         den = np.matmul(has.astype(float)[None], wm)  # the weights with data per dimension
         dim_weight = w @ m  # k x D: the dimension's whole weight
         scored = den > 0
@@ -58,7 +71,7 @@ def totals(inputs: Inputs, weights: np.ndarray) -> np.ndarray:
         total_weight = carried.sum(axis=2)
         total = np.divide((carried * dim_score).sum(axis=2), total_weight, out=np.full(total_weight.shape, np.nan),
                           where=total_weight > 0)  # fmt: skip
-        out[start : start + CHUNK] = total
+        out[start : start + chunk] = total
     return out
 
 
@@ -153,27 +166,24 @@ def factor_weights(schemes: Sequence[np.ndarray], inputs: Inputs, x: np.ndarray,
     return np.divide(w, sums, out=np.zeros_like(w), where=sums > 0)
 
 
-def sobol_indices(
-    inputs: Inputs, schemes: Mapping[str, np.ndarray], names: Sequence[str], noise: float, base_samples: int, seed: int
-) -> tuple[dict[str, dict[str, float]], int]:
-    """First-order and total Sobol indices (SALib, Saltelli sampling) of the methodological choices —
-    the weighting scheme and the weight of each dimension — on every provider's rank, averaged over
-    the providers whose rank varies (their number is returned too). A factor with ST near 0 does not
-    move the ranks."""
-    from SALib.analyze import sobol as analyze
+def problem_of(labels: Sequence[str], bounds: Sequence[tuple[float, float]]) -> dict[str, Any]:
+    return {"num_vars": len(labels), "names": list(labels), "bounds": [list(b) for b in bounds]}
+
+
+def sobol_design(problem: Mapping[str, Any], base_samples: int, seed: int) -> np.ndarray:
+    """Saltelli's design (SALib's Sobol sequence, scrambled by `seed`): N x (k + 2) rows of factors."""
     from SALib.sample import sobol as sample
 
-    varied = list(names) if noise > 0 else []  # without noise the dimension weights are not uncertain
-    labels = ["weighting scheme", *varied]
-    problem: dict[str, Any] = {
-        "num_vars": 1 + len(varied),
-        "names": labels,
-        "bounds": [[0.0, 1.0]] + [[1 - noise, 1 + noise]] * len(varied),
-    }
-    x = sample.sample(problem, base_samples, calc_second_order=False, seed=seed)
-    if not varied:
-        x = np.hstack([x, np.ones((x.shape[0], len(names)))])
-    rank = ranks(totals(inputs, factor_weights(list(schemes.values()), inputs, x, noise)))
+    return np.asarray(sample.sample(dict(problem), base_samples, calc_second_order=False, seed=seed))
+
+
+def sobol_analyse(problem: Mapping[str, Any], rank: np.ndarray, seed: int) -> tuple[dict[str, dict[str, float]], int]:
+    """First-order and total indices (Saltelli 2010 / Jansen estimators, SALib) of every provider's rank
+    over the design's rows (`rank`: rows x providers), averaged over the providers whose rank varies
+    (their number is returned too)."""
+    from SALib.analyze import sobol as analyze
+
+    labels = list(problem["names"])
     s1 = np.zeros(len(labels))
     st = np.zeros(len(labels))
     used = 0
@@ -184,12 +194,25 @@ def sobol_indices(
         with warnings.catch_warnings():  # a constant subset of one provider's runs is expected, not news
             warnings.simplefilter("ignore", UserWarning)
             res = analyze.analyze(
-                problem, y, calc_second_order=False, num_resamples=20, seed=seed, print_to_console=False
+                dict(problem), y, calc_second_order=False, num_resamples=20, seed=seed, print_to_console=False
             )
         s1 += np.nan_to_num(res["S1"])
         st += np.nan_to_num(res["ST"])
         used += 1
     if used:
         s1, st = s1 / used, st / used
-    indices = {name: {"first_order": float(s1[i]), "total": float(st[i])} for i, name in enumerate(labels)}
-    return indices, used
+    return {name: {"first_order": float(s1[i]), "total": float(st[i])} for i, name in enumerate(labels)}, used
+
+
+def sobol_indices(
+    inputs: Inputs, schemes: Mapping[str, np.ndarray], names: Sequence[str], noise: float, base_samples: int, seed: int
+) -> tuple[dict[str, dict[str, float]], int]:
+    """Sobol indices of the weighting choices alone — the scheme and the weight of each dimension — on
+    every provider's rank (see sobol_analyse). A factor with ST near 0 does not move the ranks."""
+    varied = list(names) if noise > 0 else []  # without noise the dimension weights are not uncertain
+    problem = problem_of(["weighting scheme", *varied], [(0.0, 1.0)] + [(1 - noise, 1 + noise)] * len(varied))
+    x = sobol_design(problem, base_samples, seed)
+    if not varied:
+        x = np.hstack([x, np.ones((x.shape[0], len(names)))])
+    rank = ranks(totals(inputs, factor_weights(list(schemes.values()), inputs, x, noise)))
+    return sobol_analyse(problem, rank, seed)
