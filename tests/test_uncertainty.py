@@ -1,5 +1,5 @@
 """`pingyi uncertainty`: the Monte Carlo re-aggregates the run's indicator scores exactly as the score
-stage does (no noise, AHP only: every total and rank is the run's), is byte-identical for a seed,
+stage does (no noise, AHP only, no other source: every total and rank is the run's), is byte-identical for a seed,
 gives a provider on a grade boundary a probability near one half, keeps grades the total does not
 decide, and reports Sobol indices with first order <= total."""
 
@@ -24,7 +24,7 @@ def rows(path: Path) -> list[dict[str, str]]:
 
 def test_without_noise_the_ahp_totals_and_ranks_are_the_runs(cli, small_example, tmp_path):
     r = cli("uncertainty", "--results", small_example.out, "--out", tmp_path / "u", "--samples", "50",
-            "--noise", "0", "--schemes", "ahp", "--sobol-samples", "16")  # fmt: skip
+            "--noise", "0", "--schemes", "ahp", "--sobol-samples", "16", "--sources", "none")  # fmt: skip
     assert r.exit_code == 0, r.stderr
     doc = json.loads((small_example.out / "results.json").read_text(encoding="utf-8"))
     runs = {p["fixmedins_code"]: p for p in doc["providers"]}

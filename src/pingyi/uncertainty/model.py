@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -116,7 +117,7 @@ def monte_carlo(model: Model, samples: int, seed: int) -> np.ndarray:
     return totals(model.inputs, weights, model.varied(values, bases, samples))
 
 
-def sobol(model: Model, base_samples: int, seed: int) -> tuple[dict[str, dict[str, float]], int, list[str]]:
+def sobol(model: Model, base_samples: int, seed: int) -> tuple[dict[str, dict[str, Any]], int, list[str]]:
     """Sobol first-order and total indices of every factor on the ranks (simulate.sobol_analyse), the
     providers they average over, and the factors in the design."""
     dims = list(model.names) if model.noise > 0 else []
@@ -163,5 +164,6 @@ def sobol(model: Model, base_samples: int, seed: int) -> tuple[dict[str, dict[st
     rank = ranks(totals(model.inputs, weights, model.varied(values, bases, rows)))
     indices, used = sobol_analyse(problem, rank, seed)
     if model.cells.funnels:
-        indices[FUNNEL_FACTOR] = {"first_order": 0.0, "total": 0.0}
+        indices[FUNNEL_FACTOR] = {"first_order": 0.0, "total": 0.0, "first_order_conf": 0.0, "total_conf": 0.0,
+                                  "consistent": True}  # fmt: skip
     return indices, used, labels

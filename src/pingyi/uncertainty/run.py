@@ -44,7 +44,7 @@ class Uncertainty:
     noise: float
     schemes: tuple[str, ...]
     providers: tuple[dict[str, Any], ...]  # per provider, as in uncertainty.json
-    sobol: Mapping[str, Mapping[str, float]]
+    sobol: Mapping[str, Mapping[str, Any]]
     sobol_providers: int
     results_sha256: str = ""
     files: tuple[Path, ...] = ()

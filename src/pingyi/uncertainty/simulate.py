@@ -177,15 +177,15 @@ def sobol_design(problem: Mapping[str, Any], base_samples: int, seed: int) -> np
     return np.asarray(sample.sample(dict(problem), base_samples, calc_second_order=False, seed=seed))
 
 
-def sobol_analyse(problem: Mapping[str, Any], rank: np.ndarray, seed: int) -> tuple[dict[str, dict[str, float]], int]:
+def sobol_analyse(problem: Mapping[str, Any], rank: np.ndarray, seed: int) -> tuple[dict[str, dict[str, Any]], int]:
     """First-order and total indices (Saltelli 2010 / Jansen estimators, SALib) of every provider's rank
     over the design's rows (`rank`: rows x providers), averaged over the providers whose rank varies
-    (their number is returned too)."""
+    (their number is returned too), with the mean of SALib's bootstrap 95 % half-widths. The estimates
+    are noisy, so first order <= total is checked within those half-widths (`consistent`)."""
     from SALib.analyze import sobol as analyze
 
     labels = list(problem["names"])
-    s1 = np.zeros(len(labels))
-    st = np.zeros(len(labels))
+    acc = {key: np.zeros(len(labels)) for key in ("S1", "ST", "S1_conf", "ST_conf")}
     used = 0
     for j in range(rank.shape[1]):
         y = rank[:, j]
@@ -196,12 +196,18 @@ def sobol_analyse(problem: Mapping[str, Any], rank: np.ndarray, seed: int) -> tu
             res = analyze.analyze(
                 dict(problem), y, calc_second_order=False, num_resamples=20, seed=seed, print_to_console=False
             )
-        s1 += np.nan_to_num(res["S1"])
-        st += np.nan_to_num(res["ST"])
+        for key, total in acc.items():
+            total += np.nan_to_num(np.asarray(res[key], dtype=float))
         used += 1
     if used:
-        s1, st = s1 / used, st / used
-    return {name: {"first_order": float(s1[i]), "total": float(st[i])} for i, name in enumerate(labels)}, used
+        acc = {key: total / used for key, total in acc.items()}
+    out: dict[str, dict[str, Any]] = {}
+    for i, name in enumerate(labels):
+        s1, st = float(acc["S1"][i]), float(acc["ST"][i])
+        c1, ct = float(acc["S1_conf"][i]), float(acc["ST_conf"][i])
+        out[name] = {"first_order": s1, "total": st, "first_order_conf": c1, "total_conf": ct,
+                     "consistent": bool(s1 <= st + c1 + ct)}  # fmt: skip
+    return out, used
 
 
 def sobol_indices(
