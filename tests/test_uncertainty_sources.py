@@ -231,3 +231,19 @@ def test_derived_baselines_are_drawn_and_rescored(cli, small_example, small_bund
     s = doc["sobol"]["indices"]["baselines"]
     # one factor: S1 = ST = 1 in theory; the estimates agree within their bootstrap half-widths
     assert s["total"] > 0.5 and s["consistent"]
+
+
+def test_the_vector_rescoring_equals_score_indicator_on_drawn_inputs(small_example):
+    from pingyi.uncertainty.cells import draw_values, rescore, score_cells_scalar
+
+    valid = shipped()
+    inputs = build_inputs(valid.project, small_example.results)
+    cells = find_cells(valid.project, small_example.results, inputs.codes)
+    rng = np.random.default_rng(4)
+    for c in cells.columns:
+        values = draw_values(c, rng, 50)
+        bases = np.tile(c.baseline, (50, 1)) * rng.uniform(0.8, 1.2, size=(50, 1))
+        k = values.shape[0]
+        expected = score_cells_scalar(c.spec, values, bases, np.tile(c.benchmark, (k, 1)), np.tile(c.prior, (k, 1)),
+                                      np.tile(c.volume, (k, 1)), c.fit)  # fmt: skip
+        assert np.array_equal(rescore(c, values, bases), expected, equal_nan=True), c.spec.code
