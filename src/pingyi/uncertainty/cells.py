@@ -20,9 +20,9 @@ Two sources change an indicator's inputs, so its score:
   cell's cap is not recorded and is not applied. Providers of one region and level share the draw (one
   baseline serves them all). Baselines set by policy (`assumed`, or without provenance) are not drawn.
 
-A cell varies only if re-scoring its recorded inputs reproduces its recorded score (to 1e-6): a cell
-scored in a way this module does not re-create (for instance a case-mix note that changed the score)
-keeps its score in every sample, and their number is reported.
+A cell varies only if re-scoring its recorded inputs reproduces its recorded score (to the 4 decimals
+results.json keeps): a cell scored in a way this module does not re-create (for instance a case-mix
+note that changed the score) keeps its score in every sample, and their number is reported.
 
 The funnel's overdispersion mode (none / phi / tau^2) is a methodological choice too, but here it moves
 neither a score nor a light: a funnel light is the band of the indicator's points, and under
@@ -33,7 +33,7 @@ pingyi.score.funnel). Its Sobol indices are therefore exactly 0; it is reported 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -44,7 +44,7 @@ from pingyi.score.vector import score_vector
 from pingyi.spec.models import REPORTED_DENOMINATOR, DataSource, Direction, IndicatorSpec, Unit
 from pingyi.spec.project import Project
 
-REPRODUCE_TOL = 1e-6
+REPRODUCE_TOL = 0.5e-4 + 1e-9  # results.json rounds scores to 4 decimals
 
 
 @dataclass(frozen=True)
@@ -186,7 +186,7 @@ def find_cells(project: Project, doc: Mapping[str, Any], codes: Sequence[str]) -
         if not survey and not provenance:
             continue
         fit = _fit(funnels.get(code)) if spec.lights.statistical == "funnel" else None
-        rows, cells = [], []
+        cells = []
         for k, p in enumerate(providers):
             item = next((i for i in p["indicators"] if i["code"] == code), None)
             if item is None or item.get("status") != "scored" or item.get("score") is None:
@@ -206,7 +206,6 @@ def find_cells(project: Project, doc: Mapping[str, Any], codes: Sequence[str]) -
         keep = np.flatnonzero(ok)
         if keep.size == 0:
             continue
-        rows = [cells[i][0] for i in keep]
         survey_n = np.full(keep.size, np.nan)
         if survey:
             n = volume[keep]
@@ -214,11 +213,20 @@ def find_cells(project: Project, doc: Mapping[str, Any], codes: Sequence[str]) -
             good = (n > 0) & (v >= 0) & (v <= 1)
             survey_n[good] = n[good]
         groups = _groups(spec, provenance, [cells[i][1] for i in keep], baseline[keep], providers, code)
-        if np.all(np.isnan(survey_n)) and not groups:
+        # only the cells a source moves are re-scored: a drawn survey share or a drawn baseline
+        moves = ~np.isnan(survey_n)
+        for g in groups:
+            moves[g.pos] = True
+        if not moves.any():
             continue
+        where = np.flatnonzero(moves)
+        renumber = np.full(keep.size, -1)
+        renumber[where] = np.arange(where.size)
+        groups = tuple(replace(g, pos=renumber[g.pos]) for g in groups)
+        sub = keep[where]
         columns.append(
-            Column(j, spec, np.array(rows), value[keep], baseline[keep], benchmark[keep], prior[keep], volume[keep],
-                   survey_n, fit, groups)  # fmt: skip
+            Column(j, spec, np.array([cells[i][0] for i in sub]), value[sub], baseline[sub], benchmark[sub],
+                   prior[sub], volume[sub], survey_n[where], fit, groups)  # fmt: skip
         )
     funnel_codes = tuple(c for c in codes if c in project.indicators and project.indicators[c].lights.statistical == "funnel")
     return Cells(tuple(columns), frozen, funnel_codes)

@@ -177,30 +177,42 @@ def sobol_design(problem: Mapping[str, Any], base_samples: int, seed: int) -> np
     return np.asarray(sample.sample(dict(problem), base_samples, calc_second_order=False, seed=seed))
 
 
+RESAMPLES = 20  # bootstrap resamples behind each index's 95 % half-width
+
+
 def sobol_analyse(problem: Mapping[str, Any], rank: np.ndarray, seed: int) -> tuple[dict[str, dict[str, Any]], int]:
-    """First-order and total indices (Saltelli 2010 / Jansen estimators, SALib) of every provider's rank
-    over the design's rows (`rank`: rows x providers), averaged over the providers whose rank varies
-    (their number is returned too), with the mean of SALib's bootstrap 95 % half-widths. The estimates
-    are noisy, so first order <= total is checked within those half-widths (`consistent`)."""
-    from SALib.analyze import sobol as analyze
+    """First-order and total indices of every provider's rank over the design's rows (`rank`: rows x
+    providers), averaged over the providers whose rank varies (their number is returned too), with the
+    mean of the bootstrap 95 % half-widths. The estimators are SALib's own (Saltelli et al. 2010, CPC
+    181:259-270: S_i = mean(f_B (f_ABi - f_A)) / V, S_Ti = mean((f_A - f_ABi)^2) / 2V, each provider's
+    output standardised first), applied to all providers at once rather than through one
+    SALib.analyze.sobol.analyze call per provider: the same numbers (tested), a hundred times fewer
+    calls. The estimates are noisy, so first order <= total is checked within the half-widths
+    (`consistent`)."""
+    from scipy.stats import norm
+    from SALib.analyze.sobol import first_order, total_order
 
     labels = list(problem["names"])
-    acc = {key: np.zeros(len(labels)) for key in ("S1", "ST", "S1_conf", "ST_conf")}
-    used = 0
-    for j in range(rank.shape[1]):
-        y = rank[:, j]
-        if np.isnan(y).any() or np.var(y) == 0:
-            continue
+    d = len(labels)
+    ok = ~np.isnan(rank).any(axis=0) & (np.var(rank, axis=0) > 0)
+    used = int(ok.sum())
+    acc = {key: np.zeros(d) for key in ("S1", "ST", "S1_conf", "ST_conf")}
+    if used:
+        y = rank[:, ok]
+        y = (y - y.mean(axis=0)) / y.std(axis=0)  # as SALib normalises each output
+        step = d + 2
+        n = y.shape[0] // step
+        a, b = y[0::step], y[step - 1 :: step]
+        r = np.random.default_rng(seed).integers(n, size=(n, RESAMPLES))
+        z = float(norm.ppf(0.975))
         with warnings.catch_warnings():  # a constant subset of one provider's runs is expected, not news
             warnings.simplefilter("ignore", UserWarning)
-            res = analyze.analyze(
-                dict(problem), y, calc_second_order=False, num_resamples=20, seed=seed, print_to_console=False
-            )
-        for key, total in acc.items():
-            total += np.nan_to_num(np.asarray(res[key], dtype=float))
-        used += 1
-    if used:
-        acc = {key: total / used for key, total in acc.items()}
+            for i in range(d):
+                ab = y[i + 1 :: step]
+                acc["S1"][i] = first_order(a, ab, b).mean()
+                acc["ST"][i] = total_order(a, ab, b).mean()
+                acc["S1_conf"][i] = (z * first_order(a[r], ab[r], b[r]).std(axis=0, ddof=1)).mean()
+                acc["ST_conf"][i] = (z * total_order(a[r], ab[r], b[r]).std(axis=0, ddof=1)).mean()
     out: dict[str, dict[str, Any]] = {}
     for i, name in enumerate(labels):
         s1, st = float(acc["S1"][i]), float(acc["ST"][i])
