@@ -153,15 +153,22 @@ def sobol(model: Model, base_samples: int, seed: int) -> tuple[dict[str, dict[st
     if "expert judgements" in col and model.boot is not None:
         ahp_rows = model.boot.draw(r_e, POOL)[1][pick("expert judgements")]
     weights = _normalise(model.scheme_rows(scheme, ahp_rows) * mult)
-    cols = model.cells.columns
-    values: list[np.ndarray | None] = []
-    bases: list[np.ndarray | None] = []
-    for c in cols:
+    varied: list[Varied] = []
+    for c in model.cells.columns:
         sv = "survey sampling error" in col and c.surveyed
         sb = "baselines" in col and bool(c.groups)
-        values.append(draw_values(c, r_s, POOL)[pick("survey sampling error")] if sv else None)
-        bases.append(draw_baselines(c, r_b, POOL)[pick("baselines")] if sb else None)
-    rank = ranks(totals(model.inputs, weights, model.varied(values, bases, rows)))
+        # drawn in the same order as before whether or not the other source is on, so each stays put
+        vpool = draw_values(c, r_s, POOL) if sv else None
+        bpool = draw_baselines(c, r_b, POOL) if sb else None
+        if vpool is None and bpool is None:
+            continue
+        # a row's scores depend only on its (survey, baseline) realisations: score each pair once
+        key = (pick("survey sampling error") if sv else 0) * POOL + (pick("baselines") if sb else 0)
+        uniq, inverse = np.unique(key, return_inverse=True)
+        vv = vpool[uniq // POOL] if vpool is not None else np.tile(c.value, (uniq.size, 1))
+        bb = bpool[uniq % POOL] if bpool is not None else np.tile(c.baseline, (uniq.size, 1))
+        varied.append((c.j, c.rows, rescore(c, vv, bb)[inverse]))
+    rank = ranks(totals(model.inputs, weights, varied))
     indices, used = sobol_analyse(problem, rank, seed)
     if model.cells.funnels:
         indices[FUNNEL_FACTOR] = {"first_order": 0.0, "total": 0.0, "first_order_conf": 0.0, "total_conf": 0.0,
