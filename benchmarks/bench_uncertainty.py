@@ -76,14 +76,20 @@ def every_source(results: Path, samples: int, sobol_samples: int) -> None:
         api.uncertainty(results, Path(tmp), samples=samples, seed=1, sobol_samples=sobol_samples)
     t6 = time.perf_counter()
     varied = sum(c.rows.size for c in cells.columns)
-    print(f"{inputs.scores.shape[0]:,} providers x {samples:,} samples x {len(inputs.codes)} indicators, every source on")
-    print(f"  re-scored cells: {cells.survey_cells()} survey shares, {cells.baseline_cells()} derived baseline cells "
-          f"over {varied:,} provider cells in {len(cells.columns)} indicators; {cells.frozen} kept fixed")
+    print(
+        f"{inputs.scores.shape[0]:,} providers x {samples:,} samples x {len(inputs.codes)} indicators, every source on"
+    )
+    print(
+        f"  re-scored cells: {cells.survey_cells()} survey shares, {cells.baseline_cells()} derived baseline cells "
+        f"over {varied:,} provider cells in {len(cells.columns)} indicators; {cells.frozen} kept fixed"
+    )
     print(f"  read results, weights            {t1 - t0:7.2f} s")
     print(f"  find cells, expert panels        {t2 - t1:7.2f} s")
     print(f"  Monte Carlo (draws, re-scoring, totals) {t3 - t2:7.2f} s")
     print(f"  ranks, percentiles, P(grade)     {t4 - t3:7.2f} s")
-    print(f"  Sobol ({sobol_samples} x {len(factors) + 2} runs, {len(factors)} factors, {used} providers) {t5 - t4:7.2f} s")
+    print(
+        f"  Sobol ({sobol_samples} x {len(factors) + 2} runs, {len(factors)} factors, {used} providers) {t5 - t4:7.2f} s"
+    )
     print(f"  `pingyi uncertainty` end to end  {t6 - t5:7.2f} s")
 
 

@@ -178,7 +178,12 @@ def test_sobol_analysis_equals_salib_provider_by_provider():
     y = x @ coef + 0.5 * np.sin(6 * x[:, :1]) * x[:, 1:2]  # rows x 5 providers, each its own model
     got, used = sobol_analyse(problem, y, seed=9)
     assert used == 5
-    for key, field in (("S1", "first_order"), ("ST", "total"), ("S1_conf", "first_order_conf"), ("ST_conf", "total_conf")):
+    for key, field in (
+        ("S1", "first_order"),
+        ("ST", "total"),
+        ("S1_conf", "first_order_conf"),
+        ("ST_conf", "total_conf"),
+    ):
         one = np.mean([salib.analyze(problem, y[:, j], calc_second_order=False, num_resamples=RESAMPLES, seed=9)[key]
                        for j in range(5)], axis=0)  # fmt: skip
         assert [got[n][field] for n in "abc"] == pytest.approx(list(one), abs=1e-12), key

@@ -106,7 +106,9 @@ def survey_grade_probability(value: float, n: float, samples: int = 4000) -> flo
     col = survey_column(value, n)
     recorded = score_indicator(col.spec, value, 0.85, volume=n).score
     inputs = Inputs(("D6.01",), (0,), np.array([[recorded]]), BANDS, (None,))
-    model = Model(inputs, ("ahp",), {"ahp": np.array([1.0])}, None, None, Cells((col,), 0, ()), False, True, 0.0, ("D6",))
+    model = Model(
+        inputs, ("ahp",), {"ahp": np.array([1.0])}, None, None, Cells((col,), 0, ()), False, True, 0.0, ("D6",)
+    )
     summary = summarise(inputs, monte_carlo(model, samples, seed=3))
     return float(summary.grade_probability[0, 0])
 

@@ -225,10 +225,23 @@ def find_cells(project: Project, doc: Mapping[str, Any], codes: Sequence[str]) -
         groups = tuple(replace(g, pos=renumber[g.pos]) for g in groups)
         sub = keep[where]
         columns.append(
-            Column(j, spec, np.array([cells[i][0] for i in sub]), value[sub], baseline[sub], benchmark[sub],
-                   prior[sub], volume[sub], survey_n[where], fit, groups)  # fmt: skip
+            Column(
+                j,
+                spec,
+                np.array([cells[i][0] for i in sub]),
+                value[sub],
+                baseline[sub],
+                benchmark[sub],
+                prior[sub],
+                volume[sub],
+                survey_n[where],
+                fit,
+                groups,
+            )  # fmt: skip
         )
-    funnel_codes = tuple(c for c in codes if c in project.indicators and project.indicators[c].lights.statistical == "funnel")
+    funnel_codes = tuple(
+        c for c in codes if c in project.indicators and project.indicators[c].lights.statistical == "funnel"
+    )
     return Cells(tuple(columns), frozen, funnel_codes)
 
 

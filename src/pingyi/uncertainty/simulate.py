@@ -189,8 +189,8 @@ def sobol_analyse(problem: Mapping[str, Any], rank: np.ndarray, seed: int) -> tu
     SALib.analyze.sobol.analyze call per provider: the same numbers (tested), a hundred times fewer
     calls. The estimates are noisy, so first order <= total is checked within the half-widths
     (`consistent`)."""
-    from scipy.stats import norm
     from SALib.analyze.sobol import first_order, total_order
+    from scipy.stats import norm
 
     labels = list(problem["names"])
     d = len(labels)
