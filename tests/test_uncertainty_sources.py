@@ -185,6 +185,7 @@ def test_every_source_in_one_run(cli, small_example, tmp_path):
     doc = json.loads((tmp_path / "u" / "uncertainty.json").read_text(encoding="utf-8"))
     assert doc["sources"]["experts"]["sampled"] and doc["sources"]["survey"]["sampled"]
     assert doc["sources"]["experts"]["panels"] == {"root": 5, **{f"D{k}": 3 for k in range(1, 9)}}
+    assert doc["sources"]["experts"]["screened"] == []  # every shipped expert's CR is under 0.10
     assert not doc["sources"]["baselines"]["sampled"]  # the shipped baselines are set by policy
     indices = doc["sobol"]["indices"]
     assert list(indices) == ["weighting scheme", "expert judgements", "survey sampling error",

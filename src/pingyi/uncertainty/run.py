@@ -157,10 +157,10 @@ def run_uncertainty(
         for j, p in enumerate(sorted(doc["providers"], key=lambda p: p["fixmedins_code"]))
     )
     return Uncertainty(results, samples, seed, noise, tuple(schemes), providers, sobol, used,
-                       sources=_sources_json(model, chosen_sources))  # fmt: skip
+                       sources=_sources_json(model, tree, chosen_sources))  # fmt: skip
 
 
-def _sources_json(model: Model, chosen: tuple[str, ...]) -> dict[str, Any]:
+def _sources_json(model: Model, tree: WeightTree, chosen: tuple[str, ...]) -> dict[str, Any]:
     cells = model.cells
     boot = model.boot
     return {
@@ -169,6 +169,12 @@ def _sources_json(model: Model, chosen: tuple[str, ...]) -> dict[str, Any]:
             "sampled": model.experts,
             "method": "bootstrap of each matrix's kept experts, AIJ geometric mean, principal eigenvector",
             "panels": boot.panel_sizes() if boot is not None else None,
+            # the per-expert CR screening: who was flagged (kept, resampled) or excluded (never drawn)
+            "screened": [
+                {"matrix": group, "expert": e, "cr": round(cr, 6), "action": how}
+                for group, m in (("root", tree.root), *((p.code, p.matrix) for p in tree.primary))
+                for e, cr, how in m.screened
+            ],
         },
         "baselines": {
             "sampled": model.draws_baselines,
