@@ -12,8 +12,8 @@ Two sources change an indicator's inputs, so its score:
 * **baselines derived from a reference year** (`pingyi baselines derive`, a `provenance` cell of method
   median or pNN over n providers): the statistic is the k-th of n order statistics (k = 1 + h (n - 1),
   h the percentile level; numpy's linear rule), and the population quantile it sits at is Beta(k, n + 1 -
-  k) distributed (David & Nagaraja 2003, Order Statistics, §2.5; the basis of distribution-free quantile
-  intervals). A sample draws that level U, reads the spread of the quantile function at U from this
+  k) distributed (David & Nagaraja 2003, Order Statistics, 3rd ed.; the basis of distribution-free
+  quantile intervals). A sample draws that level U, reads the spread of the quantile function at U from this
   run's scored values of the same region and level (the reference year's values are not kept), and
   moves the recorded statistic by Q(U) - Q(E[U]); then the recorded ageing adjustment is added and the
   guardrail re-applied: a capped cell's cap is |value - previous| (the cap is symmetric), an uncapped

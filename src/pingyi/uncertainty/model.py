@@ -13,9 +13,9 @@ off leaves the draws of the others as they were):
 * **survey sampling error** — survey shares drawn from their Jeffreys posterior (cells.py).
 
 The last three are random realisations rather than numbers on an axis; in the Sobol design each is one
-factor in [0, 1) that picks one of POOL pre-drawn realisations, the usual treatment of a stochastic
-input in variance-based sensitivity analysis (Saltelli et al. 2008, Global Sensitivity Analysis: The
-Primer, §1.2.3 "trigger" factors; the OECD/JRC Handbook on composite indicators, 2008, step 7).
+factor in [0, 1) that picks one of POOL pre-drawn realisations: a "trigger" factor, the usual way to put
+a stochastic input into a variance-based analysis (Crosetto & Tarantola 2001, Int. J. Geographical
+Information Science 15(5):415-437; the OECD/JRC Handbook on composite indicators, 2008, step 7).
 """
 
 from __future__ import annotations

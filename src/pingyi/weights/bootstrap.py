@@ -3,7 +3,7 @@
 One draw takes, for every pairwise matrix of the hierarchy, as many experts as the matrix kept (the
 per-expert CR screening's survivors: all of them under `ahp.expert_cr: flag`, the consistent ones under
 `exclude`) with replacement from those experts — a nonparametric bootstrap over the panel (Efron &
-Tibshirani 1993, ch. 6) — aggregates their judgements as the project does (the cell-by-cell geometric
+Tibshirani 1993, An Introduction to the Bootstrap) — aggregates their judgements as the project does (the cell-by-cell geometric
 mean, AIJ; Forman & Peniwati 1998) and takes the principal eigenvector (Saaty 1977). Matrices of
 direct weights and matrices judged by one expert do not vary. The global weight each indicator then
 carries is the tree's rule (WeightTree.carried_weights): primary weight x local weight, a monitor-only
