@@ -72,8 +72,9 @@ def uncertainty(
     else:
         out.print("every assigned grade has a probability of at least 0.8", markup=False)
     table = Table(title=f"Sobol indices on the ranks (mean of {run.sobol_providers} providers whose rank varies)")
-    _columns(table, "choice", "first order>", "total>")
+    _columns(table, "choice", "first order>", "total>", "± (95 %)>")
     for name, s in run.sobol.items():
-        table.add_row(name, f"{s['first_order']:.3f}", f"{s['total']:.3f}")
+        table.add_row(name, f"{s['first_order']:.3f}", f"{s['total']:.3f}",
+                      f"{s.get('first_order_conf', 0.0):.3f} / {s.get('total_conf', 0.0):.3f}")  # fmt: skip
     out.print(table)
     out.print(f"written to {out_dir}: {', '.join(f.name for f in run.files)}", markup=False)
