@@ -3,12 +3,19 @@ dimensions, four weighting schemes, against a plain reference (one numpy aggrega
 same rule) checked to give the same totals; then the Sobol design (SALib) on the ranks.
 
     .venv/bin/python benchmarks/bench_uncertainty.py [--providers 1000] [--samples 1000] [--sobol-samples 128]
+
+With `--results DIR` (a results folder of `pingyi score`, e.g. of a 1,000-provider generated bundle
+scored with baselines derived from its own results, see benchmarks/README.md) it times the whole
+analysis with every source on — schemes, weights, expert resampling, derived baselines, survey
+sampling error — stage by stage, and the command itself.
 """
 
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -37,12 +44,65 @@ def reference_totals(inputs: Inputs, weights: np.ndarray) -> np.ndarray:
     return out
 
 
+def every_source(results: Path, samples: int, sobol_samples: int) -> None:
+    from pingyi import api
+    from pingyi.run.schema import load_results_document
+    from pingyi.uncertainty.cells import find_cells
+    from pingyi.uncertainty.model import Model, monte_carlo, sobol
+    from pingyi.uncertainty.run import build_inputs, combiner, scheme_weights
+    from pingyi.validate import require_valid
+    from pingyi.weights.bootstrap import ExpertBootstrap
+
+    t0 = time.perf_counter()
+    project_dir, _said, _year = api.results_project(results, None)
+    valid = require_valid(project_dir)
+    doc, _ = load_results_document(results)
+    inputs = build_inputs(valid.project, doc)
+    weights, compared = scheme_weights(valid.project, valid.tree, doc, inputs.codes)
+    t1 = time.perf_counter()
+    cells = find_cells(valid.project, doc, inputs.codes)
+    boot = ExpertBootstrap.from_project(valid.project, valid.tree, inputs.codes)
+    names = tuple(dict.fromkeys(i["primary"] for i in doc["indicators"]))
+    schemes = ("ahp", "entropy", "critic", "combined")
+    model = Model(inputs, schemes, weights, combiner(compared, inputs.codes), boot, cells, True, True, 0.2, names)
+    t2 = time.perf_counter()
+    total = monte_carlo(model, samples, 1)
+    t3 = time.perf_counter()
+    summarise(inputs, total)
+    t4 = time.perf_counter()
+    _indices, used, factors = sobol(model, sobol_samples, 1)
+    t5 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        api.uncertainty(results, Path(tmp), samples=samples, seed=1, sobol_samples=sobol_samples)
+    t6 = time.perf_counter()
+    varied = sum(c.rows.size for c in cells.columns)
+    print(
+        f"{inputs.scores.shape[0]:,} providers x {samples:,} samples x {len(inputs.codes)} indicators, every source on"
+    )
+    print(
+        f"  re-scored cells: {cells.survey_cells()} survey shares, {cells.baseline_cells()} derived baseline cells "
+        f"over {varied:,} provider cells in {len(cells.columns)} indicators; {cells.frozen} kept fixed"
+    )
+    print(f"  read results, weights            {t1 - t0:7.2f} s")
+    print(f"  find cells, expert panels        {t2 - t1:7.2f} s")
+    print(f"  Monte Carlo (draws, re-scoring, totals) {t3 - t2:7.2f} s")
+    print(f"  ranks, percentiles, P(grade)     {t4 - t3:7.2f} s")
+    print(
+        f"  Sobol ({sobol_samples} x {len(factors) + 2} runs, {len(factors)} factors, {used} providers) {t5 - t4:7.2f} s"
+    )
+    print(f"  `pingyi uncertainty` end to end  {t6 - t5:7.2f} s")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--providers", type=int, default=1000)
     ap.add_argument("--samples", type=int, default=1000)
     ap.add_argument("--sobol-samples", type=int, default=128)
+    ap.add_argument("--results", type=Path, default=None)
     args = ap.parse_args()
+    if args.results is not None:
+        every_source(args.results, args.samples, args.sobol_samples)
+        return
     rng = np.random.default_rng(0)
     n_ind = 35
     scores = rng.uniform(30, 100, size=(args.providers, n_ind))

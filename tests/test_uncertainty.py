@@ -1,5 +1,5 @@
 """`pingyi uncertainty`: the Monte Carlo re-aggregates the run's indicator scores exactly as the score
-stage does (no noise, AHP only: every total and rank is the run's), is byte-identical for a seed,
+stage does (no noise, AHP only, no other source: every total and rank is the run's), is byte-identical for a seed,
 gives a provider on a grade boundary a probability near one half, keeps grades the total does not
 decide, and reports Sobol indices with first order <= total."""
 
@@ -24,7 +24,7 @@ def rows(path: Path) -> list[dict[str, str]]:
 
 def test_without_noise_the_ahp_totals_and_ranks_are_the_runs(cli, small_example, tmp_path):
     r = cli("uncertainty", "--results", small_example.out, "--out", tmp_path / "u", "--samples", "50",
-            "--noise", "0", "--schemes", "ahp", "--sobol-samples", "16")  # fmt: skip
+            "--noise", "0", "--schemes", "ahp", "--sobol-samples", "16", "--sources", "none")  # fmt: skip
     assert r.exit_code == 0, r.stderr
     doc = json.loads((small_example.out / "results.json").read_text(encoding="utf-8"))
     runs = {p["fixmedins_code"]: p for p in doc["providers"]}
@@ -162,3 +162,28 @@ def test_the_committee_report_lists_the_uncertain_grades(cli, small_example, tmp
     (u / "uncertainty.json").write_text(json.dumps(other), encoding="utf-8")
     r = cli("report", "--results", small_example.out, "--out", tmp_path / "rep2", "--format", "pdf", "--uncertainty", u)
     assert r.exit_code == 2 and "results_sha256" in r.stderr
+
+
+def test_sobol_analysis_equals_salib_provider_by_provider():
+    """sobol_analyse applies SALib's estimators to every provider at once; one SALib analyze call per
+    provider (the same seed for its resamples) gives the same indices and half-widths."""
+    from SALib.analyze import sobol as salib
+
+    from pingyi.uncertainty.simulate import RESAMPLES, problem_of, sobol_analyse, sobol_design
+
+    problem = problem_of(["a", "b", "c"], [(0.0, 1.0)] * 3)
+    x = sobol_design(problem, 64, seed=3)
+    rng = np.random.default_rng(0)
+    coef = rng.uniform(0.5, 2.0, size=(3, 5))
+    y = x @ coef + 0.5 * np.sin(6 * x[:, :1]) * x[:, 1:2]  # rows x 5 providers, each its own model
+    got, used = sobol_analyse(problem, y, seed=9)
+    assert used == 5
+    for key, field in (
+        ("S1", "first_order"),
+        ("ST", "total"),
+        ("S1_conf", "first_order_conf"),
+        ("ST_conf", "total_conf"),
+    ):
+        one = np.mean([salib.analyze(problem, y[:, j], calc_second_order=False, num_resamples=RESAMPLES, seed=9)[key]
+                       for j in range(5)], axis=0)  # fmt: skip
+        assert [got[n][field] for n in "abc"] == pytest.approx(list(one), abs=1e-12), key

@@ -69,7 +69,7 @@ from pingyi.share import SHARE_KIND, Shared, verify_package
 from pingyi.share import share as share_packages
 from pingyi.spec.project import Project, copy_project, default_project_dir, evaluation_year, load_data_settings
 from pingyi.text import LANGS, Lang
-from pingyi.uncertainty import SCHEMES, Uncertainty, run_uncertainty, write_outputs
+from pingyi.uncertainty import SCHEMES, SOURCES, Uncertainty, run_uncertainty, write_outputs
 from pingyi.validate import Validation, require_valid, validate_project
 from pingyi.weights.combined import DataSource, SideBySide, side_by_side
 from pingyi.weights.tree import WeightTree
@@ -586,17 +586,19 @@ def uncertainty(
     noise: float = 0.2,
     schemes: tuple[str, ...] = SCHEMES,
     sobol_samples: int = 128,
+    sources: tuple[str, ...] = SOURCES,
 ) -> Uncertainty:
     """How sure each provider's rank and grade are (pingyi.uncertainty): a Monte Carlo over the weighting
-    scheme and the weights of a results folder written by `pingyi score` (refused if its outputs were
-    edited), with the project it was scored with; uncertainty.csv and uncertainty.json written to `out`."""
+    scheme, the weights and the declared `sources` (expert resampling, derived baselines, survey sampling
+    error) of a results folder written by `pingyi score` (refused if its outputs were edited), with the
+    project it was scored with; uncertainty.csv and uncertainty.json written to `out`."""
     folder = Path(results)
     unedited_results(folder, "--results")
     project_dir, _said, _year = results_project(folder, None)
     valid = require_valid(project_dir)
     doc, _ = load_results_document(folder)
     run = run_uncertainty(valid.project, valid.tree, doc, folder, samples=samples, seed=seed, noise=noise,
-                          schemes=schemes, sobol_samples=sobol_samples)  # fmt: skip
+                          schemes=schemes, sobol_samples=sobol_samples, sources=sources)  # fmt: skip
     run = replace(run, results_sha256=file_sha256(folder / "results.json"))
     files = write_outputs(run, Path(out), [g["name"] for g in doc["grades"]])
     return replace(run, files=files)

@@ -102,6 +102,11 @@ def uncertain_grades(prep: Prepared, cards: Mapping[str, dict]) -> dict | None:
         "seed": u["seed"],
         "threshold": f"{u['uncertain_below']:g}",
         "n": len(rows),
+        "drawn": "".join(
+            L["uncertain_source_" + k]
+            for k in ("experts", "baselines", "survey")
+            if ((u.get("sources") or {}).get(k) or {}).get("sampled")
+        ),  # fmt: skip
     }
     return {"rows": rows, "summary": (L["uncertain_summary"] if rows else L["uncertain_none"]).format(**words)}
 

@@ -1,7 +1,9 @@
-"""Generate the docs that must never go stale: the indicator explanation manual (from the YAML)
-and the CLI reference (from `--help`). Tests regenerate both and fail when docs/ differs.
+"""Generate the docs that must never go stale: the indicator explanation manual (from the YAML),
+the CLI reference (from `--help`), the results schema, the user guide's issue codes and the Methods
+page's tables (AHP matrices, random index, lights and funnels, the expert bootstrap). Tests
+regenerate them and fail when docs/ differs.
 
-    python -m pingyi.tools.docsgen          # rewrite docs/indicator-manual.md and docs/cli.md
+    python -m pingyi.tools.docsgen          # rewrite the generated docs and sections
 """
 
 from __future__ import annotations
@@ -154,6 +156,128 @@ def user_guide(current: str) -> str:
     return current[: start + len(CODES_START)] + "\n" + issue_codes() + "\n" + current[end:]
 
 
+METHODS_START = "<!-- generated: {name} — `python -m pingyi.tools.docsgen` writes this table; do not edit by hand -->"
+METHODS_END = "<!-- end of {name} -->"
+BOOTSTRAP_DRAWS, BOOTSTRAP_SEED = 2000, 2026
+
+
+def _ahp_matrices(project: Any, tree: Any) -> list[str]:
+    rows = [
+        "| matrix | items | experts kept | λmax | CR of the aggregate | each expert's own CR | screened |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    matrices = [("root (primaries)", tree.root), *((f"{p.code} {p.name_zh}", p.matrix) for p in tree.primary)]
+    for name, m in matrices:
+        if m.method == "direct":
+            rows.append(f"| {name} | {len(m.items)} | direct weights | — | — | — | — |")
+            continue
+        own = ", ".join(f"{e} {cr:.4f}" for e, cr in m.expert_cr.items())
+        screened = "; ".join(f"{e} {how} (CR {cr:.3f})" for e, cr, how in m.screened) or "none"
+        rows.append(
+            f"| {name} | {len(m.items)} | {len(m.experts)} | {m.lambda_max:.4f} | {m.cr:.4f} | {own} | {screened} |"
+        )
+    ahp = project.hierarchy.ahp
+    return [
+        f"The shipped hierarchy (`indicators/`; RI table `{ahp.ri_table}`, CR threshold {ahp.cr_threshold:g}, "
+        f"`expert_cr: {ahp.expert_cr}`):",
+        "",
+        *rows,
+    ]
+
+
+def _random_index() -> list[str]:
+    from pingyi.weights.ahp import RANDOM_INDEX
+
+    values = RANDOM_INDEX["saaty"]
+    return [
+        "| n | " + " | ".join(str(n) for n in range(1, len(values) + 1)) + " |",
+        "|---|" + "---|" * len(values),
+        "| RI(n) | " + " | ".join(f"{v:.2f}" for v in values) + " |",
+    ]
+
+
+def _lights(project: Any) -> list[str]:
+    from pingyi.score.funnel import MIN_UNITS, Z95, Z998
+    from pingyi.spec.rules import GREEN_POINTS, YELLOW_POINTS
+
+    rows = [
+        f"Points and lights: 100 at the baseline (gap ≤ 0), {GREEN_POINTS:g} at the yellow bound, "
+        f"{YELLOW_POINTS:g} at the red bound, 0 at `zero_at`; green ≥ {GREEN_POINTS:g} points, yellow ≥ "
+        f"{YELLOW_POINTS:g}, red below. Funnel limits: z = {Z95} (95 %) and {Z998} (99.8 %); phi and tau² "
+        f"are estimated from at least {MIN_UNITS} providers.",
+        "",
+        "| funnel-lit indicator | unit | transform | overdispersion | trim | score |",
+        "|---|---|---|---|---|---|",
+    ]
+    for code, ind in project.indicators.items():
+        if ind.lights.statistical != "funnel":
+            continue
+        transform = "rate (Poisson, sqrt(O/E))" if ind.unit.value == "per_10k" else "proportion (asin sqrt p)"
+        rows.append(
+            f"| {code} {ind.name_zh} | {ind.unit.value} | {transform} | {ind.lights.overdispersion} | "
+            f"{ind.lights.trim:g} | {ind.lights.funnel_score} |"
+        )
+    return rows
+
+
+def _expert_bootstrap(project: Any, tree: Any) -> list[str]:
+    import numpy as np
+
+    from pingyi.weights.bootstrap import ExpertBootstrap
+
+    codes = tuple(s.code for p in tree.primary for s in p.secondary)
+    boot = ExpertBootstrap.from_project(project, tree, codes)
+    _picks, draws = boot.draw(np.random.default_rng(BOOTSTRAP_SEED), BOOTSTRAP_DRAWS)
+    carried = tree.carried_weights()
+    rows = [
+        f"The shipped weights under {BOOTSTRAP_DRAWS:,} resamples of every panel (seed {BOOTSTRAP_SEED}); a "
+        "dimension's weight is the sum of its indicators' carried weights:",
+        "",
+        "| dimension | experts | AHP weight | 5th percentile | median | 95th percentile | widest indicator (5th–95th) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    sizes = boot.panel_sizes()
+    for p in tree.primary:
+        cols = [codes.index(s.code) for s in p.secondary]
+        w = draws[:, cols].sum(axis=1)
+        lo, mid, hi = np.percentile(w, [5, 50, 95])
+        spans = {codes[c]: np.percentile(draws[:, c], [5, 95]) for c in cols}
+        code = max(spans, key=lambda c: (spans[c][1] - spans[c][0], c))
+        own = sum(carried[s.code] for s in p.secondary)
+        rows.append(
+            f"| {p.code} {p.name_zh} | {sizes[p.code]} | {own:.4f} | {lo:.4f} | {mid:.4f} | {hi:.4f} | "
+            f"{code} {spans[code][0]:.4f}–{spans[code][1]:.4f} |"
+        )
+    return rows
+
+
+def methods_tables(project_dir: Path | None = None) -> dict[str, str]:
+    """The generated tables of docs/methods.md, by name."""
+    from pingyi.validate import validate_project
+
+    checked = validate_project(project_dir)
+    project, tree = checked.project, checked.tree
+    if project is None or tree is None:
+        raise SystemExit("the project does not load; run `pingyi validate`")
+    return {
+        "AHP matrices": "\n".join(_ahp_matrices(project, tree)),
+        "random index": "\n".join(_random_index()),
+        "lights and funnels": "\n".join(_lights(project)),
+        "expert bootstrap": "\n".join(_expert_bootstrap(project, tree)),
+    }
+
+
+def methods_page(current: str, tables: dict[str, str] | None = None) -> str:
+    """docs/methods.md with every generated table brought up to date (each between its two markers)."""
+    for name, text in (tables if tables is not None else methods_tables()).items():
+        start, end = METHODS_START.format(name=name), METHODS_END.format(name=name)
+        if start not in current or end not in current:
+            raise SystemExit(f"docs/methods.md has no {start!r} ... {end!r} pair")
+        i, j = current.index(start), current.index(end)
+        current = current[: i + len(start)] + "\n" + text + "\n" + current[j:]
+    return current
+
+
 def write_all(docs: Path = DOCS) -> list[Path]:
     docs.mkdir(parents=True, exist_ok=True)
     written = []
@@ -168,6 +292,9 @@ def write_all(docs: Path = DOCS) -> list[Path]:
     guide = docs / "user-guide.md"
     guide.write_text(user_guide(guide.read_text(encoding="utf-8")), encoding="utf-8")
     written.append(guide)
+    methods = docs / "methods.md"
+    methods.write_text(methods_page(methods.read_text(encoding="utf-8")), encoding="utf-8")
+    written.append(methods)
     return written
 
 

@@ -1,4 +1,5 @@
-"""`pingyi uncertainty`: how sure each provider's rank, grade and adjustment are, given the weights.
+"""`pingyi uncertainty`: how sure each provider's rank, grade and adjustment are, given every declared
+uncertainty (pingyi.uncertainty.model).
 
 Reads a results folder (its results.json, checked against its manifest by `load_results_document`'s
 caller) and the project it was scored with; writes `uncertainty.csv` (one row per provider) and
@@ -11,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -22,8 +23,13 @@ import numpy as np
 from pingyi.errors import PingyiError
 from pingyi.files import write_atomic
 from pingyi.spec.project import Project
-from pingyi.uncertainty.simulate import Inputs, Summary, draw, grades, sobol_indices, summarise, totals
-from pingyi.weights.combined import DataSource, side_by_side
+from pingyi.uncertainty.cells import find_cells
+from pingyi.uncertainty.model import FUNNEL_FACTOR, FUNNEL_NOTE, SOURCES, Model, monte_carlo
+from pingyi.uncertainty.model import sobol as sobol_indices
+from pingyi.uncertainty.simulate import Inputs, Summary, grades, summarise
+from pingyi.weights.bootstrap import ExpertBootstrap
+from pingyi.weights.combined import DataSource, SideBySide, side_by_side
+from pingyi.weights.objective import combine
 from pingyi.weights.tree import WeightTree
 
 SCHEMES = ("ahp", "entropy", "critic", "combined")
@@ -38,10 +44,11 @@ class Uncertainty:
     noise: float
     schemes: tuple[str, ...]
     providers: tuple[dict[str, Any], ...]  # per provider, as in uncertainty.json
-    sobol: Mapping[str, Mapping[str, float]]
+    sobol: Mapping[str, Mapping[str, Any]]
     sobol_providers: int
     results_sha256: str = ""
     files: tuple[Path, ...] = ()
+    sources: Mapping[str, Any] | None = None  # what each declared source drew (uncertainty.json "sources")
 
     def uncertain(self) -> list[dict[str, Any]]:
         return [p for p in self.providers if p["uncertain"]]
@@ -67,7 +74,7 @@ def build_inputs(project: Project, doc: Mapping[str, Any]) -> Inputs:
 
 def scheme_weights(
     project: Project, tree: WeightTree, doc: Mapping[str, Any], codes: tuple[str, ...]
-) -> dict[str, np.ndarray]:
+) -> tuple[dict[str, np.ndarray], SideBySide]:
     source = DataSource(results="", results_sha256="", manifest_sha256=None, manifest_match=None,
                         year=int(doc["year"]), providers=len(doc["providers"]))  # fmt: skip
     compared = side_by_side(project, tree, doc, source, None)
@@ -77,7 +84,30 @@ def scheme_weights(
         "critic": [compared.objective["critic"].weights.get(c, 0.0) for c in codes],
         "combined": [compared.combined.weights.get(c, 0.0) for c in codes],
     }
-    return {k: np.asarray(v, dtype=float) for k, v in out.items()}
+    return {k: np.asarray(v, dtype=float) for k, v in out.items()}, compared
+
+
+def combiner(compared: SideBySide, codes: tuple[str, ...]) -> Callable[[np.ndarray], np.ndarray]:
+    """AHP weights over `codes` -> the combination's, as `pingyi weights` combines them (the declared
+    method, else the game-theory one) with the run's objective weights."""
+    objective = compared.objective[compared.method].weights
+    how = compared.combination.method if compared.combination is not None else "game"
+    alpha = compared.combination.alpha if compared.combination is not None else None
+
+    def combined(ahp_weights: np.ndarray) -> np.ndarray:
+        base = {c: float(w) for c, w in zip(codes, ahp_weights, strict=True) if w > 0}
+        got = combine(base, objective, how, alpha).weights
+        return np.array([got.get(c, 0.0) for c in codes])
+
+    return combined
+
+
+def parse_sources(sources: tuple[str, ...]) -> tuple[str, ...]:
+    chosen = tuple(s for s in sources if s != "none")
+    unknown = [s for s in chosen if s not in SOURCES]
+    if unknown:
+        raise PingyiError(f"--sources {','.join(sources)}: expected some of {', '.join(SOURCES)}, or none")
+    return chosen
 
 
 def run_uncertainty(
@@ -91,6 +121,7 @@ def run_uncertainty(
     noise: float,
     schemes: tuple[str, ...] = SCHEMES,
     sobol_samples: int = 128,
+    sources: tuple[str, ...] = SOURCES,
 ) -> Uncertainty:
     if samples < 10:
         raise PingyiError(f"--samples {samples}: expected at least 10 (1,000 is a usual choice)")
@@ -99,21 +130,66 @@ def run_uncertainty(
     unknown = [s for s in schemes if s not in SCHEMES]
     if unknown or not schemes:
         raise PingyiError(f"--schemes {','.join(schemes)}: expected some of {', '.join(SCHEMES)}")
+    chosen_sources = parse_sources(sources)
     inputs = build_inputs(project, doc)
-    weights = scheme_weights(project, tree, doc, inputs.codes)
-    chosen = [weights[s] for s in schemes]
-    draws = draw(chosen, samples, noise, seed)
-    total = totals(inputs, draws.weights)
+    weights, compared = scheme_weights(project, tree, doc, inputs.codes)
+    names = tuple(dict.fromkeys(i["primary"] for i in doc["indicators"]))
+    boot = ExpertBootstrap.from_project(project, tree, inputs.codes) if "experts" in chosen_sources else None
+    model = Model(
+        inputs=inputs,
+        schemes=tuple(schemes),
+        vectors={s: weights[s] for s in schemes},
+        combine=combiner(compared, inputs.codes) if "combined" in schemes else None,
+        boot=boot,
+        cells=find_cells(project, doc, inputs.codes),
+        baselines="baselines" in chosen_sources,
+        survey="survey" in chosen_sources,
+        noise=noise,
+        names=names,
+    )
+    total = monte_carlo(model, samples, seed)
     summary = summarise(inputs, total)
     g = grades(inputs, total)
-    names = list(dict.fromkeys(i["primary"] for i in doc["indicators"]))
-    sobol, used = sobol_indices(inputs, dict(zip(schemes, chosen, strict=True)), names, noise, sobol_samples, seed)
+    sobol, used, _factors = sobol_indices(model, sobol_samples, seed)
     step = project.policy.adjustment.step_rates if project.policy.adjustment.mode == "step" else None
     providers = tuple(
         _provider(p, j, inputs, summary, g, step)
         for j, p in enumerate(sorted(doc["providers"], key=lambda p: p["fixmedins_code"]))
     )
-    return Uncertainty(results, samples, seed, noise, tuple(schemes), providers, sobol, used)
+    return Uncertainty(results, samples, seed, noise, tuple(schemes), providers, sobol, used,
+                       sources=_sources_json(model, tree, chosen_sources))  # fmt: skip
+
+
+def _sources_json(model: Model, tree: WeightTree, chosen: tuple[str, ...]) -> dict[str, Any]:
+    cells = model.cells
+    boot = model.boot
+    return {
+        "chosen": list(chosen),
+        "experts": {
+            "sampled": model.experts,
+            "method": "bootstrap of each matrix's kept experts, AIJ geometric mean, principal eigenvector",
+            "panels": boot.panel_sizes() if boot is not None else None,
+            # the per-expert CR screening: who was flagged (kept, resampled) or excluded (never drawn)
+            "screened": [
+                {"matrix": group, "expert": e, "cr": round(cr, 6), "action": how}
+                for group, m in (("root", tree.root), *((p.code, p.matrix) for p in tree.primary))
+                for e, cr, how in m.screened
+            ],
+        },
+        "baselines": {
+            "sampled": model.draws_baselines,
+            "cells": cells.baseline_cells(),
+            "method": "derived baselines: order statistic Beta(k, n + 1 - k), spread from this run's values, "
+            "guardrail re-applied; baselines set by policy are not drawn",
+        },
+        "survey": {
+            "sampled": model.draws_survey,
+            "cells": cells.survey_cells(),
+            "method": "Jeffreys posterior Beta(x + 1/2, n - x + 1/2) of each survey share",
+        },
+        "funnel_overdispersion": {"sampled": False, "indicators": list(cells.funnels), "note": FUNNEL_NOTE},
+        "cells_kept_fixed": cells.frozen,
+    }
 
 
 def _provider(
@@ -172,11 +248,13 @@ def write_outputs(u: Uncertainty, out: Path, bands: list[str]) -> tuple[Path, ..
         "seed": u.seed,
         "noise": u.noise,
         "schemes": list(u.schemes),
+        "sources": u.sources,
         "uncertain_below": UNCERTAIN_BELOW,
         "sobol": {
             "output": "each provider's rank, averaged over the providers whose rank varies",
             "providers": u.sobol_providers,
             "indices": u.sobol,
+            "notes": {FUNNEL_FACTOR: FUNNEL_NOTE} if FUNNEL_FACTOR in u.sobol else {},
         },  # fmt: skip
         "providers": list(u.providers),
     }
