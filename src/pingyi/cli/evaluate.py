@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
@@ -55,6 +56,7 @@ def score(
         "and no table, the ledger's accepted disputes of the year are applied.",
     ),
     actor: str = ActorOpt,
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object (docs/json.md)."),
 ) -> None:
     """Evaluate every provider: scores, traffic lights, grades, prepayment adjustments, manifest.
 
@@ -64,7 +66,7 @@ def score(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from pingyi.cycle.summary import print_cycle
-    from pingyi.run.summary import print_summary
+    from pingyi.run.summary import print_summary, summary_record
 
     with Progress(
         TextColumn("scoring providers"),
@@ -95,6 +97,14 @@ def score(
             strict=strict,
             encoding=encoding,
         )
+    if as_json:
+        record = summary_record(cycle.result, out_dir)
+        record["cycle"] = {
+            "stage": cycle.stage, "date": cycle.date, "review_deadline": cycle.review_deadline,
+            "ledger": None if cycle.ledger is None else str(cycle.ledger), "run_id": cycle.run_id,
+        }  # fmt: skip
+        out.print_json(json.dumps(record, ensure_ascii=False, default=str))
+        return
     print_summary(out, cycle.result, out_dir)
     print_cycle(out, cycle)
 
@@ -106,6 +116,7 @@ def quality(
     year: int | None = YearOpt,
     out_dir: Path | None = typer.Option(None, "--out", "-o", help="Write quality.csv and rejected.csv here."),
     encoding: str | None = EncodingOpt,
+    as_json: bool = typer.Option(False, "--json", help="Print the counts and failing checks as JSON (docs/json.md)."),
 ) -> None:
     """Check a data bundle: rows read, used and rejected per table, the top failing checks (exit 0 even with rejects)."""
     checked = api.check_quality(data, project, year, out_dir, encoding=encoding)
@@ -113,6 +124,32 @@ def quality(
     for warning in checked.warnings:
         err.print(f"warning: {warning}", style="yellow", markup=False)
     result = checked.result
+    if as_json:
+        record = {
+            "year": year,
+            "window": [f"{year - 1}-01-01", f"{year}-12-31"],
+            "warnings": list(checked.warnings),
+            "tables": {
+                c.table: {"file": c.file, "read": c.read, "used": c.used, "rejected": c.rejected, "flagged": c.flagged}
+                for c in result.counts.values()
+                if c.file
+            },
+            "top_failures": [
+                {
+                    "table": f.table,
+                    "check": f.check,
+                    "reason_code": f.reason_code,
+                    "severity": f.severity,
+                    "failed": f.failed,
+                    "checked": f.checked,
+                    "rate": f.rate,
+                }
+                for f in result.top_failures(10)
+            ],  # fmt: skip
+            "written": [str(p) for p in checked.written],
+        }
+        out.print_json(json.dumps(record, ensure_ascii=False))
+        return
     table = Table(
         title=f"data quality, evaluation year {year} (window {year - 1}-01-01 to {year}-12-31)", header_style="bold"
     )
@@ -146,11 +183,19 @@ def verify(
         None, "--results", help="Report folder only: the results folder it came from (default: as recorded)."
     ),
     rerender: bool = typer.Option(False, "--rerender", help="Report folder only: render again and compare bytes."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print {ok, lines} as JSON (docs/json.md); exit codes as without."
+    ),
 ) -> None:
     """Check a folder against its manifest: a results or monitoring folder is re-run from the recorded inputs and
     compared byte for byte; a report folder's PDF, XLSX and HTML files are checked (and re-rendered with --rerender).
     Exit 0 all match, 1 otherwise."""
     report = api.verify(folder, data, project, results=results, rerender=rerender)
+    if as_json:
+        out.print_json(json.dumps({"folder": str(folder), "ok": report.ok, "lines": report.lines}, ensure_ascii=False))
+        if not report.ok:
+            raise typer.Exit(1)
+        return
     for line in report.lines:
         style = None if line.startswith(("ok", "note", "re-rendered")) else "red"
         out.print(line, style=style, markup=False)

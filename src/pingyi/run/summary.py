@@ -85,3 +85,47 @@ def print_summary(console: Console, run: RunResult, out_dir: Path) -> None:
         "rejected.csv, results.json, manifest.json)",
         markup=False,
     )
+
+
+def summary_record(run: RunResult, out_dir: Path) -> dict:
+    """What `pingyi score --json` prints: the summary above as one JSON object (docs/json.md)."""
+    project = run.project
+    info = {p.code: p for p in run.providers}
+    grades = [g.name for g in project.policy.grades] + [project.policy.insufficient_grade]
+    counts = Counter((info[r.fixmedins_code].region, r.grade) for r in run.results)
+    regions = list(project.regions.schemes[project.baselines.region_scheme].regions)
+    b = run.budget
+    designation = Counter(a.designation for a in run.adjustments)
+    ungraded = project.policy.insufficient_grade
+    return {
+        "year": run.year,
+        "system": {"name": project.hierarchy.name, "version": project.hierarchy.version},
+        "providers": len(run.results),
+        "graded": sum(1 for r in run.results if r.grade != ungraded),
+        "grades": {g: sum(1 for r in run.results if r.grade == g) for g in grades},
+        "grades_by_region": {rg: {g: counts.get((rg, g), 0) for g in grades} for rg in regions},
+        "lights": {
+            p.code: {
+                "red": sum(1 for r in run.results for s in p.secondary if r.indicators[s.code].light is Light.RED),
+                "grey": sum(1 for r in run.results for s in p.secondary if r.indicators[s.code].light is Light.GREY),
+            }
+            for p in run.tree.primary
+        },
+        "budget": {
+            "mode": project.policy.adjustment.mode,
+            "penalties": str(b.penalties),
+            "rewards": str(b.rewards),
+            "credit": str(b.credit),
+            "net": str(b.net),
+            "scale": None if b.scale is None else str(b.scale),
+        },  # fmt: skip
+        "designation": {d.value: designation.get(d, 0) for d in Designation},
+        "rows": {
+            name: {"file": c.file, "read": c.read, "used": c.used, "rejected": c.rejected}
+            for name, c in run.quality.counts.items()
+            if c.file or c.read
+        },
+        "guards": [{"code": g.code, "action": g.action, "message": g.message} for g in run.guards],
+        "corrections": len(run.corrections),
+        "out": str(out_dir),
+    }
