@@ -187,7 +187,9 @@ def _render(out, results, cards, committee, selected, formats, templates, worker
 
         t = time.perf_counter()
         tick("xlsx", 0, 1)
-        workbook = write_results_workbook(results, out / WORKBOOK, lang="en" if lang == "en" else "zh", providers=selected)
+        workbook = write_results_workbook(
+            results, out / WORKBOOK, lang="en" if lang == "en" else "zh", providers=selected
+        )
         run.files.append(workbook)
         tick("xlsx", 1, 1)
         run.timings["xlsx"] = time.perf_counter() - t

@@ -104,7 +104,7 @@ class WorkbookWriter:
                 L["rank_peers"],
                 L["peer_percentile"],
                 *[f"{c} {n}" for c, n in dims],
-                *(f"{L['light']}:{tx.LIGHT_SHORT[lang][k]}" for k in ("red", "yellow", "green", "grey")),  # type: ignore[index]
+                *(f"{L['light']}:{tx.LIGHT_SHORT[lang][k]}" for k in ("red", "yellow", "green", "grey")),
                 L["prepayment"],
                 L["rate"],
                 L["amount"],
@@ -145,6 +145,19 @@ class WorkbookWriter:
             freeze="F2",
         )
         self.counted = {"raw": L["raw_value"], "adjusted": L["adjusted_value"]}  # which value was scored
+        ind = self.ind
+        unit_ids: dict[str | None, int] = {}
+
+        def num_id(unit: str | None) -> int:  # the style of a value in its unit's number format
+            sid = unit_ids.get(unit)
+            if sid is None:
+                sid = unit_ids[unit] = ind.num(0, UNIT_FORMATS.get(unit))[2]  # type: ignore[arg-type]
+            return sid
+
+        self.num_id = num_id
+        self.score_id = ind.num(0, SCORE_FMT)[2]
+        self.weight_id = ind.num(0, WEIGHT_FMT)[2]
+        self.pct_id = ind.num(0, PERCENTILE_FMT)[2]
         # ---- adjustments
         self.adj = book.sheet(
             _sheet_title("预付金调整" if zh else "Adjustments", used),
@@ -200,12 +213,18 @@ class WorkbookWriter:
                 summary.text(a["designation_short"], lb.LIGHT_FILLS["red"] if a["at_risk"] else None),
             ]
         )
+        # the hot loop (one row per provider x indicator): number cells are made here, not by ind.num
         code, name, counted = ind.text(p["code"]), ind.text(p["name"]), self.counted
+        num_id, score_id, weight_id, pct_id = self.num_id, self.score_id, self.weight_id, self.pct_id
         for d in c["dimensions"]:
             dim = ind.text(f"{d['code']} {d['name']}")
             for r in d["indicators"]:
-                fmt = UNIT_FORMATS.get(r["unit"])
-                fill = _fill(r["light"])
+                f = num_id(r["unit"])
+                light = r["light"]
+                fill = _fill(light)
+                v, b, m, pr, dl, sc = r["value"], r["baseline"], r["benchmark"], r["prior"], r["delta"], r["score"]
+                w, nw, ct, pp = r["weight"], r["nominal_weight"], r["contribution"], r["peer_percentile"]
+                rv, av = r["raw_value"], r["adjusted_value"]
                 ind.add(
                     [
                         code,
@@ -214,20 +233,20 @@ class WorkbookWriter:
                         ind.text(r["code"]),
                         ind.text(r["name"]),
                         ind.text(r["unit_label"]),
-                        ind.num(r["value"], fmt),
-                        ind.num(r["baseline"], fmt),
-                        ind.num(r["benchmark"], fmt),
-                        ind.num(r["prior"], fmt),
-                        ind.num(r["delta"], fmt),
-                        ind.text(r["light"]["label"], fill),
-                        ind.num(r["score"], SCORE_FMT, fill),
-                        ind.num(r["weight"], WEIGHT_FMT),
-                        ind.num(r["nominal_weight"], WEIGHT_FMT),
-                        ind.num(r["contribution"], SCORE_FMT),
-                        ind.num(r["peer_percentile"], PERCENTILE_FMT),
-                        ind.num(r["raw_value"], fmt),
-                        ind.num(r["adjusted_value"], fmt),
-                        ind.text(counted.get(r["casemix"], "")) if r["adjusted_value"] is not None else None,
+                        None if v is None else ("n", v, f),
+                        None if b is None else ("n", b, f),
+                        None if m is None else ("n", m, f),
+                        None if pr is None else ("n", pr, f),
+                        None if dl is None else ("n", dl, f),
+                        ind.text(light["label"], fill),
+                        ind.num(sc, SCORE_FMT, fill),
+                        None if w is None else ("n", w, weight_id),
+                        None if nw is None else ("n", nw, weight_id),
+                        None if ct is None else ("n", ct, score_id),
+                        None if pp is None else ("n", pp, pct_id),
+                        None if rv is None else ("n", rv, f),
+                        None if av is None else ("n", av, f),
+                        ind.text(counted.get(r["casemix"], "")) if av is not None else None,
                         ind.text(r["status_label"] + (f"（{r['absence_label']}）" if r["absence_label"] else "")),
                         ind.text(r["reason"]),
                     ]
@@ -391,7 +410,7 @@ def provider_rows(prep: Prepared, codes: Iterable[str], *, peers: bool = False) 
     """The workbook's rows of each provider, with the values and words of its card (card.provider_context)
     but none of the card's text. `peers`: also the peer averages and what to fix first (the sheet of one
     provider), which need `prep` made by `prepare` (its peer statistics)."""
-    lang, L = prep.lang, prep.L
+    lang = prep.lang
     ranks = peer_ranks(prep.providers.values())
     lights: dict[str | None, dict] = {}
     words: dict[tuple, str] = {}

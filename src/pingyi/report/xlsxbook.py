@@ -12,7 +12,7 @@ import shutil
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -36,6 +36,7 @@ def display_width(text: str) -> int:
 
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _COLS = [get_column_letter(i) for i in range(1, 200)]
+_STYLE_ATTR = [""] + [f' s="{i}"' for i in range(1, 256)]  # a cell's style attribute by style id (0: none)
 
 
 _TEXT_CACHE: dict[str, str] = {}
@@ -120,7 +121,7 @@ class BookWriter:
                 zi = zipfile.ZipInfo(info.filename, date_time=FIXED_ZIP_DATE)
                 zi.compress_type = zipfile.ZIP_DEFLATED
                 zi.external_attr = 0o644 << 16
-                zi._compresslevel = ZIP_LEVEL  # a ZipInfo passed in keeps its own level, not the archive's
+                zi._compresslevel = ZIP_LEVEL  # type: ignore[attr-defined]  # a ZipInfo passed in keeps its own level, not the archive's
                 if info.filename in data:
                     empty = b"<sheetData></sheetData>" if b"<sheetData></sheetData>" in body else b"<sheetData />"
                     head, tail = body.split(empty, 1)
@@ -164,7 +165,7 @@ class SheetWriter:
         self.rows = 0  # rows written, header included
         self.size = 0  # bytes of sheet data written
         self._pending: list[str] = []
-        self._spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)
+        self._spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)  # noqa: SIM115 (closed by copy_to)
         self._styles = book._style_ids
         hid = book.style_id(("h",), _header_style)
         self._row([("s", h, hid) for h in headers])
@@ -221,7 +222,7 @@ class SheetWriter:
                 kind, value, sid = cell
             else:
                 kind, value, sid = "n", cell, 0
-            style = f' s="{sid}"' if sid else ""
+            style = _STYLE_ATTR[sid] if sid < len(_STYLE_ATTR) else f' s="{sid}"'
             if kind == "s":
                 append(f'<c r="{_COLS[i]}{r}"{style} t="inlineStr">{_inline(value)}</c>')
                 continue
@@ -264,7 +265,7 @@ class SheetWriter:
                     self.widths[i] = min(w, self.widths_max)
         self._row(row)
 
-    def copy_to(self, out: BinaryIO) -> None:
+    def copy_to(self, out: IO[bytes]) -> None:
         """The sheet data written so far, into `out`; the spool is closed after."""
         self._flush()
         self._spool.seek(0)
