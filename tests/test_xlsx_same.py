@@ -14,7 +14,7 @@ import pytest
 from pingyi.report.context import build_contexts
 from pingyi.report.loader import load_results
 from pingyi.report.run import WORKBOOK, _restricted, render_reports
-from pingyi.report.xlsx import write_workbook
+from pingyi.report.xlsx import write_results_workbook, write_workbook
 from pingyi.run.evaluate import evaluate_to
 from pingyi.tools.example import generate_example
 
@@ -117,3 +117,40 @@ def test_selected_providers_workbook_is_the_one_rendered_from_their_cards(sixty,
     old = from_contexts(sixty, tmp_path / "old.xlsx", providers=codes, lang=lang)
     assert_same(old, new)
     assert openpyxl.load_workbook(new).worksheets[0].max_row == 4
+
+
+def test_workbook_without_provider_sheets_is_the_one_rendered_from_the_cards(sixty, tmp_path):
+    """Past PER_PROVIDER_SHEETS_MAX providers the workbook has no sheet per provider and needs no peer
+    statistics (prepare_lookups instead of prepare): the four sheets still equal the cards' ones."""
+    new = write_results_workbook(load_results(sixty).results, tmp_path / "new.xlsx", per_provider=False)
+    rd = load_results(sixty)
+    ctxs = build_contexts(rd.results, quality_rows=rd.quality_rows, rejected_counts=rd.rejected_counts)
+    old = write_workbook(list(ctxs.cards.values()), ctxs.committee, tmp_path / "old.xlsx", per_provider=False)
+    assert_same(old, new)
+    assert len(openpyxl.load_workbook(new).sheetnames) == 4
+
+
+def test_a_workbook_alone_builds_no_card_context(sixty, tmp_path, monkeypatch):
+    import pingyi.report.run as report_run
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("card contexts built for a workbook")
+
+    monkeypatch.setattr(report_run, "build_contexts", refuse)
+    run = render_reports(sixty, tmp_path / "out", formats=["xlsx"])
+    assert run.cards == 60 and (tmp_path / "out" / WORKBOOK).is_file()
+    with pytest.raises(AssertionError, match="card contexts"):
+        render_reports(sixty, tmp_path / "html", formats=["xlsx,html"])
+
+
+def test_sheets_spooled_to_disk_give_the_same_bytes(sixty, tmp_path, monkeypatch):
+    """Rows leave memory in batches and, past SPOOL_MEMORY, for a temporary file: the bytes do not change
+    (and two runs give the same bytes)."""
+    import pingyi.report.xlsxbook as xb
+
+    results = load_results(sixty).results
+    a = write_results_workbook(results, tmp_path / "a.xlsx").read_bytes()
+    assert write_results_workbook(results, tmp_path / "b.xlsx").read_bytes() == a
+    monkeypatch.setattr(xb, "SPOOL_MEMORY", 1024)
+    monkeypatch.setattr(xb, "FLUSH_ROWS", 3)
+    assert write_results_workbook(results, tmp_path / "c.xlsx").read_bytes() == a
