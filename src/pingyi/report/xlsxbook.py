@@ -36,7 +36,8 @@ def display_width(text: str) -> int:
 
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _COLS = [get_column_letter(i) for i in range(1, 200)]
-_STYLE_ATTR = [""] + [f' s="{i}"' for i in range(1, 256)]  # a cell's style attribute by style id (0: none)
+_STYLES_NAMED = 256
+_STYLE_ATTR = [""] + [f' s="{i}"' for i in range(1, _STYLES_NAMED)]  # a cell's style attribute by id (0: none)
 
 
 _TEXT_CACHE: dict[str, str] = {}
@@ -220,16 +221,17 @@ class SheetWriter:
                 continue
             if cell.__class__ is tuple:
                 kind, value, sid = cell
+                style = _STYLE_ATTR[sid] if sid < _STYLES_NAMED else f' s="{sid}"'
+                if kind == "s":
+                    append(f'<c r="{_COLS[i]}{r}"{style} t="inlineStr">{_inline(value)}</c>')
+                    continue
             else:
-                kind, value, sid = "n", cell, 0
-            style = _STYLE_ATTR[sid] if sid < len(_STYLE_ATTR) else f' s="{sid}"'
-            if kind == "s":
-                append(f'<c r="{_COLS[i]}{r}"{style} t="inlineStr">{_inline(value)}</c>')
-                continue
+                value, style = cell, ""
             cls = value.__class__
             if cls is float:
-                text = repr(value)
-            elif cls is int:
+                append(f'<c r="{_COLS[i]}{r}"{style} t="n"><v>{value!r}</v></c>')
+                continue
+            if cls is int:
                 text = str(value)
             elif isinstance(value, bool):
                 append(f'<c r="{_COLS[i]}{r}"{style} t="b"><v>{int(value)}</v></c>')
