@@ -154,3 +154,39 @@ def test_sheets_spooled_to_disk_give_the_same_bytes(sixty, tmp_path, monkeypatch
     monkeypatch.setattr(xb, "SPOOL_MEMORY", 1024)
     monkeypatch.setattr(xb, "FLUSH_ROWS", 3)
     assert write_results_workbook(results, tmp_path / "c.xlsx").read_bytes() == a
+
+
+def test_peer_ranks_by_hand():
+    """A provider's peer group holds every provider sharing the values of its keys (a merged group's
+    keys are fewer); competition ranks by total; the ungraded have none. The same ranks as prepare()."""
+    from pingyi.report.prepare import peer_key, peer_ranks, prepare
+
+    def p(code, level, total, keys=("region", "level")):
+        group = {"region": "east", "level": level, "keys": list(keys)}
+        return {
+            "fixmedins_code": code,
+            "region": "east",
+            "level": level,
+            "total_score": total,
+            "peer_group": group,
+            "primaries": [],
+            "indicators": [],
+        }
+
+    providers = [
+        p("A", "三级", 90.0),
+        p("B", "三级", 80.0),
+        p("C", "二级", 85.0, keys=("region",)),  # alone in 二级: merged into all of the east
+        p("D", "三级", None),
+        p("E", "三级", 80.0),
+    ]
+    assert peer_ranks(providers) == {"A": 1, "B": 2, "E": 2, "C": 2}
+    results = {"indicators": [], "primaries": [], "providers": providers}
+    prep = prepare(results)
+    assert {c: prep.groups[peer_key(x)].ranks.get(c) for c, x in prep.providers.items()} == {
+        "A": 1,
+        "B": 2,
+        "C": 2,
+        "D": None,
+        "E": 2,
+    }
