@@ -177,9 +177,10 @@ def bench_workbook(args) -> None:
                 )
         print()
         print(
-            "| code | render_reports (best / median) | of which loading + contexts | workbook | process wall | peak RSS |"
+            "| code | render_reports (best / median) | of which loading + contexts | workbook | process wall "
+            "| process CPU | peak RSS |"
         )
-        print("|---|---:|---:|---:|---:|---:|")
+        print("|---|---:|---:|---:|---:|---:|---:|")
         for name, rows in runs.items():
             walls = sorted(r["wall"] for r in rows)
             best = min(rows, key=lambda r: r["wall"])
