@@ -26,12 +26,14 @@ def _csv_rows(path: Path) -> list[dict]:
         return list(csv.DictReader(fh))
 
 
-def load_results(path: Path | str) -> ResultsDir:
+def load_results(path: Path | str, *, quality: bool = True) -> ResultsDir:
+    """`quality`: also quality.csv and the counts of rejected.csv, which only the cards and the committee
+    report show (at provincial scale they are tens of megabytes the workbook does not read)."""
     path = Path(path)
     results, document = load_results_document(path)
     counts: dict[tuple, int] = {}
     rejected = path / "rejected.csv"
-    if rejected.is_file():
+    if quality and rejected.is_file():
         with rejected.open(encoding="utf-8", newline="") as fh:
             for row in csv.DictReader(fh):
                 key = (row.get("table") or "", row.get("reason_code") or "")
@@ -41,6 +43,6 @@ def load_results(path: Path | str) -> ResultsDir:
         results=results,
         document=document,
         scores=_csv_rows(path / "scores.csv"),
-        quality_rows=_csv_rows(path / "quality.csv"),
+        quality_rows=_csv_rows(path / "quality.csv") if quality else [],
         rejected_counts=[{"table": t, "reason_code": r, "rows": n} for (t, r), n in sorted(counts.items())],
     )

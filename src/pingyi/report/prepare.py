@@ -211,6 +211,50 @@ def prepare(
     )
 
 
+def prepare_lookups(results: Mapping[str, Any], *, lang: tx.Lang = "zh") -> Prepared:
+    """The lookups of `prepare` without its peer statistics and data-quality notes (the workbook's
+    summary, indicator and adjustment sheets need only these): proportional to the providers."""
+    if lang not in tx.LANGS:
+        raise ValueError(f"unknown language {lang!r}; expected one of {', '.join(tx.LANGS)}")
+    providers = {p["fixmedins_code"]: p for p in results["providers"]}
+    return Prepared(
+        results=results,
+        lang=lang,
+        L=lb.LABELS[lang],
+        indicators={i["code"]: i for i in results["indicators"]},
+        primaries=list(results["primaries"]),
+        providers=providers,
+        groups={},
+        quality_by_provider={},
+        quality_summary={},
+        graded=sum(1 for p in providers.values() if p.get("total_score") is not None),
+    )
+
+
+def peer_ranks(providers: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """Each graded provider's rank by total inside its peer group (the group's `ranks` in `prepare`):
+    the group of `peer_key(p)` holds every provider with the same values of its keys. Providers are
+    indexed by the values of each distinct list of keys, so this is linear in the providers."""
+    providers = list(providers)
+    keys = {peer_key(p)[1] for p in providers}
+    index: dict[tuple, list[Mapping[str, Any]]] = {}
+    for p in providers:
+        for k in keys:
+            index.setdefault((k, tuple(_peer_value(p, x) for x in k)), []).append(p)
+    ranked: dict[tuple, dict[str, int]] = {}
+    out: dict[str, int] = {}
+    for p in providers:
+        key = peer_key(p)
+        ranks = ranked.get(key)
+        if ranks is None:
+            members = index.get((key[1], key[2]), [])
+            graded = [(m["fixmedins_code"], m["total_score"]) for m in members if m.get("total_score") is not None]
+            ranks = ranked[key] = _rank(graded)
+        if p["fixmedins_code"] in ranks:
+            out[p["fixmedins_code"]] = ranks[p["fixmedins_code"]]
+    return out
+
+
 # --------------------------------------------------------------------------- small lookups
 
 

@@ -105,7 +105,10 @@ def render_reports(
     dirs = template_dirs(templates)  # fails early on a bad directory
     t0 = time.perf_counter()
     warnings = check_recorded(Path(results_dir))
-    rd = load_results(results_dir)
+    # card contexts (every card's words, displays and charts) only for the formats that show cards: the
+    # workbook is built from the numbers (pingyi.report.xlsx.write_results_workbook)
+    with_cards = "pdf" in formats or "html" in formats
+    rd = load_results(results_dir, quality=with_cards)
     check_scores(rd)
     selected = parse_providers(providers)
     known = {p["fixmedins_code"] for p in rd.results["providers"]}
@@ -117,22 +120,25 @@ def render_reports(
                 f"({len(known)} providers); expected fixmedins_code values such as "
                 f"{', '.join(sorted(known)[:3])}"
             )
-    ctxs = build_contexts(
-        rd.results,
-        lang="en" if lang == "en" else "zh",
-        providers=selected,
-        quality_rows=rd.quality_rows,
-        rejected_counts=rd.rejected_counts,
-        ledger=ledger,
-        uncertainty=uncertainty,
-    )
-    cards = list(ctxs.cards.values())
-    committee = ctxs.committee
+    cards: list[dict] = []
+    committee: dict = {}
+    if with_cards:
+        ctxs = build_contexts(
+            rd.results,
+            lang="en" if lang == "en" else "zh",
+            providers=selected,
+            quality_rows=rd.quality_rows,
+            rejected_counts=rd.rejected_counts,
+            ledger=ledger,
+            uncertainty=uncertainty,
+        )
+        cards, committee = list(ctxs.cards.values()), ctxs.committee
     out = Path(out_dir)
     parameters = {"formats": formats, "providers": selected, "lang": lang}
     context_time = time.perf_counter() - t0
     with output_folder(out, owned=REPORT_ENTRIES, command="pingyi report") as stage:
-        run = _render(stage, cards, committee, selected, formats, templates, workers, progress)
+        run = _render(stage, rd.results, cards, committee, selected, formats, templates, workers, progress, lang)
+        run.cards = len(known) if selected is None else len(selected)
         if ledger is not None:
             snapshot = json.dumps(ledger, ensure_ascii=False, sort_keys=True, indent=1) + "\n"
             (stage / LEDGER_SNAPSHOT).write_text(snapshot, encoding="utf-8")
@@ -172,16 +178,19 @@ def check_recorded(results_dir: Path) -> list[str]:
     return []
 
 
-def _render(out, cards, committee, selected, formats, templates, workers, progress) -> ReportRun:
+def _render(out, results, cards, committee, selected, formats, templates, workers, progress, lang) -> ReportRun:
     run = ReportRun(out=out, cards=len(cards))
     tick = progress or (lambda stage, advance, total: None)
 
     if "xlsx" in formats:
-        from pingyi.report.xlsx import write_workbook
+        from pingyi.report.xlsx import write_results_workbook
 
         t = time.perf_counter()
         tick("xlsx", 0, 1)
-        run.files.append(write_workbook(cards, _restricted(committee, selected), out / WORKBOOK))
+        workbook = write_results_workbook(
+            results, out / WORKBOOK, lang="en" if lang == "en" else "zh", providers=selected
+        )
+        run.files.append(workbook)
         tick("xlsx", 1, 1)
         run.timings["xlsx"] = time.perf_counter() - t
 
@@ -247,7 +256,7 @@ def check_scores(rd) -> None:
 
 
 def _restricted(committee: dict, selected: list[str] | None) -> dict:
-    """The committee context with its ranking limited to the selected providers (index and workbook)."""
+    """The committee context with its ranking limited to the selected providers (the HTML index)."""
     if selected is None:
         return committee
     keep = set(selected)
