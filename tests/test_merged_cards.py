@@ -36,3 +36,5 @@ def test_one_bookmark_per_provider_in_the_committee_order(example, tmp_path):
         start += singles[mark.code]
     vetoed = [m for m in order if m.title.startswith("H51012100004")]
     assert vetoed and "不合格" in vetoed[0].title
+    # `pingyi report` writes the same file beside the committee report
+    assert (reports / "cards-all.pdf").read_bytes() == data

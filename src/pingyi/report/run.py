@@ -3,6 +3,7 @@
 Output layout under --out:
     cards/<fixmedins_code>.pdf     one A4 card per provider
     committee.pdf                  the committee report (all providers; not written with --provider)
+    cards-all.pdf                  every card in the committee's order, a bookmark per provider (idem)
     pingyi-report.xlsx             summary, indicators, adjustments, about (+ one sheet per provider up to 200)
     html/index.html                sortable, filterable table of the providers, linking their cards
     html/cards/<code>.html         self-contained offline cards
@@ -24,17 +25,27 @@ from typing import Any
 
 from pingyi import text as tx
 from pingyi.errors import PingyiError, read_json
-from pingyi.files import member, output_folder
+from pingyi.files import member, output_folder, write_atomic
 from pingyi.report.context import build_contexts
 from pingyi.report.loader import load_results
 from pingyi.report.manifest import build_report_manifest, write_report_manifest
+from pingyi.report.merge import MERGED, committee_order, merged_cards
 from pingyi.run.manifest import sha256
 
 FORMATS = ("pdf", "xlsx", "html")
 WORKBOOK = "pingyi-report.xlsx"
 LEDGER_SNAPSHOT = "ledger.json"  # the ledger state a report was rendered from (report --ledger)
 UNCERTAINTY_SNAPSHOT = "uncertainty.json"  # the uncertainty figures it was given (report --uncertainty)
-REPORT_ENTRIES = ("cards", "committee.pdf", WORKBOOK, "html", LEDGER_SNAPSHOT, UNCERTAINTY_SNAPSHOT, "manifest.json")
+REPORT_ENTRIES = (
+    "cards",
+    "committee.pdf",
+    MERGED,
+    WORKBOOK,
+    "html",
+    LEDGER_SNAPSHOT,
+    UNCERTAINTY_SNAPSHOT,
+    "manifest.json",
+)
 
 
 @dataclass
@@ -232,6 +243,10 @@ def _render(out, results, cards, committee, selected, formats, templates, worker
             run.files.append(report.path)
         run.files.extend(d.path for d in done)
         run.pages = sum(d.pages for d in done)
+        if selected is None and committee:
+            # every card in one file, in the committee's order, a bookmark per provider
+            data, _pages = merged_cards(out / "cards", committee_order(committee, lang))
+            run.files.append(write_atomic(out / MERGED, data))
         run.timings["pdf"] = time.perf_counter() - t
     return run
 
