@@ -154,6 +154,20 @@ def casemix_lines(ctx: Mapping) -> list[str]:
     ]
 
 
+def casemix_values_line(ctx: Mapping) -> str:
+    """One line under the indicator grid with both values of every indicator that has a case-mix-adjusted
+    one ("D2.03 6.5% → 6.2%*"), so the PDF card shows them all even when it has room for only a few of
+    the sentences that explain them."""
+    items = [
+        f"{r['code']} {r['raw_value_display']} → {r['adjusted_value_display']}{CASEMIX_MARK if casemix_counted(r) else ''}"
+        for r in ctx["indicators"]
+        if r.get("adjusted_value_display", "—") != "—" and r.get("raw_value_display", "—") != "—"
+    ]
+    if not items:
+        return ""
+    return ctx["L"]["casemix_values"] + ("；" if ctx["lang"] == "zh" else "; ").join(items)
+
+
 def changes_grid(ctx: Mapping) -> Grid:
     L, w = ctx["L"], WIDTHS[ctx["lang"]]["chg"]
     cols = [
@@ -369,6 +383,7 @@ def card_parts(ctx: Mapping, medium: str = "pdf", fit: int = 0) -> dict:
         "quality_shown": shown,
         "room": room,
         "casemix_lines": casemix_lines(ctx),
+        "casemix_values": casemix_values_line(ctx),
         "casemix_marked": any(casemix_counted(r) for r in ctx["indicators"]),
         # the PDF: shapes in SVG, labels as text over it (cheap in weasyprint); the screen: SVG with its text
         "radar_figure": radar_figure(
