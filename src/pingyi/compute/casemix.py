@@ -350,16 +350,15 @@ def _column(data: dict, name: str) -> np.ndarray:
 def compute_casemix(con: Any, region_of: Mapping[str, str], years: tuple[int, ...]) -> CaseMix:
     """Fit every case-mix model (inpatient and outpatient cost, the outcome rates) and aggregate per
     provider and year; without settlement lists (no `stays` view) only the outpatient model."""
-    have_stays = bool(
-        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'stays'").fetchone()[0]
-    )
-    if have_stays:
+    if _has_view(con, "stays"):
         stays = _stay_casemix(con, region_of, years)
         outcomes = compute_outcomes(con, region_of, years)
     else:
         stays, outcomes = _Stays(models={}, measures={}, skipped={}), None
     ip_seen = set(stays.seen)
-    visit_models, visit_skipped, visit_measures, op_seen = _visit_measures(con, region_of, years)
+    visit_models, visit_skipped, visit_measures, op_seen = (
+        _visit_measures(con, region_of, years) if _has_view(con, "settlement_rows") else ({}, {}, {}, set())
+    )
     measures: dict[tuple[str, int], dict[str, float | None]] = {}
     for source in (stays.measures, visit_measures, outcomes.measures if outcomes is not None else {}):
         for key, slot in source.items():
@@ -381,6 +380,10 @@ def compute_casemix(con: Any, region_of: Mapping[str, str], years: tuple[int, ..
         visit_skipped=visit_skipped,
         outcomes=outcomes,
     )
+
+
+def _has_view(con: Any, name: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0])
 
 
 @dataclass(frozen=True)

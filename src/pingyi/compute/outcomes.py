@@ -61,8 +61,8 @@ Deterministic: cases are read ordered by mdtrt_id and every number is rounded to
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,8 +124,8 @@ def fit_logistic(x: np.ndarray, y: np.ndarray) -> LogisticFit:
     if const.any():
         first = int(np.flatnonzero(const)[0])
         beta[first] = np.log(rate / (1 - rate)) / xs[0, first]
-    converged, it = False, 0
-    for it in range(1, MAX_ITERATIONS + 1):
+    converged, iterations = False, 0
+    for iterations in range(1, MAX_ITERATIONS + 1):  # noqa: B007 (the count is reported)
         eta = xs @ beta
         p = 1.0 / (1.0 + np.exp(-eta))
         w = p * (1.0 - p)
@@ -144,7 +144,7 @@ def fit_logistic(x: np.ndarray, y: np.ndarray) -> LogisticFit:
             break
     eta = xs @ beta
     ll = float(np.sum(y * eta - np.logaddexp(0.0, eta))) if np.all(np.isfinite(eta)) else float("-inf")
-    return LogisticFit(coefficients=beta / scale, iterations=it, converged=converged, log_likelihood=ll)
+    return LogisticFit(coefficients=beta / scale, iterations=iterations, converged=converged, log_likelihood=ll)
 
 
 def _impute(values: np.ndarray) -> tuple[np.ndarray, float | None]:
