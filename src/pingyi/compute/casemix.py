@@ -383,7 +383,9 @@ def compute_casemix(con: Any, region_of: Mapping[str, str], years: tuple[int, ..
 
 
 def _has_view(con: Any, name: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0])
+    return bool(
+        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0]
+    )
 
 
 @dataclass(frozen=True)

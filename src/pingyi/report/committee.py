@@ -350,6 +350,8 @@ def casemix_overview(prep: Prepared, ctxs: list[dict]) -> dict:
             note = row.get("casemix_note")
             if not note or row["code"] not in prep.indicators:
                 continue
+            if row.get("raw_value") is None or row.get("adjusted_value") is None:
+                continue  # one value only: nothing the adjustment could have changed
             t = tally.setdefault(row["code"], {"n": 0, "changed": 0, "saved": 0, "caught": 0})
             t["n"] += 1
             raw, adj = note.get("raw_light"), note.get("adjusted_light")

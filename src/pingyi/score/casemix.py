@@ -186,22 +186,22 @@ def score_with_casemix(
     prior: Mapping[str, float | None],
 ) -> tuple[IndicatorScore, CasemixNote | None]:
     """Both lights of an indicator with an adjusted formula; the scored result gets the sentence that
-    says which counted (a new score, the one given is not changed)."""
+    says which counted (a new score, the one given is not changed). Both values are judged alike: with
+    the indicator's funnel when it has one (its limits depend on the baseline and the volume, not on
+    which value is put against them), so a light that differs is the case mix's doing, not the funnel's."""
     adjusted = ind.casemix == "adjusted"
-    raw_s = score_indicator(
-        ind,
-        v.raw_value,
-        baseline,
-        benchmark=benchmark,
-        prior=v.raw_prior,
-        volume=v.volume,
-        funnel=None if adjusted else fit,
+    raw_s = (
+        scored
+        if not adjusted
+        else score_indicator(
+            ind, v.raw_value, baseline, benchmark=benchmark, prior=v.raw_prior, volume=v.volume, funnel=fit
+        )
     )
     adj_s = (
         scored
         if adjusted
         else score_indicator(
-            ind, v.adjusted_value, baseline, benchmark=benchmark, prior=v.adjusted_prior, volume=v.volume
+            ind, v.adjusted_value, baseline, benchmark=benchmark, prior=v.adjusted_prior, volume=v.volume, funnel=fit
         )
     )
     if raw_s.status is not Status.SCORED and adj_s.status is not Status.SCORED:
