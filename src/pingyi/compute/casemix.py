@@ -40,6 +40,20 @@ casemix_stays, casemix_expected_cost (mean expected cost per modelled stay), cas
 and casemix_oe_ratio (Σ observed / Σ expected). Indicator formulas use them like any measure, e.g.
 D1.01's adjusted_formula divides each year's cost per stay by that year's expected cost per stay.
 
+Outpatients (D1.02): the same method for the ordinary and emergency visits (med_type 11 and 13,
+directly settled, cost Σ medfee_sumamt per mdtrt_id > 0) with the covariates a visit has, age and
+sex: ln(visit cost) = b0 + b1 a + b2 a^2 + b3 male, slopes within providers, Duan's smearing. It is
+fitted from covariate cells (provider, year, age, sex: count, Σ ln cost, Σ (ln cost)^2, Σ cost),
+which gives exactly the estimates over the visits (the regressors are constant within a cell) from
+a few thousand rows instead of millions. Measures casemix_op_visits, casemix_op_expected_cost,
+casemix_op_observed_cost.
+
+The fund (D1.03): casemix_fund_deflator, the change of the expected cost per case since last year
+at last year's mix of inpatient and outpatient expected spending (a Laspeyres index, see
+fund_deflator), so volume growth and a shift between the two settings stay in the adjusted growth.
+
+The outcome rates (D2.02-D2.04) have their own logistic models: pingyi.compute.outcomes.
+
 Deterministic: stays are read ordered by mdtrt_id (the key of setl_lists), so a re-run or a
 shuffled bundle gives the same coefficients, and every number is rounded to 12 significant digits.
 """
