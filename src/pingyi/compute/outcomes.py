@@ -89,18 +89,29 @@ OUTCOME_SQL: dict[str, tuple[str, str, str, str | None]] = {
 }
 POOLED = "pooled"  # the key of the model over every region (for the regions with too few events)
 
+# every stay with its covariates and, per outcome, whether it is a case and whether the event happened:
+# one pass over the `stays` view (a view with joins, recomputed by each query) for all three models
 CASES_SQL = """
 SELECT fixmedins_code, CAST(year AS INTEGER) AS year,
-       CASE WHEN {event} THEN 1.0 ELSE 0.0 END AS event,
        CASE WHEN drg_weight > 0 THEN ln(CAST(drg_weight AS DOUBLE)) END AS ln_rw,
        CAST(age AS DOUBLE) AS age,
        CASE gend WHEN '1' THEN 1.0 WHEN '2' THEN 0.0 END AS male,
        CASE WHEN diag_code_cnt IS NOT NULL THEN CAST(greatest(diag_code_cnt - 1, 0) AS DOUBLE) END AS secondary,
-       {extra} AS extra
+       {flags}
 FROM stays
-WHERE ({cases}) AND year IN ({years})
+WHERE year IN ({years})
 ORDER BY mdtrt_id
 """
+
+
+def _cases_sql(years: tuple[int, ...]) -> str:
+    flags = []
+    for outcome, (_code, cases, event, extra) in OUTCOME_SQL.items():
+        flags.append(f"coalesce({cases}, false) AS case_{outcome}")
+        flags.append(f"CASE WHEN {event} THEN 1.0 ELSE 0.0 END AS event_{outcome}")
+        if extra:
+            flags.append(f"{extra} AS extra_{outcome}")
+    return CASES_SQL.format(flags=",\n       ".join(flags), years=", ".join(str(int(y)) for y in years))
 
 
 @dataclass(frozen=True)
@@ -315,23 +326,21 @@ def compute_outcomes(con: Any, region_of: Mapping[str, str], years: tuple[int, .
     models: dict[str, dict[str, OutcomeModel]] = {}
     skipped: dict[str, dict[str, str]] = {}
     measures: dict[tuple[str, int], dict[str, float | None]] = {}
-    for outcome, (_code, cases, event_sql, extra_sql) in OUTCOME_SQL.items():
-        sql = CASES_SQL.format(
-            event=event_sql,
-            cases=cases,
-            extra=extra_sql or "CAST(NULL AS DOUBLE)",
-            years=", ".join(str(int(y)) for y in years),
-        )
-        data = con.execute(sql).fetchnumpy()
-        codes, prov_idx = np.unique(np.asarray(data["fixmedins_code"], dtype=object), return_inverse=True)
-        year = np.asarray(data["year"], dtype=np.int64)
-        event, ln_rw, age, male, secondary = (_column(data, c) for c in ("event", "ln_rw", "age", "male", "secondary"))
-        extra = _column(data, "extra") if extra_sql else None
-        regions = (
-            np.array([region_of.get(code, "?") for code in codes], dtype=object)[prov_idx]
-            if len(codes)
-            else np.zeros(0, dtype=object)
-        )
+    data = con.execute(_cases_sql(years)).fetchnumpy()
+    codes, all_prov = np.unique(np.asarray(data["fixmedins_code"], dtype=object), return_inverse=True)
+    all_year = np.asarray(data["year"], dtype=np.int64)
+    covariates = {c: _column(data, c) for c in ("ln_rw", "age", "male", "secondary")}
+    all_regions = (
+        np.array([region_of.get(code, "?") for code in codes], dtype=object)[all_prov]
+        if len(codes)
+        else np.zeros(0, dtype=object)
+    )
+    for outcome, (_code, _cases, _event, extra_sql) in OUTCOME_SQL.items():
+        case = np.asarray(data[f"case_{outcome}"], dtype=bool)
+        prov_idx, year, regions = all_prov[case], all_year[case], all_regions[case]
+        event = _column(data, f"event_{outcome}")[case]
+        ln_rw, age, male, secondary = (covariates[c][case] for c in ("ln_rw", "age", "male", "secondary"))
+        extra = _column(data, f"extra_{outcome}")[case] if extra_sql else None
         names = outcome_measures(outcome)
         years_s = year.astype(str).astype(object)
         expected = np.full(len(event), np.nan)
