@@ -276,3 +276,23 @@ def test_adjusted_rates_appear_on_a_rendered_card(example, tmp_path, cli):
         raw = f"{row['raw_value']:.1%}" if c != "D2.04" else f"{row['raw_value']:.2%}"
         adj = f"{row['adjusted_value']:.1%}" if c != "D2.04" else f"{row['adjusted_value']:.2%}"
         assert f"{c} {raw} → {adj}" in flat, (c, raw, adj)
+
+
+def test_raw_and_adjusted_are_judged_with_the_same_funnel():
+    """D2.03 counts its adjusted rate under funnel lights. A provider with 150 cases (above the minimum of
+    100) whose raw and adjusted rates are both 5/150 = 3.3 % against a 2 % baseline is inside the funnel
+    (z ~ 1.2): neither value is red, so the note reports no change of light that the case mix did not
+    make (without the funnel the raw value would be red, 67 % worse than the baseline)."""
+    from pingyi.score.funnel import FunnelPoint, fit_funnel
+
+    ind = shipped().project.indicators["D2.03"]
+    peers = [
+        FunnelPoint(f"P{i}", n, k / n, 0.02)
+        for i, (k, n) in enumerate([(8, 400), (11, 500), (5, 300), (13, 600), (7, 350), (9, 450), (4, 250), (12, 520)])
+    ]
+    fit = fit_funnel("D2.03", "percent", [*peers, FunnelPoint("P", 150, 5 / 150, 0.02)], "tau2", 0.1)
+    v = IndicatorValue("D2.03", 5 / 150, None, 150.0, {}, raw_value=5 / 150, adjusted_value=5 / 150)
+    scored = score_indicator(ind, v.value, 0.02, volume=150.0, funnel=fit)
+    _, note = score_with_casemix(ind, v, scored, 0.02, None, fit, {}, {})
+    assert note is not None and note.raw_light == note.adjusted_light != "red"
+    assert score_indicator(ind, 5 / 150, 0.02, volume=150.0).light.value == "red"
