@@ -154,14 +154,19 @@ def casemix_lines(ctx: Mapping) -> list[str]:
     ]
 
 
-def casemix_values_line(ctx: Mapping) -> str:
-    """One line under the indicator grid with both values of every indicator that has a case-mix-adjusted
-    one ("D2.03 6.5% → 6.2%*"), so the PDF card shows them all even when it has room for only a few of
-    the sentences that explain them."""
+def casemix_values_line(ctx: Mapping, explained: int | None = None) -> str:
+    """One line with both values of every indicator that has a case-mix-adjusted one and whose sentence
+    (casemix_lines) is not shown ("D2.03 6.5% → 6.2%*"): with the sentences shown above it, the card
+    gives both values of every adjusted indicator even where it has room for only a few sentences.
+    `explained`: how many sentences are shown (None: all)."""
+    sentences = [r["code"] for r in ctx["indicators"] if r.get("casemix_note")]
+    shown = set(sentences if explained is None else sentences[:explained])
     items = [
         f"{r['code']} {r['raw_value_display']} → {r['adjusted_value_display']}{CASEMIX_MARK if casemix_counted(r) else ''}"
         for r in ctx["indicators"]
-        if r.get("adjusted_value_display", "—") != "—" and r.get("raw_value_display", "—") != "—"
+        if r["code"] not in shown
+        and r.get("adjusted_value_display", "—") != "—"
+        and r.get("raw_value_display", "—") != "—"
     ]
     if not items:
         return ""
@@ -383,7 +388,7 @@ def card_parts(ctx: Mapping, medium: str = "pdf", fit: int = 0) -> dict:
         "quality_shown": shown,
         "room": room,
         "casemix_lines": casemix_lines(ctx),
-        "casemix_values": casemix_values_line(ctx),
+        "casemix_values": casemix_values_line(ctx, room["casemix"] if medium == "pdf" else None),
         "casemix_marked": any(casemix_counted(r) for r in ctx["indicators"]),
         # the PDF: shapes in SVG, labels as text over it (cheap in weasyprint); the screen: SVG with its text
         "radar_figure": radar_figure(
