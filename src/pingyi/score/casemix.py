@@ -99,11 +99,9 @@ def _why(kind: str, change: float | None) -> tuple[str, str]:
         if change is None or abs(change) < 0.02:
             return "its patients' risk is close to the region's", "其患者风险与本地区相当"
         higher = change > 0
-        return (
-            f"its patients are at {'higher' if higher else 'lower'} risk (expected rate {change:+.0%} against the "
-            f"region's, from age, sex, DRG weight and comorbidity)",
-            f"其患者风险{'较高' if higher else '较低'}（按年龄、性别、DRG权重和合并症测算的预期发生率"
-            f"{'高于' if higher else '低于'}本地区{abs(change):.0%}）",
+        return (  # the model's covariates are in the manual; the card has room for one line
+            f"its patients are at {'higher' if higher else 'lower'} risk (expected rate {change:+.0%} vs the region's)",
+            f"其患者风险{'较高' if higher else '较低'}（预期发生率{'高于' if higher else '低于'}本地区{abs(change):.0%}）",
         )
     if change is None or abs(change) < 0.005:
         return "its case mix barely changed", "其病例组合基本未变"
