@@ -89,7 +89,9 @@ ORDER BY mdtrt_id
 
 # ordinary and emergency outpatient visits (D1.02's population, med_type 11 and 13, directly settled),
 # one row per provider, year and covariate cell: the OLS and the smearing factor need only the cells'
-# counts and sums, so millions of visits are fitted from a few thousand rows, exactly
+# counts and sums, so millions of visits are fitted from a few thousand rows, exactly. The sums are
+# DECIMAL (exact, so independent of the order DuckDB's threads add the rows in: a shuffled bundle gives
+# the same coefficients); ln(cost) is kept to 15 decimals
 VISIT_CELLS_SQL = """
 WITH visits AS (
     SELECT fixmedins_code, CAST(year AS INTEGER) AS year, mdtrt_id, sum(medfee_sumamt) AS cost,
@@ -100,8 +102,8 @@ WITH visits AS (
 )
 SELECT fixmedins_code, year, CAST(age AS DOUBLE) AS age,
        CASE gend WHEN '1' THEN 1.0 WHEN '2' THEN 0.0 END AS male,
-       CAST(count(*) AS DOUBLE) AS n, sum(ln(CAST(cost AS DOUBLE))) AS sy,
-       sum(ln(CAST(cost AS DOUBLE)) * ln(CAST(cost AS DOUBLE))) AS syy, sum(CAST(cost AS DOUBLE)) AS sc
+       CAST(count(*) AS DOUBLE) AS n, CAST(sum(CAST(ln(cost) AS DECIMAL(38, 15))) AS DOUBLE) AS sy,
+       CAST(sum(CAST(ln(cost) * ln(cost) AS DECIMAL(38, 15))) AS DOUBLE) AS syy, CAST(sum(cost) AS DOUBLE) AS sc
 FROM visits WHERE cost > 0
 GROUP BY ALL
 ORDER BY fixmedins_code, year, age NULLS LAST, male NULLS LAST
