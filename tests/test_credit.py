@@ -304,7 +304,7 @@ def final(bundle: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 def test_a_final_run_grants_and_refuses_and_the_ledger_keeps_the_status(final: dict):
     doc = json.loads((final["out"] / "results.json").read_text(encoding="utf-8"))
-    assert doc["schema_version"] == "1.4"
+    assert doc["schema_version"] == "1.5"
     by_code = {p["fixmedins_code"]: p for p in doc["providers"]}
     g = by_code[final["granted"]]
     if g["grade"] in ("不合格", "不予评级"):
@@ -402,7 +402,7 @@ def test_a_results_document_of_schema_1_2_still_reads():
     from pingyi.run.schema import check_document
 
     doc = json.loads((REPORT_FIXTURE / "results.json").read_text(encoding="utf-8"))
-    assert doc["schema_version"] == "1.4" and "credit" in doc["budget"]
+    assert doc["schema_version"] == "1.5" and "credit" in doc["budget"]
     doc["schema_version"] = "1.2"
     del doc["budget"]["credit"]
     for p in doc["providers"]:

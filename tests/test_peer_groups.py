@@ -176,7 +176,7 @@ def test_a_results_document_of_schema_1_3_still_reads():
     from pingyi.run.schema import check_document
 
     doc = json.loads((REPORT_FIXTURE / "results.json").read_text(encoding="utf-8"))
-    assert doc["schema_version"] == "1.4"
+    assert doc["schema_version"] == "1.5"
     doc["schema_version"] = "1.3"
     for p in doc["providers"]:
         p["peer_group"] = {"region": p["region"], "level": p["level"]}

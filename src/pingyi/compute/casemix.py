@@ -40,6 +40,20 @@ casemix_stays, casemix_expected_cost (mean expected cost per modelled stay), cas
 and casemix_oe_ratio (Σ observed / Σ expected). Indicator formulas use them like any measure, e.g.
 D1.01's adjusted_formula divides each year's cost per stay by that year's expected cost per stay.
 
+Outpatients (D1.02): the same method for the ordinary and emergency visits (med_type 11 and 13,
+directly settled, cost Σ medfee_sumamt per mdtrt_id > 0) with the covariates a visit has, age and
+sex: ln(visit cost) = b0 + b1 a + b2 a^2 + b3 male, slopes within providers, Duan's smearing. It is
+fitted from covariate cells (provider, year, age, sex: count, Σ ln cost, Σ (ln cost)^2, Σ cost),
+which gives exactly the estimates over the visits (the regressors are constant within a cell) from
+a few thousand rows instead of millions. Measures casemix_op_visits, casemix_op_expected_cost,
+casemix_op_observed_cost.
+
+The fund (D1.03): casemix_fund_deflator, the change of the expected cost per case since last year
+at last year's mix of inpatient and outpatient expected spending (a Laspeyres index, see
+fund_deflator), so volume growth and a shift between the two settings stay in the adjusted growth.
+
+The outcome rates (D2.02-D2.04) have their own logistic models: pingyi.compute.outcomes.
+
 Deterministic: stays are read ordered by mdtrt_id (the key of setl_lists), so a re-run or a
 shuffled bundle gives the same coefficients, and every number is rounded to 12 significant digits.
 """
@@ -53,6 +67,7 @@ from typing import Any
 import numpy as np
 
 from pingyi.compute.measures import MeasureTable
+from pingyi.compute.outcomes import Outcomes, compute_outcomes
 from pingyi.numbers import stable
 from pingyi.spec import formula as formula_lang
 from pingyi.spec.models import CASEMIX_MEASURES, IndicatorSpec
@@ -70,6 +85,30 @@ FROM stays
 WHERE drg_weight > 0 AND stay_cost > 0 AND year IN ({years})
 ORDER BY mdtrt_id
 """
+
+
+# ordinary and emergency outpatient visits (D1.02's population, med_type 11 and 13, directly settled),
+# one row per provider, year and covariate cell: the OLS and the smearing factor need only the cells'
+# counts and sums, so millions of visits are fitted from a few thousand rows, exactly. The sums are
+# DECIMAL (exact, so independent of the order DuckDB's threads add the rows in: a shuffled bundle gives
+# the same coefficients); ln(cost) is kept to 15 decimals
+VISIT_CELLS_SQL = """
+WITH visits AS (
+    SELECT fixmedins_code, CAST(year AS INTEGER) AS year, mdtrt_id, sum(medfee_sumamt) AS cost,
+           min(age) AS age, min(gend) AS gend
+    FROM settlement_rows
+    WHERE direct_setl_flag = '1' AND med_type IN ('11', '13') AND year IN ({years})
+    GROUP BY ALL
+)
+SELECT fixmedins_code, year, CAST(age AS DOUBLE) AS age,
+       CASE gend WHEN '1' THEN 1.0 WHEN '2' THEN 0.0 END AS male,
+       CAST(count(*) AS DOUBLE) AS n, CAST(sum(CAST(ln(cost) AS DECIMAL(38, 15))) AS DOUBLE) AS sy,
+       CAST(sum(CAST(ln(cost) * ln(cost) AS DECIMAL(38, 15))) AS DOUBLE) AS syy, CAST(sum(cost) AS DOUBLE) AS sc
+FROM visits WHERE cost > 0
+GROUP BY ALL
+ORDER BY fixmedins_code, year, age NULLS LAST, male NULLS LAST
+"""
+VISIT_COVARIATES = ("intercept", "age_10", "age_10_sq", "male")
 
 
 @dataclass(frozen=True)
@@ -96,6 +135,9 @@ class CaseMix:
     models: Mapping[str, RegionModel]
     measures: Mapping[tuple[str, int], Mapping[str, float | None]]  # (provider, year) -> case-mix measures
     skipped: Mapping[str, str] = field(default_factory=dict)  # region -> why it has no model
+    visit_models: Mapping[str, RegionModel] = field(default_factory=dict)  # the outpatient cost models
+    visit_skipped: Mapping[str, str] = field(default_factory=dict)
+    outcomes: Outcomes | None = None  # the outcome-rate models (pingyi.compute.outcomes)
 
     def as_json(self) -> dict:
         return {
@@ -106,6 +148,14 @@ class CaseMix:
             "min_stays": MIN_STAYS,
             "regions": {r: m.as_json() for r, m in sorted(self.models.items())},
             "skipped": dict(sorted(self.skipped.items())),
+            "outpatient": {
+                "model": "ln(visit cost) of ordinary and emergency outpatient visits (med_type 11, 13) on "
+                "(age-60)/10 and its square and male, per region, both years pooled, slopes within "
+                "providers, Duan smearing; the same rules as the inpatient model",
+                "regions": {r: m.as_json() for r, m in sorted(self.visit_models.items())},
+                "skipped": dict(sorted(self.visit_skipped.items())),
+            },
+            "outcomes": self.outcomes.as_json() if self.outcomes is not None else {},
         }
 
 
@@ -172,6 +222,140 @@ def fit_region(
     return model, expected
 
 
+def fit_cells(
+    region: str,
+    n: np.ndarray,
+    sy: np.ndarray,
+    syy: np.ndarray,
+    sc: np.ndarray,
+    age: np.ndarray,
+    male: np.ndarray,
+    provider: np.ndarray,
+) -> tuple[RegionModel, np.ndarray]:
+    """The outpatient model of one region from covariate cells: per cell its visits n, Σ ln cost, Σ (ln
+    cost)^2 and Σ cost, its age and sex (NaN: missing) and its provider. The regressors are constant
+    within a cell, so the within-provider least squares on the visits equals the n-weighted one on the
+    cells' mean ln cost, and Duan's factor mean(exp(residual)) = Σ_cells exp(-fit) Σ cost / N: the
+    same numbers as a fit over the visits themselves. Returns the model and each cell's expected cost
+    per visit."""
+    imputed: dict[str, float] = {}
+    filled = {}
+    for name, values in (("age", age), ("male", male)):
+        values = values.astype(float)
+        missing = np.isnan(values)
+        if missing.any():
+            mean = float(np.sum((n * values)[~missing]) / np.sum(n[~missing])) if (~missing).any() else 0.0
+            imputed[name] = stable(mean)
+            values = np.where(missing, mean, values)
+        filled[name] = values
+    a = (filled["age"] - AGE_CENTRE) / 10.0
+    x = np.column_stack([np.ones_like(a), a, a * a, filled["male"]])
+    ybar = sy / n
+    groups = np.unique(provider, return_inverse=True)[1]
+    weight = np.bincount(groups, weights=n)
+
+    def within(v: np.ndarray) -> np.ndarray:  # v centred on its provider's visit-weighted mean
+        return v - (np.bincount(groups, weights=n * v) / weight)[groups]
+
+    xw = np.column_stack([within(x[:, j]) for j in range(1, x.shape[1])])
+    keep = [j for j in range(1, x.shape[1]) if np.sum(n * xw[:, j - 1] ** 2) > 1e-12 * float(n.sum())]
+    beta = np.zeros(x.shape[1])
+    if keep:
+        cols = xw[:, [j - 1 for j in keep]]
+        xtx = (cols * n[:, None]).T @ cols
+        xty = (cols * n[:, None]).T @ within(ybar)
+        beta[keep] = np.linalg.lstsq(xtx, xty, rcond=None)[0]
+    total = float(n.sum())
+    beta[0] = float(np.sum(sy - n * (x[:, 1:] @ beta[1:])) / total)
+    keep = [0] + keep
+    fitted = x @ beta
+    smearing = float(np.sum(sc * np.exp(-fitted)) / total)
+    ssr = float(np.sum(syy - 2 * fitted * sy + n * fitted**2))
+    sst = float(np.sum(syy) - np.sum(sy) ** 2 / total)
+    r2 = 1.0 - ssr / sst if sst > 0 else 0.0
+    coefficients = {name: (stable(float(beta[j])) if j in keep else None) for j, name in enumerate(VISIT_COVARIATES)}
+    model = RegionModel(
+        region=region,
+        stays=int(total),
+        coefficients=coefficients,
+        smearing=stable(smearing),
+        r2=stable(r2),
+        imputed=imputed,
+    )
+    return model, np.exp(fitted) * smearing
+
+
+def _visit_measures(
+    con: Any, region_of: Mapping[str, str], years: tuple[int, ...]
+) -> tuple[
+    dict[str, RegionModel], dict[str, str], dict[tuple[str, int], dict[str, float | None]], set[tuple[str, int]]
+]:
+    """The outpatient models and measures; also every provider-year with a modelled visit (a region
+    without a model leaves them without measures)."""
+    sql = VISIT_CELLS_SQL.format(years=", ".join(str(int(y)) for y in years))
+    data = con.execute(sql).fetchnumpy()
+    codes, prov_idx = np.unique(np.asarray(data["fixmedins_code"], dtype=object), return_inverse=True)
+    year = np.asarray(data["year"], dtype=np.int64)
+    n, sy, syy, sc, age, male = (_column(data, c) for c in ("n", "sy", "syy", "sc", "age", "male"))
+    regions = (
+        np.array([region_of.get(code, "?") for code in codes], dtype=object)[prov_idx]
+        if len(codes)
+        else np.zeros(0, dtype=object)
+    )
+    seen = {(str(codes[j]), int(y)) for j, y in zip(prov_idx.tolist(), year.tolist(), strict=True)}
+    models: dict[str, RegionModel] = {}
+    skipped: dict[str, str] = {}
+    measures: dict[tuple[str, int], dict[str, float | None]] = {}
+    for region in sorted(set(regions.tolist()) - {"?"}):
+        m = regions == region
+        count = int(n[m].sum())
+        if count < MIN_STAYS:
+            skipped[region] = f"{count} modelled visits, fewer than {MIN_STAYS}"
+            continue
+        model, expected = fit_cells(region, n[m], sy[m], syy[m], sc[m], age[m], male[m], prov_idx[m])
+        models[region] = model
+        y0 = int(year.min())
+        keys = prov_idx[m].astype(np.int64) * 100 + (year[m] - y0)
+        uniq, inverse = np.unique(keys, return_inverse=True)
+        visits = np.bincount(inverse, weights=n[m])
+        obs = np.bincount(inverse, weights=sc[m])
+        exp_ = np.bincount(inverse, weights=n[m] * expected)
+        for k, key in enumerate(uniq):
+            code, y = str(codes[key // 100]), y0 + int(key % 100)
+            measures[(code, y)] = {
+                "casemix_op_visits": float(visits[k]),
+                "casemix_op_expected_cost": stable(float(exp_[k] / visits[k])),
+                "casemix_op_observed_cost": stable(float(obs[k] / visits[k])),
+            }
+    return models, skipped, measures, seen
+
+
+def fund_deflator(
+    cur: Mapping[str, float | None], pri: Mapping[str, float | None], ip_seen: bool, op_seen: bool
+) -> float | None:
+    """The change of the expected cost of a provider's patients since last year at last year's mix of
+    inpatient and outpatient spending (a Laspeyres index of the two settings' expected cost per case):
+    s E_ip / E_ip' + (1 - s) E_op / E_op', s = E_ip' n_ip' / (E_ip' n_ip' + E_op' n_op') (' = last year).
+    A setting the provider had no modelled case of in either year takes no part; one it had cases of
+    but that has no expected cost in both years (no model for its region, or cases in one year only)
+    leaves the index unknown (None)."""
+    parts: list[tuple[float, float]] = []  # (last year's expected total, change of expected cost per case)
+    for seen, cost, count in (
+        (ip_seen, "casemix_expected_cost", "casemix_stays"),
+        (op_seen, "casemix_op_expected_cost", "casemix_op_visits"),
+    ):
+        if not seen:
+            continue
+        e1, e0, n0 = cur.get(cost), pri.get(cost), pri.get(count)
+        if not e1 or not e0 or not n0:
+            return None
+        parts.append((e0 * n0, e1 / e0))
+    total = sum(t for t, _ in parts)
+    if not parts or total <= 0:
+        return None
+    return stable(sum(t * change for t, change in parts) / total)
+
+
 def _column(data: dict, name: str) -> np.ndarray:
     col = data[name]
     if isinstance(col, np.ma.MaskedArray):
@@ -180,7 +364,53 @@ def _column(data: dict, name: str) -> np.ndarray:
 
 
 def compute_casemix(con: Any, region_of: Mapping[str, str], years: tuple[int, ...]) -> CaseMix:
-    """Fit the per-region models over the `stays` view and aggregate per provider and year."""
+    """Fit every case-mix model (inpatient and outpatient cost, the outcome rates) and aggregate per
+    provider and year; without settlement lists (no `stays` view) only the outpatient model."""
+    if _has_view(con, "stays"):
+        stays = _stay_casemix(con, region_of, years)
+        outcomes = compute_outcomes(con, region_of, years)
+    else:
+        stays, outcomes = _Stays(models={}, measures={}, skipped={}), None
+    ip_seen = set(stays.seen)
+    visit_models, visit_skipped, visit_measures, op_seen = (
+        _visit_measures(con, region_of, years) if _has_view(con, "settlement_rows") else ({}, {}, {}, set())
+    )
+    measures: dict[tuple[str, int], dict[str, float | None]] = {}
+    for source in (stays.measures, visit_measures, outcomes.measures if outcomes is not None else {}):
+        for key, slot in source.items():
+            measures.setdefault(key, {}).update(slot)
+    y = max(years)
+    providers = {code for code, _ in measures} | {code for code, _ in ip_seen | op_seen}
+    for code in sorted(providers):
+        cur, pri = measures.get((code, y), {}), measures.get((code, y - 1), {})
+        seen_ip = (code, y) in ip_seen or (code, y - 1) in ip_seen
+        seen_op = (code, y) in op_seen or (code, y - 1) in op_seen
+        value = fund_deflator(cur, pri, seen_ip, seen_op)
+        if value is not None:
+            measures.setdefault((code, y), {})["casemix_fund_deflator"] = value
+    return CaseMix(
+        models=stays.models,
+        measures=measures,
+        skipped=stays.skipped,
+        visit_models=visit_models,
+        visit_skipped=visit_skipped,
+        outcomes=outcomes,
+    )
+
+
+def _has_view(con: Any, name: str) -> bool:
+    return bool(
+        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0]
+    )
+
+
+@dataclass(frozen=True)
+class _Stays(CaseMix):
+    seen: frozenset[tuple[str, int]] = frozenset()  # provider-years with a modelled stay
+
+
+def _stay_casemix(con: Any, region_of: Mapping[str, str], years: tuple[int, ...]) -> _Stays:
+    """The inpatient cost model per region over the `stays` view, aggregated per provider and year."""
     sql = STAYS_FOR_MODEL_SQL.format(years=", ".join(str(int(y)) for y in years))
     data = con.execute(sql).fetchnumpy()
     codes, prov_idx = np.unique(np.asarray(data["fixmedins_code"], dtype=object), return_inverse=True)
@@ -216,7 +446,8 @@ def compute_casemix(con: Any, region_of: Mapping[str, str], years: tuple[int, ..
                 "casemix_observed_cost": stable(float(obs[k] / n[k])),
                 "casemix_oe_ratio": stable(float(obs[k] / exp_[k])) if exp_[k] > 0 else None,
             }
-    return CaseMix(models=models, measures=measures, skipped=skipped)
+    seen = frozenset((str(codes[j]), int(y)) for j, y in zip(prov_idx.tolist(), year.tolist(), strict=True))
+    return _Stays(models=models, measures=measures, skipped=skipped, seen=seen)
 
 
 def uses_casemix(indicators: Mapping[str, IndicatorSpec]) -> bool:

@@ -129,6 +129,13 @@ def indicator_row(prep: Prepared, p: Mapping, row: Mapping, peers: GroupStats) -
             "raw_value_display": tx.format_value(row.get("raw_value"), unit, lang),
             "adjusted_value_display": tx.format_value(row.get("adjusted_value"), unit, lang),
             "casemix_note": ((row.get("casemix_note") or {}).get("text_zh" if lang == "zh" else "text") or ""),
+            # the adjustment changed the light: the sentence the PDF card shows first
+            "casemix_changed": bool(
+                row.get("casemix_note")
+                and row.get("raw_value") is not None
+                and row.get("adjusted_value") is not None
+                and row["casemix_note"].get("raw_light") != row["casemix_note"].get("adjusted_light")
+            ),
             # the points the total gains if this indicator reached 100 (effective weight x score gap)
             "gain": (weight or 0.0) * (100.0 - score) if score is not None and status == "scored" else 0.0,
         }

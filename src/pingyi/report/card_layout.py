@@ -21,7 +21,9 @@ PAGE = 194.0  # mm between the side margins
 LEFT, RIGHT = 118.0, 72.0
 TYPE = {"zh": (7.5, 9.4), "en": (6.7, 8.6)}  # pt: the grids' font size and line pitch (English names are longer)
 QUALITY_ROWS = 4  # data-quality checks listed on the PDF card (all of them are in the workbook)
-CASEMIX_ROWS = 2  # case-mix sentences under the PDF card's grid (all of them are in the HTML card)
+CASEMIX_ROWS = (
+    1  # case-mix sentences under the PDF card's grid (all are in the HTML card; the values line has the rest)
+)
 
 WIDTHS: dict[
     str, dict[str, Any]
@@ -144,14 +146,39 @@ def casemix_counted(row: Mapping) -> bool:
     return row.get("casemix") == "adjusted" and row.get("adjusted_value_display", "—") != "—"
 
 
-def casemix_lines(ctx: Mapping) -> list[str]:
+def casemix_rows(ctx: Mapping, medium: str = "html") -> list[Mapping]:
+    """The indicators with a case-mix sentence, in the order the card shows them: the PDF card, which has
+    room for a few, first those whose light the adjustment changed, then the indicators' order."""
+    rows = [r for r in ctx["indicators"] if r.get("casemix_note")]
+    return sorted(rows, key=lambda r: not r.get("casemix_changed")) if medium == "pdf" else rows
+
+
+def casemix_lines(ctx: Mapping, medium: str = "html") -> list[str]:
     """Under the indicator grid: for each indicator with a case-mix variant, both values and which counted."""
     sep = "：" if ctx["lang"] == "zh" else ": "  # the code only: the name is in the grid just above
     return [
         f"{CASEMIX_MARK if casemix_counted(r) else ''}{r['code']}{sep}{r['casemix_note']}"
-        for r in ctx["indicators"]
-        if r.get("casemix_note")
+        for r in casemix_rows(ctx, medium)
     ]
+
+
+def casemix_values_line(ctx: Mapping, explained: int | None = None) -> str:
+    """Both values of every indicator that has a case-mix-adjusted one and whose sentence (casemix_lines)
+    is not shown ("D2.03 6.5%→6.2%*"), ending the note under the indicator grid: with the sentences
+    shown below it, the card gives both values of every adjusted indicator even where it has room for
+    only one sentence. `explained`: how many sentences are shown (None: all)."""
+    sentences = [r["code"] for r in casemix_rows(ctx, "html" if explained is None else "pdf")]
+    shown = set(sentences if explained is None else sentences[:explained])
+    items = [
+        f"{r['code']} {r['raw_value_display']}→{r['adjusted_value_display']}{CASEMIX_MARK if casemix_counted(r) else ''}"
+        for r in ctx["indicators"]
+        if r["code"] not in shown
+        and r.get("adjusted_value_display", "—") != "—"
+        and r.get("raw_value_display", "—") != "—"
+    ]
+    if not items:
+        return ""
+    return ctx["L"]["casemix_values"] + ("；" if ctx["lang"] == "zh" else "; ").join(items)
 
 
 def changes_grid(ctx: Mapping) -> Grid:
@@ -342,8 +369,9 @@ FIT_LEVELS = (
     {"why": 2, "hint": 2, "casemix": CASEMIX_ROWS, "quality": QUALITY_ROWS, "other": 2, "intervals": 1},
     {"why": 2, "hint": 2, "casemix": CASEMIX_ROWS, "quality": QUALITY_ROWS, "other": 2, "intervals": 0},
     {"why": 2, "hint": 1, "casemix": CASEMIX_ROWS, "quality": QUALITY_ROWS, "other": 2, "intervals": 0},
-    {"why": 2, "hint": 0, "casemix": 1, "quality": QUALITY_ROWS, "other": 1, "intervals": 0},
-    {"why": 1, "hint": 0, "casemix": 1, "quality": 2, "other": 0, "intervals": 0},
+    # no case-mix sentence: the values line then lists both values of every adjusted indicator
+    {"why": 2, "hint": 0, "casemix": 0, "quality": QUALITY_ROWS, "other": 1, "intervals": 0},
+    {"why": 1, "hint": 0, "casemix": 0, "quality": 2, "other": 0, "intervals": 0},
 )
 
 
@@ -368,7 +396,8 @@ def card_parts(ctx: Mapping, medium: str = "pdf", fit: int = 0) -> dict:
         "adj": adjustment_grid(ctx),
         "quality_shown": shown,
         "room": room,
-        "casemix_lines": casemix_lines(ctx),
+        "casemix_lines": casemix_lines(ctx, medium),
+        "casemix_values": casemix_values_line(ctx, room["casemix"] if medium == "pdf" else None),
         "casemix_marked": any(casemix_counted(r) for r in ctx["indicators"]),
         # the PDF: shapes in SVG, labels as text over it (cheap in weasyprint); the screen: SVG with its text
         "radar_figure": radar_figure(

@@ -447,6 +447,8 @@ def casemix_overview(prep: Prepared, ctxs: list[dict]) -> dict:
             note = row.get("casemix_note")
             if not note or row["code"] not in prep.indicators:
                 continue
+            if row.get("raw_value") is None or row.get("adjusted_value") is None:
+                continue  # one value only: nothing the adjustment could have changed
             t = tally.setdefault(row["code"], {"n": 0, "changed": 0, "saved": 0, "caught": 0})
             t["n"] += 1
             raw, adj = note.get("raw_light"), note.get("adjusted_light")
@@ -503,4 +505,49 @@ def casemix_overview(prep: Prepared, ctxs: list[dict]) -> dict:
         for r, why in sorted((model.get("skipped") or {}).items())
     ]
     text = prep.L["casemix_model_text"] if prep.lang == "zh" and model.get("model") else model.get("model") or ""
-    return {"indicators": indicators, "changed": changed, "regions": regions, "model": text}
+    return {
+        "indicators": indicators,
+        "changed": changed,
+        "regions": regions,
+        "model": text,
+        "risk_models": risk_models(prep, model.get("outcomes") or {}),
+    }
+
+
+def risk_models(prep: Prepared, outcomes: Mapping) -> list[dict]:
+    """One row per outcome model (its indicator, region or `pooled`, cases, events), then the regions
+    without one and why: the committee sees on how many events each risk-standardised rate rests."""
+    rows = []
+    for outcome, m in outcomes.items():
+        for key, r in sorted((m.get("regions") or {}).items()):
+            label = (
+                prep.L["pooled_model"].format(
+                    regions=("、" if prep.lang == "zh" else ", ").join(
+                        region_label(prep, x) for x in r.get("regions") or []
+                    )
+                )
+                if key == "pooled"
+                else region_label(prep, key)
+            )
+            rows.append(
+                {
+                    "indicator": m.get("indicator", outcome),
+                    "region_label": label,
+                    "cases": f"{r.get('cases', 0):,}",
+                    "events": f"{r.get('events', 0):,}",
+                    "skipped": "",
+                }
+            )
+        for key, why in sorted((m.get("skipped") or {}).items()):
+            if "pooled model's slopes are used" in why:
+                continue  # shown as the pooled model's row
+            rows.append(
+                {
+                    "indicator": m.get("indicator", outcome),
+                    "region_label": region_label(prep, key),
+                    "cases": "—",
+                    "events": "—",
+                    "skipped": why,
+                }
+            )
+    return rows

@@ -129,9 +129,8 @@ def run(
         views = create_views(con, bundle.present, {p.code: p.region for p in providers if p.region != UNKNOWN})
         measures = run_measures(con, compiled, views, {t: unique_key(t) for t in views})
         casemix = None
-        if uses_casemix(project.indicators):
-            if "setl_lists" in bundle.present:
-                casemix = compute_casemix(con, {p.code: p.region for p in providers}, (year - 1, year))
+        if uses_casemix(project.indicators):  # without settlement lists, only the outpatient model
+            casemix = compute_casemix(con, {p.code: p.region for p in providers}, (year - 1, year))
             measures = add_casemix(measures, casemix)
         side = read_side_values(con, bundle.present)
     codes = [p.code for p in providers]

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pingyi.errors import PingyiError, read_json_object
 
-SCHEMA_VERSION = "1.4"
+SCHEMA_VERSION = "1.5"
 
 LightName = Literal["green", "yellow", "red", "grey", "none"]
 StatusName = Literal["scored", "insufficient", "monitor", "missing"]
@@ -142,11 +142,35 @@ class RegionModel(Part):
     imputed_means: dict[str, float]
 
 
+class OutpatientModel(Part):
+    model: str
+    regions: dict[str, RegionModel]  # `stays` counts the modelled visits
+    skipped: dict[str, str]
+
+
+class OutcomeRegionModel(Part):
+    regions: list[str] = Field(description="the regions whose expected events it gives (pooled: those with too few)")
+    cases: int
+    events: int
+    coefficients: dict[str, float | None]
+    iterations: int
+    imputed_means: dict[str, float]
+    tau2: dict[str, float] = Field(description='"region year" -> between-provider variance of O/E (Marshall 1991)')
+
+
+class OutcomeModels(Part):
+    indicator: str
+    regions: dict[str, OutcomeRegionModel] = Field(description="region (or `pooled`) -> its logistic model")
+    skipped: dict[str, str]
+
+
 class CasemixModel(Part):
     model: str
     min_stays: int
     regions: dict[str, RegionModel]
     skipped: dict[str, str]
+    outpatient: OutpatientModel | None = None  # added in 1.5
+    outcomes: dict[str, OutcomeModels] = Field(default_factory=dict, description="outcome -> models (added in 1.5)")
 
 
 class FunnelPlotPoint(Part):

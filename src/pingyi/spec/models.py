@@ -177,6 +177,30 @@ CASEMIX_MEASURES: dict[str, str] = {
     "casemix_expected_cost": "mean expected cost per modelled stay (regional model, Duan smearing)",
     "casemix_observed_cost": "mean observed cost per modelled stay",
     "casemix_oe_ratio": "observed / expected cost over the modelled stays",
+    # outpatients (D1.02): a per-region model of ln(visit cost) on age and sex, the same method
+    "casemix_op_visits": "ordinary and emergency outpatient visits (med_type 11, 13) in the outpatient cost model",
+    "casemix_op_expected_cost": "mean expected cost per modelled outpatient visit (regional model of age and sex)",
+    "casemix_op_observed_cost": "mean observed cost per modelled outpatient visit",
+    # the fund (D1.03): evaluation year only
+    "casemix_fund_deflator": "change of the expected cost per case since last year, inpatient and outpatient "
+    "weighted by last year's expected spending (1 = unchanged case mix)",
+    # outcome rates (D2.02 death in low-risk DRGs, D2.03 readmission, D2.04 complication): per-region logistic
+    # models of the event on age, sex, DRG weight and comorbidity (pingyi.compute.outcomes)
+    **{
+        f"casemix_{o}_{part}": text.format(what=what)
+        for o, what in (
+            ("death", "low-risk DRG stays (D2.02)"),
+            ("readmit", "alive discharges (D2.03)"),
+            ("complication", "surgical stays (D2.04)"),
+        )
+        for part, text in (
+            ("cases", "{what} in the outcome model"),
+            ("observed", "observed events among the modelled {what}"),
+            ("expected", "expected events among the modelled {what} (Σ of the regional model's probabilities)"),
+            ("region_rate", "the region's observed rate over its modelled {what}, same year"),
+            ("oe_shrunk", "observed / expected events of the {what}, empirical-Bayes shrunk toward the region"),
+        )
+    },
 }
 
 
