@@ -8,11 +8,12 @@ validity, consistency, timeliness, then uniqueness.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from pingyi.data.contract import ColumnSpec, TableSpec
+from pingyi.data.contract import TABLES, ColumnSpec, TableSpec
 from pingyi.data.sql import ident, lit
 from pingyi.spec.models import DataSettings
 
@@ -151,8 +152,19 @@ def p_col(col: str) -> str:
     return ident(f"p_{col}")
 
 
-def parse_sql(col: ColumnSpec, settings: DataSettings) -> str:
-    """First step of typing (NULL when the text does not parse); a spelling of a code becomes the code."""
+# set by the quality stage on each row (pingyi.data.quality._values): FALSE when no value of the row
+# holds an 'e' or 'E', so no money value needs its own test for an exponent
+EXPONENT_HINT = "_e"
+# set by the quality stage on rows of tables with a fixmedins_code (provider_sql): the code is among
+# the used providers rows
+IN_PROVIDERS = "_inprov"
+
+
+def parse_sql(col: ColumnSpec, settings: DataSettings, exponent_hint: str | None = None) -> str:
+    """First step of typing (NULL when the text does not parse); a spelling of a code becomes the code.
+
+    `exponent_hint`: a boolean column that is FALSE on rows where no value holds 'e' or 'E' (then the
+    money values skip their own two searches)."""
     v = v_col(col.name)
     if col.type == "str":
         aliases = col.alias_table(settings)
@@ -169,7 +181,10 @@ def parse_sql(col: ColumnSpec, settings: DataSettings) -> str:
         return f"TRY_CAST({v} AS DOUBLE)"
     if col.type == "money":
         # no exponent (DuckDB would read 1e3 as 1000): contains() is half the cost of a regex here
-        return f"CASE WHEN NOT (contains({v}, 'e') OR contains({v}, 'E')) THEN TRY_CAST({v} AS DECIMAL(16,2)) END"
+        exponent = f"(contains({v}, 'e') OR contains({v}, 'E'))"
+        if exponent_hint is not None:
+            exponent = f"({exponent_hint} AND {exponent})"
+        return f"CASE WHEN {exponent} THEN NULL ELSE TRY_CAST({v} AS DECIMAL(16,2)) END"
     fmts = "[" + ", ".join(lit(f) for f in DATETIME_FORMATS) + "]"
     return f"coalesce(TRY_CAST({v} AS TIMESTAMP), try_strptime({v}, {fmts}))"
 
@@ -194,6 +209,9 @@ def _money_text(col: str) -> str:
 
 
 ValueRanges = Mapping[str, tuple[float, float | None]]
+# the format every used providers row's fixmedins_code matched (a required column: failing it rejects)
+_PROVIDER_CODE = TABLES["providers"].column("fixmedins_code")
+TABLES_PROVIDER_PATTERN = _PROVIDER_CODE.pattern if _PROVIDER_CODE.required else None
 
 
 def _range_text(lo: float, hi: float | None) -> str:
@@ -236,6 +254,19 @@ def refund_sql(spec: TableSpec, settings: DataSettings) -> str | None:
     return None
 
 
+def provider_sql(spec: TableSpec) -> str | None:
+    """Whether the row's fixmedins_code is among the used providers rows (NULL when it is empty), for
+    the tables whose rows must belong to a provider: one lookup that two checks share."""
+    if "fixmedins_code" not in spec.names or spec.name == "providers":
+        return None
+    return f"{v_col('fixmedins_code')} IN (SELECT fixmedins_code FROM clean_providers)"
+
+
+def _all_match(pattern: str, codes: tuple[str, ...]) -> bool:
+    """Every code matches `pattern` (Python's re and DuckDB's RE2 agree on these ASCII classes)."""
+    return all(code.isascii() and re.fullmatch(pattern, code) is not None for code in codes)
+
+
 def table_checks(
     spec: TableSpec, settings: DataSettings, year: int, value_ranges: ValueRanges | None = None
 ) -> list[Check]:
@@ -246,6 +277,8 @@ def table_checks(
     out: dict[str, list[Check]] = {d: [] for d in DIMENSIONS}
     cols = {c.name: c for c in spec.columns}
     refund = "_refund" if refund_sql(spec, settings) is not None else None
+    in_providers = IN_PROVIDERS if provider_sql(spec) is not None else None
+    providers_pattern = TABLES_PROVIDER_PATTERN
     refund_text = (
         "refund rows have refd_setl_flag in " + ", ".join(settings.refund_flag_values)
         if t == "settlements"
@@ -293,23 +326,39 @@ def table_checks(
                 f"{lit(c + ' ')} || {_shown(col)} || {lit(f' is not in the code table ({listed}){hint}')}",
             )
         if col.pattern is not None:
+            known = col.known_codes(settings)
+            regex = f"regexp_full_match({v}, {lit(col.pattern)})"
+            # values that are known to match skip the regular expression: codes of the column's known list
+            # when all of them match; provider codes among the used providers rows, which passed the same
+            # format check in providers
+            matches = None
+            if known is not None and _all_match(col.pattern, known):
+                matches = f"{v} IN {_in_list(known)}"
+            elif c == "fixmedins_code" and in_providers is not None and col.pattern == providers_pattern:
+                matches = in_providers
+            fmt = f"CASE WHEN {v} IS NULL THEN NULL ELSE NOT {regex} END"
+            if matches is not None:
+                fmt = f"CASE WHEN {v} IS NULL THEN NULL WHEN {matches} THEN false ELSE NOT {regex} END"
             add(
                 f"{c}: format",
                 c,
                 "bad_format",
                 sev,
-                f"CASE WHEN {v} IS NULL THEN NULL ELSE NOT regexp_full_match({v}, {lit(col.pattern)}) END",
+                fmt,
                 f"{lit(c + ' ')} || {_shown(col)} || {lit(f' does not match {col.pattern} ({col.pattern_text})')}",
             )
-            known = col.known_codes(settings)
             if known is not None:
+                classified = (
+                    f"CASE WHEN {v} IS NULL OR NOT {regex} THEN NULL ELSE {v} NOT IN {_in_list(known)} END"
+                    if matches is None or matches == in_providers
+                    else f"CASE WHEN {v} IS NULL THEN NULL WHEN {matches} THEN false WHEN {regex} THEN true END"
+                )
                 add(
                     f"{c}: classified",
                     c,
                     "unclassified_code",
                     "flag",
-                    f"CASE WHEN {v} IS NULL OR NOT regexp_full_match({v}, {lit(col.pattern)}) THEN NULL "
-                    f"ELSE {v} NOT IN {_in_list(known)} END",
+                    classified,
                     f"{lit(c + ' ')} || {_shown(col)} || {lit(' is neither a national code nor listed in data.yaml')}",
                 )
         if col.type == "money":
@@ -441,8 +490,7 @@ def table_checks(
             "fixmedins_code",
             "unknown_provider",
             "reject",
-            f"CASE WHEN {v_col('fixmedins_code')} IS NULL THEN NULL ELSE {v_col('fixmedins_code')} NOT IN "
-            f"(SELECT fixmedins_code FROM clean_providers) END",
+            f"CASE WHEN {v_col('fixmedins_code')} IS NULL THEN NULL ELSE NOT {IN_PROVIDERS} END",
             f"'fixmedins_code ' || {_shown(cols['fixmedins_code'])} || ' is not among the used providers rows "
             f"(absent from providers, or its providers row was rejected)'",
         )
