@@ -17,7 +17,7 @@ different rows with the same key, the one kept is chosen by its content (smalles
 
 DuckDB objects created by `run_quality`:
 
-- `qc_<table>`: every row read, with `_row`, `_prov` (its fixmedins_code text), the typed values
+- `qc_<table>`: every row read, with `_row`, the typed values
   `t_<column>`, the result of check i (`QualityResult.checks[table][i]`) as bit i of two masks (words
   `_a<w>`: applied, `_x<w>`: failed, 64 checks a word; checks.applied_sql, checks.failed_sql), `_reject`,
   `_flag`.
@@ -343,7 +343,11 @@ def _check_table(bundle: Bundle, spec: TableSpec, checks: list[Check], settings:
     # and the failure mask, _reject and _flag reuse both instead of ORing every check again
     reject_all = f"_rej1 OR ({any_true(phase2, 'reject')})"
     flag_all = f"_flag1 OR ({any_true(phase2, 'flag')})"
-    prov = v_col("fixmedins_code") if "fixmedins_code" in spec.names else "NULL::VARCHAR"
+    # the provider of a row is its typed fixmedins_code, which is its text (no spellings to map): not
+    # stored twice
+    if "fixmedins_code" in spec.names:
+        assert spec.column("fixmedins_code").settings_aliases is None and spec.column("fixmedins_code").type == "str"
+    prov = t_col("fixmedins_code") if "fixmedins_code" in spec.names else "NULL::VARCHAR"
     refund = refund_sql(spec, settings)
     refund = f", {refund} AS _refund" if refund is not None else ""
     in_providers = provider_sql(spec)
@@ -361,13 +365,13 @@ def _check_table(bundle: Bundle, spec: TableSpec, checks: list[Check], settings:
     ]
     keep = ", ".join([t_col(c) for c in spec.names] + masks)
     con.execute(f"""CREATE OR REPLACE TABLE qc_{t} AS
-        SELECT _row, _prov, {keep}{keep_dup}, _reject, _flag FROM (
+        SELECT _row, {keep}{keep_dup}, _reject, _flag FROM (
          SELECT *, ({reject_all}) AS _reject, ({flag_all}) AS _flag FROM (
           SELECT *{level5} FROM (
             SELECT *, ({any_true(phase1, "reject")}) AS _rej1, ({any_true(phase1, "flag")}) AS _flag1 FROM (
               SELECT *{level3} FROM (
                 SELECT *, {level2b} FROM (
-                  SELECT *, {level2}, {prov} AS _prov{refund} FROM (
+                  SELECT *, {level2}{refund} FROM (
                     {_values(spec, f"raw_{t}", exponent_hint=money)})))))))""")
     for i, _ch in phase2:
         _mark_duplicates(con, t, spec.key, i, spec.names)
@@ -380,7 +384,7 @@ def _check_table(bundle: Bundle, spec: TableSpec, checks: list[Check], settings:
         f"CAST(coalesce(sum(_n) FILTER (WHERE {failed_sql(i)}), 0) AS BIGINT) AS x_{i}"
         for i, _ in numbered
     )
-    combos = f"(SELECT _prov, {mask_cols}, count(*) AS _n FROM qc_{t} GROUP BY ALL)"
+    combos = f"(SELECT {prov} AS _prov, {mask_cols}, count(*) AS _n FROM qc_{t} GROUP BY ALL)"
     meta = ", ".join(
         f"({i}, {lit(ch.name)}, {lit(ch.column)}, {lit(ch.dimension)}, {lit(ch.reason_code)}, {lit(ch.severity)})"
         for i, ch in numbered
