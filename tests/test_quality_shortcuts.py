@@ -12,6 +12,7 @@ from pingyi.data.contract import TABLES
 from pingyi.data.quality import run_quality
 from pingyi.spec.models import DataSettings
 from test_extract import YEAR, open_test_bundle, settlement, valid_tables, write_bundle
+from test_quality import planted_tables
 
 # row number in settlements.csv (1-based, after the 12 valid rows) -> the row's changes
 EXTRA = {
@@ -74,3 +75,41 @@ def _format_sql(settings: DataSettings, column: str) -> str:
 def test_the_known_list_shortcut_needs_every_known_code_to_match_the_format():
     assert " IN (" in _format_sql(DataSettings(inpatient_med_types=["21", "28"]), "med_type")
     assert " IN (" not in _format_sql(SETTINGS, "med_type")  # 'A1' does not match ^[0-9]{2,6}$
+
+
+def _masks(directory, tmp, monkeypatch=None) -> dict[str, list[tuple]]:
+    from test_extract import open_test_bundle as open_bundle_for_test
+
+    bundle = open_bundle_for_test(directory, tmp)
+    try:
+        run_quality(bundle, SETTINGS, YEAR)
+        out = {}
+        for table in TABLES:
+            names = [r[0] for r in bundle.con.execute(f"DESCRIBE qc_{table}").fetchall() if r[0].startswith("_a")]
+            if names:
+                out[table] = bundle.con.execute(
+                    f"SELECT _row, {', '.join(names)} FROM qc_{table} ORDER BY _row"
+                ).fetchall()
+    finally:
+        bundle.close()
+    return out
+
+
+def test_each_checks_stated_condition_is_where_it_applies(tmp_path, monkeypatch):
+    """The applied masks built from `Check.applies` equal those built by testing every check's own
+    result for NULL, row by row, on the bundle of every reason and edge case."""
+    from dataclasses import replace
+
+    import pingyi.data.quality as quality
+    from test_quality_same import tricky_settlements
+
+    tables, _ = planted_tables()
+    tables["settlements"] += tricky_settlements() + [settlement(i, **EXTRA[i]) for i in sorted(EXTRA)]
+    directory = write_bundle(tmp_path / "bundle", tables)
+    stated = _masks(directory, tmp_path / "a")
+    assert sum(len(rows) for rows in stated.values()) > 100
+    original = quality.table_checks
+    monkeypatch.setattr(
+        quality, "table_checks", lambda *a, **k: [replace(ch, applies=None) for ch in original(*a, **k)]
+    )
+    assert _masks(directory, tmp_path / "b") == stated

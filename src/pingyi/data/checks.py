@@ -94,6 +94,9 @@ class Check:
     sql: str  # TRUE failed, FALSE passed, NULL not applicable
     message: str  # SQL text expression; never references a PII column's value
     phase: int = 1  # 2 = uniqueness: `sql` marks where it applies; the duplicates are found afterwards
+    # SQL boolean, never NULL, TRUE exactly where `sql` is not NULL (the check applies); checks with the
+    # same condition share one test in the applied mask. None: `sql IS NOT NULL` itself
+    applies: str | None = None
 
     @property
     def dimension(self) -> str:
@@ -129,11 +132,28 @@ def applied_sql(i: int) -> str:
     return f"((_a{i // 64} & {_bit(i)}) <> 0)"
 
 
-def mask_sql(indices: list[int], word: int, kind: str) -> str:
+def mask_sql(indices: list[int], word: int, kind: str, applies: Mapping[int, str | None] | None = None) -> str:
     """The mask word `word` of the checks `indices` from their booleans f_<i>: `kind` 'x' sets the bits of
-    the checks that failed (TRUE), 'a' those that applied (not NULL)."""
-    test = "coalesce({f}, false)" if kind == "x" else "({f} IS NOT NULL)"
-    parts = [f"(CAST({test.format(f=f_col(i))} AS UBIGINT) << {i % 64})" for i in indices if i // 64 == word]
+    the checks that failed (TRUE), 'a' those that applied (not NULL).
+
+    `applies` (for 'a'): check -> its `Check.applies`; checks with the same condition set their bits
+    with one test of it ('true': constant bits), the others by testing f_<i>."""
+    mine = [i for i in indices if i // 64 == word]
+    if kind == "x":
+        parts = [f"(CAST(coalesce({f_col(i)}, false) AS UBIGINT) << {i % 64})" for i in mine]
+        return " | ".join(parts) or "CAST(0 AS UBIGINT)"
+    groups: dict[str, int] = {}
+    parts = []
+    for i in mine:
+        cond = (applies or {}).get(i)
+        if cond is None:
+            parts.append(f"(CAST(({f_col(i)} IS NOT NULL) AS UBIGINT) << {i % 64})")
+        else:
+            groups[cond] = groups.get(cond, 0) | (1 << (i % 64))
+    for cond, bits in groups.items():
+        parts.append(
+            f"CAST({bits} AS UBIGINT)" if cond == "true" else f"(CAST(({cond}) AS UBIGINT) * CAST({bits} AS UBIGINT))"
+        )
     return " | ".join(parts) or "CAST(0 AS UBIGINT)"
 
 
@@ -285,8 +305,8 @@ def table_checks(
         else "lines of a refund settlement may be negative"
     )
 
-    def add(name, column, reason, severity, sql, message, phase=1):
-        out[REASONS[reason][0]].append(Check(t, name, column, reason, severity, sql, message, phase))
+    def add(name, column, reason, severity, sql, message, phase=1, applies=None):
+        out[REASONS[reason][0]].append(Check(t, name, column, reason, severity, sql, message, phase, applies))
 
     for col in spec.columns:
         c, v, tv = col.name, v_col(col.name), t_col(col.name)
@@ -299,6 +319,7 @@ def table_checks(
                 "reject",
                 f"{v} IS NULL",
                 lit(f"{c} is empty; expected a value (the column is required)"),
+                applies="true",
             )
         if col.type != "str":
             add(
@@ -308,6 +329,7 @@ def table_checks(
                 sev,
                 f"CASE WHEN {v} IS NULL THEN NULL ELSE {tv} IS NULL END",
                 f"{lit(c + ' ')} || {_shown(col)} || {lit(' is not ' + TYPE_TEXT[col.type])}",
+                applies=f"{v} IS NOT NULL",
             )
         codes = col.code_table(settings)
         if codes is not None:
@@ -324,6 +346,7 @@ def table_checks(
                 sev,
                 f"CASE WHEN {v} IS NULL THEN NULL ELSE {v} NOT IN {_in_list(codes)} END",
                 f"{lit(c + ' ')} || {_shown(col)} || {lit(f' is not in the code table ({listed}){hint}')}",
+                applies=f"{v} IS NOT NULL",
             )
         if col.pattern is not None:
             known = col.known_codes(settings)
@@ -346,6 +369,7 @@ def table_checks(
                 sev,
                 fmt,
                 f"{lit(c + ' ')} || {_shown(col)} || {lit(f' does not match {col.pattern} ({col.pattern_text})')}",
+                applies=f"{v} IS NOT NULL",
             )
             if known is not None:
                 classified = (
@@ -371,6 +395,7 @@ def table_checks(
                     sev,
                     f"CASE WHEN {tv} IS NULL OR {refund} THEN NULL ELSE {tv} < 0 END",
                     f"{lit(c + ' ')} || {shown} || {lit(' is negative on a normal row; expected >= 0 (' + refund_text + ')')}",
+                    applies=f"{tv} IS NOT NULL AND NOT {refund}",
                 )
                 add(
                     f"{c} <= 0 on refunds",
@@ -379,6 +404,7 @@ def table_checks(
                     sev,
                     f"CASE WHEN {tv} IS NULL OR NOT ({refund}) THEN NULL ELSE {tv} > 0 END",
                     f"{lit(c + ' ')} || {shown} || {lit(' is positive on a refund row; expected <= 0')}",
+                    applies=f"{tv} IS NOT NULL AND {refund}",
                 )
             else:
                 add(
@@ -388,6 +414,7 @@ def table_checks(
                     sev,
                     f"CASE WHEN {tv} IS NULL THEN NULL ELSE {tv} < 0 END",
                     f"{lit(c + ' ')} || {shown} || {lit(' is negative; expected >= 0')}",
+                    applies=f"{tv} IS NOT NULL",
                 )
             add(
                 f"{c}: 2 decimals",
@@ -399,6 +426,7 @@ def table_checks(
                 f"CASE WHEN {tv} IS NULL THEN NULL WHEN strpos({v}, '.') = 0 OR strlen({v}) - strpos({v}, '.') < 3 "
                 f"THEN false ELSE regexp_matches({v}, '\\.[0-9]{{2}}[0-9]*[1-9]') END",
                 f"{lit(c + ' ')} || {_shown(col)} || {lit(' has more than two decimals; expected yuan with at most 2 decimals')}",
+                applies=f"{tv} IS NOT NULL",
             )
         if col.lo is not None or col.hi is not None:
             parts, text = [], []
@@ -415,6 +443,7 @@ def table_checks(
                 sev,
                 f"CASE WHEN {tv} IS NULL THEN NULL ELSE ({' OR '.join(parts)}) END",
                 f"{lit(c + ' ')} || CAST({tv} AS VARCHAR) || {lit(' is out of range; expected ' + ' and '.join(text))}",
+                applies=f"{tv} IS NOT NULL",
             )
 
     if t == "reported" and value_ranges:
@@ -433,6 +462,7 @@ def table_checks(
             "reject",
             f"CASE WHEN {f} IS NULL OR {m} IS NULL THEN NULL ELSE abs({f}) > abs({m}) END",
             f"'fund_pay_sumamt ' || {_money_text('fund_pay_sumamt')} || ' exceeds medfee_sumamt ' || {_money_text('medfee_sumamt')}",
+            applies=f"{f} IS NOT NULL AND {m} IS NOT NULL",
         )
         add(
             "fund_pay_sumamt + psn_part_amt = medfee_sumamt",
@@ -443,6 +473,7 @@ def table_checks(
             f"'fund_pay_sumamt ' || {_money_text('fund_pay_sumamt')} || ' + psn_part_amt ' || {_money_text('psn_part_amt')} "
             f"|| ' = ' || CAST({f} + {p} AS VARCHAR) || ' but medfee_sumamt is ' || {_money_text('medfee_sumamt')} "
             f"|| {lit(f' (tolerance {settings.money_tolerance:g} yuan)')}",
+            applies=f"{f} IS NOT NULL AND {p} IS NOT NULL AND {m} IS NOT NULL",
         )
         add(
             "acct_pay + psn_cash_pay = psn_part_amt",
@@ -453,6 +484,7 @@ def table_checks(
             f"'acct_pay ' || {_money_text('acct_pay')} || ' + psn_cash_pay ' || {_money_text('psn_cash_pay')} "
             f"|| ' = ' || CAST({a} + {cash} AS VARCHAR) || ' but psn_part_amt is ' || {_money_text('psn_part_amt')} "
             f"|| {lit(f' (tolerance {settings.money_tolerance:g} yuan)')}",
+            applies=f"{a} IS NOT NULL AND {cash} IS NOT NULL AND {p} IS NOT NULL",
         )
     if t == "setl_lists":
         adm, dscg = t_col("adm_time"), t_col("dscg_time")
@@ -493,6 +525,7 @@ def table_checks(
             f"CASE WHEN {v_col('fixmedins_code')} IS NULL THEN NULL ELSE NOT {IN_PROVIDERS} END",
             f"'fixmedins_code ' || {_shown(cols['fixmedins_code'])} || ' is not among the used providers rows "
             f"(absent from providers, or its providers row was rejected)'",
+            applies=f"{v_col('fixmedins_code')} IS NOT NULL",
         )
 
     # timeliness
@@ -507,6 +540,7 @@ def table_checks(
             "reject",
             f"CASE WHEN {ty} IS NULL THEN NULL ELSE {y_of} NOT IN ({year - 1}, {year}) END",
             f"{lit(yc + ' ')} || CAST({ty} AS VARCHAR) || {lit(f' is outside the evaluation window {year - 1}-01-01 to {year}-12-31')}",
+            applies=f"{ty} IS NOT NULL",
         )
     if t == "setl_lists":
         days = settings.upload_deadline_days
@@ -536,6 +570,7 @@ def table_checks(
             f"CASE WHEN _rej1 OR {null_any} THEN NULL ELSE false END",
             f"{lit('duplicate ' + label + ' ')} || {shown} || '; row ' || CAST(_dupfirst AS VARCHAR) || ' is kept (chosen by content, not position)'",
             phase=2,
+            applies=f"NOT (_rej1 OR {null_any})",
         )
     return [c for d in DIMENSIONS for c in out[d]]
 

@@ -357,9 +357,10 @@ def _check_table(bundle: Bundle, spec: TableSpec, checks: list[Check], settings:
     # per check: the table holds the typed values and 16 bytes a row per 64 checks
     words = range((len(numbered) + 63) // 64)
     indices = [i for i, _ in numbered]
+    applies = {i: ch.applies for i, ch in numbered}
     # most rows fail no check: their failure mask is 0 without building it bit by bit
     masks = [
-        f"{mask_sql(indices, w, 'a')} AS _a{w}, "
+        f"{mask_sql(indices, w, 'a', applies)} AS _a{w}, "
         f"CASE WHEN _reject OR _flag THEN {mask_sql(indices, w, 'x')} ELSE CAST(0 AS UBIGINT) END AS _x{w}"
         for w in words
     ]
