@@ -12,6 +12,9 @@ subprocess so peak memory is its own, alternated `--repeat` times (medians):
 * with `--old-src DIR` (the `src` folder of another checkout), the same with that code, and the run
   stops unless both write byte-identical quality.csv and rejected.csv and the same row counts.
 
+Each variant's wall time and CPU time (user + system, all threads) are reported: on a shared machine the
+CPU time moves far less between runs than the wall time.
+
 Goal: extract + quality within 2.5x DuckDB's read of every column, CSV and Parquet, at 10 M rows.
 """
 
