@@ -12,6 +12,9 @@ subprocess so peak memory is its own, alternated `--repeat` times (medians):
 * with `--old-src DIR` (the `src` folder of another checkout), the same with that code, and the run
   stops unless both write byte-identical quality.csv and rejected.csv and the same row counts.
 
+Each variant's wall time and CPU time (user + system, all threads) are reported: on a shared machine the
+CPU time moves far less between runs than the wall time.
+
 Goal: extract + quality within 2.5x DuckDB's read of every column, CSV and Parquet, at 10 M rows.
 """
 
@@ -21,6 +24,7 @@ import argparse
 import hashlib
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -30,6 +34,12 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve()
 SRC = HERE.parent.parent / "src"
+
+
+def _cpu() -> float:
+    """CPU seconds of this process so far (all threads): beside wall time, as other jobs share the machine."""
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    return use.ru_utime + use.ru_stime
 
 
 def run_scan(data: Path, fmt: str) -> dict:
@@ -48,10 +58,10 @@ def run_scan(data: Path, fmt: str) -> dict:
     if limit is not None:
         con.execute(f"SET memory_limit = '{limit}'")
     cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu()
     # strlen, not count: Parquet answers count(c) from its metadata without reading a value
     con.execute(f"SELECT {', '.join(f'sum(strlen(CAST({c} AS VARCHAR)))' for c in cols)} FROM {source}").fetchall()
-    return {"seconds": time.perf_counter() - t0}
+    return {"seconds": time.perf_counter() - t0, "cpu": _cpu() - c0}
 
 
 def run_pingyi(data: Path, fmt: str) -> dict:
@@ -62,14 +72,14 @@ def run_pingyi(data: Path, fmt: str) -> dict:
 
     project = require_valid().project
     with tempfile.TemporaryDirectory() as tmp:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), _cpu()
         bundle = open_bundle(data, project.data, 2025, Path(tmp))
         quality = run_quality(bundle, project.data, 2025)
-        seconds = time.perf_counter() - t0
+        seconds, cpu = time.perf_counter() - t0, _cpu() - c0
         files = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in quality.files}
         counts = {t: [c.read, c.used, c.rejected, c.flagged] for t, c in quality.counts.items()}
         bundle.close()
-    return {"seconds": seconds, "files": files, "counts": counts}
+    return {"seconds": seconds, "cpu": cpu, "files": files, "counts": counts}
 
 
 def _vm_hwm_mb() -> float:
@@ -132,26 +142,30 @@ def main() -> None:
                 )
             print(f"{fmt}, {args.rows:,} rows: start {uptime()}")
             times: dict[str, list[float]] = {"scan": [], **{v: [] for v in versions}}
+            cpus: dict[str, list[float]] = {"scan": [], **{v: [] for v in versions}}
             peaks: dict[str, float] = {}
             outputs: dict[str, dict] = {}
             for _ in range(args.repeat):
                 got = measure("scan", data, fmt, SRC)
                 times["scan"].append(got["seconds"])
+                cpus["scan"].append(got["cpu"])
                 for name, src in versions.items():
                     got = measure("pingyi", data, fmt, src)
                     times[name].append(got["seconds"])
+                    cpus[name].append(got["cpu"])
                     peaks[name] = max(peaks.get(name, 0.0), got["peak_rss_mb"])
                     outputs[name] = {"files": got["files"], "counts": got["counts"]}
             print(f"{fmt}, {args.rows:,} rows: end   {uptime()}")
-            scan = statistics.median(times["scan"])
+            scan, scan_cpu = statistics.median(times["scan"]), statistics.median(cpus["scan"])
             print(
-                f"  DuckDB reads every column   {scan:7.2f} s   (runs: {', '.join(f'{t:.2f}' for t in times['scan'])})"
+                f"  DuckDB reads every column   {scan:7.2f} s   cpu {scan_cpu:6.2f} s"
+                f"   (runs: {', '.join(f'{t:.2f}' for t in times['scan'])})"
             )
             for name in versions:
-                t = statistics.median(times[name])
+                t, c = statistics.median(times[name]), statistics.median(cpus[name])
                 print(
-                    f"  extract + quality ({name:3s})   {t:7.2f} s  {t / scan:5.2f}x  peak {peaks[name]:5.0f} MB"
-                    f"   (runs: {', '.join(f'{x:.2f}' for x in times[name])})"
+                    f"  extract + quality ({name:3s})   {t:7.2f} s  {t / scan:5.2f}x  cpu {c:6.2f} s {c / scan_cpu:5.2f}x"
+                    f"  peak {peaks[name]:5.0f} MB   (runs: {', '.join(f'{x:.2f}' for x in times[name])})"
                 )
             counts = outputs["new"]["counts"]["settlements"]
             print(

@@ -8,11 +8,12 @@ validity, consistency, timeliness, then uniqueness.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from pingyi.data.contract import ColumnSpec, TableSpec
+from pingyi.data.contract import TABLES, ColumnSpec, TableSpec
 from pingyi.data.sql import ident, lit
 from pingyi.spec.models import DataSettings
 
@@ -93,6 +94,9 @@ class Check:
     sql: str  # TRUE failed, FALSE passed, NULL not applicable
     message: str  # SQL text expression; never references a PII column's value
     phase: int = 1  # 2 = uniqueness: `sql` marks where it applies; the duplicates are found afterwards
+    # SQL boolean, never NULL, TRUE exactly where `sql` is not NULL (the check applies); checks with the
+    # same condition share one test in the applied mask. None: `sql IS NOT NULL` itself
+    applies: str | None = None
 
     @property
     def dimension(self) -> str:
@@ -128,11 +132,28 @@ def applied_sql(i: int) -> str:
     return f"((_a{i // 64} & {_bit(i)}) <> 0)"
 
 
-def mask_sql(indices: list[int], word: int, kind: str) -> str:
+def mask_sql(indices: list[int], word: int, kind: str, applies: Mapping[int, str | None] | None = None) -> str:
     """The mask word `word` of the checks `indices` from their booleans f_<i>: `kind` 'x' sets the bits of
-    the checks that failed (TRUE), 'a' those that applied (not NULL)."""
-    test = "coalesce({f}, false)" if kind == "x" else "({f} IS NOT NULL)"
-    parts = [f"(CAST({test.format(f=f_col(i))} AS UBIGINT) << {i % 64})" for i in indices if i // 64 == word]
+    the checks that failed (TRUE), 'a' those that applied (not NULL).
+
+    `applies` (for 'a'): check -> its `Check.applies`; checks with the same condition set their bits
+    with one test of it ('true': constant bits), the others by testing f_<i>."""
+    mine = [i for i in indices if i // 64 == word]
+    if kind == "x":
+        parts = [f"(CAST(coalesce({f_col(i)}, false) AS UBIGINT) << {i % 64})" for i in mine]
+        return " | ".join(parts) or "CAST(0 AS UBIGINT)"
+    groups: dict[str, int] = {}
+    parts = []
+    for i in mine:
+        cond = (applies or {}).get(i)
+        if cond is None:
+            parts.append(f"(CAST(({f_col(i)} IS NOT NULL) AS UBIGINT) << {i % 64})")
+        else:
+            groups[cond] = groups.get(cond, 0) | (1 << (i % 64))
+    for cond, bits in groups.items():
+        parts.append(
+            f"CAST({bits} AS UBIGINT)" if cond == "true" else f"(CAST(({cond}) AS UBIGINT) * CAST({bits} AS UBIGINT))"
+        )
     return " | ".join(parts) or "CAST(0 AS UBIGINT)"
 
 
@@ -151,8 +172,19 @@ def p_col(col: str) -> str:
     return ident(f"p_{col}")
 
 
-def parse_sql(col: ColumnSpec, settings: DataSettings) -> str:
-    """First step of typing (NULL when the text does not parse); a spelling of a code becomes the code."""
+# set by the quality stage on each row (pingyi.data.quality._values): FALSE when no value of the row
+# holds an 'e' or 'E', so no money value needs its own test for an exponent
+EXPONENT_HINT = "_e"
+# set by the quality stage on rows of tables with a fixmedins_code (provider_sql): the code is among
+# the used providers rows
+IN_PROVIDERS = "_inprov"
+
+
+def parse_sql(col: ColumnSpec, settings: DataSettings, exponent_hint: str | None = None) -> str:
+    """First step of typing (NULL when the text does not parse); a spelling of a code becomes the code.
+
+    `exponent_hint`: a boolean column that is FALSE on rows where no value holds 'e' or 'E' (then the
+    money values skip their own two searches)."""
     v = v_col(col.name)
     if col.type == "str":
         aliases = col.alias_table(settings)
@@ -169,7 +201,10 @@ def parse_sql(col: ColumnSpec, settings: DataSettings) -> str:
         return f"TRY_CAST({v} AS DOUBLE)"
     if col.type == "money":
         # no exponent (DuckDB would read 1e3 as 1000): contains() is half the cost of a regex here
-        return f"CASE WHEN NOT (contains({v}, 'e') OR contains({v}, 'E')) THEN TRY_CAST({v} AS DECIMAL(16,2)) END"
+        exponent = f"(contains({v}, 'e') OR contains({v}, 'E'))"
+        if exponent_hint is not None:
+            exponent = f"({exponent_hint} AND {exponent})"
+        return f"CASE WHEN {exponent} THEN NULL ELSE TRY_CAST({v} AS DECIMAL(16,2)) END"
     fmts = "[" + ", ".join(lit(f) for f in DATETIME_FORMATS) + "]"
     return f"coalesce(TRY_CAST({v} AS TIMESTAMP), try_strptime({v}, {fmts}))"
 
@@ -194,6 +229,9 @@ def _money_text(col: str) -> str:
 
 
 ValueRanges = Mapping[str, tuple[float, float | None]]
+# the format every used providers row's fixmedins_code matched (a required column: failing it rejects)
+_PROVIDER_CODE = TABLES["providers"].column("fixmedins_code")
+TABLES_PROVIDER_PATTERN = _PROVIDER_CODE.pattern if _PROVIDER_CODE.required else None
 
 
 def _range_text(lo: float, hi: float | None) -> str:
@@ -236,6 +274,19 @@ def refund_sql(spec: TableSpec, settings: DataSettings) -> str | None:
     return None
 
 
+def provider_sql(spec: TableSpec) -> str | None:
+    """Whether the row's fixmedins_code is among the used providers rows (NULL when it is empty), for
+    the tables whose rows must belong to a provider: one lookup that two checks share."""
+    if "fixmedins_code" not in spec.names or spec.name == "providers":
+        return None
+    return f"{v_col('fixmedins_code')} IN (SELECT fixmedins_code FROM clean_providers)"
+
+
+def _all_match(pattern: str, codes: tuple[str, ...]) -> bool:
+    """Every code matches `pattern` (Python's re and DuckDB's RE2 agree on these ASCII classes)."""
+    return all(code.isascii() and re.fullmatch(pattern, code) is not None for code in codes)
+
+
 def table_checks(
     spec: TableSpec, settings: DataSettings, year: int, value_ranges: ValueRanges | None = None
 ) -> list[Check]:
@@ -246,14 +297,16 @@ def table_checks(
     out: dict[str, list[Check]] = {d: [] for d in DIMENSIONS}
     cols = {c.name: c for c in spec.columns}
     refund = "_refund" if refund_sql(spec, settings) is not None else None
+    in_providers = IN_PROVIDERS if provider_sql(spec) is not None else None
+    providers_pattern = TABLES_PROVIDER_PATTERN
     refund_text = (
         "refund rows have refd_setl_flag in " + ", ".join(settings.refund_flag_values)
         if t == "settlements"
         else "lines of a refund settlement may be negative"
     )
 
-    def add(name, column, reason, severity, sql, message, phase=1):
-        out[REASONS[reason][0]].append(Check(t, name, column, reason, severity, sql, message, phase))
+    def add(name, column, reason, severity, sql, message, phase=1, applies=None):
+        out[REASONS[reason][0]].append(Check(t, name, column, reason, severity, sql, message, phase, applies))
 
     for col in spec.columns:
         c, v, tv = col.name, v_col(col.name), t_col(col.name)
@@ -266,6 +319,7 @@ def table_checks(
                 "reject",
                 f"{v} IS NULL",
                 lit(f"{c} is empty; expected a value (the column is required)"),
+                applies="true",
             )
         if col.type != "str":
             add(
@@ -275,6 +329,7 @@ def table_checks(
                 sev,
                 f"CASE WHEN {v} IS NULL THEN NULL ELSE {tv} IS NULL END",
                 f"{lit(c + ' ')} || {_shown(col)} || {lit(' is not ' + TYPE_TEXT[col.type])}",
+                applies=f"{v} IS NOT NULL",
             )
         codes = col.code_table(settings)
         if codes is not None:
@@ -291,25 +346,43 @@ def table_checks(
                 sev,
                 f"CASE WHEN {v} IS NULL THEN NULL ELSE {v} NOT IN {_in_list(codes)} END",
                 f"{lit(c + ' ')} || {_shown(col)} || {lit(f' is not in the code table ({listed}){hint}')}",
+                applies=f"{v} IS NOT NULL",
             )
         if col.pattern is not None:
+            known = col.known_codes(settings)
+            regex = f"regexp_full_match({v}, {lit(col.pattern)})"
+            # values that are known to match skip the regular expression: codes of the column's known list
+            # when all of them match; provider codes among the used providers rows, which passed the same
+            # format check in providers
+            matches = None
+            if known is not None and _all_match(col.pattern, known):
+                matches = f"{v} IN {_in_list(known)}"
+            elif c == "fixmedins_code" and in_providers is not None and col.pattern == providers_pattern:
+                matches = in_providers
+            fmt = f"CASE WHEN {v} IS NULL THEN NULL ELSE NOT {regex} END"
+            if matches is not None:
+                fmt = f"CASE WHEN {v} IS NULL THEN NULL WHEN {matches} THEN false ELSE NOT {regex} END"
             add(
                 f"{c}: format",
                 c,
                 "bad_format",
                 sev,
-                f"CASE WHEN {v} IS NULL THEN NULL ELSE NOT regexp_full_match({v}, {lit(col.pattern)}) END",
+                fmt,
                 f"{lit(c + ' ')} || {_shown(col)} || {lit(f' does not match {col.pattern} ({col.pattern_text})')}",
+                applies=f"{v} IS NOT NULL",
             )
-            known = col.known_codes(settings)
             if known is not None:
+                classified = (
+                    f"CASE WHEN {v} IS NULL OR NOT {regex} THEN NULL ELSE {v} NOT IN {_in_list(known)} END"
+                    if matches is None or matches == in_providers
+                    else f"CASE WHEN {v} IS NULL THEN NULL WHEN {matches} THEN false WHEN {regex} THEN true END"
+                )
                 add(
                     f"{c}: classified",
                     c,
                     "unclassified_code",
                     "flag",
-                    f"CASE WHEN {v} IS NULL OR NOT regexp_full_match({v}, {lit(col.pattern)}) THEN NULL "
-                    f"ELSE {v} NOT IN {_in_list(known)} END",
+                    classified,
                     f"{lit(c + ' ')} || {_shown(col)} || {lit(' is neither a national code nor listed in data.yaml')}",
                 )
         if col.type == "money":
@@ -322,6 +395,7 @@ def table_checks(
                     sev,
                     f"CASE WHEN {tv} IS NULL OR {refund} THEN NULL ELSE {tv} < 0 END",
                     f"{lit(c + ' ')} || {shown} || {lit(' is negative on a normal row; expected >= 0 (' + refund_text + ')')}",
+                    applies=f"{tv} IS NOT NULL AND NOT {refund}",
                 )
                 add(
                     f"{c} <= 0 on refunds",
@@ -330,6 +404,7 @@ def table_checks(
                     sev,
                     f"CASE WHEN {tv} IS NULL OR NOT ({refund}) THEN NULL ELSE {tv} > 0 END",
                     f"{lit(c + ' ')} || {shown} || {lit(' is positive on a refund row; expected <= 0')}",
+                    applies=f"{tv} IS NOT NULL AND {refund}",
                 )
             else:
                 add(
@@ -339,6 +414,7 @@ def table_checks(
                     sev,
                     f"CASE WHEN {tv} IS NULL THEN NULL ELSE {tv} < 0 END",
                     f"{lit(c + ' ')} || {shown} || {lit(' is negative; expected >= 0')}",
+                    applies=f"{tv} IS NOT NULL",
                 )
             add(
                 f"{c}: 2 decimals",
@@ -350,6 +426,7 @@ def table_checks(
                 f"CASE WHEN {tv} IS NULL THEN NULL WHEN strpos({v}, '.') = 0 OR strlen({v}) - strpos({v}, '.') < 3 "
                 f"THEN false ELSE regexp_matches({v}, '\\.[0-9]{{2}}[0-9]*[1-9]') END",
                 f"{lit(c + ' ')} || {_shown(col)} || {lit(' has more than two decimals; expected yuan with at most 2 decimals')}",
+                applies=f"{tv} IS NOT NULL",
             )
         if col.lo is not None or col.hi is not None:
             parts, text = [], []
@@ -366,6 +443,7 @@ def table_checks(
                 sev,
                 f"CASE WHEN {tv} IS NULL THEN NULL ELSE ({' OR '.join(parts)}) END",
                 f"{lit(c + ' ')} || CAST({tv} AS VARCHAR) || {lit(' is out of range; expected ' + ' and '.join(text))}",
+                applies=f"{tv} IS NOT NULL",
             )
 
     if t == "reported" and value_ranges:
@@ -384,6 +462,7 @@ def table_checks(
             "reject",
             f"CASE WHEN {f} IS NULL OR {m} IS NULL THEN NULL ELSE abs({f}) > abs({m}) END",
             f"'fund_pay_sumamt ' || {_money_text('fund_pay_sumamt')} || ' exceeds medfee_sumamt ' || {_money_text('medfee_sumamt')}",
+            applies=f"{f} IS NOT NULL AND {m} IS NOT NULL",
         )
         add(
             "fund_pay_sumamt + psn_part_amt = medfee_sumamt",
@@ -394,6 +473,7 @@ def table_checks(
             f"'fund_pay_sumamt ' || {_money_text('fund_pay_sumamt')} || ' + psn_part_amt ' || {_money_text('psn_part_amt')} "
             f"|| ' = ' || CAST({f} + {p} AS VARCHAR) || ' but medfee_sumamt is ' || {_money_text('medfee_sumamt')} "
             f"|| {lit(f' (tolerance {settings.money_tolerance:g} yuan)')}",
+            applies=f"{f} IS NOT NULL AND {p} IS NOT NULL AND {m} IS NOT NULL",
         )
         add(
             "acct_pay + psn_cash_pay = psn_part_amt",
@@ -404,6 +484,7 @@ def table_checks(
             f"'acct_pay ' || {_money_text('acct_pay')} || ' + psn_cash_pay ' || {_money_text('psn_cash_pay')} "
             f"|| ' = ' || CAST({a} + {cash} AS VARCHAR) || ' but psn_part_amt is ' || {_money_text('psn_part_amt')} "
             f"|| {lit(f' (tolerance {settings.money_tolerance:g} yuan)')}",
+            applies=f"{a} IS NOT NULL AND {cash} IS NOT NULL AND {p} IS NOT NULL",
         )
     if t == "setl_lists":
         adm, dscg = t_col("adm_time"), t_col("dscg_time")
@@ -441,10 +522,10 @@ def table_checks(
             "fixmedins_code",
             "unknown_provider",
             "reject",
-            f"CASE WHEN {v_col('fixmedins_code')} IS NULL THEN NULL ELSE {v_col('fixmedins_code')} NOT IN "
-            f"(SELECT fixmedins_code FROM clean_providers) END",
+            f"CASE WHEN {v_col('fixmedins_code')} IS NULL THEN NULL ELSE NOT {IN_PROVIDERS} END",
             f"'fixmedins_code ' || {_shown(cols['fixmedins_code'])} || ' is not among the used providers rows "
             f"(absent from providers, or its providers row was rejected)'",
+            applies=f"{v_col('fixmedins_code')} IS NOT NULL",
         )
 
     # timeliness
@@ -459,6 +540,7 @@ def table_checks(
             "reject",
             f"CASE WHEN {ty} IS NULL THEN NULL ELSE {y_of} NOT IN ({year - 1}, {year}) END",
             f"{lit(yc + ' ')} || CAST({ty} AS VARCHAR) || {lit(f' is outside the evaluation window {year - 1}-01-01 to {year}-12-31')}",
+            applies=f"{ty} IS NOT NULL",
         )
     if t == "setl_lists":
         days = settings.upload_deadline_days
@@ -488,6 +570,7 @@ def table_checks(
             f"CASE WHEN _rej1 OR {null_any} THEN NULL ELSE false END",
             f"{lit('duplicate ' + label + ' ')} || {shown} || '; row ' || CAST(_dupfirst AS VARCHAR) || ' is kept (chosen by content, not position)'",
             phase=2,
+            applies=f"NOT (_rej1 OR {null_any})",
         )
     return [c for d in DIMENSIONS for c in out[d]]
 

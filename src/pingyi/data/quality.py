@@ -17,7 +17,7 @@ different rows with the same key, the one kept is chosen by its content (smalles
 
 DuckDB objects created by `run_quality`:
 
-- `qc_<table>`: every row read, with `_row`, `_prov` (its fixmedins_code text), the typed values
+- `qc_<table>`: every row read, with `_row`, the typed values
   `t_<column>`, the result of check i (`QualityResult.checks[table][i]`) as bit i of two masks (words
   `_a<w>`: applied, `_x<w>`: failed, 64 checks a word; checks.applied_sql, checks.failed_sql), `_reject`,
   `_flag`.
@@ -42,6 +42,8 @@ from typing import Any
 from pingyi.data.bundle import Bundle
 from pingyi.data.checks import (
     CLEAN_TYPES,
+    EXPONENT_HINT,
+    IN_PROVIDERS,
     TRIM_CHARS,
     Check,
     ValueRanges,
@@ -52,6 +54,7 @@ from pingyi.data.checks import (
     mask_sql,
     p_col,
     parse_sql,
+    provider_sql,
     refund_sql,
     t_col,
     table_checks,
@@ -288,7 +291,7 @@ def _trimmed(col: str) -> str:
     return f"NULLIF(CASE WHEN _blanks THEN trim({c}, {lit(TRIM_CHARS)}) ELSE {c} END, '')"
 
 
-def _values(spec: TableSpec, source: str) -> str:
+def _values(spec: TableSpec, source: str, exponent_hint: bool = False) -> str:
     """`_row` and v_<column> (the trimmed text of every declared column) of `source`.
 
     `_blanks` must be TRUE on every row where some value starts or ends with a character of
@@ -296,7 +299,10 @@ def _values(spec: TableSpec, source: str) -> str:
     joined with the unit separator, one also at each end, so a space at a value's edge is a space next
     to a separator: two substring searches. The other blanks (tab, CR, LF, full-width and no-break
     spaces) are rare in exports, so any occurrence of one anywhere in the row trims the row. Plain
-    substring searches cost a fraction of one regular expression over the row."""
+    substring searches cost a fraction of one regular expression over the row.
+
+    `exponent_hint` adds checks.EXPONENT_HINT: whether some value of the row holds 'e' or 'E' (two
+    searches of the joined row instead of two per money value)."""
     joined = (
         "concat(chr(31), concat_ws(chr(31), "
         + ", ".join(f"coalesce(CAST({ident(c)} AS VARCHAR), '')" for c in spec.names)
@@ -306,6 +312,8 @@ def _values(spec: TableSpec, source: str) -> str:
     rare = [f"contains(_j, chr({ord(ch)}))" for ch in TRIM_CHARS if ch != " "]
     blanks = " OR ".join(edge + rare)
     values = ", ".join(f"{_trimmed(c)} AS {v_col(c)}" for c in spec.names)
+    if exponent_hint:
+        values += f", (contains(_j, 'e') OR contains(_j, 'E')) AS {EXPONENT_HINT}"
     return f"SELECT _row, {values} FROM (SELECT *, ({blanks}) AS _blanks FROM (SELECT *, {joined} AS _j FROM {source}))"
 
 
@@ -318,39 +326,54 @@ def _check_table(bundle: Bundle, spec: TableSpec, checks: list[Check], settings:
     assert len({ch.name for ch in checks}) == len(checks), f"check names of {t} must be unique"
     if info.rows == 0:
         return _empty_clean(con, spec, info)
-    level2 = ", ".join(f"{parse_sql(c, settings)} AS {p_col(c.name)}" for c in spec.columns)
+    money = any(c.type == "money" for c in spec.columns)
+    hint = EXPONENT_HINT if money else None
+    level2 = ", ".join(f"{parse_sql(c, settings, hint)} AS {p_col(c.name)}" for c in spec.columns)
     level2b = ", ".join(f"{typed_sql(c)} AS {t_col(c.name)}" for c in spec.columns)
     phase1 = [(i, ch) for i, ch in numbered if ch.phase == 1]
     phase2 = [(i, ch) for i, ch in numbered if ch.phase == 2]
     level3 = "".join(f", ({ch.sql}) AS {f_col(i)}" for i, ch in phase1)
-    rej1 = " OR ".join(f"{f_col(i)} IS TRUE" for i, ch in phase1 if ch.severity == "reject") or "false"
+
+    def any_true(pairs: list[tuple[int, Check]], severity: str) -> str:
+        return " OR ".join(f"{f_col(i)} IS TRUE" for i, ch in pairs if ch.severity == severity) or "false"
+
     keep_dup = ", NULL::BIGINT AS _dupfirst" if spec.key else ""
     level5 = "".join(f", ({ch.sql}) AS {f_col(i)}" for i, ch in phase2)
-    reject_all = " OR ".join(f"{f_col(i)} IS TRUE" for i, ch in numbered if ch.severity == "reject") or "false"
-    flag_all = " OR ".join(f"{f_col(i)} IS TRUE" for i, ch in numbered if ch.severity == "flag") or "false"
-    prov = v_col("fixmedins_code") if "fixmedins_code" in spec.names else "NULL::VARCHAR"
+    # each list of checks is ORed once, phase 1 in its own level: _rej1 is needed by the phase-2 checks,
+    # and the failure mask, _reject and _flag reuse both instead of ORing every check again
+    reject_all = f"_rej1 OR ({any_true(phase2, 'reject')})"
+    flag_all = f"_flag1 OR ({any_true(phase2, 'flag')})"
+    # the provider of a row is its typed fixmedins_code, which is its text (no spellings to map): not
+    # stored twice
+    if "fixmedins_code" in spec.names:
+        assert spec.column("fixmedins_code").settings_aliases is None and spec.column("fixmedins_code").type == "str"
+    prov = t_col("fixmedins_code") if "fixmedins_code" in spec.names else "NULL::VARCHAR"
     refund = refund_sql(spec, settings)
     refund = f", {refund} AS _refund" if refund is not None else ""
+    in_providers = provider_sql(spec)
+    if in_providers is not None:
+        refund += f", {in_providers} AS {IN_PROVIDERS}"
     # the check results as two bit masks (applied, failed) of 64 checks per word, not one BOOLEAN column
     # per check: the table holds the typed values and 16 bytes a row per 64 checks
     words = range((len(numbered) + 63) // 64)
     indices = [i for i, _ in numbered]
+    applies = {i: ch.applies for i, ch in numbered}
     # most rows fail no check: their failure mask is 0 without building it bit by bit
-    any_failed = f"({reject_all}) OR ({flag_all})"
     masks = [
-        f"{mask_sql(indices, w, 'a')} AS _a{w}, "
-        f"CASE WHEN {any_failed} THEN {mask_sql(indices, w, 'x')} ELSE CAST(0 AS UBIGINT) END AS _x{w}"
+        f"{mask_sql(indices, w, 'a', applies)} AS _a{w}, "
+        f"CASE WHEN _reject OR _flag THEN {mask_sql(indices, w, 'x')} ELSE CAST(0 AS UBIGINT) END AS _x{w}"
         for w in words
     ]
     keep = ", ".join([t_col(c) for c in spec.names] + masks)
     con.execute(f"""CREATE OR REPLACE TABLE qc_{t} AS
-        SELECT _row, _prov, {keep}{keep_dup}, ({reject_all}) AS _reject, ({flag_all}) AS _flag FROM (
+        SELECT _row, {keep}{keep_dup}, _reject, _flag FROM (
+         SELECT *, ({reject_all}) AS _reject, ({flag_all}) AS _flag FROM (
           SELECT *{level5} FROM (
-            SELECT *, ({rej1}) AS _rej1 FROM (
+            SELECT *, ({any_true(phase1, "reject")}) AS _rej1, ({any_true(phase1, "flag")}) AS _flag1 FROM (
               SELECT *{level3} FROM (
                 SELECT *, {level2b} FROM (
-                  SELECT *, {level2}, {prov} AS _prov{refund} FROM (
-                    {_values(spec, f"raw_{t}")}))))))""")
+                  SELECT *, {level2}{refund} FROM (
+                    {_values(spec, f"raw_{t}", exponent_hint=money)})))))))""")
     for i, _ch in phase2:
         _mark_duplicates(con, t, spec.key, i, spec.names)
 
@@ -362,7 +385,7 @@ def _check_table(bundle: Bundle, spec: TableSpec, checks: list[Check], settings:
         f"CAST(coalesce(sum(_n) FILTER (WHERE {failed_sql(i)}), 0) AS BIGINT) AS x_{i}"
         for i, _ in numbered
     )
-    combos = f"(SELECT _prov, {mask_cols}, count(*) AS _n FROM qc_{t} GROUP BY ALL)"
+    combos = f"(SELECT {prov} AS _prov, {mask_cols}, count(*) AS _n FROM qc_{t} GROUP BY ALL)"
     meta = ", ".join(
         f"({i}, {lit(ch.name)}, {lit(ch.column)}, {lit(ch.dimension)}, {lit(ch.reason_code)}, {lit(ch.severity)})"
         for i, ch in numbered
