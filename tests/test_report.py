@@ -662,3 +662,13 @@ def test_committee_report_shows_whose_light_the_case_mix_changed(rendered, resul
     text = pdftext(rendered[0] / "committee.pdf")
     assert "D1.01次均住院费用增长率：4家机构有病例组合调整值；调整改变了2家（50.0%）的灯色" in text
     assert "30.1%●红4.9%●绿+24.0%病例组合调整值" in text
+
+
+@needs_poppler
+def test_the_chinese_card_prints_no_english_rule_record(example, tmp_path):
+    """The rule record (results.json's `rule`, e.g. "step: 优秀 5%; credit AAA 10%") is a machine field:
+    the Chinese card says the rule in words and the credit line says the credit."""
+    render_reports(example.out, tmp_path / "r", formats=["pdf"], providers=["H33010200006"], workers=1)
+    text = pdftext(tmp_path / "r" / "cards" / "H33010200006.pdf")
+    assert "step:" not in text and "credit" not in text and "规则记录" not in text
+    assert "按等级定档" in text or "预付金调整" in text

@@ -249,11 +249,13 @@ def adjustment_grid(ctx: Mapping) -> Grid:
         [L["amount"], (a["amount_display"], money)],
         [L["new_prepayment"], a["new_prepayment_display"]],
         [L["rule"], cut(a["rule_text"], 3)],
-        [L["rule_raw"], cut(a["rule"] or "—", 1)],
+        # the machine record of the rule is English (results.json, the workbook): the Chinese card says it
+        # in words above and in the credit line
+        *([[L["rule_raw"], cut(a["rule"] or "—", 1)]] if lang == "en" else []),
         [L["designation"], (cut(a["designation_label"], 2), "risk" if a["at_risk"] else "")],
     ]
     if a.get("credit_text"):  # the credit bonus is on: granted, or why not
-        rows.insert(5, [L["credit"], (cut(a["credit_text"], 2), "money-up" if a["credit_granted"] else "")])
+        rows.insert(len(rows) - 1, [L["credit"], (cut(a["credit_text"], 2), "money-up" if a["credit_granted"] else "")])
     return _grid(ctx, cols, [{"kind": "row", "cells": r} for r in rows], head=False)
 
 
