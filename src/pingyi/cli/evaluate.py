@@ -55,6 +55,18 @@ def score(
         "and no table, the ledger's accepted disputes of the year are applied.",
     ),
     actor: str = ActorOpt,
+    engine: str = typer.Option(
+        "duckdb",
+        "--engine",
+        help="What reads, checks and measures the bundle: duckdb (in-process) or spark (Parquet tables on a "
+        "cluster, pingyi[spark]); the outputs are the same.",
+    ),
+    spark_master: str | None = typer.Option(
+        None,
+        "--spark-master",
+        metavar="URL",
+        help="Spark master for --engine spark: local[4], spark://host:7077, yarn (default: spark-submit's, else local[*]).",
+    ),
 ) -> None:
     """Evaluate every provider: scores, traffic lights, grades, prepayment adjustments, manifest.
 
@@ -94,6 +106,8 @@ def score(
             progress=lambda: bar.advance(task),
             strict=strict,
             encoding=encoding,
+            engine=engine,
+            spark_master=spark_master,
         )
     print_summary(out, cycle.result, out_dir)
     print_cycle(out, cycle)
