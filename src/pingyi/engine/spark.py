@@ -211,9 +211,7 @@ class SparkRouted:
 
     def close(self) -> None:
         try:
-            for df in self.cached.values():
-                with contextlib.suppress(Exception):
-                    df.unpersist()
+            self.cached.clear()
             for name in self.in_spark | self.mirrored | self._views:
                 with contextlib.suppress(Exception):
                     self.spark.catalog.dropTempView(name)
@@ -352,7 +350,7 @@ class SparkRouted:
         self.statements += 1
         self._release(name)
         if kind == "TABLE":
-            df = df.persist()
+            df = _materialised(df)
             self.cached[name] = df
         df.createOrReplaceTempView(name)
         self.in_spark.add(name)
@@ -392,22 +390,16 @@ class SparkRouted:
             alias=exp.TableAlias(this=exp.to_identifier(s_name)),
         )
         query = exp.select(*items).from_(exp.to_table(name)).join(joined, on=tree.args["where"].this.copy(), join_type="LEFT")
-        df = self._spark_df(query)
-        df = df.persist()
-        old = self.cached.pop(name, None)
+        df = _materialised(self._spark_df(query))
+        self.cached.pop(name, None)
         df.createOrReplaceTempView(name)
-        df.count()  # materialise before the old version is released
         self.statements += 1
-        if old is not None:
-            old.unpersist()
         self.cached[name] = df
 
     def _release(self, name: str) -> None:
         if name in self.in_spark:
             self.in_spark.discard(name)
-            df = self.cached.pop(name, None)
-            if df is not None:
-                df.unpersist()
+            self.cached.pop(name, None)
             with contextlib.suppress(Exception):
                 self.spark.catalog.dropTempView(name)
 
@@ -436,6 +428,13 @@ class SparkRouted:
             "SELECT table_type FROM information_schema.tables WHERE lower(table_name) = ?", [name]
         ).fetchone()
         return "VIEW" if row and row[0] == "VIEW" else "TABLE"
+
+
+def _materialised(df: Any) -> Any:
+    """A table computed once, as DuckDB's CREATE TABLE does, and cut from the plan that made it: a query over
+    `qc_settlements` then plans a scan of its rows, not the thousands of expressions of the checks again
+    (measured: planning such a lineage took longer than running it)."""
+    return df.localCheckpoint(eager=True)
 
 
 def _pa() -> Any:

@@ -114,7 +114,41 @@ def _literal_strings(node: exp.Expression) -> list[str] | None:
 _TIMESTAMPS = (exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIMESTAMPNTZ)
 
 
+def _in_query(node: exp.In) -> exp.Expression | None:
+    """`x IN (SELECT k FROM r WHERE w)` with SQL's three values (NULL when x is NULL or only a NULL k could
+    match, unless r is empty), as correlated EXISTS tests Spark runs as hash joins; Spark's own IN in a
+    select list is FALSE where SQL says NULL."""
+    query = node.args.get("query")
+    query = query.this if isinstance(query, exp.Subquery) else query
+    if not isinstance(query, exp.Select) or len(query.expressions) != 1 or query.args.get("group"):
+        return None
+    key = query.expressions[0]
+    key = key.this if isinstance(key, exp.Alias) else key
+    where = query.args.get("where")
+    cond = where.this if where is not None else exp.true()
+    from_ = query.args.get("from_") or query.args.get("from")
+    if from_ is None or query.args.get("joins"):
+        return None
+
+    def exists(extra: exp.Expression | None) -> exp.Expression:
+        test = cond.copy() if extra is None else exp.and_(exp.Paren(this=cond.copy()), extra)
+        return exp.Exists(this=exp.select("1").from_(from_.this.copy()).where(test))
+
+    x = node.this
+    return exp.Case(
+        ifs=[
+            exp.If(this=exists(exp.EQ(this=key.copy(), expression=x.copy())), true=exp.true()),
+            exp.If(this=exp.not_(exists(None)), true=exp.false()),
+            exp.If(this=exp.Is(this=x.copy(), expression=exp.Null()), true=exp.Null()),
+            exp.If(this=exists(exp.Is(this=key.copy(), expression=exp.Null())), true=exp.Null()),
+        ],
+        default=exp.false(),
+    )
+
+
 def _rewrite(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.In) and node.args.get("query") is not None:
+        return _in_query(node) or node
     if isinstance(node, exp.DataType) and node.this == exp.DataType.Type.UBIGINT:
         return exp.DataType.build("BIGINT")
     if isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.UBIGINT and isinstance(node.this, exp.Literal):
