@@ -42,7 +42,10 @@ def run_engine(data: Path, engine: str, master: str) -> dict:
         t1 = time.perf_counter()
         create_settlement_rows(bundle.con)
         got = run_measures(
-            bundle.con, {"settlements": measures}, {"settlements": "settlement_rows"}, {"settlements": unique_key("settlements")}
+            bundle.con,
+            {"settlements": measures},
+            {"settlements": "settlement_rows"},
+            {"settlements": unique_key("settlements")},
         )
         t2 = time.perf_counter()
         counts = quality.counts["settlements"]
@@ -86,7 +89,9 @@ def main() -> None:
         data = Path(tmp) / "parquet"
         t0 = time.perf_counter()
         generate(data, args.rows, args.providers, "parquet")
-        print(f"generated {args.rows:,} settlement rows for {args.providers:,} providers in {time.perf_counter() - t0:.1f} s")
+        print(
+            f"generated {args.rows:,} settlement rows for {args.providers:,} providers in {time.perf_counter() - t0:.1f} s"
+        )
         print(f"load average before: {os.getloadavg()}")
         duck = measure("duckdb", data, args.master)
         spark = measure("spark", data, args.master)

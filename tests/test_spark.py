@@ -19,7 +19,9 @@ from pingyi.run.evaluate import evaluate_to
 from pingyi.tools.example import generate_example
 
 HAVE_PYSPARK = importlib.util.find_spec("pyspark") is not None
-HAVE_JAVA = bool(shutil.which("java") or (os.environ.get("JAVA_HOME") and Path(os.environ["JAVA_HOME"], "bin", "java").exists()))
+HAVE_JAVA = bool(
+    shutil.which("java") or (os.environ.get("JAVA_HOME") and Path(os.environ["JAVA_HOME"], "bin", "java").exists())
+)
 needs_spark = pytest.mark.skipif(
     not (HAVE_PYSPARK and HAVE_JAVA),
     reason="the Spark engine needs pyspark and a Java runtime (pip install 'pingyi[spark]'; apt-get install "
@@ -46,7 +48,11 @@ def test_spark_engine_writes_the_duckdb_engines_files_byte_for_byte(spark, tmp_p
     manifest included (the engine is recorded nowhere)."""
     bundle = tmp_path / "bundle"
     generate_example(bundle, providers=9, rows=6000, scale="small", fmt="mixed", year=2025)
-    assert {p.name for p in bundle.glob("*.parquet")} == {"settlements.parquet", "setl_lists.parquet", "fee_items.parquet"}
+    assert {p.name for p in bundle.glob("*.parquet")} == {
+        "settlements.parquet",
+        "setl_lists.parquet",
+        "fee_items.parquet",
+    }
     duck = evaluate_to(bundle, None, None, None, tmp_path / "duckdb")
     sparked = evaluate_to(bundle, None, None, None, tmp_path / "spark", engine="spark", spark_master="local[2]")
     a, b = _files(tmp_path / "duckdb"), _files(tmp_path / "spark")
@@ -98,7 +104,9 @@ CASES = [
 
 
 @needs_spark
-@pytest.mark.parametrize("sql", CASES, ids=["division", "avg", "round", "timestamps", "numbers", "in_subquery", "masks"])
+@pytest.mark.parametrize(
+    "sql", CASES, ids=["division", "avg", "round", "timestamps", "numbers", "in_subquery", "masks"]
+)
 def test_rendered_sql_computes_as_duckdb(spark, sql):
     assert _spark_values(spark, sql) == _duck_values(sql)
 

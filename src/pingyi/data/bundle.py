@@ -156,7 +156,11 @@ def open_bundle(
         )
         for spec in TABLES.values():
             path = files.get(spec.name)
-            info = read_table(bundle.con, spec, path, tmp, encoding) if path is not None else _empty_table(bundle.con, spec)
+            info = (
+                read_table(bundle.con, spec, path, tmp, encoding)
+                if path is not None
+                else _empty_table(bundle.con, spec)
+            )
             bundle.tables[spec.name] = info
             if info.extra_columns:
                 bundle.warnings.append(

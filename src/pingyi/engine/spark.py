@@ -157,7 +157,7 @@ class _Rows:
         return out
 
 
-def _names(tree: exp.Expression) -> set[str]:
+def _names(tree: Any) -> set[str]:
     """The relations a statement reads (CTE names left out)."""
     ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
     return {t.name.lower() for t in tree.find_all(exp.Table) if t.name and t.name.lower() not in ctes}
@@ -220,7 +220,7 @@ class SparkRouted:
 
     # ------------------------------------------------------------------ routing
 
-    def _spark_side(self, tree: exp.Expression) -> bool:
+    def _spark_side(self, tree: Any) -> bool:
         if any(self._big_parquet(n) for n in _parquet_nodes(tree)):
             return True
         return bool(_names(tree) & self.in_spark)
@@ -229,7 +229,7 @@ class SparkRouted:
         stem = Path(_parquet_path(node).rstrip("/")).name.partition(".")[0].lower()
         return stem in self.big
 
-    def _one(self, sql: str, tree: exp.Expression) -> Any:
+    def _one(self, sql: str, tree: Any) -> Any:
         if not TRACE:
             return self._route(sql, tree)
         started = time.perf_counter()
@@ -238,7 +238,7 @@ class SparkRouted:
         finally:
             print(f"[spark-trace] {time.perf_counter() - started:7.2f}s {' '.join(sql.split())[:110]}", file=sys.stderr)
 
-    def _route(self, sql: str, tree: exp.Expression) -> Any:
+    def _route(self, sql: str, tree: Any) -> Any:
         if isinstance(tree, exp.Describe):
             inner = tree.this
             if isinstance(inner, exp.Expression) and self._spark_side(inner):
@@ -285,7 +285,7 @@ class SparkRouted:
             return _Rows(list(table.column_names), table)
         return self._duck(sql, [tree])
 
-    def _duck(self, sql: str, trees: list[exp.Expression] | None, parameters: Any = None) -> Any:
+    def _duck(self, sql: str, trees: list[Any] | None, parameters: Any = None) -> Any:
         for tree in trees or []:
             if isinstance(tree, exp.Drop):
                 self._forget_mirrors({t.name.lower() for t in tree.args.get("tables") or []})
@@ -337,13 +337,15 @@ class SparkRouted:
                 f"Spark rejected a statement: {_first_line(exc)}\n-- DuckDB:\n{tree.sql(dialect='duckdb')}\n-- Spark:\n{text}"
             ) from exc
 
-    def _collect(self, tree: exp.Expression) -> Any:
+    def _collect(self, tree: Any) -> Any:
         df = self._spark_df(tree)
         self.statements += 1
         try:
             return df.toArrow()
         except Exception as exc:
-            raise SparkSqlError(f"Spark failed running: {_first_line(exc)}\n-- Spark:\n{self._spark_text(tree)}") from exc
+            raise SparkSqlError(
+                f"Spark failed running: {_first_line(exc)}\n-- Spark:\n{self._spark_text(tree)}"
+            ) from exc
 
     def _create_in_spark(self, name: str, body: exp.Expression, kind: str) -> None:
         df = self._spark_df(body)
@@ -360,6 +362,7 @@ class SparkRouted:
     def _update_in_spark(self, name: str, tree: exp.Update) -> None:
         """UPDATE t SET c = e, ... FROM s WHERE <join> as t LEFT JOIN s: e where a row of s matches, else c."""
         from_ = tree.args.get("from_") or tree.args.get("from")
+        assert from_ is not None, "UPDATE without FROM runs in DuckDB"
         source = from_.this
         s_name = source.alias_or_name
         marker = "__matched"
@@ -378,7 +381,9 @@ class SparkRouted:
             if c.lower() in sets:
                 items.append(
                     exp.alias_(
-                        exp.Case(ifs=[exp.If(this=exp.column(marker, table=s_name), true=sets[c.lower()])], default=own),
+                        exp.Case(
+                            ifs=[exp.If(this=exp.column(marker, table=s_name), true=sets[c.lower()])], default=own
+                        ),
                         c,
                         quoted=True,
                     )
@@ -389,7 +394,11 @@ class SparkRouted:
             this=exp.select("*", exp.alias_(exp.true(), marker)).from_(source.copy()),
             alias=exp.TableAlias(this=exp.to_identifier(s_name)),
         )
-        query = exp.select(*items).from_(exp.to_table(name)).join(joined, on=tree.args["where"].this.copy(), join_type="LEFT")
+        query = (
+            exp.select(*items)
+            .from_(exp.to_table(name))
+            .join(joined, on=tree.args["where"].this.copy(), join_type="LEFT")
+        )
         df = _materialised(self._spark_df(query))
         self.cached.pop(name, None)
         df.createOrReplaceTempView(name)
@@ -409,7 +418,11 @@ class SparkRouted:
             return  # not a relation of ours (e.g. a Spark view registered by the caller)
         rel = self.duck.sql(f'SELECT * FROM "{name}"')
         table = rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow()
-        df = self.spark.createDataFrame(table) if table.num_rows else self.spark.createDataFrame([], _spark_schema(table.schema))
+        df = (
+            self.spark.createDataFrame(table)
+            if table.num_rows
+            else self.spark.createDataFrame([], _spark_schema(table.schema))
+        )
         df.createOrReplaceTempView(name)
         self.mirrored.add(name)
 

@@ -22,6 +22,7 @@ the DuckDB syntax tree first, so both engines give the same values on the same r
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
@@ -67,7 +68,12 @@ _INF = exp.Cast(this=exp.Literal.string("Infinity"), to=exp.DataType.build("DOUB
 def _ieee_div(num: exp.Expression, den: exp.Expression) -> exp.Expression:
     n, d = _double(num), _double(den)
     case = exp.Case(
-        ifs=[exp.If(this=exp.EQ(this=d.copy(), expression=exp.Literal.number(0)), true=exp.Mul(this=n.copy(), expression=_INF.copy()))],
+        ifs=[
+            exp.If(
+                this=exp.EQ(this=d.copy(), expression=exp.Literal.number(0)),
+                true=exp.Mul(this=n.copy(), expression=_INF.copy()),
+            )
+        ],
         default=exp.Div(this=n, expression=d),
     )
     case.meta["double"] = True  # round() of it rounds as DuckDB rounds a DOUBLE
@@ -82,7 +88,9 @@ def _duck_round(value: exp.Expression, digits: int) -> exp.Expression:
     whole = exp.Case(
         ifs=[
             exp.If(
-                this=exp.GTE(this=exp.Sub(this=a.copy(), expression=exp.Floor(this=a.copy())), expression=exp.Literal.number(0.5)),
+                this=exp.GTE(
+                    this=exp.Sub(this=a.copy(), expression=exp.Floor(this=a.copy())), expression=exp.Literal.number(0.5)
+                ),
                 true=exp.Ceil(this=a.copy()),
             )
         ],
@@ -91,8 +99,13 @@ def _duck_round(value: exp.Expression, digits: int) -> exp.Expression:
     rounded = exp.Div(this=exp.Mul(this=_fn("SIGNUM", v.copy()), expression=whole), expression=scale.copy())
     return exp.Case(
         ifs=[
-            exp.If(this=exp.or_(_fn("ISNAN", v.copy()), exp.EQ(this=a.copy(), expression=_INF.copy())), true=value.copy()),
-            exp.If(this=exp.GTE(this=a.copy(), expression=exp.Literal.number("4.5E15")), true=exp.Div(this=v.copy(), expression=scale.copy())),
+            exp.If(
+                this=exp.or_(_fn("ISNAN", v.copy()), exp.EQ(this=a.copy(), expression=_INF.copy())), true=value.copy()
+            ),
+            exp.If(
+                this=exp.GTE(this=a.copy(), expression=exp.Literal.number("4.5E15")),
+                true=exp.Div(this=v.copy(), expression=scale.copy()),
+            ),
         ],
         default=rounded,
     )
@@ -100,7 +113,12 @@ def _duck_round(value: exp.Expression, digits: int) -> exp.Expression:
 
 def _guarded_cast(value: exp.Expression, pattern: str, to: exp.DataType) -> exp.Expression:
     return exp.Case(
-        ifs=[exp.If(this=exp.RegexpLike(this=value.copy(), expression=exp.Literal.string(pattern)), true=exp.TryCast(this=value, to=to))]
+        ifs=[
+            exp.If(
+                this=exp.RegexpLike(this=value.copy(), expression=exp.Literal.string(pattern)),
+                true=exp.TryCast(this=value, to=to),
+            )
+        ]
     )
 
 
@@ -146,7 +164,7 @@ def _in_query(node: exp.In) -> exp.Expression | None:
     )
 
 
-def _rewrite(node: exp.Expression) -> exp.Expression:
+def _rewrite(node: Any) -> Any:
     if isinstance(node, exp.In) and node.args.get("query") is not None:
         return _in_query(node) or node
     if isinstance(node, exp.DataType) and node.this == exp.DataType.Type.UBIGINT:
@@ -172,7 +190,9 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
             return _fn("OCTET_LENGTH", args[0])
         if name == "ISFINITE":
             x = args[0]
-            return exp.and_(exp.not_(_fn("ISNAN", x.copy())), exp.NEQ(this=exp.Abs(this=x.copy()), expression=_INF.copy()))
+            return exp.and_(
+                exp.not_(_fn("ISNAN", x.copy())), exp.NEQ(this=exp.Abs(this=x.copy()), expression=_INF.copy())
+            )
         if name == "TRY_STRPTIME":
             formats = _literal_strings(args[1])
             if formats is not None:
@@ -187,13 +207,19 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
         sl = node.expressions[0]
         start = sl.this if sl.this is not None else exp.Literal.number(1)
         arr = node.this
+        length: Any
         if sl.expression is None:
             length = exp.Greatest(
-                this=exp.Add(this=exp.Sub(this=exp.ArraySize(this=arr.copy()), expression=start.copy()), expression=exp.Literal.number(1)),
+                this=exp.Add(
+                    this=exp.Sub(this=exp.ArraySize(this=arr.copy()), expression=start.copy()),
+                    expression=exp.Literal.number(1),
+                ),
                 expressions=[exp.Literal.number(0)],
             )
         else:
-            length = exp.Add(this=exp.Sub(this=sl.expression.copy(), expression=start.copy()), expression=exp.Literal.number(1))
+            length = exp.Add(
+                this=exp.Sub(this=sl.expression.copy(), expression=start.copy()), expression=exp.Literal.number(1)
+            )
         return _fn("SLICE", arr, start, length)
     return node
 
@@ -234,7 +260,7 @@ def _source_of(select: exp.Select, qualifier: str) -> exp.Expression:
     for src in sources:
         if not qualifier or src.alias_or_name == qualifier:
             query = exp.select("*").from_(src.copy())
-            outer = select
+            outer: Any = select
             while outer is not None:
                 w = outer.args.get("with_") or outer.args.get("with")
                 if w is not None:
@@ -245,7 +271,7 @@ def _source_of(select: exp.Select, qualifier: str) -> exp.Expression:
     raise ValueError(f"cannot resolve {qualifier}.* in {select.sql('duckdb')[:200]}")
 
 
-def to_spark_tree(tree: exp.Expression, columns_of: Columns | None = None) -> exp.Expression:
+def to_spark_tree(tree: Any, columns_of: Columns | None = None) -> Any:
     """The DuckDB syntax tree `tree` rewritten for Spark (a copy)."""
     tree = tree.copy()
     if columns_of is not None:
