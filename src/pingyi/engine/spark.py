@@ -18,8 +18,8 @@ SparkSession, and sends each statement to the engine that holds the relations it
   DuckDB `COPY` as in a DuckDB run, and every later stage gets the same Python values.
 
 The outputs are the DuckDB engine's, byte for byte (tests/test_spark.py); the engine is recorded
-nowhere in them. Reading Parquet through Spark means any path Spark reads: a bundle's local files,
-or HDFS / S3 locations given in a `_locations.txt` of the bundle (pingyi.engine.locations).
+nowhere in them. Spark reads the Parquet files at the bundle's paths, so on a cluster the bundle sits
+on storage every node mounts at the same place (docs/scale.md).
 """
 
 from __future__ import annotations
@@ -182,7 +182,7 @@ class SparkRouted:
         self.big = {t.lower() for t in big_tables}
         self.in_spark: set[str] = set()  # relations Spark holds (created there)
         self.mirrored: set[str] = set()  # DuckDB relations copied to Spark, current
-        self.cached: dict[str, Any] = {}  # Spark tables (persisted DataFrames) by name
+        self.cached: dict[str, Any] = {}  # Spark tables (checkpointed DataFrames) by name
         self._ids = itertools.count(1)
         self._views: set[str] = set()
         self.statements = 0  # statements Spark ran (for the benchmark)
