@@ -185,6 +185,7 @@ class SparkRouted:
         self.cached: dict[str, Any] = {}  # Spark tables (checkpointed DataFrames) by name
         self._ids = itertools.count(1)
         self._views: set[str] = set()
+        self._paths: list[str] = []  # the Parquet files Spark reads
         self.statements = 0  # statements Spark ran (for the benchmark)
 
     # ------------------------------------------------------------------ DuckDB's connection API
@@ -315,6 +316,7 @@ class SparkRouted:
 
             df.select("*", F.col("_metadata.row_index").alias("file_row_number")).createOrReplaceTempView(name)
             self._views.add(name)
+            self._paths.append(path)
             alias = node.args.get("alias")
             node.replace(exp.Table(this=exp.to_identifier(name), alias=alias.copy() if alias else None))
         for name in _names(tree) - self.in_spark - self.mirrored - self._views:
@@ -343,16 +345,31 @@ class SparkRouted:
         try:
             return df.toArrow()
         except Exception as exc:
-            raise SparkSqlError(
-                f"Spark failed running: {_first_line(exc)}\n-- Spark:\n{self._spark_text(tree)}"
-            ) from exc
+            raise self._failure(exc) from exc
+
+    def _failure(self, exc: BaseException) -> Exception:
+        """A statement that failed while running: a damaged input file is the user's (named), else ours."""
+        text = str(exc)
+        for path in self._paths:
+            if path in text or Path(path).name in text:
+                return PingyiError(
+                    f"{Path(path).name}: the file is damaged and cannot be read as PARQUET ({_first_line(exc)}); "
+                    "expected a complete PARQUET file: re-export it from the platform (or copy it again)"
+                )
+        return SparkSqlError(f"Spark failed running a statement: {_first_line(exc)}")
+
+    def _materialised(self, df: Any) -> Any:
+        try:
+            return _materialised(df)
+        except Exception as exc:
+            raise self._failure(exc) from exc
 
     def _create_in_spark(self, name: str, body: exp.Expression, kind: str) -> None:
         df = self._spark_df(body)
         self.statements += 1
         self._release(name)
         if kind == "TABLE":
-            df = _materialised(df)
+            df = self._materialised(df)
             self.cached[name] = df
         df.createOrReplaceTempView(name)
         self.in_spark.add(name)
@@ -399,7 +416,7 @@ class SparkRouted:
             .from_(exp.to_table(name))
             .join(joined, on=tree.args["where"].this.copy(), join_type="LEFT")
         )
-        df = _materialised(self._spark_df(query))
+        df = self._materialised(self._spark_df(query))
         self.cached.pop(name, None)
         df.createOrReplaceTempView(name)
         self.statements += 1
