@@ -444,6 +444,9 @@ class SparkRouted:
         self.mirrored.add(name)
 
     def _forget_mirrors(self, names: set[str]) -> None:
+        """Drop the Spark copies of DuckDB relations a statement changed. A copy of a DuckDB view is not
+        dropped when only its base table changes: the data stage creates each view after its table's
+        last change (clean_<table> after the duplicate marks), which this relies on."""
         for name in names & self.mirrored:
             self.mirrored.discard(name)
             with contextlib.suppress(Exception):
