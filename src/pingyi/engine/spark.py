@@ -186,7 +186,6 @@ class SparkRouted:
         self._ids = itertools.count(1)
         self._views: set[str] = set()
         self._paths: list[str] = []  # the Parquet files Spark reads
-        self.statements = 0  # statements Spark ran (for the benchmark)
 
     # ------------------------------------------------------------------ DuckDB's connection API
 
@@ -244,7 +243,7 @@ class SparkRouted:
             inner = tree.this
             if isinstance(inner, exp.Expression) and self._spark_side(inner):
                 df = self._spark_df(inner)
-                return _Rows(["column_name", "column_type"], _arrow_of(df.schema, self.spark))
+                return _Rows(["column_name", "column_type"], _arrow_of(df.schema))
             return self._duck(sql, [tree])
         if isinstance(tree, exp.Create):
             target = tree.this.name.lower() if isinstance(tree.this, exp.Table) else tree.this.this.name.lower()
@@ -270,12 +269,15 @@ class SparkRouted:
         if isinstance(tree, exp.Insert):
             body = tree.expression
             target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+            if target.name.lower() in self.in_spark:
+                raise SparkSqlError(f"INSERT INTO {target.name}: a Spark table; the data stage inserts into DuckDB's")
             if body is not None and self._spark_side(body):
                 table = self._collect(body)
                 name = f"__from_spark_{next(self._ids)}"
                 self.duck.register(name, table)
                 try:
-                    self.duck.execute(f"INSERT INTO {target.sql(dialect='duckdb')} SELECT * FROM {name}")
+                    # the target with its column list, when the statement names one
+                    self.duck.execute(f"INSERT INTO {tree.this.sql(dialect='duckdb')} SELECT * FROM {name}")
                 finally:
                     self.duck.unregister(name)
                 self._forget_mirrors({target.name.lower()})
@@ -341,7 +343,6 @@ class SparkRouted:
 
     def _collect(self, tree: Any) -> Any:
         df = self._spark_df(tree)
-        self.statements += 1
         try:
             return df.toArrow()
         except Exception as exc:
@@ -366,7 +367,6 @@ class SparkRouted:
 
     def _create_in_spark(self, name: str, body: exp.Expression, kind: str) -> None:
         df = self._spark_df(body)
-        self.statements += 1
         self._release(name)
         if kind == "TABLE":
             df = self._materialised(df)
@@ -419,7 +419,6 @@ class SparkRouted:
         df = self._materialised(self._spark_df(query))
         self.cached.pop(name, None)
         df.createOrReplaceTempView(name)
-        self.statements += 1
         self.cached[name] = df
 
     def _release(self, name: str) -> None:
@@ -480,7 +479,7 @@ def _empty_arrow() -> Any:
     return _pa().table({})
 
 
-def _arrow_of(schema: Any, spark: Any) -> Any:
+def _arrow_of(schema: Any) -> Any:
     pa = _pa()
     return pa.table(
         {
