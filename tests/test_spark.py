@@ -1,5 +1,5 @@
 """The Spark engine (`pingyi score --engine spark`): the same outputs as the DuckDB engine, byte for byte,
-on a bundle whose large tables are Parquet; the SQL semantics it renders (division, averages, rounding,
+on the shipped example (its large tables in Parquet); the SQL semantics it renders (division, averages, rounding,
 text to timestamp and number, IN over a subquery) checked value by value against DuckDB; and the user
 errors when Spark cannot run. Skipped only where pyspark or a Java runtime is missing (CI installs
 both: scripts/setup.sh --test)."""
@@ -15,9 +15,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from conftest import EXAMPLE
 from pingyi.engine.sparksql import java_pattern, to_spark
 from pingyi.run.evaluate import evaluate_to
-from pingyi.tools.example import generate_example
 
 HAVE_PYSPARK = importlib.util.find_spec("pyspark") is not None
 HAVE_JAVA = bool(
@@ -43,27 +43,24 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 
 @needs_spark
-def test_spark_engine_writes_the_duckdb_engines_files_byte_for_byte(spark, tmp_path):
-    """A generated bundle with Parquet settlements, settlement lists and fee lines (planted defects included:
-    rejected rows, duplicates, late uploads) scored by both engines: every output file is the same, the
-    manifest included (the engine is recorded nowhere)."""
-    bundle = tmp_path / "bundle"
-    generate_example(bundle, providers=9, rows=6000, scale="small", fmt="mixed", year=2025)
-    assert {p.name for p in bundle.glob("*.parquet")} == {
+def test_spark_engine_writes_the_duckdb_engines_files_byte_for_byte(spark, example, tmp_path):
+    """The shipped example (Parquet settlements, settlement lists and fee lines; planted defects: rejected
+    rows, duplicates, late uploads) scored with Spark on local[2]: every output file is the DuckDB
+    engine's (the session's `example` run), the manifest included (the engine is recorded nowhere)."""
+    assert {p.name for p in EXAMPLE.glob("*.parquet")} == {
         "settlements.parquet",
         "setl_lists.parquet",
         "fee_items.parquet",
     }
-    duck = evaluate_to(bundle, None, None, None, tmp_path / "duckdb")
-    sparked = evaluate_to(bundle, None, None, None, tmp_path / "spark", engine="spark", spark_master="local[2]")
-    a, b = _files(tmp_path / "duckdb"), _files(tmp_path / "spark")
+    sparked = evaluate_to(EXAMPLE, None, None, None, tmp_path / "spark", engine="spark", spark_master="local[2]")
+    a, b = _files(example.out), _files(tmp_path / "spark")
     assert sorted(a) == sorted(b)
     assert {"results.json", "quality.csv", "rejected.csv", "manifest.json", "indicators.csv"} <= set(a)
     differing = [name for name in a if a[name] != b[name]]
     assert differing == []
-    # the run was not trivially empty: rows were rejected and providers graded
-    assert duck.quality.counts["settlements"].rejected > 0
-    assert len(sparked.results) == len(duck.results) == 9
+    # the run was not trivially empty: rows were rejected (in Spark's tables too) and providers graded
+    assert sparked.quality.counts["settlements"].rejected > 0 and sparked.quality.counts["fee_items"].read > 10**6
+    assert len(sparked.results) == len(example.results["providers"]) > 20
     # the engine is not a parameter of the run (it would break the identity, and `pingyi verify` re-runs
     # with DuckDB), nor is pyspark a dependency the manifest lists
     manifest, results = json.loads(b["manifest.json"]), json.loads(b["results.json"])
