@@ -98,6 +98,11 @@ CASES = [
     # IN over a subquery in a select list: SQL's three values
     "SELECT v, v IN (SELECT k FROM (VALUES ('a'), ('b')) r(k)), v IN (SELECT k FROM (VALUES ('a'), (NULL)) r(k)), "
     "v IN (SELECT k FROM (VALUES ('a')) r(k) WHERE false) FROM (VALUES ('a'), ('z'), (NULL)) t(v) ORDER BY v NULLS FIRST",
+    # date_diff counts boundaries: 23:00 to 01:00 the next day is 1 day, 31 Jan to 1 Feb 1 month
+    "SELECT date_diff('day', TIMESTAMP '2025-01-31 23:00:00', TIMESTAMP '2025-02-01 01:00:00'), "
+    "date_diff('month', TIMESTAMP '2025-01-31 23:00:00', TIMESTAMP '2025-02-01 01:00:00'), "
+    "date_diff('year', DATE '2024-12-31', DATE '2025-01-01'), date_diff('day', CAST(TIMESTAMP '2025-03-02 08:00:00' AS DATE), "
+    "CAST(TIMESTAMP '2025-03-01 09:00:00' AS DATE))",
     # masks: UBIGINT bits as BIGINT, full matches, byte lengths, list slices
     "SELECT (CAST(5 AS UBIGINT) & CAST(4 AS UBIGINT)) <> 0, regexp_full_match('H123', 'H[0-9]+'), "
     "regexp_full_match('xH123', 'H[0-9]+'), strlen('12.5'), array_to_string(list_filter(['a', NULL, 'b', 'c'], "
@@ -107,7 +112,7 @@ CASES = [
 
 @needs_spark
 @pytest.mark.parametrize(
-    "sql", CASES, ids=["division", "avg", "round", "timestamps", "numbers", "in_subquery", "masks"]
+    "sql", CASES, ids=["division", "avg", "round", "timestamps", "numbers", "in_subquery", "date_diff", "masks"]
 )
 def test_rendered_sql_computes_as_duckdb(spark, sql):
     assert _spark_values(spark, sql) == _duck_values(sql)

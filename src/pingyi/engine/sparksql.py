@@ -12,6 +12,7 @@ the DuckDB syntax tree first, so both engines give the same values on the same r
 - `TRY_CAST(text AS TIMESTAMP | DOUBLE)` only for the shapes both read alike (DuckDB reads
   '2025-1-5', Spark '2025', Java's parser '1d'); the other spellings go to the declared formats;
   `try_strptime(v, [formats])` tries each format with the Java pattern of the same meaning;
+- `date_diff` counts day, month and year boundaries as DuckDB does (Spark: whole units elapsed);
 - `regexp_full_match` anchors the pattern; `strlen` counts bytes; `isfinite`; UBIGINT bit masks become
   BIGINT (the same bits, two's complement); `list[2:]` slices.
 
@@ -164,7 +165,30 @@ def _in_query(node: exp.In) -> exp.Expression | None:
     )
 
 
+def _date_diff(node: exp.DateDiff) -> Any:
+    """DuckDB's date_diff counts boundaries crossed (days between the dates, months between the months),
+    Spark's whole units elapsed: the boundary count for day, month and year; other units unchanged."""
+    unit_node: Any = node.args.get("unit")
+    unit = str(unit_node.name if unit_node is not None else "DAY").upper()
+    end, start = node.this, node.expression
+    if unit in ("DAY", "DAYS"):
+        return _fn(
+            "DATEDIFF",
+            exp.Cast(this=end, to=exp.DataType.build("DATE")),
+            exp.Cast(this=start, to=exp.DataType.build("DATE")),
+        )
+    if unit in ("MONTH", "MONTHS", "YEAR", "YEARS"):
+        years = exp.Sub(this=_fn("YEAR", end.copy()), expression=_fn("YEAR", start.copy()))
+        if unit.startswith("YEAR"):
+            return years
+        months = exp.Sub(this=_fn("MONTH", end.copy()), expression=_fn("MONTH", start.copy()))
+        return exp.Add(this=exp.Mul(this=exp.Paren(this=years), expression=exp.Literal.number(12)), expression=months)
+    return node
+
+
 def _rewrite(node: Any) -> Any:
+    if isinstance(node, exp.DateDiff):
+        return _date_diff(node)
     if isinstance(node, exp.In) and node.args.get("query") is not None:
         return _in_query(node) or node
     if isinstance(node, exp.DataType) and node.this == exp.DataType.Type.UBIGINT:
