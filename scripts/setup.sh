@@ -2,7 +2,9 @@
 # Install everything pingyi needs on a fresh Debian machine with python3, pip and apt:
 # system packages for the PDF renderer (Pango, HarfBuzz subsetting, a CJK font), poppler for
 # PDF checks, then a virtual environment in .venv with pingyi and its Python dependencies.
-# Idempotent: packages already present are not reinstalled.  Usage: scripts/setup.sh [--test]
+# --test adds the test tools, chromium, and the Spark engine (pyspark and a headless Java 17 runtime) so
+# that tests/test_spark.py runs. Idempotent: packages already present are not reinstalled.
+# Usage: scripts/setup.sh [--test]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,9 +12,13 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 packages="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk poppler-utils"
-if [ "${1:-}" = "--test" ]; then packages="$packages chromium"; fi
+if [ "${1:-}" = "--test" ]; then
+  packages="$packages chromium"
+  # pyspark 4 runs on Java 17 or 21; a machine that has one already keeps it
+  if ! command -v java >/dev/null 2>&1; then packages="$packages openjdk-17-jre-headless"; fi
+fi
 extra=""
-if [ "${1:-}" = "--test" ]; then extra="[test]"; fi
+if [ "${1:-}" = "--test" ]; then extra="[test,spark]"; fi
 
 missing=""
 for p in $packages; do

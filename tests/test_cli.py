@@ -214,7 +214,9 @@ def test_explain_for_people(cli, example):
     item = next(i for i in prov["indicators"] if i["code"] == "D1.01")
     assert f"contribution to the total: {item['contribution']:.2f} / total {prov['total_score']:.2f}" in walk
     zh = cli("explain", "D1.01", "--results", out, "--provider", "H33010200006", "--lang", "zh")
-    assert "计算过程" in zh.stdout and f"对总分的贡献: {item['contribution']:.2f}" in zh.stdout and "信号灯:" in zh.stdout
+    assert (
+        "计算过程" in zh.stdout and f"对总分的贡献: {item['contribution']:.2f}" in zh.stdout and "信号灯:" in zh.stdout
+    )
     dim = cli("explain", "D3", "--results", out, "--provider", "H33010200006")
     assert dim.exit_code == 0 and "D3.01" in dim.stdout and "effective weight" in dim.stdout
     as_json = cli("explain", "D1.01", "--results", out, "--provider", "H33010200006", "--json")

@@ -407,11 +407,15 @@ def score_cycle(
     progress: Callable[[], None] | None = None,
     strict: bool = False,
     encoding: str | None = None,
+    engine: str = "duckdb",
+    spark_master: str | None = None,
 ) -> CycleRun:
     """`evaluate` as one stage of the cycle (pingyi.cycle.score): a preview, final or recheck run dated
     `day`, recorded in `ledger` when given (a final run is refused while disputes are undecided, unless
     `force` gives a reason). `corrections`: a corrections table applied before scoring; a final run
-    recorded in a ledger without one applies the ledger's accepted disputes of the year."""
+    recorded in a ledger without one applies the ledger's accepted disputes of the year. `engine`: duckdb
+    (default) or spark (`spark_master`: a Spark master URL; default local[*] or spark-submit's), which
+    read, check and measure the bundle with the same outputs (pingyi.engine)."""
     command = "pingyi score" + (f" --{stage}" if stage else "")
     return score_in_cycle(
         Path(data),
@@ -429,6 +433,8 @@ def score_cycle(
         progress=progress,
         strict=strict,
         encoding=encoding,
+        engine=engine,
+        spark_master=spark_master,
     )
 
 

@@ -56,6 +56,18 @@ def score(
         "and no table, the ledger's accepted disputes of the year are applied.",
     ),
     actor: str = ActorOpt,
+    engine: str = typer.Option(
+        "duckdb",
+        "--engine",
+        help="What reads, checks and measures the bundle: duckdb (in-process) or spark (Parquet tables on a "
+        "cluster, pingyi[spark]); the outputs are the same.",
+    ),
+    spark_master: str | None = typer.Option(
+        None,
+        "--spark-master",
+        metavar="URL",
+        help="Spark master for --engine spark: local[4], spark://host:7077, yarn (default: spark-submit's, else local[*]).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object (docs/json.md)."),
 ) -> None:
     """Evaluate every provider: scores, traffic lights, grades, prepayment adjustments, manifest.
@@ -96,6 +108,8 @@ def score(
             progress=lambda: bar.advance(task),
             strict=strict,
             encoding=encoding,
+            engine=engine,
+            spark_master=spark_master,
         )
     if as_json:
         record = summary_record(cycle.result, out_dir)

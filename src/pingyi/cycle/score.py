@@ -115,6 +115,8 @@ def score_in_cycle(
     strict: bool = False,
     encoding: str | None = None,
     corrections: Path | None = None,
+    engine: str = "duckdb",
+    spark_master: str | None = None,
 ) -> CycleRun:
     if stage is not None and stage not in STAGES:
         raise PingyiError(f"stage {stage!r}; expected one of {', '.join(STAGES)}")
@@ -155,6 +157,8 @@ def score_in_cycle(
         encoding=encoding,
         cycle=params,
         corrections=corrections,
+        engine=engine,
+        spark_master=spark_master,
     )
     run = CycleRun(
         result=result,

@@ -24,8 +24,10 @@ import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -90,7 +92,12 @@ def memory_limit() -> str | None:
 
 
 def open_bundle(
-    data_dir: Path, settings: DataSettings, year: int, workdir: Path | None = None, encoding: str | None = None
+    data_dir: Path,
+    settings: DataSettings,
+    year: int,
+    workdir: Path | None = None,
+    encoding: str | None = None,
+    wrap: Callable[[duckdb.DuckDBPyConnection], Any] | None = None,
 ) -> Bundle:
     """Read every table file of `data_dir` into a DuckDB database (raw text, in file order).
 
@@ -99,6 +106,9 @@ def open_bundle(
 
     Temporary files (transcoded CSVs, Parquet conversions of XLSX/XML, DuckDB's spill files) go to
     a fresh directory inside `workdir` (default: the system temp dir), removed by `Bundle.close()`.
+
+    `wrap`: the connection the stages use instead of DuckDB's own, made from it (another engine behind
+    DuckDB's API: pingyi.engine); it is set up before any table is read and closed with the bundle.
     """
     data_dir = Path(data_dir)
     if encoding is not None:
@@ -136,7 +146,7 @@ def open_bundle(
                 ) from exc
         bundle = Bundle(
             data_dir=data_dir,
-            con=con,
+            con=con if wrap is None else wrap(con),
             tables={},
             warnings=warnings,
             workdir=tmp,
@@ -146,7 +156,11 @@ def open_bundle(
         )
         for spec in TABLES.values():
             path = files.get(spec.name)
-            info = read_table(con, spec, path, tmp, encoding) if path is not None else _empty_table(con, spec)
+            info = (
+                read_table(bundle.con, spec, path, tmp, encoding)
+                if path is not None
+                else _empty_table(bundle.con, spec)
+            )
             bundle.tables[spec.name] = info
             if info.extra_columns:
                 bundle.warnings.append(

@@ -31,11 +31,14 @@ def evaluate_to(
     encoding: str | None = None,
     cycle: Mapping[str, Any] | None = None,
     corrections: Path | None = None,
+    engine: str = "duckdb",
+    spark_master: str | None = None,
 ) -> RunResult:
     """`cycle`: the run's place in the evaluation cycle (pingyi.cycle: stage preview/final, date, review
     deadline); recorded with the parameters, so the reports and `pingyi verify` see it. `corrections`: a
     corrections table (pingyi.run.corrections) applied between the indicator values and the scores; the
-    manifest records it among the inputs."""
+    manifest records it among the inputs. `engine` (duckdb, spark with `spark_master`): what reads, checks
+    and measures the bundle (pingyi.engine); recorded nowhere, as the outputs do not depend on it."""
     project_dir = Path(project_dir) if project_dir is not None else default_project_dir()
     result = run(
         data_dir,
@@ -46,6 +49,8 @@ def evaluate_to(
         strict=strict,
         encoding=encoding,
         corrections=Path(corrections) if corrections is not None else None,
+        engine=engine,
+        spark_master=spark_master,
     )
     if cycle:
         result = dataclasses.replace(result, parameters={**result.parameters, **{k: cycle[k] for k in sorted(cycle)}})

@@ -25,6 +25,7 @@ from pingyi.data.bundle import Bundle, open_bundle
 from pingyi.data.providers import UNKNOWN, ProviderInfo, read_providers
 from pingyi.data.quality import QualityResult, run_quality
 from pingyi.data.views import create_views, unique_key
+from pingyi.engine import connection_wrapper
 from pingyi.errors import PingyiError
 from pingyi.run.corrections import Applied, apply_corrections, check_corrections, read_corrections
 from pingyi.run.guards import Guard, data_guards, enforce, provider_guards, result_guards
@@ -100,13 +101,16 @@ def run(
     encoding: str | None = None,
     corrections: Path | None = None,
     window: Window | None = None,
+    engine: str = "duckdb",
+    spark_master: str | None = None,
 ) -> RunResult:
     """Evaluate the bundle at `data_dir` with the project at `project_dir` (default: the shipped one).
     `workdir`: where temporary files go (default: a new temporary directory kept with the result).
     The run guards (pingyi.run.guards) stop it with a user error; `strict`: their warnings stop it too.
     `encoding`: the encoding of the bundle's text files that are not UTF-8 (default: detected).
     `corrections`: a corrections table (pingyi.run.corrections) applied to the indicator values before
-    they are scored. `window`: a year-to-date run (Window)."""
+    they are scored. `window`: a year-to-date run (Window). `engine`: what reads, checks and measures the
+    bundle (pingyi.engine: duckdb, or spark with `spark_master`); the outputs do not depend on it."""
     valid = require_valid(project_dir, year)
     project, tree = valid.project, valid.tree
     year = project.year
@@ -117,7 +121,8 @@ def run(
     history = read_history(history_dir, project)
     scratch = tempfile.TemporaryDirectory(prefix="pingyi-") if workdir is None else None
     work = Path(scratch.name) if scratch is not None else Path(workdir)  # type: ignore[arg-type]
-    with open_bundle(Path(data_dir), project.data, year, work, encoding=encoding) as bundle:
+    wrap = connection_wrapper(engine, spark_master)
+    with open_bundle(Path(data_dir), project.data, year, work, encoding=encoding, wrap=wrap) as bundle:
         con = bundle.con
         if window is not None:
             window.prepare(bundle)
