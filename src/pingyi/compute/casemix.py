@@ -60,7 +60,7 @@ shuffled bundle gives the same coefficients, and every number is rounded to 12 s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -363,17 +363,25 @@ def _column(data: dict, name: str) -> np.ndarray:
     return np.asarray(col, dtype=float)
 
 
-def compute_casemix(con: Any, region_of: Mapping[str, str], years: tuple[int, ...]) -> CaseMix:
+def compute_casemix(
+    con: Any, region_of: Mapping[str, str], years: tuple[int, ...], views: Collection[str] | None = None
+) -> CaseMix:
     """Fit every case-mix model (inpatient and outpatient cost, the outcome rates) and aggregate per
-    provider and year; without settlement lists (no `stays` view) only the outpatient model."""
-    if _has_view(con, "stays"):
+    provider and year; without settlement lists (no `stays` view) only the outpatient model. `views`: the
+    views the pipeline made (pingyi.data.views.create_views); asked of the database when not given (an
+    engine whose views live elsewhere, e.g. Spark, must say)."""
+
+    def has(name: str) -> bool:
+        return name in views if views is not None else _has_view(con, name)
+
+    if has("stays"):
         stays = _stay_casemix(con, region_of, years)
         outcomes = compute_outcomes(con, region_of, years)
     else:
         stays, outcomes = _Stays(models={}, measures={}, skipped={}), None
     ip_seen = set(stays.seen)
     visit_models, visit_skipped, visit_measures, op_seen = (
-        _visit_measures(con, region_of, years) if _has_view(con, "settlement_rows") else ({}, {}, {}, set())
+        _visit_measures(con, region_of, years) if has("settlement_rows") else ({}, {}, {}, set())
     )
     measures: dict[tuple[str, int], dict[str, float | None]] = {}
     for source in (stays.measures, visit_measures, outcomes.measures if outcomes is not None else {}):

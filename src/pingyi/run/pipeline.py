@@ -135,7 +135,9 @@ def run(
         measures = run_measures(con, compiled, views, {t: unique_key(t) for t in views})
         casemix = None
         if uses_casemix(project.indicators):  # without settlement lists, only the outpatient model
-            casemix = compute_casemix(con, {p.code: p.region for p in providers}, (year - 1, year))
+            casemix = compute_casemix(
+                con, {p.code: p.region for p in providers}, (year - 1, year), views=set(views.values())
+            )
             measures = add_casemix(measures, casemix)
         side = read_side_values(con, bundle.present)
     codes = [p.code for p in providers]
