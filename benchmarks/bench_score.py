@@ -82,7 +82,7 @@ def child(data: Path, out: Path) -> dict:
     times["validate"] = 0.0
     start = time.perf_counter()
     marks["t"] = start
-    evaluate.evaluate_to(data, None, 2025, None, out)
+    evaluate.evaluate_to(data, HERE.parents[1], 2025, None, out)
     upto("outputs")
     return {
         "stages": {k: round(v, 2) for k, v in times.items()},
@@ -93,13 +93,17 @@ def child(data: Path, out: Path) -> dict:
     }
 
 
-def run_once(data: Path) -> dict:
+def run_once(data: Path, src: str | None = None) -> dict:
+    """One `pingyi score` of `data` in a subprocess; `src`: the pingyi source tree it imports (another
+    checkout's src, to compare code before and after a change under the same load)."""
+    env = {**os.environ, "PYTHONPATH": src} if src else None
     with tempfile.TemporaryDirectory(prefix="pingyi-bench-score-out-") as tmp:
         t0 = time.perf_counter()
         proc = subprocess.run(
             [sys.executable, str(HERE), "--child", str(data), "--out", str(Path(tmp) / "out")],
             capture_output=True,
             text=True,
+            env=env,
         )
         wall = time.perf_counter() - t0
     if proc.returncode != 0:
@@ -128,6 +132,14 @@ def main() -> None:
     ap.add_argument("--format", default="parquet", choices=["parquet", "csv"])
     ap.add_argument("--data-root", default="/tmp/pingyi-bench-score")
     ap.add_argument("--repeat", type=int, default=1, help="runs per bundle, alternated between the bundles")
+    ap.add_argument(
+        "--compare-src",
+        help="another pingyi src directory (e.g. a copy of the previous commit's): each run is alternated with "
+        "one importing it, same bundle, same load",
+    )
+    ap.add_argument(
+        "--data", help="an existing bundle to use instead of generating one (its rows and providers as they are)"
+    )
     ap.add_argument("--child")
     ap.add_argument("--out")
     args = ap.parse_args()
@@ -135,20 +147,27 @@ def main() -> None:
         print(json.dumps(child(Path(args.child), Path(args.out))))
         return
     root = Path(args.data_root)
-    datas = {n: bundle(root, args.rows, n, args.format) for n in args.providers}
+    if args.data:
+        datas = {Path(args.data).name: Path(args.data)}
+    else:
+        datas = {
+            f"{n:,} providers x {args.rows:,} rows": bundle(root, args.rows, n, args.format) for n in args.providers
+        }
+    variants = [("this code", None)] + ([("compared", args.compare_src)] if args.compare_src else [])
     for i in range(args.repeat):
-        for n, data in datas.items():
-            load = os.getloadavg()
-            r = run_once(data)
-            after = os.getloadavg()
-            stages = "  ".join(f"{k} {v:5.1f}" for k, v in r["stages"].items())
-            print(
-                f"run {i + 1}: {n:>5,} providers x {args.rows:,} rows ({args.format}): wall {r['wall']:6.1f} s, "
-                f"peak {r['peak_rss_mb']:5,} MB; {stages}; results.json {r['results_json_mb']} MB; "
-                f"load {load[0]:.2f} before, {after[0]:.2f} after",
-                flush=True,
-            )
-            print(f"        peak after each stage (MB): {r['peak_after_mb']}", flush=True)
+        for label, data in datas.items():
+            for name, src in variants:
+                load = os.getloadavg()
+                r = run_once(data, src)
+                after = os.getloadavg()
+                stages = "  ".join(f"{k} {v:5.1f}" for k, v in r["stages"].items())
+                print(
+                    f"run {i + 1} ({name}): {label} ({args.format}): wall {r['wall']:6.1f} s, "
+                    f"peak {r['peak_rss_mb']:5,} MB; {stages}; results.json {r['results_json_mb']} MB; "
+                    f"load {load[0]:.2f} before, {after[0]:.2f} after",
+                    flush=True,
+                )
+                print(f"        peak after each stage (MB): {r['peak_after_mb']}", flush=True)
 
 
 if __name__ == "__main__":

@@ -107,15 +107,17 @@ class IndicatorValue:
 
 
 def _absent_tables(
-    ind: IndicatorSpec, tables: Mapping[str, str], present: frozenset[str], current: Mapping[str, float | None]
+    ind: IndicatorSpec,
+    tables: Mapping[str, str],
+    present: frozenset[str],
+    current: Mapping[str, float | None],
+    reads: tuple[str, ...] | None = None,
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(absent tables the indicator's current-year measures read, those the provider owed)."""
+    """(absent tables the indicator's current-year measures read, those the provider owed); `reads`:
+    _tables_read(ind, tables) when the caller computed it once for all providers."""
     if not ind.formula:
         return (), ()
-    used = {tables[m] for m in _parse(ind.formula).measures if m in tables}
-    if ind.adjusted_formula:
-        used |= {tables[m] for m in _parse(ind.adjusted_formula).measures if m in tables}
-    absent = tuple(sorted(t for t in used if t not in present))
+    absent = tuple(t for t in (reads if reads is not None else _tables_read(ind, tables)) if t not in present)
     owed = []
     for t in absent:
         if t not in PROVIDER_TABLES:
@@ -135,6 +137,16 @@ def _absent_tables(
     return absent, tuple(owed)
 
 
+def _tables_read(ind: IndicatorSpec, tables: Mapping[str, str]) -> tuple[str, ...]:
+    """The tables the indicator's formulas read (sorted): the same for every provider."""
+    if not ind.formula:
+        return ()
+    used = {tables[m] for m in _parse(ind.formula).measures if m in tables}
+    if ind.adjusted_formula:
+        used |= {tables[m] for m in _parse(ind.adjusted_formula).measures if m in tables}
+    return tuple(sorted(used))
+
+
 def evaluate_indicator(
     ind: IndicatorSpec,
     current: Mapping[str, float | None],
@@ -146,10 +158,12 @@ def evaluate_indicator(
     tables: Mapping[str, str] | None = None,
     present: frozenset[str] | None = None,
     denominators: Mapping[tuple[str, int], float] | None = None,
+    reads: tuple[str, ...] | None = None,
 ) -> IndicatorValue:
     """`current`/`prior`/`before_prior`: measures of this provider for year, year-1, year-2; `tables`:
     measure -> table, `present`: the tables holding this provider's rows this year (None: not known,
-    absence is not judged)."""
+    absence is not judged); `reads`: the tables the formulas read (_tables_read), when the caller
+    computed them once for every provider."""
     if (
         ind.volume is not None
         and ind.volume.measure == REPORTED_DENOMINATOR
@@ -161,7 +175,7 @@ def evaluate_indicator(
     else:
         volume = stable(current.get(ind.volume.measure)) if ind.volume else None
     if ind.formula and tables is not None and present is not None:
-        absent, owed = _absent_tables(ind, tables, present, current)
+        absent, owed = _absent_tables(ind, tables, present, current, reads)
         if owed or (absent and ind.empty_means == "missing" and not set(absent) & PROVIDER_TABLES):
             return IndicatorValue(ind.code, None, None, volume, {}, absence="missing", absent=owed or absent)
         if absent and (ind.empty_means != "zero" or set(absent) & PROVIDER_TABLES):
@@ -313,6 +327,7 @@ def evaluate_all(
 ) -> dict[str, dict[str, IndicatorValue]]:
     """Every indicator of every provider: provider -> indicator code -> value."""
     out: dict[str, dict[str, IndicatorValue]] = {}
+    reads = {c: _tables_read(ind, measures.tables) for c, ind in indicators.items()}
     for code in providers:
         cur, pri, pri2 = (measures.get(code, y) for y in (year, year - 1, year - 2))
         present = measures.tables_of(code, year)
@@ -330,6 +345,7 @@ def evaluate_all(
                     measures.tables,
                     present,
                     side.denominators.get(code, {}),
+                    reads[c],
                 )
             except formula_lang.FormulaOverflow as exc:
                 where = f"{ind.origin.file}:{ind.origin.line}" if ind.origin else c

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from pingyi.run.pipeline import RunResult
+from pingyi.run.pipeline import RunResult, gc_paused
 from pingyi.run.results import document_fields, provider_documents
 from pingyi.text import fixed as fmt
 from pingyi.text import significant as fmt_value
@@ -38,6 +38,11 @@ def _csv(path: Path, header: list[str], rows: Iterable[list[Any]]) -> None:
 
 
 def write_results(run: RunResult, out: Path) -> list[Path]:
+    with gc_paused():  # a document per provider, built and dropped: nothing for the collector to find
+        return _write_results(run, out)
+
+
+def _write_results(run: RunResult, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     project = run.project
     primaries = [p.code for p in run.tree.primary]
