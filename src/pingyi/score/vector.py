@@ -225,7 +225,16 @@ def score_vector(
     funnel: FunnelFit | None = None,
     absence: np.ndarray | None = None,
 ) -> VectorScores:
-    """score_indicator's numbers for every provider at once (signature and codes: the module docstring)."""
+    """score_indicator's numbers for every provider at once.
+
+    `value`, `baseline` and the optional `benchmark`, `prior`, `volume`: 1-d float arrays over the same
+    providers, NaN for None; `funnel`: the indicator's FunnelFit (funnel-mode lights) or None; `absence`:
+    ABSENCE codes per provider or None. Returns a VectorScores of arrays of the same length: `points`
+    (NaN: no score), `light` (codes into LIGHTS), `gap` (NaN: None), `status` (into STATUSES), `why`
+    (into WHY), `funnel_z`/`funnel_band` (into BANDS; NaN/-1: not judged by the funnel), `scored_value`
+    and the details `achievement`, `improvement`, `distance` (NaN where score_indicator has none).
+    Each element equals score_indicator on that provider's inputs, bit for bit; the inputs are not
+    changed, so a caller may perturb a copy of `baseline` or `value` and call again."""
     v = np.asarray(value, dtype=np.float64)
     n = v.shape[0]
     b, bm, pr, vol = _array(baseline, n), _array(benchmark, n), _array(prior, n), _array(volume, n)
