@@ -21,6 +21,7 @@ from pingyi.score.vector import (
     LIGHTS,
     STATUSES,
     WHY,
+    score_column,
     score_vector,
 )
 from pingyi.spec.models import IndicatorSpec, ProviderLevel
@@ -65,13 +66,15 @@ def assert_same(ind, value, baseline, benchmark, prior, volume, funnel, absence)
         funnel=funnel, absence=codes,
     )  # fmt: skip
     assert len(vec) == len(value)
+    column = score_column(ind, value, baseline, benchmark, prior, volume, funnel, absence, [("reported",)] * len(value))
     for i in range(len(value)):
         s: IndicatorScore = score_indicator(
             ind, value[i], baseline[i], benchmark=benchmark[i], prior=prior[i], volume=volume[i],
-            funnel=funnel, absence=absence[i],
+            funnel=funnel, absence=absence[i], absent=("reported",),
         )  # fmt: skip
         where = f"element {i}: value {value[i]!r} baseline {baseline[i]!r} benchmark {benchmark[i]!r} " \
             f"prior {prior[i]!r} volume {volume[i]!r} absence {absence[i]!r} -> {s}"  # fmt: skip
+        assert column[i] == s, where  # reasons included
         assert STATUSES[vec.status[i]] is s.status, where
         assert LIGHTS[vec.light[i]] is s.light, where
         assert bits(opt(vec.points[i])) == bits(s.score), where

@@ -14,8 +14,10 @@ so results are byte-identical run to run.
 
 from __future__ import annotations
 
+import ast
 import functools
-from collections.abc import Iterable, Mapping
+import math
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,15 +107,17 @@ class IndicatorValue:
 
 
 def _absent_tables(
-    ind: IndicatorSpec, tables: Mapping[str, str], present: frozenset[str], current: Mapping[str, float | None]
+    ind: IndicatorSpec,
+    tables: Mapping[str, str],
+    present: frozenset[str],
+    current: Mapping[str, float | None],
+    reads: tuple[str, ...] | None = None,
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(absent tables the indicator's current-year measures read, those the provider owed)."""
+    """(absent tables the indicator's current-year measures read, those the provider owed); `reads`:
+    _tables_read(ind, tables) when the caller computed it once for all providers."""
     if not ind.formula:
         return (), ()
-    used = {tables[m] for m in _parse(ind.formula).measures if m in tables}
-    if ind.adjusted_formula:
-        used |= {tables[m] for m in _parse(ind.adjusted_formula).measures if m in tables}
-    absent = tuple(sorted(t for t in used if t not in present))
+    absent = tuple(t for t in (reads if reads is not None else _tables_read(ind, tables)) if t not in present)
     owed = []
     for t in absent:
         if t not in PROVIDER_TABLES:
@@ -133,6 +137,16 @@ def _absent_tables(
     return absent, tuple(owed)
 
 
+def _tables_read(ind: IndicatorSpec, tables: Mapping[str, str]) -> tuple[str, ...]:
+    """The tables the indicator's formulas read (sorted): the same for every provider."""
+    if not ind.formula:
+        return ()
+    used = {tables[m] for m in _parse(ind.formula).measures if m in tables}
+    if ind.adjusted_formula:
+        used |= {tables[m] for m in _parse(ind.adjusted_formula).measures if m in tables}
+    return tuple(sorted(used))
+
+
 def evaluate_indicator(
     ind: IndicatorSpec,
     current: Mapping[str, float | None],
@@ -144,10 +158,12 @@ def evaluate_indicator(
     tables: Mapping[str, str] | None = None,
     present: frozenset[str] | None = None,
     denominators: Mapping[tuple[str, int], float] | None = None,
+    reads: tuple[str, ...] | None = None,
 ) -> IndicatorValue:
     """`current`/`prior`/`before_prior`: measures of this provider for year, year-1, year-2; `tables`:
     measure -> table, `present`: the tables holding this provider's rows this year (None: not known,
-    absence is not judged)."""
+    absence is not judged); `reads`: the tables the formulas read (_tables_read), when the caller
+    computed them once for every provider."""
     if (
         ind.volume is not None
         and ind.volume.measure == REPORTED_DENOMINATOR
@@ -159,7 +175,7 @@ def evaluate_indicator(
     else:
         volume = stable(current.get(ind.volume.measure)) if ind.volume else None
     if ind.formula and tables is not None and present is not None:
-        absent, owed = _absent_tables(ind, tables, present, current)
+        absent, owed = _absent_tables(ind, tables, present, current, reads)
         if owed or (absent and ind.empty_means == "missing" and not set(absent) & PROVIDER_TABLES):
             return IndicatorValue(ind.code, None, None, volume, {}, absence="missing", absent=owed or absent)
         if absent and (ind.empty_means != "zero" or set(absent) & PROVIDER_TABLES):
@@ -205,20 +221,100 @@ def _parse(text: str) -> formula_lang.Formula:
     return formula_lang.parse(text)
 
 
+Env = Mapping[str, float | None]
+Compiled = Callable[[Env, Env], float | None]
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(text: str) -> Compiled:
+    """A formula as nested Python closures, built once per run: evaluating it per provider then costs no
+    tree walk or method lookup per node. The closures do exactly what Formula.evaluate does, node for
+    node and in the same order (both operands before the None test, an overflow raised as it is there);
+    tests/test_vector_formulas.py checks that they agree on random formulas and values."""
+    return _closure(_parse(text).tree)
+
+
+def _number(value: object) -> float | None:
+    if value is None:
+        return None
+    number = float(value)  # type: ignore[arg-type]
+    return None if math.isnan(number) else number
+
+
+def _closure(node: ast.AST) -> Compiled:
+    if isinstance(node, ast.Constant):
+        constant = float(node.value)  # type: ignore[arg-type]  # the checker admits only numbers
+        return lambda cur, pri: constant
+    if isinstance(node, ast.Name):
+        name = node.id
+        return lambda cur, pri: _number(cur.get(name))
+    if isinstance(node, ast.UnaryOp):
+        operand = _closure(node.operand)
+        if isinstance(node.op, ast.USub):
+            return lambda cur, pri: None if (v := operand(cur, pri)) is None else -v
+        return operand
+    if isinstance(node, ast.BinOp):
+        return _binop(node.op, _closure(node.left), _closure(node.right))
+    assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    fn = node.func.id
+    if fn == "prior":
+        name = node.args[0].id  # type: ignore[attr-defined]
+        return lambda cur, pri: _number(pri.get(name))
+    args = [_closure(a) for a in node.args]
+
+    def call(cur: Env, pri: Env) -> float | None:
+        values = [a(cur, pri) for a in args]
+        if any(v is None for v in values):
+            return None
+        if fn == "abs":
+            return abs(values[0])  # type: ignore[arg-type]
+        return min(values) if fn == "min" else max(values)  # type: ignore[type-var]
+
+    return call
+
+
+def _binop(op: ast.operator, left: Compiled, right: Compiled) -> Compiled:
+    def checked(a: float, b: float, value: float) -> float:
+        if not math.isfinite(value):
+            # an infinity would be scored (red, or "inf % better"); it is a broken formula, not a value
+            raise formula_lang.FormulaOverflow(f"formula overflows: {a!r} and {b!r} give {value!r}")
+        return value
+
+    def add(cur: Env, pri: Env) -> float | None:
+        a, b = left(cur, pri), right(cur, pri)
+        return None if a is None or b is None else checked(a, b, a + b)
+
+    def sub(cur: Env, pri: Env) -> float | None:
+        a, b = left(cur, pri), right(cur, pri)
+        return None if a is None or b is None else checked(a, b, a - b)
+
+    def mul(cur: Env, pri: Env) -> float | None:
+        a, b = left(cur, pri), right(cur, pri)
+        return None if a is None or b is None else checked(a, b, a * b)
+
+    def div(cur: Env, pri: Env) -> float | None:
+        a, b = left(cur, pri), right(cur, pri)
+        if a is None or b is None or b == 0:
+            return None  # no denominator: insufficient data, never infinity
+        return checked(a, b, a / b)
+
+    return {ast.Add: add, ast.Sub: sub, ast.Mult: mul, ast.Div: div}[type(op)]
+
+
 def _evaluate(
     text: str,
     current: Mapping[str, float | None],
     prior: Mapping[str, float | None],
     before_prior: Mapping[str, float | None],
 ) -> tuple[float | None, float | None, dict]:
-    parsed = _parse(text)
+    parsed, run = _parse(text), _compiled(text)
     cur = {k: stable(current.get(k)) for k in parsed.measures}
     pri = {k: stable(prior.get(k)) for k in parsed.prior_measures}
-    value = parsed.evaluate(cur, pri)
+    value = run(cur, pri)
     # last year's value of the indicator itself: the same formula one year earlier
     cur_prev = {k: stable(prior.get(k)) for k in parsed.measures}
     pri_prev = {k: stable(before_prior.get(k)) for k in parsed.prior_measures}
-    prior_value = parsed.evaluate(cur_prev, pri_prev)
+    prior_value = run(cur_prev, pri_prev)
     return stable(value), stable(prior_value), {"current": cur, "prior": pri}
 
 
@@ -231,6 +327,7 @@ def evaluate_all(
 ) -> dict[str, dict[str, IndicatorValue]]:
     """Every indicator of every provider: provider -> indicator code -> value."""
     out: dict[str, dict[str, IndicatorValue]] = {}
+    reads = {c: _tables_read(ind, measures.tables) for c, ind in indicators.items()}
     for code in providers:
         cur, pri, pri2 = (measures.get(code, y) for y in (year, year - 1, year - 2))
         present = measures.tables_of(code, year)
@@ -248,6 +345,7 @@ def evaluate_all(
                     measures.tables,
                     present,
                     side.denominators.get(code, {}),
+                    reads[c],
                 )
             except formula_lang.FormulaOverflow as exc:
                 where = f"{ind.origin.file}:{ind.origin.line}" if ind.origin else c

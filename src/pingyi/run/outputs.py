@@ -8,11 +8,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-from pingyi.run.pipeline import RunResult
-from pingyi.run.results import results_document
+from pingyi.run.pipeline import RunResult, gc_paused
+from pingyi.run.results import document_fields, provider_documents
 from pingyi.text import fixed as fmt
 from pingyi.text import significant as fmt_value
 
@@ -28,15 +29,20 @@ def safe_text(text: str | None) -> str:
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
-def _csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    path.write_text(buf.getvalue(), encoding="utf-8")
+def _csv(path: Path, header: list[str], rows: Iterable[list[Any]]) -> None:
+    """Rows written as they come (an iterator is never held as a list)."""
+    with path.open("w", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
 
 
 def write_results(run: RunResult, out: Path) -> list[Path]:
+    with gc_paused():  # a document per provider, built and dropped: nothing for the collector to find
+        return _write_results(run, out)
+
+
+def _write_results(run: RunResult, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     project = run.project
     primaries = [p.code for p in run.tree.primary]
@@ -66,13 +72,14 @@ def write_results(run: RunResult, out: Path) -> list[Path]:
     )
 
     nominal = run.tree.global_weights()
-    ind_rows = []
-    for r in results:
-        vals = run.values[r.fixmedins_code]
-        for code in project.indicators:
-            s = r.indicators[code]
-            ind_rows.append(
-                [
+    nominal_text = {code: fmt(nominal[code], 6) for code in project.indicators}
+
+    def ind_rows() -> Iterator[list[Any]]:
+        for r in results:
+            vals = run.values[r.fixmedins_code]
+            for code in project.indicators:
+                s = r.indicators[code]
+                yield [
                     r.fixmedins_code,
                     code,
                     fmt_value(s.value),
@@ -80,14 +87,14 @@ def write_results(run: RunResult, out: Path) -> list[Path]:
                     fmt(s.score),
                     s.light.value,
                     fmt(r.effective_weight[code], 6),
-                    fmt(nominal[code], 6),
+                    nominal_text[code],
                     fmt(r.contribution[code], 6),
                     fmt_value(vals[code].prior),
                     fmt_value(s.benchmark),
                     s.status,
                     s.reason,
                 ]
-            )
+
     _csv(
         out / "indicators.csv",
         [
@@ -105,7 +112,7 @@ def write_results(run: RunResult, out: Path) -> list[Path]:
             "status",
             "reason",
         ],
-        ind_rows,
+        ind_rows(),
     )
 
     adj_rows = [
@@ -146,20 +153,35 @@ def write_results(run: RunResult, out: Path) -> list[Path]:
     )
 
     run.quality.write(out)
-    (out / "results.json").write_text(document_text(results_document(run)), encoding="utf-8")
+    # inside the staging folder of the run's outputs: the folder, not each file, is replaced atomically
+    with (out / "results.json").open("w", encoding="utf-8") as fh:
+        write_document(fh, {**document_fields(run), "providers": provider_documents(run)})
     return [out / n for n in RESULT_FILES]
 
 
 def document_text(doc: dict[str, Any]) -> str:
+    """results.json as text (write_document into a string)."""
+    buf = io.StringIO()
+    write_document(buf, doc)
+    return buf.getvalue()
+
+
+def write_document(fh: TextIO, doc: Mapping[str, Any]) -> None:
     """results.json as text: one top-level field per line, and one line per element of a top-level list
     (a provider, a correction). Each value is encoded by json's C encoder, which `indent` would turn off
-    (the pure-Python encoder took 6.2 s for 5,000 providers, this 2.6 s); a provider stays one line
-    that `grep` finds and a diff names."""
-    fields = []
-    for key, value in doc.items():
-        if isinstance(value, list) and value:
-            text = "[\n" + ",\n".join("  " + json.dumps(v, ensure_ascii=False) for v in value) + "\n ]"
+    (the pure-Python encoder took 6.2 s for 5,000 providers); a provider stays one line that `grep`
+    finds and a diff names. A field may be an iterator (the providers): its elements are encoded and
+    written one at a time, so the whole document is never held in memory, as text or as dictionaries."""
+    fh.write("{\n")
+    for i, (key, value) in enumerate(doc.items()):
+        fh.write((",\n" if i else "") + f" {json.dumps(key, ensure_ascii=False)}: ")
+        if isinstance(value, list | Iterator):
+            first = True
+            for element in value:
+                fh.write("[\n  " if first else ",\n  ")
+                fh.write(json.dumps(element, ensure_ascii=False))
+                first = False
+            fh.write("[]" if first else "\n ]")
         else:
-            text = json.dumps(value, ensure_ascii=False)
-        fields.append(f" {json.dumps(key, ensure_ascii=False)}: {text}")
-    return "{\n" + ",\n".join(fields) + "\n}\n"
+            fh.write(json.dumps(value, ensure_ascii=False))
+    fh.write("\n}\n")

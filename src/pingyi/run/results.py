@@ -9,6 +9,7 @@ decimal string.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -49,22 +50,30 @@ def _num(x: Any, digits: int = 6) -> Any:
 
 
 def results_document(run: RunResult) -> dict[str, Any]:
+    """The whole document at once; the writer streams `document_fields` and `provider_documents` instead,
+    so a province's providers are never all held as dictionaries together."""
+    return {**document_fields(run), "providers": list(provider_documents(run))}
+
+
+def provider_documents(run: RunResult) -> Iterator[dict[str, Any]]:
+    """The `providers` of results.json, one provider at a time, in code order."""
     project = run.project
     info = {p.code: p for p in run.providers}
     nominal = run.tree.global_weights()
     adj = {a.fixmedins_code: a for a in run.adjustments}
-    dims = {d.primary.code: d for d in project.dimensions}
-    quality = run.quality
     funnel_points = {code: {pt.code: pt for pt in fs.points} for code, fs in run.scored.funnels.items()}
     corrected = {(c.fixmedins_code, c.indicator): c for c in run.corrections}
-    providers = []
+    # what is the same for every provider, computed once per indicator
+    specs = [(code, ind) for code, ind in project.indicators.items()]
+    nominal_num = {code: _num(nominal[code]) for code in project.indicators}
+    with_interval = {code: _may_have_interval(ind) for code, ind in specs}
     for r in sorted(run.scored.results, key=lambda r: r.fixmedins_code):
         p = info[r.fixmedins_code]
         a = adj[r.fixmedins_code]
         vals = run.values[r.fixmedins_code]
         peers = run.scored.peers.get(r.fixmedins_code)
         notes = run.scored.casemix_notes.get(r.fixmedins_code, {})
-        providers.append(
+        yield (
             {
                 "fixmedins_code": p.code,
                 "fixmedins_name": p.name,
@@ -111,16 +120,16 @@ def results_document(run: RunResult) -> dict[str, Any]:
                         "reason": s.reason,
                         "reason_zh": s.reason_zh,
                         "weight": _num(r.effective_weight[code]),
-                        "nominal_weight": _num(nominal[code]),
+                        "nominal_weight": nominal_num[code],
                         "contribution": _num(r.contribution[code]),
                         "volume": _num(vals[code].volume, 10),
-                        "interval": _interval(project.indicators[code], s.value, vals[code].volume),
+                        "interval": _interval(ind, s.value, vals[code].volume) if with_interval[code] else None,
                         "detail": {k: _num(v, 4) for k, v in s.detail.items()},
                         "inputs": {
                             when: {m: _num(v, 10) for m, v in sorted(ms.items())}
                             for when, ms in vals[code].inputs.items()
                         },
-                        **_casemix_fields(project.indicators[code], vals[code], notes.get(code)),
+                        **_casemix_fields(ind, vals[code], notes.get(code)),
                         "peer_n": peers.indicators[code].n if peers and code in peers.indicators else None,
                         "peer_percentile": _num(
                             peers.indicators[code].percentile if peers and code in peers.indicators else None, 2
@@ -137,7 +146,7 @@ def results_document(run: RunResult) -> dict[str, Any]:
                             else {}
                         ),
                     }
-                    for code, s in ((c, r.indicators[c]) for c in project.indicators)
+                    for code, ind, s in ((c, i, r.indicators[c]) for c, i in specs)
                 ],
                 "adjustment": {
                     "prepayment": _num(a.prepayment),
@@ -150,9 +159,16 @@ def results_document(run: RunResult) -> dict[str, Any]:
                     "credit": _credit_json(a.credit),
                 },
                 "credit_status": None if a.credit is None else a.credit.status,
-                "quality": _quality_json(quality.by_provider.get(p.code)),
+                "quality": _quality_json(run.quality.by_provider.get(p.code)),
             }
         )
+
+
+def document_fields(run: RunResult) -> dict[str, Any]:
+    """Every field of results.json but `providers` (which comes last: provider_documents)."""
+    project = run.project
+    dims = {d.primary.code: d for d in project.dimensions}
+    quality = run.quality
     scheme = project.regions.schemes[project.baselines.region_scheme]
     weights, local = run.tree.global_weights(), run.tree.local_weights()
     return {
@@ -238,8 +254,13 @@ def results_document(run: RunResult) -> dict[str, Any]:
             for c in run.corrections
         ],
         "weighting": _weighting_json(run),
-        "providers": providers,
     }
+
+
+def _may_have_interval(ind: IndicatorSpec) -> bool:
+    """Whether `_interval` can give this indicator an interval at all (it is None for every provider if not)."""
+    by_denominator = ind.volume is not None and ind.volume.measure == REPORTED_DENOMINATOR
+    return ind.unit == "percent" and (by_denominator or ind.lights.statistical == "funnel")
 
 
 def _interval(ind: IndicatorSpec, value: float | None, n: float | None) -> dict[str, Any] | None:

@@ -19,6 +19,7 @@ from pingyi.score.casemix import CasemixNote, score_with_casemix
 from pingyi.score.funnel import FunnelSet, fit_funnels
 from pingyi.score.indicator import IndicatorScore, score_indicator
 from pingyi.score.peers import PeerMember, PeerView, peer_view
+from pingyi.score.vector import score_column
 from pingyi.spec.models import LEVELS
 from pingyi.spec.project import Project
 from pingyi.text import Status
@@ -74,6 +75,47 @@ def score_provider(
     return scores, notes
 
 
+def score_columns(
+    project: Project,
+    providers: Sequence[ProviderInfo],
+    values: Mapping[str, Mapping[str, IndicatorValue]],
+    measures: MeasureTable,
+    funnels: Mapping[str, FunnelSet],
+) -> tuple[list[dict[str, IndicatorScore]], list[dict[str, CasemixNote]]]:
+    """score_provider for every provider, one indicator at a time over all providers (the numbers by
+    pingyi.score.vector); the same scores and notes, in the same order."""
+    year = project.year
+    groups = [(p.region, p.level if p.level in LEVELS else None) for p in providers]
+    scores: list[dict[str, IndicatorScore]] = [{} for _ in providers]
+    notes: list[dict[str, CasemixNote]] = [{} for _ in providers]
+    for code, ind in project.indicators.items():
+        known: dict[tuple[str, str | None], tuple[float | None, float | None]] = {}
+        for region, level in dict.fromkeys(groups):  # a baseline per region and level, not per provider
+            known[(region, level)] = (
+                (project.baseline(code, region, level), project.baseline(code, region, level, "benchmark"))
+                if level
+                else (None, None)
+            )
+        base = [known[g][0] for g in groups]
+        bench = [known[g][1] for g in groups]
+        vals = [values[p.code][code] for p in providers]
+        fit = funnels[code].fit if code in funnels else None
+        column = score_column(
+            ind, [v.value for v in vals], base, bench, [v.prior for v in vals], [v.volume for v in vals], fit,
+            [v.absence for v in vals], [v.absent for v in vals],
+        )  # fmt: skip
+        for i, s in enumerate(column):
+            scores[i][code] = s
+        if ind.adjusted_formula is not None:
+            for i, p in enumerate(providers):
+                cur, pri = measures.get(p.code, year), measures.get(p.code, year - 1)
+                adjusted, note = score_with_casemix(ind, vals[i], column[i], base[i], bench[i], fit, cur, pri)
+                scores[i][code] = adjusted
+                if note is not None:
+                    notes[i][code] = note
+    return scores, notes
+
+
 def score_all(
     project: Project,
     tree: WeightTree,
@@ -84,13 +126,11 @@ def score_all(
 ) -> Scored:
     # funnel lights need every provider's value first: phi / tau^2 are estimated across providers
     funnels = fit_funnels(project, providers, values)
-    scored: list[tuple[ProviderInfo, dict[str, IndicatorScore]]] = []
-    notes: dict[str, Mapping[str, CasemixNote]] = {}
-    for p in providers:
-        scores, provider_notes = score_provider(project, p, values[p.code], measures, funnels)
-        if provider_notes:
-            notes[p.code] = provider_notes
-        scored.append((p, scores))
+    columns, column_notes = score_columns(project, providers, values, measures, funnels)
+    scored: list[tuple[ProviderInfo, dict[str, IndicatorScore]]] = list(zip(providers, columns, strict=True))
+    notes: dict[str, Mapping[str, CasemixNote]] = {
+        p.code: provider_notes for p, provider_notes in zip(providers, column_notes, strict=True) if provider_notes
+    }
     # a declared combination weighs the indicators by this year's scored values as well as by AHP:
     # the objective part needs every provider's values before any total is aggregated
     weighting = combined_weighting(project, tree, scored) if project.hierarchy.combination is not None else None

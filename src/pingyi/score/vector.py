@@ -35,14 +35,29 @@ not judged by a funnel), ``scored_value`` (NaN = None), and the rule details ``a
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from pingyi.numbers import stable
 from pingyi.score.funnel import Z95, Z998, FunnelFit
+from pingyi.score.indicator import (
+    NO_BASELINE,
+    NO_VALUE,
+    IndicatorScore,
+    baseline_score,
+    funnel_text,
+    insufficient_score,
+    missing_score,
+    monitor_score,
+    own_band_score,
+    score_indicator,
+    source_reason,
+    volume_reason,
+)
 from pingyi.spec.models import REPORTED_DENOMINATOR, IndicatorSpec
-from pingyi.spec.rules import DOWN, GREEN_POINTS, YELLOW_POINTS, TargetRangeRule, ThresholdRule, VbpRule
+from pingyi.spec.rules import DOWN, GREEN_POINTS, YELLOW_POINTS, NoRule, TargetRangeRule, ThresholdRule, VbpRule
 from pingyi.text import Light, Status
 
 LIGHTS: tuple[Light, ...] = (Light.GREEN, Light.YELLOW, Light.RED, Light.GREY, Light.NONE)
@@ -210,7 +225,16 @@ def score_vector(
     funnel: FunnelFit | None = None,
     absence: np.ndarray | None = None,
 ) -> VectorScores:
-    """score_indicator's numbers for every provider at once (signature and codes: the module docstring)."""
+    """score_indicator's numbers for every provider at once.
+
+    `value`, `baseline` and the optional `benchmark`, `prior`, `volume`: 1-d float arrays over the same
+    providers, NaN for None; `funnel`: the indicator's FunnelFit (funnel-mode lights) or None; `absence`:
+    ABSENCE codes per provider or None. Returns a VectorScores of arrays of the same length: `points`
+    (NaN: no score), `light` (codes into LIGHTS), `gap` (NaN: None), `status` (into STATUSES), `why`
+    (into WHY), `funnel_z`/`funnel_band` (into BANDS; NaN/-1: not judged by the funnel), `scored_value`
+    and the details `achievement`, `improvement`, `distance` (NaN where score_indicator has none).
+    Each element equals score_indicator on that provider's inputs, bit for bit; the inputs are not
+    changed, so a caller may perturb a copy of `baseline` or `value` and call again."""
     v = np.asarray(value, dtype=np.float64)
     n = v.shape[0]
     b, bm, pr, vol = _array(baseline, n), _array(benchmark, n), _array(prior, n), _array(volume, n)
@@ -337,3 +361,96 @@ def _each(
             if key in p.detail and detail is not None:
                 detail.setdefault(key, np.full(len(v), np.nan))[k] = p.detail[key]
     return (pts, second) if detail is None else (pts, ok)
+
+
+def _opt_list(xs: Sequence[float | None]) -> np.ndarray:
+    return np.array([np.nan if x is None else x for x in xs], dtype=np.float64)
+
+
+def score_column(
+    ind: IndicatorSpec,
+    value: Sequence[float | None],
+    baseline: Sequence[float | None],
+    benchmark: Sequence[float | None],
+    prior: Sequence[float | None],
+    volume: Sequence[float | None],
+    funnel: FunnelFit | None,
+    absence: Sequence[str | None],
+    absent: Sequence[tuple[str, ...]],
+) -> list[IndicatorScore]:
+    """score_indicator for every provider of one indicator, equal to it field for field (reasons
+    included): the numbers from score_vector, the texts from the same functions score_indicator uses.
+    A rule without a vector twin, or a NaN among the inputs (which score_vector would read as None), is
+    scored element by element by score_indicator itself."""
+    rule = ind.scoring
+    inputs = (value, baseline, benchmark, prior, volume)
+    if not isinstance(rule, ThresholdRule | VbpRule | TargetRangeRule | NoRule) or any(
+        x is not None and x != x for column in inputs for x in column
+    ):
+        return [
+            score_indicator(
+                ind,
+                value[i],
+                baseline[i],
+                benchmark=benchmark[i],
+                prior=prior[i],
+                volume=volume[i],
+                funnel=funnel,
+                absence=absence[i],
+                absent=absent[i],
+            )  # fmt: skip
+            for i in range(len(value))
+        ]
+    vec = score_vector(
+        ind, _opt_list(value), _opt_list(baseline), benchmark=_opt_list(benchmark), prior=_opt_list(prior),
+        volume=_opt_list(volume), funnel=funnel, absence=np.array([ABSENCE_CODES[a] for a in absence], dtype=np.int8),
+    )  # fmt: skip
+    status, why, band = vec.status.tolist(), vec.why.tolist(), vec.funnel_band.tolist()
+    points, gap, z = vec.points.tolist(), vec.gap.tolist(), vec.funnel_z.tolist()
+    scored_value, achievement, improvement = (
+        vec.scored_value.tolist(),
+        vec.achievement.tolist(),
+        vec.improvement.tolist(),
+    )
+    vbp = isinstance(rule, VbpRule)
+    out: list[IndicatorScore] = []
+    for i, st in enumerate(status):
+        v, b, bm, pr = value[i], baseline[i], benchmark[i], prior[i]
+        if st == MONITOR:
+            out.append(monitor_score(ind, v, b, bm, pr))
+        elif st == MISSING:
+            out.append(missing_score(ind, b, bm, pr, absent[i]))
+        elif st == INSUFFICIENT:
+            w = why[i]
+            if w == W_SOURCE:
+                out.append(insufficient_score(ind, v, b, bm, pr, *source_reason(ind, absent[i]), "source"))
+            elif w == W_NO_VALUE:
+                out.append(insufficient_score(ind, v, b, bm, pr, *NO_VALUE))
+            elif w == W_VOLUME:
+                out.append(insufficient_score(ind, v, b, bm, pr, *volume_reason(ind, volume[i])))
+            elif w == W_BASELINE:
+                out.append(insufficient_score(ind, v, b, bm, pr, *NO_BASELINE, "baseline"))
+            else:  # what the rule needed and did not get (a benchmark), in the rule's own words
+                assert v is not None
+                missing = rule.points(ind, v, b, bm, pr).missing
+                assert missing is not None
+                out.append(insufficient_score(ind, v, b, bm, pr, missing[0], missing[1], "baseline"))
+        elif not rule.uses_baseline:  # the how-text is the rule's own: its points() gives it with the numbers
+            assert v is not None
+            pts = rule.points(ind, v, b, bm, pr)
+            assert pts.gap is not None and pts.how is not None and pts.score is not None
+            out.append(own_band_score(ind, v, b, bm, pr, pts.score, pts.gap, pts.how, dict(pts.detail)))
+        else:
+            assert v is not None and b is not None
+            detail: dict[str, float] = {}
+            how = ("", "")
+            scored = scored_value[i] if ind.lights.funnel_score == "beyond_95" else v
+            if band[i] >= 0:
+                vol = volume[i]
+                assert vol is not None
+                detail["funnel_z"] = z[i]
+                how = funnel_text(ind, z[i], BANDS[band[i]], vol, gap[i], v, scored)
+            if vbp:
+                detail["achievement"], detail["improvement"] = achievement[i], improvement[i]
+            out.append(baseline_score(ind, v, b, bm, pr, points[i], gap[i], detail, how, scored))
+    return out
