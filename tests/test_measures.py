@@ -228,8 +228,15 @@ def test_d2_03_readmission_within_31_days_counts_32_does_not_and_one_starting_be
     ]
     values = _values(tmp_path, settlements=_stays_with_settlements(stays), setl_lists=stays)
     d203 = values["D2.03"]
-    assert d203.inputs["current"] == {"unplanned_readmissions": 1.0, "alive_discharges": 8.0}
-    assert d203.value == pytest.approx(1 / 8)
+    raw = {k: v for k, v in d203.inputs["current"].items() if not k.startswith("casemix_")}
+    assert raw == {"unplanned_readmissions": 1.0, "alive_discharges": 8.0}
+    # the risk-adjusted formula's measures are there too, without a value: 8 stays fit no risk model
+    assert {k: v for k, v in d203.inputs["current"].items() if k.startswith("casemix_")} == {
+        "casemix_readmit_expected": None, "casemix_readmit_observed": None, "casemix_readmit_region_rate": None,
+    }  # fmt: skip
+    # the manual's rate is the raw value; the adjusted one counts, and without a model it is none (grey)
+    assert d203.raw_value == pytest.approx(1 / 8)
+    assert d203.adjusted_value is None and d203.value is None
 
 
 def test_d5_02_excludes_manual_claims(tmp_path):

@@ -672,3 +672,36 @@ def test_the_chinese_card_prints_no_english_rule_record(example, tmp_path):
     text = pdftext(tmp_path / "r" / "cards" / "H33010200006.pdf")
     assert "step:" not in text and "credit" not in text and "规则记录" not in text
     assert "按等级定档" in text or "预付金调整" in text
+
+
+def test_the_committee_report_says_what_the_expert_screening_did(example, tmp_path):
+    """results.json carries the per-expert CR screening of every AHP matrix; the committee report says
+    it: none flagged in the example, and a flagged or excluded expert by name, matrix and CR."""
+    from types import SimpleNamespace
+
+    from pingyi.report.committee import committee_context, screening_text
+    from pingyi.run.results import _screening_json
+    from pingyi.validate import validate_project
+    from tests.test_uncertainty_sources import mini_with_two_d1_experts
+
+    doc = json.loads((example.out / "results.json").read_text(encoding="utf-8"))
+    s = doc["expert_screening"]
+    assert s["threshold"] == 0.1 and len(s["matrices"]) == 9 and not any(m["screened"] for m in s["matrices"])
+    assert "无专家被标记或剔除" in committee_context(prepare(doc))["screening"]
+    checked = mini_with_two_d1_experts(tmp_path)
+    root = checked.project.root
+    path = root / "indicators" / "D1_cost.yaml"  # E2 of D1 with an inconsistent matrix: flagged
+    text = path.read_text(encoding="utf-8")
+    consistent = '        - [1, "1/2", "1/4"]\n        - [2, 1, "1/2"]\n        - [4, 2, 1]'
+    assert consistent in text
+    path.write_text(text.replace(consistent, '        - [1, 3, "1/5"]\n        - ["1/3", 1, 3]\n        - [5, "1/3", 1]'),
+                    encoding="utf-8")  # fmt: skip
+    again = validate_project(root)
+    shown = _screening_json(SimpleNamespace(project=again.project, tree=again.tree))
+    flagged = [e for m in shown["matrices"] for e in m["screened"]]
+    assert flagged and flagged[0]["action"] == "flagged"
+    text = screening_text(shown, "zh")
+    assert f"D1矩阵专家{flagged[0]['expert']}（CR {flagged[0]['cr']:.3f}）已标记，仍计入几何平均" in text
+    excluded = {**shown, "matrices": [{**m, "screened": [{**e, "action": "excluded"} for e in m["screened"]]}
+                                      for m in shown["matrices"]]}  # fmt: skip
+    assert "excluded from the geometric mean" in screening_text(excluded, "en")

@@ -321,6 +321,7 @@ def committee_context(prep: Prepared, cards: Mapping[str, dict] | None = None) -
             "ranking": rank_rows,
             "ranking_groups": ranking_groups(prep, ranking),
             "numerals": SECTION_NUMERALS[lang],
+            "screening": screening_text(prep.results.get("expert_screening"), lang),
             "distribution": distribution,
             "comparison": comparison,
             "grades": list(counts),
@@ -359,6 +360,39 @@ SECTION_NUMERALS = {
     "zh": [f"{n}、" for n in "一二三四五六七八九十"] + [f"十{n}、" for n in "一二三四五六七八九"],
     "en": [f"{n}. " for n in range(1, 20)],
 }
+
+
+def screening_text(s: Mapping[str, Any] | None, lang: str) -> str:
+    """What the per-expert CR screening of the AHP matrices did, in one sentence ('' for results without it)."""
+    if not s:
+        return ""
+    matrices = s.get("matrices") or []
+    judged = sum(m["experts"] for m in matrices)
+    threshold = f"{s['threshold']:.2f}"
+    screened = [(m["matrix"], e) for m in matrices for e in m["screened"]]
+    if not screened:
+        if lang == "zh":
+            return (f"专家判断一致性筛查：{len(matrices)}个判断矩阵共{judged}份专家判断，单个专家的CR均低于"
+                    f"{threshold}，无专家被标记或剔除。")  # fmt: skip
+        return (f"Expert consistency screening: {judged} expert judgements over {len(matrices)} matrices, every "
+                f"expert's own CR below {threshold}; none flagged or excluded.")  # fmt: skip
+
+    def matrix(name: str) -> str:
+        return ("一级指标" if lang == "zh" else "the dimensions") if name == "root" else name
+
+    if lang == "zh":
+        parts = [
+            f"{matrix(m)}矩阵专家{e['expert']}（CR {e['cr']:.3f}）"
+            + ("已剔除，不计入几何平均" if e["action"] == "excluded" else "已标记，仍计入几何平均")
+            for m, e in screened
+        ]
+        return f"专家判断一致性筛查（单个专家CR ≥ {threshold}）：" + "；".join(parts) + "。"
+    parts = [
+        f"expert {e['expert']} of {matrix(m)} (CR {e['cr']:.3f}) "
+        + ("excluded from the geometric mean" if e["action"] == "excluded" else "flagged, kept in the geometric mean")
+        for m, e in screened
+    ]
+    return f"Expert consistency screening (own CR >= {threshold}): " + "; ".join(parts) + "."
 
 
 def funnel_note(f: Mapping[str, Any], lang: str) -> str:

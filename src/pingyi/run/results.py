@@ -254,6 +254,27 @@ def document_fields(run: RunResult) -> dict[str, Any]:
             for c in run.corrections
         ],
         "weighting": _weighting_json(run),
+        "expert_screening": _screening_json(run),
+    }
+
+
+def _screening_json(run: RunResult) -> dict[str, Any]:
+    """Each AHP matrix's experts and those the per-expert CR screening flagged or excluded (policy
+    `hierarchy.ahp.expert_cr`): the committee report says so."""
+    ahp = run.project.hierarchy.ahp
+    matrices = [run.tree.root, *(p.matrix for p in run.tree.primary)]
+    return {
+        "threshold": ahp.cr_threshold,
+        "action": ahp.expert_cr,
+        "matrices": [
+            {
+                "matrix": m.group,
+                "experts": len(m.experts),
+                "screened": [{"expert": e, "cr": _num(cr, 4), "action": how} for e, cr, how in m.screened],
+            }
+            for m in matrices
+            if m.method != "direct"
+        ],
     }
 
 

@@ -410,6 +410,27 @@ class Weighting(Part):
     indicators: list[WeightingIndicator]
 
 
+class ScreenedExpert(Part):
+    expert: str
+    cr: float | None
+    action: Literal["flagged", "excluded"]
+
+
+class ScreenedMatrix(Part):
+    matrix: str = Field(description="root (the dimensions) or a dimension code")
+    experts: int
+    screened: list[ScreenedExpert]
+
+
+class ExpertScreening(Part):
+    """Experts whose own matrix reached the CR threshold: flagged (kept in the geometric mean) or excluded
+    (left out), as hierarchy.ahp.expert_cr says."""
+
+    threshold: float
+    action: Literal["flag", "exclude"]
+    matrices: list[ScreenedMatrix]
+
+
 class ResultsDocument(Part):
     """results.json, version `SCHEMA_VERSION`."""
 
@@ -433,6 +454,9 @@ class ResultsDocument(Part):
     )
     weighting: Weighting | None = Field(
         default=None, description="null: the totals use the AHP weights (no combination declared)"
+    )
+    expert_screening: ExpertScreening | None = Field(
+        default=None, description="the per-expert CR screening of every AHP matrix (new in 1.5; null in older files)"
     )
     providers: list[Provider]
 
