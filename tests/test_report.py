@@ -679,10 +679,11 @@ def test_the_committee_report_says_what_the_expert_screening_did(example, tmp_pa
     it: none flagged in the example, and a flagged or excluded expert by name, matrix and CR."""
     from types import SimpleNamespace
 
+    from tests.test_uncertainty_sources import mini_with_two_d1_experts
+
     from pingyi.report.committee import committee_context, screening_text
     from pingyi.run.results import _screening_json
     from pingyi.validate import validate_project
-    from tests.test_uncertainty_sources import mini_with_two_d1_experts
 
     doc = json.loads((example.out / "results.json").read_text(encoding="utf-8"))
     s = doc["expert_screening"]
