@@ -126,8 +126,18 @@ def test_the_committee_report_lists_the_uncertain_grades(cli, small_example, tmp
     figures = json.loads((u / "uncertainty.json").read_text(encoding="utf-8"))
     unsure = sorted((p for p in figures["providers"] if p["uncertain"]), key=lambda p: p["p_assigned_grade"])
     rep = tmp_path / "rep"
-    r = cli("report", "--results", small_example.out, "--out", rep, "--format", "pdf,html", "--uncertainty", u)
+    r = cli("report", "--results", small_example.out, "--out", rep, "--format", "pdf,html,xlsx", "--uncertainty", u)
     assert r.exit_code == 0, r.stderr
+    # the workbook carries the figures: a 评级确定性 sheet, a row per provider
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(rep / "pingyi-report.xlsx")["评级确定性"]
+    rows = {r[0]: r for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert set(rows) == {p["fixmedins_code"] for p in figures["providers"]}
+    for p in figures["providers"]:
+        row = rows[p["fixmedins_code"]]
+        assert row[3] == p["p_assigned_grade"] and row[4] == p["total_p5"] and row[8] == p["rank_p95"]
+        assert row[9] == ("是" if p["uncertain"] else "否")
     # every ranked provider's card gives its rank interval and the probability of its grade
     for p in figures["providers"]:
         if p["rank_p5"] is not None:

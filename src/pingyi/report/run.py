@@ -148,7 +148,9 @@ def render_reports(
     parameters = {"formats": formats, "providers": selected, "lang": lang}
     context_time = time.perf_counter() - t0
     with output_folder(out, owned=REPORT_ENTRIES, command="pingyi report") as stage:
-        run = _render(stage, rd.results, cards, committee, selected, formats, templates, workers, progress, lang)
+        run = _render(
+            stage, rd.results, cards, committee, selected, formats, templates, workers, progress, lang, uncertainty
+        )
         run.cards = len(known) if selected is None else len(selected)
         if ledger is not None:
             snapshot = json.dumps(ledger, ensure_ascii=False, sort_keys=True, indent=1) + "\n"
@@ -189,7 +191,9 @@ def check_recorded(results_dir: Path) -> list[str]:
     return []
 
 
-def _render(out, results, cards, committee, selected, formats, templates, workers, progress, lang) -> ReportRun:
+def _render(
+    out, results, cards, committee, selected, formats, templates, workers, progress, lang, uncertainty=None
+) -> ReportRun:
     run = ReportRun(out=out, cards=len(cards))
     tick = progress or (lambda stage, advance, total: None)
 
@@ -199,7 +203,7 @@ def _render(out, results, cards, committee, selected, formats, templates, worker
         t = time.perf_counter()
         tick("xlsx", 0, 1)
         workbook = write_results_workbook(
-            results, out / WORKBOOK, lang="en" if lang == "en" else "zh", providers=selected
+            results, out / WORKBOOK, lang="en" if lang == "en" else "zh", providers=selected, uncertainty=uncertainty
         )
         run.files.append(workbook)
         tick("xlsx", 1, 1)

@@ -347,6 +347,48 @@ class WorkbookWriter:
             )
         sh.close()
 
+    def add_uncertainty(self, u: Mapping[str, Any]) -> None:
+        """The 评级确定性 sheet of `pingyi uncertainty`'s figures (uncertainty.json): per provider the
+        probability of its grade, the 5th-95th percentile of its total and rank, and whether it is listed
+        as uncertain; grades whose total does not decide them (vetoed, not graded) are marked fixed."""
+        zh, L = self.lang == "zh", self.L
+        sh = self.book.sheet(
+            _sheet_title("评级确定性" if zh else "Grade certainty", self.used),
+            [
+                L["code"],
+                L["name"],
+                L["grade"],
+                L["uncertain_p"],
+                "总分 P5" if zh else "total P5",
+                "总分 P50" if zh else "total P50",
+                "总分 P95" if zh else "total P95",
+                "名次 P5" if zh else "rank P5",
+                "名次 P95" if zh else "rank P95",
+                "等级不确定" if zh else "uncertain",
+                "等级不由总分决定" if zh else "grade fixed",
+            ],  # fmt: skip
+            widths_max=30,
+            freeze="C2",
+        )
+        yes, no = ("是", "否") if zh else ("yes", "no")
+        for p in u.get("providers") or []:
+            sh.add(
+                [
+                    sh.text(p["fixmedins_code"]),
+                    sh.text(p["fixmedins_name"]),
+                    sh.text(p["grade"]),
+                    sh.num(p["p_assigned_grade"], "0.00"),
+                    sh.num(p["total_p5"], TOTAL_FMT),
+                    sh.num(p["total_p50"], TOTAL_FMT),
+                    sh.num(p["total_p95"], TOTAL_FMT),
+                    sh.num(p["rank_p5"], "0"),
+                    sh.num(p["rank_p95"], "0"),
+                    sh.text(yes if p["uncertain"] else no, lb.LIGHT_FILLS["yellow"] if p["uncertain"] else None),
+                    sh.text(yes if p["fixed_grade"] else no),
+                ]  # fmt: skip
+            )
+        sh.close()
+
     def finish(self, committee: Mapping[str, Any]) -> BookWriter:
         """The about sheet from the committee context (or `about_context`); every sheet closed."""
         L, about, b = self.L, self.about, committee["budget"]
@@ -523,9 +565,11 @@ def write_results_workbook(
     lang: tx.Lang = "zh",
     providers: Iterable[str] | None = None,
     per_provider: bool | None = None,
+    uncertainty: Mapping[str, Any] | None = None,
 ) -> Path:
     """The workbook of results.json (parsed; its providers, or those of `providers`), built from its
-    numbers: the same workbook as `write_workbook` of the card contexts."""
+    numbers: the same workbook as `write_workbook` of the card contexts; with `uncertainty` (the figures of
+    `pingyi uncertainty` on these results) a 评级确定性 sheet."""
     codes = [p["fixmedins_code"] for p in results["providers"]] if providers is None else list(providers)
     if per_provider is None:
         per_provider = len(codes) <= PER_PROVIDER_SHEETS_MAX
@@ -535,4 +579,8 @@ def write_results_workbook(
     writer = WorkbookWriter(prep.L, lang, dims, per_provider)
     for card in provider_rows(prep, codes, peers=per_provider):
         writer.add(card)
+    if uncertainty is not None:
+        chosen = set(codes)
+        writer.add_uncertainty({**uncertainty, "providers": [p for p in uncertainty.get("providers") or []
+                                                              if p["fixmedins_code"] in chosen]})  # fmt: skip
     return writer.finish(about_context(prep)).write(Path(path))
