@@ -381,6 +381,11 @@ def killer(real):
     return wrapped
 pathlib.Path.write_text = killer(pathlib.Path.write_text)
 shutil.copyfile = killer(shutil.copyfile)
+real_open = pathlib.Path.open
+counted_open = killer(real_open)
+def opened(self, mode="r", *args, **kwargs):  # a file streamed through Path.open(w) is a write too
+    return (counted_open if any(m in mode for m in "wax") else real_open)(self, mode, *args, **kwargs)
+pathlib.Path.open = opened
 from pingyi.cli import main
 sys.argv = ["pingyi", *sys.argv[2:]]
 main()
