@@ -706,3 +706,17 @@ def test_the_committee_report_says_what_the_expert_screening_did(example, tmp_pa
     excluded = {**shown, "matrices": [{**m, "screened": [{**e, "action": "excluded"} for e in m["screened"]]}
                                       for m in shown["matrices"]]}  # fmt: skip
     assert "excluded from the geometric mean" in screening_text(excluded, "en")
+
+
+def test_the_committee_report_has_its_title_block(example):
+    """policy.yaml `report:` (area, issuer, document number, date) is carried by results.json and printed
+    in the committee report's title block; a project without it says where each is missing."""
+    from pingyi.report.committee import committee_context
+
+    doc = json.loads((example.out / "results.json").read_text(encoding="utf-8"))
+    assert doc["issue"] == {"area": "浙江省、河南省、四川省（示例）", "issuer": "医保定点医疗机构评议委员会（示例）",
+                            "document_number": "医保评〔2026〕1号", "date": "2026-03-31"}  # fmt: skip
+    block = committee_context(prepare(doc))["issue"]
+    assert block["date"] == "2026年3月31日" and block["document_number"] == "医保评〔2026〕1号"
+    bare = committee_context(prepare({**doc, "issue": None}))["issue"]
+    assert set(bare.values()) == {"（未填写）"}

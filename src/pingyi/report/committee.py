@@ -322,6 +322,7 @@ def committee_context(prep: Prepared, cards: Mapping[str, dict] | None = None) -
             "ranking_groups": ranking_groups(prep, ranking),
             "numerals": SECTION_NUMERALS[lang],
             "screening": screening_text(prep.results.get("expert_screening"), lang),
+            "issue": issue_block(prep.results.get("issue"), lang),
             "distribution": distribution,
             "comparison": comparison,
             "grades": list(counts),
@@ -360,6 +361,22 @@ SECTION_NUMERALS = {
     "zh": [f"{n}、" for n in "一二三四五六七八九十"] + [f"十{n}、" for n in "一二三四五六七八九"],
     "en": [f"{n}. " for n in range(1, 20)],
 }
+
+
+def issue_block(issue: Mapping[str, Any] | None, lang: str) -> dict[str, str]:
+    """The title block's four fields (policy.yaml `report:`), each said as missing when not given."""
+    missing = "（未填写）" if lang == "zh" else "(not given)"
+    issue = issue or {}
+    day = issue.get("date")
+    if day and lang == "zh":
+        y, m, d = day.split("-")
+        day = f"{y}年{int(m)}月{int(d)}日"
+    return {
+        "area": issue.get("area") or missing,
+        "issuer": issue.get("issuer") or missing,
+        "document_number": issue.get("document_number") or missing,
+        "date": day or missing,
+    }
 
 
 def screening_text(s: Mapping[str, Any] | None, lang: str) -> str:

@@ -11,6 +11,8 @@ LABELS: dict[str, dict[str, str]] = {
     "zh": {
         "card_title": "医保定点医疗机构评议报告卡",
         "committee_title": "医保定点医疗机构评议委员会汇总报告",
+        "issuer": "发文机关",
+        "issued_on": "印发日期",
         "guards_title": "运行警告（{n}项）：以下情况可能影响评议结果与预付金调整，请在决定前核实",
         "index_title": "医保定点医疗机构评议结果",
         "year_suffix": "年度",
@@ -232,6 +234,8 @@ LABELS: dict[str, dict[str, str]] = {
     "en": {
         "card_title": "Designated-provider performance report card",
         "committee_title": "Evaluation committee summary report",
+        "issuer": "Issued by",
+        "issued_on": "Date",
         "guards_title": "Run warnings ({n}): check these before deciding; they may affect grades and prepayments",
         "index_title": "Designated-provider evaluation results",
         "year_suffix": "",

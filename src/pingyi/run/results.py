@@ -176,6 +176,7 @@ def document_fields(run: RunResult) -> dict[str, Any]:
         "pingyi_version": run.parameters["pingyi"],
         "year": run.year,
         "system": {"name": project.hierarchy.name, "version": project.hierarchy.version},
+        "issue": project.policy.report.model_dump(mode="json"),
         "parameters": dict(run.parameters),
         "regions": dict(scheme.regions.items()),
         "grades": [{"name": g.name, "name_en": g.name_en, "min_score": g.min_score} for g in project.policy.grades],

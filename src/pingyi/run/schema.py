@@ -431,6 +431,15 @@ class ExpertScreening(Part):
     matrices: list[ScreenedMatrix]
 
 
+class Issue(Part):
+    """policy.yaml `report:`: the committee report's title block (null fields: not given)."""
+
+    area: str | None
+    issuer: str | None
+    document_number: str | None
+    date: str | None
+
+
 class ResultsDocument(Part):
     """results.json, version `SCHEMA_VERSION`."""
 
@@ -438,6 +447,7 @@ class ResultsDocument(Part):
     pingyi_version: str
     year: int
     system: System
+    issue: Issue | None = Field(default=None, description="the committee report's title block (new in 1.5)")
     parameters: dict[str, Any]
     regions: dict[str, str]
     grades: list[Grade]

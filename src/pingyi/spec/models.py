@@ -580,6 +580,18 @@ def _default_grade_lights() -> dict[str, GradeLight]:
     return {"优秀": "green", "良好": "green", "合格": "yellow", "不合格": "red"}
 
 
+class ReportIssue(Frozen):
+    """`report:` in policy.yaml: who issues the committee report and under which document number
+    (文号), printed in its title block. Optional: a report without them says 未填写 where they go."""
+
+    area: str | None = Field(default=None, description="the province or city the evaluation covers, e.g. 浙江省")
+    issuer: str | None = Field(default=None, description="the issuing body, e.g. 浙江省医疗保障局")
+    document_number: str | None = Field(
+        default=None, description="the document number (文号), e.g. 浙医保发〔2026〕12号"
+    )
+    date: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="the date of issue, YYYY-MM-DD")
+
+
 class PolicyFile(Frozen):
     """`policy.yaml`: grade bands, lights, veto rules and prepayment adjustments."""
 
@@ -610,6 +622,7 @@ class PolicyFile(Frozen):
     cycle: CyclePolicy = CyclePolicy()
     credit: CreditRule = CreditRule()
     peers: PeerPolicy = PeerPolicy()
+    report: ReportIssue = ReportIssue()
 
     @field_validator("grades")
     @classmethod
