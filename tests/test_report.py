@@ -720,3 +720,21 @@ def test_the_committee_report_has_its_title_block(example):
     assert block["date"] == "2026年3月31日" and block["document_number"] == "医保评〔2026〕1号"
     bare = committee_context(prepare({**doc, "issue": None}))["issue"]
     assert set(bare.values()) == {"（未填写）"}
+
+
+def test_every_workbook_sheet_prints_landscape_fit_to_width_with_its_header(rendered):
+    wb = openpyxl.load_workbook(rendered[0] / WORKBOOK)
+    assert len(wb.worksheets) >= 4
+    for ws in wb.worksheets:
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0, ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert ws.print_title_rows == "$1:$1", ws.title
+
+
+def test_a_workbook_without_provider_sheets_says_so(tmp_path, monkeypatch):
+    import pingyi.report.xlsx as xlsx_module
+
+    monkeypatch.setattr(xlsx_module, "PER_PROVIDER_SHEETS_MAX", 2)
+    run = render_reports(FIXTURE, tmp_path / "r", formats=["xlsx"])
+    assert any("no sheet per provider" in w and "more than 2" in w for w in run.warnings), run.warnings

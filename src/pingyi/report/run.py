@@ -164,6 +164,14 @@ def render_reports(
         write_report_manifest(stage, build_report_manifest(stage, Path(results_dir), dirs, templates, parameters))
     run.files = [out / f.relative_to(stage) for f in run.files]
     run.out = out
+    shown = len(known) if selected is None else len(selected)
+    from pingyi.report.xlsx import PER_PROVIDER_SHEETS_MAX
+
+    if "xlsx" in formats and shown > PER_PROVIDER_SHEETS_MAX:
+        warnings.append(
+            f"{WORKBOOK}: no sheet per provider for {shown} providers (more than {PER_PROVIDER_SHEETS_MAX}); every "
+            "provider's rows are on the indicators sheet (filter it by code), or render fewer with --provider"
+        )
     run.warnings = warnings
     return run
 

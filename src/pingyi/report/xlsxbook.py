@@ -18,6 +18,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.properties import PageSetupProperties
 
 WIDTH_SAMPLE = 400  # rows sampled per sheet to size columns
 FIXED_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -282,3 +283,11 @@ class SheetWriter:
             ws.freeze_panes = self.freeze
         if self.autofilter and self.headers:
             ws.auto_filter.ref = f"A1:{get_column_letter(len(self.headers))}{self.count + 1}"
+        # printed as people print these tables: landscape, as wide as the page, the header on every page
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = 9  # A4
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0  # as many pages down as the rows need
+        if self.headers:
+            ws.print_title_rows = "1:1"
