@@ -148,18 +148,7 @@ def quality(
                 for c in result.counts.values()
                 if c.file
             },
-            "top_failures": [
-                {
-                    "table": f.table,
-                    "check": f.check,
-                    "reason_code": f.reason_code,
-                    "severity": f.severity,
-                    "failed": f.failed,
-                    "checked": f.checked,
-                    "rate": f.rate,
-                }
-                for f in result.top_failures(10)
-            ],  # fmt: skip
+            "top_failures": [f.as_json() for f in result.top_failures(10)],
             "written": [str(p) for p in checked.written],
         }
         out.print_json(json.dumps(record, ensure_ascii=False))

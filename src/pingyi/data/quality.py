@@ -95,6 +95,13 @@ class CheckTotal:
     def rate(self) -> float:
         return self.failed / self.checked if self.checked else 0.0
 
+    def as_json(self) -> dict[str, object]:
+        """The check as results.json and `pingyi quality --json` give it."""
+        return {
+            "table": self.table, "check": self.check, "reason_code": self.reason_code, "severity": self.severity,
+            "failed": self.failed, "checked": self.checked, "rate": self.rate,
+        }  # fmt: skip
+
 
 @dataclass(frozen=True)
 class ProviderCheck:

@@ -233,18 +233,7 @@ def document_fields(run: RunResult) -> dict[str, Any]:
                 }
                 for t, c in sorted(quality.counts.items())
             },
-            "top_failures": [
-                {
-                    "table": f.table,
-                    "check": f.check,
-                    "reason_code": f.reason_code,
-                    "severity": f.severity,
-                    "failed": f.failed,
-                    "checked": f.checked,
-                    "rate": f.rate,
-                }
-                for f in quality.top_failures(10)
-            ],
+            "top_failures": [f.as_json() for f in quality.top_failures(10)],
         },
         "guards": [g.as_json() for g in run.guards],
         "graded": _graded(run),
