@@ -184,3 +184,17 @@ def test_a_results_document_of_schema_1_3_still_reads():
     assert checked.providers[0].peer_group.keys == ["region", "level"]
     ctx = provider_context(prepare(doc), "H33010600001")
     assert ctx["peer_rank_display"] == "1/2†" and ctx["peer_group_name"] == "东部·三级"
+
+
+def test_peer_rank_puts_a_vetoed_provider_after_its_peers():
+    """Inside a peer group as overall: a vetoed provider (graded 不合格 whatever its total) ranks after
+    every peer without a veto, so its card never shows it at the top of its group."""
+    from pingyi.report.prepare import peer_ranks
+
+    def p(code, total, veto=()):
+        group = {"region": "east", "level": "三级", "keys": ["region", "level"]}
+        return {"fixmedins_code": code, "region": "east", "level": "三级", "total_score": total,
+                "veto": list(veto), "peer_group": group, "primaries": [], "indicators": []}  # fmt: skip
+
+    providers = [p("A", 95.0, ["欺诈骗保"]), p("B", 80.0), p("C", 70.0), p("D", 60.0, ["欺诈骗保"])]
+    assert peer_ranks(providers) == {"B": 1, "C": 2, "A": 3, "D": 4}

@@ -321,3 +321,24 @@ def test_two_year_rule():
     assert designation_status("合格", ["不合格"], policy) == "kept"
     adj, _ = compute_adjustments([_row("A", "不合格", 40, history=["不合格"])], policy)
     assert adj[0].designation == "revoked"
+
+
+def test_vetoed_provider_ranks_after_every_provider_without_a_veto(mini):
+    """A provider with a veto (一票否决) is graded 不合格 whatever its total, so its total must not rank
+    it among the others: it ranks after every graded provider without a veto (among the vetoed, by
+    total), and a provider not graded has no rank."""
+    project, tree = mini
+    results = []
+    for code, v, veto in (
+        ("H1", 0.04, ["欺诈骗保"]),
+        ("H2", 0.052, []),
+        ("H3", 0.058, []),
+        ("H6", 0.055, ["欺诈骗保"]),
+    ):
+        vals = {"D1.01": v, "D1.02": 0.30, "D1.03": 0.90, "D2.01": 85, "D2.02": 80}
+        results.append(aggregate_provider(code, _scores(project, vals), tree, project.policy, vetoes=veto))
+    results.append(aggregate_provider("H4", _scores(project, {}), tree, project.policy))
+    totals = {r.fixmedins_code: r.total for r in results}
+    assert totals["H1"] > totals["H2"] > totals["H6"] > totals["H3"]  # the vetoed H1 has the best total
+    ranked = {r.fixmedins_code: r.rank for r in rank_results(results)}
+    assert ranked == {"H2": 1, "H3": 2, "H1": 3, "H6": 4, "H4": None}

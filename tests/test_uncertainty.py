@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pingyi.uncertainty.simulate import Inputs, draw, sobol_indices, summarise, totals
+from pingyi.uncertainty.simulate import Inputs, draw, ranks, sobol_indices, summarise, totals
 
 BANDS = (("优秀", 90.0), ("良好", 80.0), ("合格", 60.0), ("不合格", 0.0))
 
@@ -197,3 +197,12 @@ def test_sobol_analysis_equals_salib_provider_by_provider():
         one = np.mean([salib.analyze(problem, y[:, j], calc_second_order=False, num_resamples=RESAMPLES, seed=9)[key]
                        for j in range(5)], axis=0)  # fmt: skip
         assert [got[n][field] for n in "abc"] == pytest.approx(list(one), abs=1e-12), key
+
+
+def test_ranks_put_the_providers_marked_last_after_the_others():
+    """The Monte Carlo ranks as the score stage ranks: a vetoed provider after every other, whatever its total."""
+    total = np.array([[90.0, 80.0, 70.0, np.nan], [60.0, 80.0, 85.0, 50.0]])
+    last = np.array([True, False, False, False])
+    assert ranks(total, last).tolist()[0][:3] == [3.0, 1.0, 2.0]
+    assert ranks(total, last).tolist()[1] == [4.0, 2.0, 1.0, 3.0]
+    assert ranks(total).tolist()[1] == [3.0, 2.0, 1.0, 4.0]

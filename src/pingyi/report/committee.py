@@ -14,7 +14,6 @@ from pingyi.report.card import common_context, provider_context
 from pingyi.report.prepare import (
     LEVEL_ORDER,
     Prepared,
-    _rank,
     level_label,
     light_of,
     mean,
@@ -22,6 +21,7 @@ from pingyi.report.prepare import (
     name_of,
     region_label,
 )
+from pingyi.score.aggregate import competition_ranks
 
 OVERDUE_SHOWN = 20  # overdue items listed in the committee report; the rest are counted
 
@@ -446,7 +446,7 @@ def ranking_groups(prep: Prepared, ranking: list[dict]) -> list[dict]:
     for level, kind in order:
         members = groups[(level, kind)]
         ranked = [c for c in members if not c["veto"] and c["total"] is not None]
-        ranks = _rank([(c["provider"]["code"], c["total"]) for c in ranked])
+        ranks = competition_ranks((c["provider"]["code"], c["total"], False) for c in ranked)
         vetoed = sorted((c for c in members if c["veto"]), key=lambda c: c["provider"]["code"])
         unranked = sorted(
             (c for c in members if not c["veto"] and c["total"] is None), key=lambda c: c["provider"]["code"]

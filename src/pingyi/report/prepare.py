@@ -12,6 +12,7 @@ from typing import Any
 
 from pingyi import text as tx
 from pingyi.report import labels as lb
+from pingyi.score.aggregate import competition_ranks
 
 LEVEL_ORDER = ("三级", "二级", "一级及基层")
 PEER_CAUTION = 5  # fewer peers than this: every rank and percentile on a card carries a caution
@@ -63,19 +64,6 @@ class Prepared:
     uncertainty: Mapping[str, Any] | None = None
 
 
-def _rank(items: list[tuple[str, float]]) -> dict[str, int]:
-    """Competition ranking (1, 2, 2, 4), the same rule as pingyi.aggregate.assign_ranks."""
-    ranks: dict[str, int] = {}
-    previous: tuple[float, int] | None = None
-    for i, (code, total) in enumerate(sorted(items, key=lambda x: (-x[1], x[0])), 1):
-        if previous is not None and total == previous[0]:
-            ranks[code] = previous[1]
-        else:
-            ranks[code] = i
-            previous = (total, i)
-    return ranks
-
-
 def mean(xs: Iterable[float]) -> float:
     """Arithmetic mean with an exactly rounded sum (statistics.mean is ~20x slower)."""
     xs = list(xs)
@@ -89,7 +77,8 @@ def mean_or_none(xs: Iterable[float | None]) -> float | None:
 
 def _group(key: tuple, members: list[dict], primaries: list[dict], indicators: Iterable[str]) -> GroupStats:
     codes = tuple(p["fixmedins_code"] for p in members)
-    graded = [(p["fixmedins_code"], p["total_score"]) for p in members if p.get("total_score") is not None]
+    graded = [(p["fixmedins_code"], p["total_score"], bool(p.get("veto"))) for p in members
+              if p.get("total_score") is not None]  # fmt: skip
     dim = {
         pc["code"]: mean_or_none(
             next((x["score"] for x in p["primaries"] if x["code"] == pc["code"]), None) for p in members
@@ -105,10 +94,10 @@ def _group(key: tuple, members: list[dict], primaries: list[dict], indicators: I
         key=key,
         n=len(members),
         codes=codes,
-        total_mean=mean_or_none(t for _, t in graded),
+        total_mean=mean_or_none(t for _, t, _veto in graded),
         dimension_mean=dim,
         indicator_mean={c: (mean(v) if v else None) for c, v in ind_values.items()},
-        ranks=_rank(graded),
+        ranks=competition_ranks(graded),
     )
 
 
@@ -248,8 +237,9 @@ def peer_ranks(providers: Iterable[Mapping[str, Any]]) -> dict[str, int]:
         ranks = ranked.get(key)
         if ranks is None:
             members = index.get((key[1], key[2]), [])
-            graded = [(m["fixmedins_code"], m["total_score"]) for m in members if m.get("total_score") is not None]
-            ranks = ranked[key] = _rank(graded)
+            graded = [(m["fixmedins_code"], m["total_score"], bool(m.get("veto"))) for m in members
+                      if m.get("total_score") is not None]  # fmt: skip
+            ranks = ranked[key] = competition_ranks(graded)
         if p["fixmedins_code"] in ranks:
             out[p["fixmedins_code"]] = ranks[p["fixmedins_code"]]
     return out

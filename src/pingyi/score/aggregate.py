@@ -161,18 +161,24 @@ def _ineligible(
     return "", ""
 
 
-def rank_results(results: Iterable[ProviderResult]) -> list[ProviderResult]:
-    """The same results with their competition rank (1, 2, 2, 4) on unrounded totals; ungraded
-    providers get no rank. Order is kept."""
-    results = list(results)
-    ranked = sorted((r for r in results if r.total is not None), key=lambda r: (-r.total, r.fixmedins_code))  # type: ignore[operator]
+def competition_ranks(items: Iterable[tuple[str, float, bool]]) -> dict[str, int]:
+    """Competition ranks (1, 2, 2, 4) of (code, total, last) on unrounded totals, highest first, ties
+    broken for listing by code. An item marked `last` (a veto: graded 不合格 whatever its total) ranks
+    after every unmarked one, among the marked by total."""
     ranks: dict[str, int] = {}
-    previous: tuple[float, int] | None = None
-    for i, r in enumerate(ranked, 1):
-        assert r.total is not None
-        if previous is not None and r.total == previous[0]:
-            ranks[r.fixmedins_code] = previous[1]
+    previous: tuple[tuple[bool, float], int] | None = None
+    for i, (code, total, last) in enumerate(sorted(items, key=lambda x: (x[2], -x[1], x[0])), 1):
+        if previous is not None and (last, total) == previous[0]:
+            ranks[code] = previous[1]
         else:
-            ranks[r.fixmedins_code] = i
-            previous = (r.total, i)
+            ranks[code] = i
+            previous = ((last, total), i)
+    return ranks
+
+
+def rank_results(results: Iterable[ProviderResult]) -> list[ProviderResult]:
+    """The same results with their competition rank (`competition_ranks`: a vetoed provider after
+    every provider without a veto); ungraded providers get no rank. Order is kept."""
+    results = list(results)
+    ranks = competition_ranks((r.fixmedins_code, r.total, bool(r.veto)) for r in results if r.total is not None)
     return [replace(r, rank=ranks.get(r.fixmedins_code)) for r in results]

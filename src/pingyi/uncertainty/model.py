@@ -168,7 +168,7 @@ def sobol(model: Model, base_samples: int, seed: int) -> tuple[dict[str, dict[st
         vv = vpool[uniq // POOL] if vpool is not None else np.tile(c.value, (uniq.size, 1))
         bb = bpool[uniq % POOL] if bpool is not None else np.tile(c.baseline, (uniq.size, 1))
         varied.append((c.j, c.rows, rescore(c, vv, bb)[inverse]))
-    rank = ranks(totals(model.inputs, weights, varied))
+    rank = ranks(totals(model.inputs, weights, varied), model.inputs.last or None)
     indices, used = sobol_analyse(problem, rank, seed)
     if model.cells.funnels:
         indices[FUNNEL_FACTOR] = {"first_order": 0.0, "total": 0.0, "first_order_conf": 0.0, "total_conf": 0.0,

@@ -69,7 +69,8 @@ def build_inputs(project: Project, doc: Mapping[str, Any]) -> Inputs:
         # the total does not decide a vetoed provider's grade, nor one failed or not graded for its data
         fixed.append(p["grade"] if (p["veto"] or p.get("eligibility") or p["total_score"] is None) else None)
     bands = tuple((g["name"], float(g["min_score"])) for g in doc["grades"])
-    return Inputs(codes, dimension, scores, bands, tuple(fixed))
+    last = tuple(bool(p["veto"]) for p in providers)
+    return Inputs(codes, dimension, scores, bands, tuple(fixed), last)
 
 
 def scheme_weights(

@@ -28,6 +28,7 @@ class Inputs:
     scores: np.ndarray  # providers x indicators, NaN where not scored
     bands: tuple[tuple[str, float], ...]  # (grade, min_score), descending
     fixed: tuple[str | None, ...]  # per provider: the grade that the total does not decide, else None
+    last: tuple[bool, ...] = ()  # per provider: ranked after every other (a veto), as the score stage ranks
 
     @property
     def dimensions(self) -> int:
@@ -75,11 +76,15 @@ def totals(inputs: Inputs, weights: np.ndarray, varied: Sequence[Varied] = ()) -
     return out
 
 
-def ranks(total: np.ndarray) -> np.ndarray:
-    """Competition ranks (1, 2, 2, 4) by total, highest first, per sample; NaN totals rank NaN."""
+def ranks(total: np.ndarray, last: np.ndarray | Sequence[bool] | None = None) -> np.ndarray:
+    """Competition ranks (1, 2, 2, 4) by total, highest first, per sample; NaN totals rank NaN. The
+    providers marked in `last` (a veto) rank after every other, among themselves by total."""
     out = np.full(total.shape, np.nan)
+    # totals lie in [0, 100]: lowering the marked ones by more than that range keeps their order
+    # among themselves and puts them below every unmarked total
+    key = total if last is None or not np.any(last) else total - 1000.0 * np.asarray(last, dtype=float)
     for k in range(total.shape[0]):
-        row = total[k]
+        row = key[k]
         ok = ~np.isnan(row)
         vals = row[ok]
         ordered = np.sort(-vals)
@@ -131,7 +136,7 @@ class Summary:
 
 
 def summarise(inputs: Inputs, total: np.ndarray) -> Summary:
-    rank = ranks(total)
+    rank = ranks(total, inputs.last or None)
     g = grades(inputs, total)
     qs = (5, 50, 95)
     with np.errstate(all="ignore"):
@@ -232,5 +237,5 @@ def sobol_indices(
     x = sobol_design(problem, base_samples, seed)
     if not varied:
         x = np.hstack([x, np.ones((x.shape[0], len(names)))])
-    rank = ranks(totals(inputs, factor_weights(list(schemes.values()), inputs, x, noise)))
+    rank = ranks(totals(inputs, factor_weights(list(schemes.values()), inputs, x, noise)), inputs.last or None)
     return sobol_analyse(problem, rank, seed)
