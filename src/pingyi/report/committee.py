@@ -120,22 +120,15 @@ def committee_context(prep: Prepared, cards: Mapping[str, dict] | None = None) -
     ranking = sorted(ctxs, key=lambda c: (c["rank"] is None, c["rank"] or 0, c["provider"]["code"]))
     rank_rows = [
         {
+            **_provider_row(c),
             "rank": c["rank"],
             "rank_display": "—" if c["rank"] is None else str(c["rank"]),
-            "code": c["provider"]["code"],
-            "name": c["provider"]["name"],
-            "region_label": c["provider"]["region_label"],
-            "level_label": c["provider"]["level_label"],
             "total": c["total"],
-            "total_display": c["total_display"],
             "peer_percentile": c["peer_percentile"],
             "peer_percentile_display": c["peer_percentile_short"],
-            "grade": c["grade"],
-            "light": c["light"],
             "reds": c["lights"]["red"],
             "amount": c["adjustment"]["amount"],
             "amount_display": c["adjustment"]["amount_display"],
-            "designation": c["adjustment"]["designation"],
             "designation_short": c["adjustment"]["designation_short"],
         }
         for c in ranking
@@ -242,14 +235,7 @@ def committee_context(prep: Prepared, cards: Mapping[str, dict] | None = None) -
     }
     at_risk = [
         {
-            "code": c["provider"]["code"],
-            "name": c["provider"]["name"],
-            "region_label": c["provider"]["region_label"],
-            "level_label": c["provider"]["level_label"],
-            "total_display": c["total_display"],
-            "grade": c["grade"],
-            "light": c["light"],
-            "designation": c["adjustment"]["designation"],
+            **_provider_row(c),
             "designation_label": c["adjustment"]["designation_label"],
             "veto": ", ".join(c["veto"]),
         }
@@ -468,16 +454,25 @@ def ranking_groups(prep: Prepared, ranking: list[dict]) -> list[dict]:
     return out
 
 
-def _group_row(c: dict, rank: str, note: str) -> dict:
+def _provider_row(c: dict) -> dict:
+    """What every provider row of the committee report shows, from the provider's card context."""
     return {
-        "rank_display": rank,
-        "overall": "—" if c["rank"] is None or c["veto"] else str(c["rank"]),
         "code": c["provider"]["code"],
         "name": c["provider"]["name"],
         "region_label": c["provider"]["region_label"],
+        "level_label": c["provider"]["level_label"],
         "total_display": c["total_display"],
         "grade": c["grade"],
         "light": c["light"],
+        "designation": c["adjustment"]["designation"],
+    }
+
+
+def _group_row(c: dict, rank: str, note: str) -> dict:
+    return {
+        **_provider_row(c),
+        "rank_display": rank,
+        "overall": "—" if c["rank"] is None or c["veto"] else str(c["rank"]),
         "reds": c["lights"]["red"],
         "amount_display": c["adjustment"]["amount_display"],
         "note": note,
