@@ -351,6 +351,16 @@ def test_peers_changes_adjustment_and_quality(results):
     committee = build_contexts(results).committee
     assert [g["count"] for g in committee["distribution"]] == [1, 0, 1, 2]
     assert {a["code"] for a in committee["at_risk"]} == {"H33010600002", "H42010200004"}
+    # the at-risk list by designation word (revoked first), two providers a row, each exactly once
+    groups = committee["at_risk_groups"]
+    assert [(g["label"], [a["code"] for a in g["rows"]]) for g in groups] == [
+        (bad["adjustment"]["designation_label"], ["H33010600002"]),
+        (wh["adjustment"]["designation_label"], ["H42010200004"]),
+    ]
+    assert [[(a["code"], b) for a, b in g["pairs"]] for g in groups] == [
+        [("H33010600002", None)],
+        [("H42010200004", None)],
+    ]
     assert committee["budget"]["net"] == -255000.0
 
 
@@ -738,3 +748,60 @@ def test_a_workbook_without_provider_sheets_says_so(tmp_path, monkeypatch):
     monkeypatch.setattr(xlsx_module, "PER_PROVIDER_SHEETS_MAX", 2)
     run = render_reports(FIXTURE, tmp_path / "r", formats=["xlsx"])
     assert any("no sheet per provider" in w and "more than 2" in w for w in run.warnings), run.warnings
+
+
+def test_risk_model_reasons_are_said_in_chinese_in_the_chinese_report():
+    """Why a region has no outcome model is recorded in English in results.json; the Chinese committee
+    report says it in Chinese (found in a 1,000-provider report: "4 events in 9872 cases, fewer than 50
+    (10 per risk covariate, 5); pooled over all regions: …"). The sentences come from the fitting code."""
+    import numpy as np
+
+    from pingyi.compute.outcomes import fit_outcome_region
+    from pingyi.report.committee import model_skip_words
+
+    rng = np.random.default_rng(1)
+    n = 400
+    cov = (
+        rng.normal(0, 1, n),
+        rng.uniform(20, 90, n),
+        rng.integers(0, 2, n).astype(float),
+        rng.integers(0, 2, n).astype(float),
+    )
+    years = np.array(["2025"] * n, dtype=object)
+    none_ = fit_outcome_region("death", "east", np.zeros(n), years, *cov)[2]
+    few = np.zeros(n)
+    few[:4] = 1
+    rare = fit_outcome_region("death", "east", few, years, *cov)[2]
+    common = fit_outcome_region("death", "east", 1 - few, years, *cov)[2]
+    for why in (none_, rare, common, f"{rare}; pooled over all regions: {none_}"):
+        zh = model_skip_words(why, "zh")
+        assert not re.search(r"[A-Za-z]{3,}", zh), (why, zh)
+        assert model_skip_words(why, "en") == why
+    assert model_skip_words(rare, "zh").startswith("400 例中发生 4 例，少于所需的")
+    assert model_skip_words(common, "zh").startswith("400 例中未发生 4 例")
+    assert "全部地区合并模型" in model_skip_words(f"{rare}; pooled over all regions: {none_}", "zh")
+
+
+def test_every_data_check_name_is_said_in_chinese():
+    """The committee report's data-quality table named checks in English ("setl_time in window",
+    "unique setl_id", "insutype: code table"). Every check of the example's quality.csv is said in
+    Chinese; what stays Latin is field and table codes and formulas."""
+    from pingyi import text as tx
+
+    golden = Path(__file__).parent / "golden" / "example" / "quality.csv"
+    checks = {r["check"] for r in csv.DictReader(golden.open(encoding="utf-8-sig"))}
+    assert len(checks) > 50
+    from pingyi.data.contract import TABLES
+
+    # the Latin words a check's Chinese name may keep: the data standard's table and column codes
+    names = set(TABLES) | {c.name for t in TABLES.values() for c in t.columns}
+    for check in sorted(checks):
+        zh = tx.check_words(check, "zh")
+        assert tx.check_words(check, "en") == check
+        formula = re.fullmatch(r"[a-z0-9_ +]+ (=|<=|>=) [a-z0-9_ +]+", zh)
+        assert formula or re.search(r"[\u4e00-\u9fff]", zh), (check, zh)
+        assert set(re.findall(r"[A-Za-z][A-Za-z0-9_]*", zh)) <= names, (check, zh)
+    assert tx.check_words("setl_time in window") == "setl_time 在评议期内"
+    assert tx.check_words("unique fixmedins_code + year + indicator") == "fixmedins_code + year + indicator 唯一"
+    assert tx.check_words("acct_pay <= 0 on refunds") == "退费时 acct_pay <= 0"
+    assert tx.check_words("fixmedins_code in providers") == "fixmedins_code 存在于 providers 表"

@@ -167,6 +167,37 @@ QUALITY_REASON_WORDS_ZH: dict[str, str] = {
     "outside_window": "超出评议期",
     "late_upload": "逾期上传",
 }
+# the data checks' names (pingyi.data.checks: "<column>: <kind>", "<column> in window", "unique <key>" …)
+# in Chinese; column and table codes stay, they are the field codes of the data standard
+_CHECK_KINDS_ZH = {
+    "required": "必填", "int": "整数", "float": "数值", "datetime": "日期时间", "money": "金额",
+    "2 decimals": "两位小数", "range": "取值范围", "format": "格式", "code table": "代码表",
+    "classified": "可归类为住院或门诊", "the indicator's valid range": "指标的有效取值范围",
+}  # fmt: skip
+_CHECK_FORMS_ZH = (
+    (re.compile(r"(\S+) in window"), "{0} 在评议期内"),
+    (re.compile(r"(\S+) within upload deadline"), "{0} 在上传时限内"),
+    (re.compile(r"(\S+) in (\S+)"), "{0} 存在于 {1} 表"),
+    (re.compile(r"unique (.+)"), "{0} 唯一"),
+    (re.compile(r"(.+) on refunds"), "退费时 {0}"),
+)
+
+
+def check_words(check: str, lang: Lang = "zh") -> str:
+    """A data check's name in the report's language: "setl_time in window" is 'setl_time 在评议期内',
+    "acct_pay: money" 'acct_pay：金额'; a formula ("a + b = c", "a >= 0") reads the same in both."""
+    if lang != "zh":
+        return check
+    column, sep, kind = check.partition(": ")
+    if sep and kind in _CHECK_KINDS_ZH:
+        return f"{column}：{_CHECK_KINDS_ZH[kind]}"
+    for pattern, zh in _CHECK_FORMS_ZH:
+        m = pattern.fullmatch(check)
+        if m:
+            return zh.format(*m.groups())
+    return check
+
+
 # a monitor-only indicator (rule none) where weights are shown: `pingyi weights`, the manual, `explain`
 MONITOR_WEIGHT_WORDS: dict[str, str] = {"zh": "监测指标，不计分", "en": "monitor only, not scored"}
 # the manual's bilingual phrases (`pingyi explain`, docs/indicator-manual.md)

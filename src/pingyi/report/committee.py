@@ -4,6 +4,7 @@ dimension, the budget, providers at risk, data quality, the case-mix overview an
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from statistics import median
 from typing import Any
@@ -243,6 +244,19 @@ def committee_context(prep: Prepared, cards: Mapping[str, dict] | None = None) -
         if c["adjustment"]["at_risk"] or c["veto"]
     ]
     at_risk.sort(key=lambda x: (x["designation"] != "revoked", x["code"]))
+    # one heading per designation word (the long warning is said once, not on every row) and two
+    # providers side by side, so the list stays a few pages at thousands of providers
+    at_risk_groups: list[dict] = []
+    for a in at_risk:
+        if not at_risk_groups or at_risk_groups[-1]["label"] != a["designation_label"]:
+            at_risk_groups.append({"label": a["designation_label"], "rows": []})
+        at_risk_groups[-1]["rows"].append(a)
+    for g in at_risk_groups:
+        g["n"] = len(g["rows"])
+        for i, a in enumerate(g["rows"], 1):
+            a["seq"] = i
+        half = (len(g["rows"]) + 1) // 2
+        g["pairs"] = [(g["rows"][i], g["rows"][half + i] if half + i < len(g["rows"]) else None) for i in range(half)]
     # not graded (不予评级), or graded failing for missing mandatory data: the policy's eligibility reason
     ineligible = [
         {
@@ -268,7 +282,7 @@ def committee_context(prep: Prepared, cards: Mapping[str, dict] | None = None) -
         top_failures.append(
             {
                 "table": f.get("table") or "",
-                "check": f.get("check") or "",
+                "check": tx.check_words(f.get("check") or "", lang),
                 "reason": tx.QUALITY_REASON_WORDS_ZH.get(reason, reason) if lang == "zh" else reason.replace("_", " "),
                 "severity": tx.QUALITY_SEVERITY_WORDS[lang].get(f.get("severity"), f.get("severity") or ""),
                 "failed": f.get("failed") or 0,
@@ -317,6 +331,7 @@ def committee_context(prep: Prepared, cards: Mapping[str, dict] | None = None) -
             "uncertain": uncertain_grades(prep, {c["provider"]["code"]: c for c in ctxs}),
             "budget": budget,
             "at_risk": at_risk,
+            "at_risk_groups": at_risk_groups,
             "ineligible": ineligible,
             # the run guards' warnings (pingyi.run.guards): on the first page, before any number
             "guards": [
@@ -560,6 +575,44 @@ def casemix_overview(prep: Prepared, ctxs: list[dict]) -> dict:
     }
 
 
+_SKIP_FORMS = (
+    (re.compile(r"(\d+) events? in (\d+) cases: nothing to model"), "{1} 例中发生 {0} 例：无法建模"),
+    (
+        re.compile(r"(\d+) events? in (\d+) cases, fewer than (\d+) \((\d+) per risk covariate, (\d+)\)"),
+        "{1} 例中发生 {0} 例，少于所需的 {2} 例（每个风险协变量 {3} 例，协变量 {4} 个）",
+    ),
+    (
+        re.compile(
+            r"(\d+) cases without the event in (\d+) cases, fewer than (\d+) \((\d+) per risk covariate, (\d+)\)"
+        ),
+        "{1} 例中未发生 {0} 例，少于所需的 {2} 例（每个风险协变量 {3} 例，协变量 {4} 个）",
+    ),
+    (
+        re.compile(r"the logistic fit did not converge in (\d+) iterations \(separation\)"),
+        "logistic 回归迭代 {0} 次未收敛（完全分离）",
+    ),
+)
+
+
+def model_skip_words(why: str, lang: str) -> str:
+    """Why a region has no outcome model (compute.outcomes' English sentence, kept in results.json), in
+    the report's language: each of the sentences compute.outcomes writes, and their pooled-model form
+    ("<region's reason>; pooled over all regions: <pooled reason>")."""
+    if lang != "zh":
+        return why
+    parts = why.split("; pooled over all regions: ", 1)
+    words = []
+    for part in parts:
+        for pattern, zh in _SKIP_FORMS:
+            m = pattern.fullmatch(part.strip())
+            if m:
+                words.append(zh.format(*(f"{int(g):,}" for g in m.groups())))
+                break
+        else:
+            return why  # a sentence this version does not know: shown as recorded rather than guessed
+    return words[0] if len(words) == 1 else f"{words[0]}；全部地区合并模型：{words[1]}"
+
+
 def risk_models(prep: Prepared, outcomes: Mapping) -> list[dict]:
     """One row per outcome model (its indicator, region or `pooled`, cases, events), then the regions
     without one and why: the committee sees on how many events each risk-standardised rate rests."""
@@ -593,7 +646,7 @@ def risk_models(prep: Prepared, outcomes: Mapping) -> list[dict]:
                     "region_label": region_label(prep, key),
                     "cases": "—",
                     "events": "—",
-                    "skipped": why,
+                    "skipped": model_skip_words(why, prep.lang),
                 }
             )
     return rows
